@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// The thin CLI: commander options -> one command function each. Command modules are imported only
+// when their command runs, so `eksbox --help` does not pay for dockerode, ajv or nunjucks.
+import { Command, Option } from "commander";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import type { CommandContext } from "./core/context.js";
+import { ExitCode } from "./core/errors.js";
+import { Interrupter } from "./core/interrupt.js";
+import { createRenderer, type OutputMode } from "./output/renderer.js";
+import { errorAsJson, exitCodeFor, renderError } from "./output/errors.js";
+
+interface GlobalOptions {
+  env?: string;
+  output: "text" | "json";
+  tty: boolean;
+  image?: string;
+  verbose?: boolean;
+  project?: string;
+}
+
+/** The nearest directory, from here up, that holds config/environments: the project root. */
+export function findProjectRoot(start: string): string {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "config", "environments"))) return dir;
+    if (dirname(dir) === dir) return resolve(start);
+  }
+}
+
+function outputMode(opts: GlobalOptions, env: NodeJS.ProcessEnv): OutputMode {
+  if (opts.output === "json") return "json";
+  if (!opts.tty || !process.stderr.isTTY || env.CI) return "plain";
+  return "tty";
+}
+
+const interrupter = new Interrupter();
+
+function makeContext(command: Command): CommandContext {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  const processEnv = process.env;
+  const events = createRenderer(outputMode(opts, processEnv), { stdout: process.stdout, stderr: process.stderr }, opts.verbose);
+  const ask = process.stdin.isTTY
+    ? async (question: string) => {
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        try {
+          return await rl.question(question);
+        } finally {
+          rl.close();
+        }
+      }
+    : undefined;
+  return {
+    projectRoot: opts.project ? resolve(opts.project) : processEnv.EKSBOX_PROJECT ? resolve(processEnv.EKSBOX_PROJECT) : findProjectRoot(process.cwd()),
+    events,
+    interrupter,
+    stdout: process.stdout,
+    output: opts.output,
+    processEnv,
+    ask,
+  };
+}
+
+function installSignalHandlers(events: () => CommandContext["events"] | undefined): void {
+  const messages = {
+    1: "interrupt: asking the running steps to stop (SIGINT) and waiting for them; press Ctrl-C again to stop the containers",
+    2: "interrupt: stopping the containers; press Ctrl-C again to kill them",
+    3: "interrupt: killing the containers",
+  } as const;
+  const onSignal = () => {
+    const level = interrupter.escalate();
+    if (level > 0) events()?.emit({ type: "interrupt", level: level as 1 | 2 | 3, message: messages[level as 1 | 2 | 3] });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+}
+
+let activeContext: CommandContext | undefined;
+
+/** Wraps a command function: builds the context, runs it, and turns errors into output + exit code. */
+function action<A extends unknown[]>(run: (ctx: CommandContext, ...args: A) => Promise<unknown>) {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const ctx = makeContext(command);
+    activeContext = ctx;
+    try {
+      await run(ctx, ...(args.slice(0, -1) as A));
+    } catch (error) {
+      const { Redactor } = await import("./runtime/redact.js");
+      const redactor = Redactor.fromEnv(ctx.processEnv);
+      const text = (t: string) => redactor.redact(t);
+      if (ctx.output === "json") process.stdout.write(errorAsJson(error, text));
+      else process.stderr.write(renderError(error, text));
+      process.exitCode = interrupter.level > 0 ? ExitCode.aborted : exitCodeFor(error);
+    }
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(): Command {
+  const program = new Command("eksbox")
+    .description("EKS clusters from per-environment config in git; every cloud command runs in a pinned toolbox image")
+    .option("-e, --env <name>", "environment (beats EKSBOX_ENV and `eksbox env set`)")
+    .addOption(new Option("-o, --output <format>", "text or json").choices(["text", "json"]).default("text"))
+    .option("--no-tty", "plain output lines and no terminal in the toolbox (for CI and hooks)")
+    .option("--image <ref>", "toolbox image for this run (beats EKSBOX_IMAGE)")
+    .option("--project <dir>", "project root (default: the nearest directory with config/environments)")
+    .option("-v, --verbose", "show debug messages")
+    .showHelpAfterError()
+    .enablePositionalOptions();
+
+  const env = program.command("env").description("choose the environment commands act on");
+  env.command("list").description("list the environments in config/environments").action(
+    action(async (ctx) => (await import("./commands/env.js")).envListCommand(ctx)),
+  );
+  env.command("set <name>").description("remember an environment for later commands (in .eksbox/env, not in git)").action(
+    action(async (ctx, name: string) => (await import("./commands/env.js")).envSetCommand(ctx, { name })),
+  );
+  env.command("get").description("print the environment commands would act on").action(
+    action(async (ctx) => (await import("./commands/env.js")).envGetCommand(ctx, { env: globals().env })),
+  );
+
+  program
+    .command("generate")
+    .description("write build/<env>/cluster.yaml and nodegroups.yaml")
+    .option("--out <dir>", "write here instead of build/<env>")
+    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .action(
+      action(async (ctx, opts: { out?: string; set?: string[] }) =>
+        (await import("./commands/generate.js")).generateCommand(ctx, { env: globals().env, out: opts.out, set: opts.set }),
+      ),
+    );
+
+  program
+    .command("validate")
+    .description("render in memory and report every problem")
+    .option("--all", "every environment")
+    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .action(
+      action(async (ctx, opts: { all?: boolean; set?: string[] }) =>
+        (await import("./commands/validate.js")).validateCommand(ctx, { env: globals().env, all: opts.all, set: opts.set }),
+      ),
+    );
+
+  program
+    .command("plan <task>")
+    .description("show what a task (born, roll, destroy) would do, changing nothing")
+    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .option("--to-version <version>", "for roll: the nodegroup version to roll to")
+    .action(
+      action(async (ctx, task: string, opts: { set?: string[]; toVersion?: string }) =>
+        (await import("./commands/plan.js")).planCommand(ctx, { ...sessionOptions(opts), task, toVersion: opts.toVersion }),
+      ),
+    );
+
+  program
+    .command("born")
+    .description("create the whole cluster (or finish an earlier run): cluster, nodegroups, service accounts, kubeconfig, Flux")
+    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .action(action(async (ctx, opts: { set?: string[] }) => (await import("./commands/born.js")).bornCommand(ctx, sessionOptions(opts))));
+
+  const nodegroup = program.command("nodegroup").description("nodegroup operations");
+  nodegroup
+    .command("roll")
+    .description("blue/green: create the next version's nodegroups, wait for Ready nodes, drain and delete the old ones")
+    .option("--to-version <version>", "version suffix for the new nodegroups (default: worker.version, a roll in progress, or today)")
+    .option("--ready-timeout <minutes>", "how long to wait for the new nodes", "20")
+    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .action(
+      action(async (ctx, opts: { toVersion?: string; readyTimeout?: string; set?: string[] }) =>
+        (await import("./commands/roll.js")).rollCommand(ctx, { ...sessionOptions(opts), toVersion: opts.toVersion, readyTimeout: opts.readyTimeout }),
+      ),
+    );
+
+  program
+    .command("destroy")
+    .description("delete the nodegroups, then the cluster")
+    .option("--yes", "do not ask for the cluster's name")
+    .option("--allow-protected", "allow destroying an environment marked protected: true")
+    .action(
+      action(async (ctx, opts: { yes?: boolean; allowProtected?: boolean }) =>
+        (await import("./commands/destroy.js")).destroyCommand(ctx, { ...sessionOptions({}), yes: opts.yes, allowProtected: opts.allowProtected }),
+      ),
+    );
+
+  program
+    .command("status")
+    .description("cluster, nodegroups, toolbox image and the last run")
+    .action(action(async (ctx) => (await import("./commands/status.js")).statusCommand(ctx, sessionOptions({}))));
+
+  program
+    .command("exec")
+    .description("run a command in the toolbox with the environment's credentials: eksbox exec -- aws sts get-caller-identity")
+    .argument("<argv...>", "the command and its arguments (after --)")
+    .passThroughOptions()
+    .action(
+      action(async (ctx, argv: string[]) => {
+        const g = globals();
+        await (await import("./commands/exec.js")).execCommand(ctx, { env: g.env, image: g.image, tty: g.tty && process.stdout.isTTY === true, argv });
+      }),
+    );
+
+  program
+    .command("shell")
+    .description("an interactive shell in the toolbox")
+    .action(action(async (ctx) => (await import("./commands/shell.js")).shellCommand(ctx, { env: globals().env, image: globals().image })));
+
+  const image = program.command("image").description("the toolbox image");
+  image
+    .command("build")
+    .description("build the toolbox image from the Dockerfile (live output)")
+    .option("--build-arg <KEY=VALUE>", "a Docker build argument (repeatable)", collect)
+    .option("--tag <ref>", "tag to give the image (default: eksbox image ref)")
+    .action(
+      action(async (ctx, opts: { buildArg?: string[]; tag?: string }) =>
+        (await import("./commands/image.js")).imageBuildCommand(ctx, { buildArgs: opts.buildArg, tag: opts.tag }),
+      ),
+    );
+  image.command("ref").description("print the toolbox reference this checkout expects").action(
+    action(async (ctx) => (await import("./commands/image.js")).imageRefCommand(ctx)),
+  );
+  image
+    .command("verify")
+    .description("run each tool's version command in the image and compare with the pins")
+    .action(action(async (ctx) => (await import("./commands/image.js")).imageVerifyCommand(ctx, { image: globals().image })));
+
+  return program;
+}
+
+// Global options live on the root command; every action reads them through its context.
+let rootProgram: Command | undefined;
+function globals(): GlobalOptions {
+  return rootProgram!.opts<GlobalOptions>();
+}
+
+function sessionOptions(opts: { set?: string[] }) {
+  const g = globals();
+  return { env: g.env ?? undefined, image: g.image ?? undefined, set: opts.set };
+}
+
+async function main(argv: string[]): Promise<void> {
+  rootProgram = buildProgram();
+  installSignalHandlers(() => activeContext?.events);
+  rootProgram.exitOverride((err) => {
+    // commander's own usage errors are bad input; --help and --version are not errors.
+    process.exit(err.exitCode === 0 ? 0 : ExitCode.badInput);
+  });
+  await rootProgram.parseAsync(argv);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${realpathSync(process.argv[1])}`).href;
+if (invokedDirectly || process.env.EKSBOX_CLI_MAIN === "1") {
+  main(process.argv).catch((error) => {
+    process.stderr.write(renderError(error));
+    process.exitCode = exitCodeFor(error);
+  });
+}

@@ -1,0 +1,24 @@
+import type { CommandContext } from "../core/context.js";
+import { UserError } from "../core/errors.js";
+import { planAsJson, planAsText } from "../output/plan.js";
+import { builtinTask, builtinTaskNames, type BuiltinTaskName } from "../steps/registry.js";
+import { loadSessionEnvironment, planLifecycleTask, type SessionOptions } from "../steps/session.js";
+
+export interface PlanCommandOptions extends SessionOptions {
+  task: string;
+  toVersion?: string;
+}
+
+/** eksbox plan <task>: what each step would do, with the exact commands; changes nothing. */
+export async function planCommand(ctx: CommandContext, opts: PlanCommandOptions): Promise<void> {
+  if (!(builtinTaskNames as readonly string[]).includes(opts.task)) {
+    throw new UserError(`there is no task ${JSON.stringify(opts.task)} to plan`, { hint: `tasks: ${builtinTaskNames.join(", ")}` });
+  }
+  const session = await loadSessionEnvironment(ctx, opts);
+  const { task, extend } = builtinTask(opts.task as BuiltinTaskName, { roll: { toVersion: opts.toVersion } });
+  const entries = await planLifecycleTask({ ctx, session, task, extend, opts });
+  const header = { task: opts.task, env: session.envName, account: session.env.config.aws.accountId, region: session.env.config.aws.region };
+  ctx.stdout.write(ctx.output === "json" ? JSON.stringify(planAsJson(header, entries), null, 2) + "\n" : planAsText(header, entries));
+  const failed = entries.find((e) => e.error !== undefined);
+  if (failed) throw failed.error;
+}

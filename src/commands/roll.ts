@@ -1,0 +1,30 @@
+import type { CommandContext } from "../core/context.js";
+import { UserError } from "../core/errors.js";
+import { builtinTask } from "../steps/registry.js";
+import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+
+export interface RollCommandOptions extends SessionOptions {
+  toVersion?: string;
+  readyTimeout?: string;
+}
+
+/** eksbox nodegroup roll: blue/green replacement of the worker nodegroups. */
+export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions): Promise<void> {
+  if (opts.toVersion !== undefined && !/^[a-z0-9]{1,16}$/.test(opts.toVersion)) {
+    throw new UserError(`--to-version ${JSON.stringify(opts.toVersion)} is not a nodegroup version`, {
+      hint: "use 1-16 lower-case letters or digits, such as 20261201",
+    });
+  }
+  const readyTimeoutMs = opts.readyTimeout === undefined ? undefined : parseMinutes(opts.readyTimeout);
+  const session = await loadSessionEnvironment(ctx, opts);
+  const { task, extend, command } = builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs } });
+  await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
+}
+
+function parseMinutes(text: string): number {
+  const minutes = Number(text);
+  if (!Number.isFinite(minutes) || minutes <= 0) {
+    throw new UserError(`--ready-timeout ${JSON.stringify(text)} is not a number of minutes`, { hint: "for example --ready-timeout 30" });
+  }
+  return minutes * 60_000;
+}

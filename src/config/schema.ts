@@ -1,0 +1,222 @@
+// The one definition of an environment's configuration. Types, defaults, validation and the JSON
+// Schema that editors use (config/schema/environment.schema.json) all come from here, so they
+// cannot drift apart. Zod does this better than hand-written checks: one declaration gives the
+// TypeScript type, the defaults, precise issue paths and a JSON Schema export.
+import { z } from "zod";
+
+export const DEFAULT_KUBERNETES_VERSION = "1.34";
+/** eksctl's AmazonLinux2EOLVersion: AL2 nodes are refused from this version on. */
+export const AL2_EOL_VERSION = "1.33";
+
+const nonEmpty = z.string().min(1);
+
+export const envNamePattern = /^[a-z][a-z0-9-]{0,39}$/;
+
+const kubernetesVersion = z
+  .string({ error: 'must be a quoted string such as "1.34" (unquoted 1.30 would be read as the number 1.3)' })
+  .regex(/^1\.\d{1,2}$/, 'must look like "1.34"');
+
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as ap-northeast-1");
+const availabilityZone = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as ap-northeast-1b");
+const accountId = z.string().regex(/^\d{12}$/, 'must be the 12-digit AWS account id, quoted ("123456789012")');
+const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, "must be an ARN (arn:aws:...)");
+const subnetId = z.string().regex(/^subnet-[0-9a-zA-Z]+$/, "must be a subnet id such as subnet-0abc1234");
+const securityGroupId = z.string().regex(/^sg-[0-9a-zA-Z]+$/, "must be a security group id such as sg-0abc1234");
+const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 203.0.113.10/32");
+const stringMap = z.record(z.string(), z.string());
+
+/** Kubelet reads container log sizes as Kubernetes quantities: "50m" would mean 0.05 bytes. */
+const logSize = z
+  .string()
+  .regex(/^\d+(Ki|Mi|Gi)$/, 'must be a size with a binary unit such as "50Mi" (docker-style "50m" means 0.05 bytes to kubelet)');
+
+export const controlPlaneLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+
+const awsSchema = z.strictObject({
+  /** Named profile from ~/.aws; empty means the environment's own credentials. */
+  profile: z.string().default(""),
+  region: awsRegion,
+  /** The only account eksbox will act in: preflight refuses any other. */
+  accountId,
+  /** For the local emulator only (make demo); real environments leave it unset. */
+  endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+const subnetsByZone = z.record(availabilityZone, z.strictObject({ id: subnetId }));
+
+const serviceAccountSchema = z.strictObject({
+  name: nonEmpty,
+  namespace: nonEmpty.default("default"),
+  attachPolicyARNs: z.array(arn).default([]),
+  roleName: z.string().optional(),
+  /** Keep a service account that already exists in the cluster instead of failing. */
+  overrideExisting: z.boolean().default(false),
+  labels: stringMap.default({}),
+});
+
+const addonSchema = z.strictObject({
+  name: nonEmpty,
+  version: z.string().default("latest"),
+  serviceAccountRoleARN: arn.optional(),
+  attachPolicyARNs: z.array(arn).default([]),
+  configurationValues: z.string().optional(),
+  resolveConflicts: z.enum(["none", "overwrite", "preserve"]).default("overwrite"),
+});
+
+const clusterSchema = z.strictObject({
+  /** Defaults to the environment's name. */
+  name: z
+    .string()
+    .regex(/^[a-zA-Z][-a-zA-Z0-9]{0,99}$/, "must start with a letter and hold only letters, digits and '-'")
+    .optional(),
+  version: kubernetesVersion.default(DEFAULT_KUBERNETES_VERSION),
+  endpoint: z
+    .strictObject({
+      privateAccess: z.boolean().default(true),
+      publicAccess: z.boolean().default(true),
+      publicAccessCIDRs: z.array(cidr).default([]),
+    })
+    .default({ privateAccess: true, publicAccess: true, publicAccessCIDRs: [] }),
+  logging: z.array(z.enum(controlPlaneLogTypes)).default([...controlPlaneLogTypes]),
+  logRetentionInDays: z.number().int().positive().optional(),
+  vpc: z
+    .strictObject({
+      subnets: z
+        .strictObject({
+          public: subnetsByZone.default({}),
+          private: subnetsByZone.default({}),
+        })
+        .default({ public: {}, private: {} }),
+    })
+    .default({ subnets: { public: {}, private: {} } }),
+  oidc: z.boolean().default(true),
+  serviceAccounts: z.array(serviceAccountSchema).default([]),
+  addons: z.array(addonSchema).default([
+    { name: "vpc-cni", version: "latest", attachPolicyARNs: [], resolveConflicts: "overwrite" },
+    { name: "coredns", version: "latest", attachPolicyARNs: [], resolveConflicts: "overwrite" },
+    { name: "kube-proxy", version: "latest", attachPolicyARNs: [], resolveConflicts: "overwrite" },
+  ]),
+  tags: stringMap.default({}),
+});
+
+const taintSchema = z.strictObject({
+  key: nonEmpty,
+  value: z.string().default(""),
+  effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+});
+
+const workerSchema = z.strictObject({
+  /** self-managed nodegroups (spot with instancesDistribution, kubeletExtraConfig) or EKS managed ones. */
+  type: z.enum(["selfManaged", "managed"]).default("selfManaged"),
+  namePrefix: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be lower-case letters, digits and '-'")
+    .default("worker"),
+  /**
+   * Suffix that versions the nodegroups (worker-1b-<version>), so a new set can be built beside the
+   * old one. Unset: the version recorded when the nodegroups were created is used.
+   */
+  version: z
+    .string()
+    .regex(/^[a-z0-9]{1,16}$/, "must be 1-16 lower-case letters or digits, such as 20261125")
+    .optional(),
+  amiFamily: z.enum(["AmazonLinux2023", "AmazonLinux2", "Bottlerocket", "Ubuntu2404", "UbuntuPro2404"]).default("AmazonLinux2023"),
+  ami: z.string().optional(),
+  instanceTypes: z.array(nonEmpty).min(1).default(["m5.xlarge"]),
+  spot: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      onDemandBaseCapacity: z.number().int().min(0).default(0),
+      onDemandPercentageAboveBaseCapacity: z.number().int().min(0).max(100).default(0),
+      /** Only for the lowest-price allocation strategy. */
+      spotInstancePools: z.number().int().min(1).max(20).optional(),
+      spotAllocationStrategy: z
+        .enum(["lowest-price", "capacity-optimized", "capacity-optimized-prioritized", "price-capacity-optimized"])
+        .default("price-capacity-optimized"),
+    })
+    .default({
+      enabled: true,
+      onDemandBaseCapacity: 0,
+      onDemandPercentageAboveBaseCapacity: 0,
+      spotAllocationStrategy: "price-capacity-optimized",
+    }),
+  minSize: z.number().int().min(0).default(1),
+  maxSize: z.number().int().min(1).default(10),
+  desiredCapacity: z.number().int().min(0).default(1),
+  volume: z
+    .strictObject({
+      size: z.number().int().min(1).max(16384).default(80),
+      type: z.enum(["gp3", "gp2", "io1", "io2", "sc1", "st1"]).default("gp3"),
+      encrypted: z.boolean().default(true),
+      kmsKeyID: z.string().optional(),
+    })
+    .default({ size: 80, type: "gp3", encrypted: true }),
+  logRotation: z
+    .strictObject({
+      maxSize: logSize.default("10Mi"),
+      maxFiles: z.number().int().min(2).max(100).default(5),
+    })
+    .default({ maxSize: "10Mi", maxFiles: 5 }),
+  /** One nodegroup per zone, so cluster-autoscaler can grow the zone that needs capacity. */
+  zones: z.array(availabilityZone).min(1),
+  privateNetworking: z.boolean().default(false),
+  labels: stringMap.default({}),
+  taints: z.array(taintSchema).default([]),
+  tags: stringMap.default({}),
+  iam: z
+    .strictObject({
+      instanceProfileARN: arn.optional(),
+      instanceRoleARN: arn.optional(),
+      attachPolicyARNs: z.array(arn).default([]),
+    })
+    .default({ attachPolicyARNs: [] }),
+  securityGroups: z.array(securityGroupId).default([]),
+  preBootstrapCommands: z.array(z.string()).default([]),
+  /** Enables the cluster-autoscaler auto-discovery tags on every nodegroup. */
+  clusterAutoscaler: z.boolean().default(true),
+});
+
+const gitopsSchema = z.strictObject({
+  provider: z.enum(["github", "gitlab", "bitbucket-server", "gitea", "git"]),
+  owner: nonEmpty,
+  repository: nonEmpty,
+  branch: nonEmpty.default("main"),
+  /** Path in the repository for this cluster's manifests; defaults to clusters/<env>. */
+  path: z.string().optional(),
+  personal: z.boolean().default(false),
+  hostname: z.string().optional(),
+  /** Name of the environment variable that holds the provider token (never the token itself). */
+  tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name such as GITHUB_TOKEN").optional(),
+});
+
+export const environmentSchema = z.strictObject({
+  $schema: z.string().optional(),
+  /** Refuse destroy (and other destructive tasks) without --allow-protected. */
+  protected: z.boolean().default(false),
+  aws: awsSchema,
+  cluster: clusterSchema.default(clusterSchema.parse({})),
+  worker: workerSchema,
+  gitops: gitopsSchema.optional(),
+});
+
+/** What a user writes (defaults optional). */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+/** What the rest of eksbox works with: validated, defaults filled, `cluster.name` resolved. */
+export type EnvironmentConfig = z.output<typeof environmentSchema> & {
+  cluster: z.output<typeof clusterSchema> & { name: string };
+};
+
+/** A loaded, validated environment: its config plus where it came from. */
+export interface Environment {
+  name: string;
+  config: EnvironmentConfig;
+  /** Files merged to make it, lowest precedence first. */
+  sources: string[];
+}
+
+/** JSON Schema for editors (yaml-language-server). Defaults are optional keys for the user. */
+export function environmentJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(environmentSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}

@@ -1,0 +1,138 @@
+// Turns core events into what a person or a program reads:
+//  - "tty":   live progress; each step on its own line with elapsed time, a status line for what runs
+//  - "plain": one timestamped line per event, step output prefixed with the step (for CI and logs)
+//  - "json":  one JSON object per event, on stdout, for other programs
+import type { EksboxEvent, EventSink } from "../core/events.js";
+import { plainEventLine } from "../steps/run-record.js";
+
+export type OutputMode = "tty" | "plain" | "json";
+
+const colour = {
+  dim: (s: string) => `\x1b[2m${s}\x1b[22m`,
+  red: (s: string) => `\x1b[31m${s}\x1b[39m`,
+  green: (s: string) => `\x1b[32m${s}\x1b[39m`,
+  yellow: (s: string) => `\x1b[33m${s}\x1b[39m`,
+  bold: (s: string) => `\x1b[1m${s}\x1b[22m`,
+};
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+export class JsonRenderer implements EventSink {
+  constructor(private readonly out: NodeJS.WritableStream) {}
+  emit(event: EksboxEvent): void {
+    this.out.write(JSON.stringify({ at: new Date().toISOString(), ...event }) + "\n");
+  }
+}
+
+export class PlainRenderer implements EventSink {
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly verbose = false,
+  ) {}
+  emit(event: EksboxEvent): void {
+    if (event.type === "log" && event.level === "debug" && !this.verbose) return;
+    const line = plainEventLine(event);
+    if (line !== undefined) this.out.write(`${new Date().toISOString()} ${line}\n`);
+  }
+}
+
+/** Live progress: finished lines scroll, one status line at the bottom shows the running steps. */
+export class TtyRenderer implements EventSink {
+  private readonly running = new Map<string, number>();
+  private statusShown = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly verbose = false,
+  ) {}
+
+  emit(event: EksboxEvent): void {
+    switch (event.type) {
+      case "step-start":
+        this.running.set(event.step, Date.now());
+        this.ensureTicking();
+        break;
+      case "step-end": {
+        this.running.delete(event.step);
+        const mark =
+          event.status === "done" ? colour.green("✔") : event.status === "skipped" ? colour.dim("–") : colour.red("✖");
+        const reason = event.reason ? colour.dim(` ${event.reason}`) : "";
+        this.print(`${mark} ${colour.bold(event.step)} ${event.status} ${colour.dim(seconds(event.elapsedMs))}${reason}`);
+        if (this.running.size === 0) this.stopTicking();
+        break;
+      }
+      case "step-output":
+        // With one step at a time the prefix is noise; with several it says whose line it is.
+        this.print(this.running.size > 1 ? `${colour.dim(`[${event.step}]`)} ${event.line}` : `  ${event.line}`);
+        break;
+      case "log":
+        if (event.level === "debug" && !this.verbose) return;
+        this.print(event.level === "warn" ? colour.yellow(`warning: ${event.message}`) : event.message);
+        break;
+      case "run-end":
+        this.stopTicking();
+        this.print(
+          event.status === "done"
+            ? colour.green(`done in ${seconds(event.elapsedMs)}`)
+            : `${colour.red(event.status)} after ${seconds(event.elapsedMs)}${event.resume ? `; resume with: ${colour.bold(event.resume)}` : ""}`,
+        );
+        break;
+      case "interrupt":
+        this.print(colour.yellow(event.message));
+        break;
+      default: {
+        const line = plainEventLine(event);
+        if (line !== undefined) this.print(colour.dim(line));
+      }
+    }
+  }
+
+  private print(line: string): void {
+    this.clearStatus();
+    this.out.write(line + "\n");
+    this.drawStatus();
+  }
+
+  private clearStatus(): void {
+    if (this.statusShown) this.out.write("\r\x1b[2K");
+    this.statusShown = false;
+  }
+
+  private drawStatus(): void {
+    if (this.running.size === 0) return;
+    const now = Date.now();
+    const parts = [...this.running].map(([step, started]) => `${step} ${seconds(now - started)}`);
+    const text = `… ${parts.join("  ")}`;
+    this.out.write(colour.dim(text.slice(0, (this.out.columns || 80) - 1)));
+    this.statusShown = true;
+  }
+
+  private ensureTicking(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.clearStatus();
+      this.drawStatus();
+    }, 1000);
+    this.timer.unref();
+  }
+
+  private stopTicking(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.clearStatus();
+  }
+}
+
+export function createRenderer(mode: OutputMode, streams: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, verbose = false): EventSink {
+  switch (mode) {
+    case "json":
+      return new JsonRenderer(streams.stdout);
+    case "tty":
+      return new TtyRenderer(streams.stderr, verbose);
+    case "plain":
+      return new PlainRenderer(streams.stderr, verbose);
+  }
+}

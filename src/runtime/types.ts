@@ -1,0 +1,54 @@
+// The narrow interface the rest of eksbox uses to run commands in the toolbox. Only src/runtime
+// knows about dockerode; steps, tasks and tests code against Toolbox (unit tests fake it).
+
+export interface ToolboxRunRequest {
+  /** Step name: labels the container/exec and prefixes output lines. */
+  step: string;
+  argv: readonly string[];
+  /** Extra non-secret environment for this command. */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * Collect stdout and return it (for commands whose output we parse, such as
+   * `aws ... --output json`); stdout is then not emitted as step-output events. Stderr still streams.
+   */
+  captureStdout?: boolean;
+  /** Working directory relative to the workspace root. */
+  cwd?: string;
+  /**
+   * Write the command's output here, redacted, one line at a time, instead of emitting step-output
+   * events (for `eksbox exec`, whose output is the command's). A slow reader slows the command.
+   */
+  output?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+}
+
+export interface ToolboxRunResult {
+  exitCode: number;
+  /** Only with captureStdout: the raw stdout, not redacted (it is parsed, never logged). */
+  stdout: string;
+  /** The last lines of output (stderr preferred), redacted, for error reports. */
+  outputTail: string[];
+}
+
+export interface ImageInfo {
+  ref: string;
+  id: string;
+  digest?: string;
+  /** tool -> version, from the image's manifest label. */
+  tools: Record<string, string>;
+}
+
+export interface Toolbox {
+  readonly image: ImageInfo;
+  /**
+   * Runs one command; resolves with its exit code (non-zero is not an exception).
+   * Interrupts: once the Interrupter reached level 1, new calls reject with AbortedError. A call in
+   * progress when the interrupt came resolves only if its command still exited 0 (it finished
+   * within the grace period, and the caller should record that it did); otherwise it rejects with
+   * AbortedError. Calls may run concurrently.
+   */
+  run(request: ToolboxRunRequest): Promise<ToolboxRunResult>;
+  /** Runs one command and throws StepFailedError on a non-zero exit. */
+  runOrFail(request: ToolboxRunRequest): Promise<ToolboxRunResult>;
+  /** Stops and removes everything this toolbox started; copies results back in archive mode. */
+  dispose(): Promise<void>;
+}

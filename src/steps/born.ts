@@ -1,0 +1,168 @@
+// born: the whole cluster, from nothing or from wherever an earlier run stopped.
+//   preflight -> generate -> cluster -> { nodegroups, serviceaccounts, kubeconfig } -> gitops
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { UserError } from "../core/errors.js";
+import { recordWorkerVersion } from "../config/worker-version.js";
+import { clusterArgs, envPaths, requireRendered, type LifecycleContext } from "./lifecycle.js";
+import { runDecision, skipDecision, type Step, type Task } from "./model.js";
+import { generateStep, preflightStep } from "./common-steps.js";
+
+export const clusterStep: Step<LifecycleContext> = {
+  id: "cluster",
+  description: "create the EKS cluster",
+  needs: ["generate"],
+  async decide(ctx) {
+    const cluster = await ctx.facts.cluster("cluster");
+    const name = ctx.facts.clusterName;
+    if (!cluster) {
+      const paths = envPaths(ctx.env.name);
+      return runDecision(`cluster ${name} does not exist`, [
+        ["eksctl", "create", "cluster", "-f", paths.cluster, "--kubeconfig", paths.kubeconfig],
+      ], [paths.cluster]);
+    }
+    switch (cluster.status) {
+      case "ACTIVE":
+      case "UPDATING": {
+        const wanted = ctx.env.config.cluster.version;
+        const note = cluster.version && cluster.version !== wanted ? `; it runs ${cluster.version}, the config says ${wanted}: see eksbox upgrade` : "";
+        return skipDecision(`cluster ${name} exists (${cluster.status}, Kubernetes ${cluster.version ?? "?"})${note}`);
+      }
+      case "CREATING":
+        throw new UserError(`cluster ${name} is still being created (CREATING)`, {
+          hint: "another run or someone by hand is creating it; wait until it is ACTIVE (aws eks wait cluster-active), then rerun born",
+        });
+      case "DELETING":
+        throw new UserError(`cluster ${name} is being deleted (DELETING)`, { hint: "wait until it is gone, then rerun born" });
+      case "FAILED":
+        throw new UserError(`cluster ${name} exists but is FAILED`, {
+          hint: `look at its CloudFormation stack eksctl-${name}-cluster for the cause, delete it (eksbox destroy --env ${ctx.env.name}), then rerun born`,
+        });
+      default:
+        throw new UserError(`cluster ${name} is ${cluster.status}`, { hint: "wait until it is ACTIVE, then rerun born" });
+    }
+  },
+  async run(ctx, decision) {
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "cluster", argv });
+    ctx.facts.forget("cluster", "nodegroups", "serviceaccounts");
+  },
+};
+
+export const nodegroupsStep: Step<LifecycleContext> = {
+  id: "nodegroups",
+  description: "create the missing nodegroups (one per zone)",
+  needs: ["cluster"],
+  async decide(ctx) {
+    const rendered = requireRendered(ctx);
+    const live = new Set((await ctx.facts.nodegroups("nodegroups")).map((ng) => ng.name));
+    const missing = rendered.nodegroupNames.filter((name) => !live.has(name));
+    if (missing.length === 0) return skipDecision(`all ${rendered.nodegroupNames.length} nodegroups exist`);
+    const paths = envPaths(ctx.env.name);
+    return runDecision(`missing: ${missing.join(", ")}`, [
+      ["eksctl", "create", "nodegroup", "-f", paths.nodegroups, `--include=${missing.join(",")}`],
+    ], [paths.nodegroups]);
+  },
+  async run(ctx, decision) {
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "nodegroups", argv });
+    await recordWorkerVersion(ctx.projectRoot, ctx.env.name, requireRendered(ctx).workerVersion);
+    ctx.facts.forget("nodegroups");
+  },
+};
+
+export const serviceAccountsStep: Step<LifecycleContext> = {
+  id: "serviceaccounts",
+  description: "create the IAM service accounts",
+  needs: ["cluster"],
+  async decide(ctx) {
+    const wanted = ctx.env.config.cluster.serviceAccounts;
+    if (wanted.length === 0) return skipDecision("no IAM service accounts configured");
+    const live = new Set((await ctx.facts.serviceAccounts("serviceaccounts")).map((sa) => `${sa.namespace}/${sa.name}`));
+    const missing = wanted.filter((sa) => !live.has(`${sa.namespace}/${sa.name}`));
+    if (missing.length === 0) return skipDecision(`all ${wanted.length} service accounts exist`);
+    const paths = envPaths(ctx.env.name);
+    const argv = [
+      "eksctl", "create", "iamserviceaccount", "-f", paths.cluster,
+      `--include=${missing.map((sa) => `${sa.namespace}/${sa.name}`).join(",")}`,
+      "--approve",
+    ];
+    if (missing.some((sa) => sa.overrideExisting)) argv.push("--override-existing-serviceaccounts");
+    return runDecision(`missing: ${missing.map((sa) => `${sa.namespace}/${sa.name}`).join(", ")}`, [argv], [paths.cluster]);
+  },
+  async run(ctx, decision) {
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "serviceaccounts", argv });
+    ctx.facts.forget("serviceaccounts");
+  },
+};
+
+export const kubeconfigStep: Step<LifecycleContext> = {
+  id: "kubeconfig",
+  description: "write the environment's kubeconfig",
+  needs: ["cluster"],
+  async decide(ctx) {
+    const paths = envPaths(ctx.env.name);
+    const existing = await readFile(join(ctx.projectRoot, paths.kubeconfig), "utf8").catch(() => undefined);
+    const cluster = await ctx.facts.cluster("kubeconfig");
+    const current =
+      existing !== undefined &&
+      existing.includes(ctx.facts.clusterName) &&
+      (!cluster?.endpoint || existing.includes(cluster.endpoint) || existing.includes("server:"));
+    if (current) return skipDecision(`${paths.kubeconfig} is there`);
+    return runDecision(`${paths.kubeconfig} is missing`, [
+      ["eksctl", "utils", "write-kubeconfig", ...clusterArgs(ctx), "--kubeconfig", paths.kubeconfig],
+    ]);
+  },
+  async run(ctx, decision) {
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "kubeconfig", argv });
+  },
+};
+
+/** The variable flux reads the provider's token from. */
+export function gitopsTokenVariable(provider: string): string | undefined {
+  return { github: "GITHUB_TOKEN", gitlab: "GITLAB_TOKEN", "bitbucket-server": "BITBUCKET_TOKEN", gitea: "GITEA_TOKEN" }[provider];
+}
+
+export const gitopsStep: Step<LifecycleContext> = {
+  id: "gitops",
+  description: "bootstrap Flux v2",
+  needs: ["nodegroups", "kubeconfig"],
+  async decide(ctx) {
+    const gitops = ctx.env.config.gitops;
+    if (!gitops) return skipDecision("gitops not configured");
+    const tokenVariable = gitopsTokenVariable(gitops.provider);
+    if (tokenVariable && !ctx.processEnv[tokenVariable]) {
+      throw new UserError(`flux bootstrap ${gitops.provider} needs a token in ${tokenVariable}`, {
+        hint: `export ${tokenVariable}=... (a token with repository write access); it is passed to the toolbox and masked in all output`,
+      });
+    }
+    const kubeconfigThere = await access(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig)).then(() => true, () => false);
+    if (kubeconfigThere && (await ctx.facts.cluster("gitops"))) {
+      const probe = await ctx.toolbox.run({
+        step: "gitops",
+        argv: ["flux", "get", "sources", "git", "flux-system", "--namespace", "flux-system"],
+        captureStdout: true,
+      });
+      if (probe.exitCode === 0) return skipDecision("Flux is bootstrapped (GitRepository flux-system exists)");
+    }
+    const argv = [
+      "flux", "bootstrap", gitops.provider,
+      `--owner=${gitops.owner}`,
+      `--repository=${gitops.repository}`,
+      `--branch=${gitops.branch}`,
+      `--path=${gitops.path ?? `clusters/${ctx.env.name}`}`,
+    ];
+    if (gitops.personal) argv.push("--personal");
+    if (gitops.hostname) argv.push(`--hostname=${gitops.hostname}`);
+    return runDecision("Flux is not bootstrapped", [argv]);
+  },
+  async run(ctx, decision) {
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "gitops", argv });
+  },
+};
+
+export function bornTask(): Task<LifecycleContext> {
+  return {
+    name: "born",
+    concurrency: 3,
+    steps: [preflightStep, generateStep(), clusterStep, nodegroupsStep, serviceAccountsStep, kubeconfigStep, gitopsStep],
+  };
+}

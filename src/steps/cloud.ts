@@ -1,0 +1,138 @@
+// Read-only questions the lifecycle asks of AWS, each answered by a command in the toolbox (the AWS
+// CLI for AWS state, eksctl for what only eksctl knows, such as self-managed nodegroups). Answers
+// are cached for the run and dropped when a step changes the thing they describe.
+import { StepFailedError } from "../core/errors.js";
+import type { Toolbox } from "../runtime/types.js";
+
+export interface ClusterFacts {
+  name: string;
+  status: string;
+  version?: string;
+  endpoint?: string;
+  arn?: string;
+}
+
+export interface NodegroupFacts {
+  name: string;
+  status: string;
+  type: "managed" | "unmanaged";
+  minSize?: number;
+  maxSize?: number;
+  desiredCapacity?: number;
+  instanceType?: string;
+  version?: string;
+  createdAt?: string;
+}
+
+export interface ServiceAccountFacts {
+  namespace: string;
+  name: string;
+  roleARN?: string;
+}
+
+export async function runJson<T>(toolbox: Toolbox, step: string, argv: string[]): Promise<T> {
+  const result = await toolbox.runOrFail({ step, argv, captureStdout: true });
+  const text = result.stdout.trim();
+  if (text === "") return [] as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    throw new StepFailedError({
+      step,
+      argv,
+      exitCode: 0,
+      message: "printed output that is not JSON",
+      outputTail: text.split("\n").slice(-5),
+      cause,
+    });
+  }
+}
+
+export class CloudFacts {
+  private cache = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly toolbox: Toolbox,
+    readonly clusterName: string,
+    readonly region: string,
+  ) {}
+
+  forget(...keys: ("identity" | "cluster" | "nodegroups" | "serviceaccounts")[]): void {
+    for (const key of keys) this.cache.delete(key);
+  }
+
+  private memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let value = this.cache.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = load();
+      this.cache.set(key, value);
+      value.catch(() => this.cache.delete(key));
+    }
+    return value;
+  }
+
+  identity(step: string): Promise<{ Account: string; Arn: string; UserId: string }> {
+    return this.memo("identity", () =>
+      runJson(this.toolbox, step, ["aws", "sts", "get-caller-identity", "--region", this.region, "--output", "json"]),
+    );
+  }
+
+  /** undefined when the cluster does not exist. */
+  cluster(step: string): Promise<ClusterFacts | undefined> {
+    return this.memo("cluster", async () => {
+      const list = await runJson<{ clusters?: string[] }>(this.toolbox, step, [
+        "aws", "eks", "list-clusters", "--region", this.region, "--output", "json",
+      ]);
+      if (!list.clusters?.includes(this.clusterName)) return undefined;
+      const described = await runJson<{ cluster: { name: string; status: string; version?: string; endpoint?: string; arn?: string } }>(
+        this.toolbox,
+        step,
+        ["aws", "eks", "describe-cluster", "--name", this.clusterName, "--region", this.region, "--output", "json"],
+      );
+      const c = described.cluster;
+      return { name: c.name, status: c.status, version: c.version, endpoint: c.endpoint, arn: c.arn };
+    });
+  }
+
+  /** Managed and self-managed nodegroups, as eksctl sees them. Empty when there is no cluster. */
+  nodegroups(step: string): Promise<NodegroupFacts[]> {
+    return this.memo("nodegroups", async () => {
+      if (!(await this.cluster(step))) return [];
+      const rows = await runJson<Record<string, unknown>[]>(this.toolbox, step, [
+        "eksctl", "get", "nodegroup", "--cluster", this.clusterName, "--region", this.region, "-o", "json",
+      ]);
+      return (Array.isArray(rows) ? rows : []).map((row) => ({
+        name: String(row.Name),
+        status: String(row.Status ?? ""),
+        type: row.NodeGroupType === "managed" ? "managed" : "unmanaged",
+        minSize: numberOrUndefined(row.MinSize),
+        maxSize: numberOrUndefined(row.MaxSize),
+        desiredCapacity: numberOrUndefined(row.DesiredCapacity),
+        instanceType: row.InstanceType === undefined ? undefined : String(row.InstanceType),
+        version: row.Version === undefined ? undefined : String(row.Version),
+        createdAt: row.CreationTime === undefined ? undefined : String(row.CreationTime),
+      }));
+    });
+  }
+
+  serviceAccounts(step: string): Promise<ServiceAccountFacts[]> {
+    return this.memo("serviceaccounts", async () => {
+      if (!(await this.cluster(step))) return [];
+      const rows = await runJson<{ metadata?: { name?: string; namespace?: string }; status?: { roleARN?: string } }[]>(
+        this.toolbox,
+        step,
+        ["eksctl", "get", "iamserviceaccount", "--cluster", this.clusterName, "--region", this.region, "-o", "json"],
+      );
+      return (Array.isArray(rows) ? rows : []).map((row) => ({
+        name: String(row.metadata?.name ?? ""),
+        namespace: String(row.metadata?.namespace ?? "default"),
+        roleARN: row.status?.roleARN,
+      }));
+    });
+  }
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  const n = typeof value === "string" ? Number(value) : value;
+  return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+}

@@ -1,0 +1,101 @@
+// Steps that several lifecycle tasks begin with.
+import { ConfigError, UserError } from "../core/errors.js";
+import { resolveWorkerVersion } from "../config/worker-version.js";
+import { renderEnvironment, validateRendered, writeRendered } from "../render/render.js";
+import { runJson } from "./cloud.js";
+import { envPaths, newestVersion, nodegroupNaming, type LifecycleContext } from "./lifecycle.js";
+import { runDecision, type Step } from "./model.js";
+
+/**
+ * Refuses to act anywhere but the configured account and region, and checks that the configured
+ * subnets exist in the zones the config puts them in. It only reads, so it decides (and fails)
+ * under `plan` too.
+ */
+export const preflightStep: Step<LifecycleContext> = {
+  id: "preflight",
+  description: "check the AWS account, region, zones and subnets",
+  needs: [],
+  async decide(ctx) {
+    const { aws, cluster, worker } = ctx.env.config;
+    const identity = await ctx.facts.identity("preflight");
+    if (identity.Account !== aws.accountId) {
+      throw new UserError(
+        `refusing to act: the credentials are for account ${identity.Account}, but environment ${ctx.env.name} is in account ${aws.accountId} (aws.accountId)`,
+        { hint: `use the profile for ${aws.accountId} (aws.profile in config/environments/${ctx.env.name}.yaml or AWS_PROFILE)` },
+      );
+    }
+    const zones = await runJson<{ AvailabilityZones?: { ZoneName: string }[] }>(ctx.toolbox, "preflight", [
+      "aws", "ec2", "describe-availability-zones", "--region", aws.region, "--output", "json",
+    ]);
+    const known = new Set((zones.AvailabilityZones ?? []).map((z) => z.ZoneName));
+    const subnetZones = { ...cluster.vpc.subnets.public, ...cluster.vpc.subnets.private };
+    const wanted = new Set([...worker.zones, ...Object.keys(subnetZones)]);
+    const unknownZones = [...wanted].filter((z) => !known.has(z));
+    if (unknownZones.length > 0) {
+      throw new UserError(`zone(s) ${unknownZones.join(", ")} are not in region ${aws.region}`, {
+        hint: `the region has ${[...known].sort().join(", ") || "no zones visible to these credentials"}; fix worker.zones / cluster.vpc.subnets or aws.region`,
+      });
+    }
+    const subnets = Object.entries({
+      ...Object.fromEntries(Object.entries(cluster.vpc.subnets.public).map(([z, s]) => [`public.${z}`, { zone: z, id: s.id }])),
+      ...Object.fromEntries(Object.entries(cluster.vpc.subnets.private).map(([z, s]) => [`private.${z}`, { zone: z, id: s.id }])),
+    });
+    const commands: string[][] = [["aws", "sts", "get-caller-identity"], ["aws", "ec2", "describe-availability-zones"]];
+    if (subnets.length > 0) {
+      const argv = ["aws", "ec2", "describe-subnets", "--region", aws.region, "--subnet-ids", ...subnets.map(([, s]) => s.id), "--output", "json"];
+      commands.push(argv);
+      const found = await ctx.toolbox.run({ step: "preflight", argv, captureStdout: true });
+      const live = found.exitCode === 0 ? ((JSON.parse(found.stdout || "{}") as { Subnets?: { SubnetId: string; AvailabilityZone: string }[] }).Subnets ?? []) : [];
+      const byId = new Map(live.map((s) => [s.SubnetId, s.AvailabilityZone]));
+      const problems = subnets.flatMap(([key, s]) => {
+        const zone = byId.get(s.id);
+        if (zone === undefined) return [`cluster.vpc.subnets.${key}: subnet ${s.id} does not exist in ${aws.region} (or is not visible to these credentials)`];
+        if (zone !== s.zone) return [`cluster.vpc.subnets.${key}: subnet ${s.id} is in ${zone}, not ${s.zone}`];
+        return [];
+      });
+      if (problems.length > 0) {
+        throw new ConfigError(
+          problems.map((message) => ({ file: `config/environments/${ctx.env.name}.yaml`, message })),
+          "the configured subnets do not match AWS",
+        );
+      }
+    }
+    return runDecision(`account ${identity.Account}, region ${aws.region}, ${subnets.length} subnet(s) checked`, commands);
+  },
+  async run() {
+    // Everything was checked while deciding.
+  },
+};
+
+/**
+ * Renders and validates the environment's eksctl files. The nodegroup version is, in order: the
+ * config's worker.version, the newest version among the live nodegroups, the recorded one, or today.
+ */
+export function generateStep(opts: { workerVersion?: (ctx: LifecycleContext) => Promise<string | undefined> } = {}): Step<LifecycleContext> {
+  return {
+    id: "generate",
+    description: "render and validate the eksctl files",
+    needs: ["preflight"],
+    async decide(ctx) {
+      const version = (await opts.workerVersion?.(ctx)) ?? (await liveOrResolvedVersion(ctx));
+      const rendered = await renderEnvironment(ctx.projectRoot, ctx.env, { workerVersion: version });
+      const issues = validateRendered(rendered, ctx.env);
+      if (issues.length > 0) throw new ConfigError(issues, `the rendered eksctl files for ${ctx.env.name} are not valid`);
+      ctx.rendered = rendered;
+      const paths = envPaths(ctx.env.name);
+      return runDecision(`nodegroup version ${version}`, [], [paths.cluster, paths.nodegroups]);
+    },
+    async run(ctx) {
+      if (ctx.planning) return;
+      const written = await writeRendered(ctx.projectRoot, ctx.rendered!);
+      for (const path of written) ctx.events.emit({ type: "file-written", path });
+    },
+  };
+}
+
+async function liveOrResolvedVersion(ctx: LifecycleContext): Promise<string> {
+  if (ctx.env.config.worker.version) return ctx.env.config.worker.version;
+  const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
+  const live = (await ctx.facts.nodegroups("generate")).map((ng) => naming.versionOf(ng.name)).filter((v): v is string => !!v);
+  return newestVersion(live) ?? (await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: !ctx.planning })).version;
+}

@@ -1,0 +1,59 @@
+// destroy: nodegroups first (drained), then the cluster, then the environment's local files.
+// Confirmation and the protected-environment guard happen in the command, before any step runs.
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { clusterArgs, envPaths, writeRollTarget, type LifecycleContext } from "./lifecycle.js";
+import { runDecision, skipDecision, type Step, type Task } from "./model.js";
+import { preflightStep } from "./common-steps.js";
+
+const deleteNodegroupsStep: Step<LifecycleContext> = {
+  id: "delete-nodegroups",
+  description: "drain and delete every nodegroup",
+  needs: ["preflight"],
+  async decide(ctx) {
+    const live = await ctx.facts.nodegroups("delete-nodegroups");
+    if (live.length === 0) return skipDecision((await ctx.facts.cluster("delete-nodegroups")) ? "no nodegroups" : "no cluster");
+    return runDecision(`${live.length} nodegroup(s): ${live.map((ng) => ng.name).join(", ")}`, live.map((ng) => [
+      "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", ng.name, "--drain", "--approve", "--wait",
+    ]));
+  },
+  async run(ctx, decision) {
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "delete-nodegroups", argv });
+    ctx.facts.forget("nodegroups");
+  },
+};
+
+const deleteClusterStep: Step<LifecycleContext> = {
+  id: "delete-cluster",
+  description: "delete the EKS cluster and what eksctl made for it",
+  needs: ["delete-nodegroups"],
+  async decide(ctx) {
+    const cluster = await ctx.facts.cluster("delete-cluster");
+    if (!cluster) return skipDecision(`cluster ${ctx.facts.clusterName} does not exist`);
+    return runDecision(`cluster ${cluster.name} is ${cluster.status}`, [
+      ["eksctl", "delete", "cluster", "--name", ctx.facts.clusterName, "--region", ctx.facts.region, "--wait"],
+    ]);
+  },
+  async run(ctx, decision) {
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "delete-cluster", argv });
+    ctx.facts.forget("cluster", "nodegroups", "serviceaccounts");
+  },
+};
+
+const forgetLocalStep: Step<LifecycleContext> = {
+  id: "forget-local",
+  description: "remove the environment's kubeconfig and recorded state",
+  needs: ["delete-cluster"],
+  async decide(ctx) {
+    return runDecision("the cluster is gone", [], [envPaths(ctx.env.name).kubeconfig, `.eksbox/state/${ctx.env.name}.json`]);
+  },
+  async run(ctx) {
+    await rm(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig), { force: true });
+    await rm(join(ctx.projectRoot, ".eksbox", "state", `${ctx.env.name}.json`), { force: true });
+    await writeRollTarget(ctx.projectRoot, ctx.env.name, undefined);
+  },
+};
+
+export function destroyTask(): Task<LifecycleContext> {
+  return { name: "destroy", concurrency: 1, steps: [preflightStep, deleteNodegroupsStep, deleteClusterStep, forgetLocalStep] };
+}

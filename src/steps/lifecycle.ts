@@ -1,0 +1,99 @@
+// What the lifecycle tasks (born, roll, destroy, upgrade) share: their context, the paths they use,
+// and how a live nodegroup is recognised as one of ours and its version read off its name.
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Environment } from "../config/schema.js";
+import { UserError } from "../core/errors.js";
+import { writeFileAtomic } from "../core/files.js";
+import { renderEnvironment, type RenderedEnvironment } from "../render/render.js";
+import type { CloudFacts } from "./cloud.js";
+import type { StepContext } from "./model.js";
+
+export interface LifecycleContext extends StepContext {
+  projectRoot: string;
+  env: Environment;
+  facts: CloudFacts;
+  /** Set by the generate step for the steps after it. */
+  rendered?: RenderedEnvironment;
+  processEnv: NodeJS.ProcessEnv;
+}
+
+export function envPaths(envName: string) {
+  const dir = `build/${envName}`;
+  return {
+    dir,
+    cluster: `${dir}/cluster.yaml`,
+    nodegroups: `${dir}/nodegroups.yaml`,
+    kubeconfig: `${dir}/kubeconfig`,
+  };
+}
+
+export function clusterArgs(ctx: LifecycleContext): string[] {
+  return ["--cluster", ctx.facts.clusterName, "--region", ctx.facts.region];
+}
+
+export function requireRendered(ctx: LifecycleContext): RenderedEnvironment {
+  if (!ctx.rendered) throw new Error("internal: the generate step has not run");
+  return ctx.rendered;
+}
+
+/**
+ * Templates are the user's to edit, so nodegroup names are not parsed by a fixed rule: the
+ * templates are rendered once with a probe version, and wherever the probe appears in a name is
+ * where a live name's version must be. Only names that fit are ever treated as ours (roll and
+ * upgrade never touch a nodegroup that does not).
+ */
+const PROBE_VERSION = "qqprobeqq";
+
+export interface NodegroupNaming {
+  /** The version of a live nodegroup of ours, or undefined when the name is not one of ours. */
+  versionOf(name: string): string | undefined;
+}
+
+export async function nodegroupNaming(projectRoot: string, env: Environment): Promise<NodegroupNaming> {
+  const probe = await renderEnvironment(projectRoot, env, { workerVersion: PROBE_VERSION });
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const patterns = probe.nodegroupNames
+    .filter((name) => name.includes(PROBE_VERSION))
+    .map((name) => new RegExp(`^${name.split(PROBE_VERSION).map(escape).join("([a-z0-9]{1,16})")}$`));
+  return {
+    versionOf(name) {
+      for (const pattern of patterns) {
+        const match = pattern.exec(name);
+        if (match) return match[1];
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The newest version among live nodegroups of ours (versions are dates, so they sort). */
+export function newestVersion(versions: Iterable<string>): string | undefined {
+  return [...versions].sort().at(-1);
+}
+
+/** A roll in progress is remembered, so a rerun on another day finishes the same roll. */
+function rollStatePath(projectRoot: string, envName: string): string {
+  return join(projectRoot, ".eksbox", "state", `${envName}.roll.json`);
+}
+
+export async function readRollTarget(projectRoot: string, envName: string): Promise<string | undefined> {
+  try {
+    const state = JSON.parse(await readFile(rollStatePath(projectRoot, envName), "utf8")) as { rollingTo?: string };
+    return state.rollingTo;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeRollTarget(projectRoot: string, envName: string, version: string | undefined): Promise<void> {
+  const path = rollStatePath(projectRoot, envName);
+  if (version === undefined) await rm(path, { force: true });
+  else await writeFileAtomic(path, JSON.stringify({ rollingTo: version }, null, 2) + "\n");
+}
+
+export function clusterMissing(ctx: LifecycleContext, task: string): UserError {
+  return new UserError(`cluster ${ctx.facts.clusterName} does not exist in ${ctx.facts.region}`, {
+    hint: `create it first: eksbox born --env ${ctx.env.name}` + (task === "born" ? "" : ` (then rerun ${task})`),
+  });
+}

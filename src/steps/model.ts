@@ -1,0 +1,48 @@
+// A task is a graph of steps. Each step first decides ("already done?") by looking at the real
+// world, then acts. Deciding from the world rather than from a local journal is what makes every
+// task resumable: a rerun after a failure finds the finished steps done and skips them.
+import type { EventSink } from "../core/events.js";
+import type { Toolbox } from "../runtime/types.js";
+
+/** What a step would do, as shown by `eksbox plan`. */
+export type StepDecision =
+  | { action: "skip"; reason: string }
+  | { action: "run"; reason: string; commands: PlannedCommand[]; files?: string[] };
+
+export interface PlannedCommand {
+  argv: readonly string[];
+}
+
+export interface StepContext {
+  toolbox: Toolbox;
+  events: EventSink;
+  /** Aborted on the first Ctrl-C: steps stop waiting/polling when it fires. */
+  signal: AbortSignal;
+  /** True under `eksbox plan`: decide only, change nothing (not even files under build/). */
+  planning: boolean;
+}
+
+export interface Step<C extends StepContext = StepContext> {
+  id: string;
+  description: string;
+  /** Steps that must have finished (done or skipped) before this one starts. */
+  needs: readonly string[];
+  decide(ctx: C): Promise<StepDecision>;
+  /** Carries out a "run" decision. Throws (usually StepFailedError) on failure. */
+  run(ctx: C, decision: Extract<StepDecision, { action: "run" }>): Promise<void>;
+}
+
+export interface Task<C extends StepContext = StepContext> {
+  name: string;
+  steps: readonly Step<C>[];
+  /** How many steps may run at once. */
+  concurrency: number;
+}
+
+export function runDecision(reason: string, commands: readonly (readonly string[])[], files?: string[]): StepDecision {
+  return { action: "run", reason, commands: commands.map((argv) => ({ argv })), files };
+}
+
+export function skipDecision(reason: string): StepDecision {
+  return { action: "skip", reason };
+}

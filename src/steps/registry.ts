@@ -1,0 +1,27 @@
+// The built-in lifecycle tasks by the name `eksbox plan <task>` and the commands use.
+import { bornTask } from "./born.js";
+import { destroyTask } from "./destroy.js";
+import type { LifecycleContext } from "./lifecycle.js";
+import type { Task } from "./model.js";
+import { rollContext, rollTask, type RollOptions } from "./roll.js";
+
+export interface BuiltinTask {
+  task: Task<LifecycleContext>;
+  extend?: (base: LifecycleContext) => LifecycleContext;
+  /** The command that runs (and resumes) it. */
+  command: string;
+}
+
+export const builtinTaskNames = ["born", "roll", "destroy"] as const;
+export type BuiltinTaskName = (typeof builtinTaskNames)[number];
+
+export function builtinTask(name: BuiltinTaskName, opts: { roll?: RollOptions } = {}): BuiltinTask {
+  switch (name) {
+    case "born":
+      return { task: bornTask(), command: "born" };
+    case "roll":
+      return { task: rollTask(opts.roll) as Task<LifecycleContext>, extend: rollContext, command: "nodegroup roll" };
+    case "destroy":
+      return { task: destroyTask(), command: "destroy" };
+  }
+}

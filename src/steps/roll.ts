@@ -1,0 +1,200 @@
+// nodegroup roll: blue/green rotation of the worker nodegroups, the reason they carry a version.
+//   preflight -> generate (next version) -> create-new -> wait-ready -> delete-old -> record
+// Old nodegroups are deleted only once every new one exists and has Ready nodes, so the last
+// working set is never removed. A roll that stops part-way is remembered and finished by a rerun.
+import { StepFailedError, UserError } from "../core/errors.js";
+import { recordWorkerVersion, resolveWorkerVersion, todaysVersion } from "../config/worker-version.js";
+import { runJson } from "./cloud.js";
+import {
+  clusterArgs,
+  clusterMissing,
+  envPaths,
+  nodegroupNaming,
+  readRollTarget,
+  requireRendered,
+  writeRollTarget,
+  type LifecycleContext,
+} from "./lifecycle.js";
+import { runDecision, skipDecision, type Step, type Task } from "./model.js";
+import { generateStep, preflightStep } from "./common-steps.js";
+
+export interface RollOptions {
+  /** The version to roll to; default: worker.version from config, a roll in progress, or today. */
+  toVersion?: string;
+  /** How long to wait for the new nodes to be Ready. */
+  readyTimeoutMs?: number;
+  pollIntervalMs?: number;
+  now?: Date;
+}
+
+interface RollContext extends LifecycleContext {
+  roll: { target?: string; liveVersions: Map<string, string> };
+}
+
+async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string> {
+  if (!(await ctx.facts.cluster("generate"))) throw clusterMissing(ctx, "nodegroup roll");
+  const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
+  for (const ng of await ctx.facts.nodegroups("generate")) {
+    const version = naming.versionOf(ng.name);
+    if (version) ctx.roll.liveVersions.set(ng.name, version);
+  }
+  const inProgress = await readRollTarget(ctx.projectRoot, ctx.env.name);
+  const configured = ctx.env.config.worker.version;
+  const target = opts.toVersion ?? inProgress ?? configured ?? todaysVersion(opts.now ?? new Date());
+  if (opts.toVersion && inProgress && opts.toVersion !== inProgress) {
+    throw new UserError(`a roll to ${inProgress} is in progress; finish it before rolling to ${opts.toVersion}`, {
+      hint: `rerun without --to-version to finish it: eksbox nodegroup roll --env ${ctx.env.name}`,
+    });
+  }
+  ctx.roll.target = target;
+  return target;
+}
+
+function oldNodegroups(ctx: RollContext): string[] {
+  return [...ctx.roll.liveVersions].filter(([, v]) => v !== ctx.roll.target).map(([name]) => name);
+}
+
+const createNewStep: Step<RollContext> = {
+  id: "create-new",
+  description: "create the new version's nodegroups",
+  needs: ["generate"],
+  async decide(ctx) {
+    const rendered = requireRendered(ctx);
+    const live = new Set((await ctx.facts.nodegroups("create-new")).map((ng) => ng.name));
+    const missing = rendered.nodegroupNames.filter((name) => !live.has(name));
+    if (missing.length === 0) return skipDecision(`version ${rendered.workerVersion}: all ${rendered.nodegroupNames.length} nodegroups exist`);
+    const paths = envPaths(ctx.env.name);
+    return runDecision(`version ${rendered.workerVersion}: missing ${missing.join(", ")}`, [
+      ["eksctl", "create", "nodegroup", "-f", paths.nodegroups, `--include=${missing.join(",")}`],
+    ], [paths.nodegroups]);
+  },
+  async run(ctx, decision) {
+    // Remember the target before creating anything, so a rerun tomorrow finishes this roll.
+    await writeRollTarget(ctx.projectRoot, ctx.env.name, ctx.roll.target);
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "create-new", argv });
+    ctx.facts.forget("nodegroups");
+  },
+};
+
+interface NodeList {
+  items?: { metadata?: { labels?: Record<string, string> }; status?: { conditions?: { type: string; status: string }[] } }[];
+}
+
+function readyNodesByNodegroup(list: NodeList): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const node of list.items ?? []) {
+    const group = node.metadata?.labels?.["alpha.eksctl.io/nodegroup-name"] ?? node.metadata?.labels?.["eks.amazonaws.com/nodegroup"];
+    const ready = node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+    if (group && ready) counts.set(group, (counts.get(group) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}
+
+function waitReadyStep(opts: RollOptions): Step<RollContext> {
+  return {
+    id: "wait-ready",
+    description: "wait until the new nodegroups' nodes are Ready",
+    needs: ["create-new"],
+    async decide(ctx) {
+      const names = requireRendered(ctx).nodegroupNames;
+      const paths = envPaths(ctx.env.name);
+      return runDecision(`need ${Math.max(1, ctx.env.config.worker.minSize)} Ready node(s) in each of ${names.join(", ")}`, [
+        ["kubectl", "--kubeconfig", paths.kubeconfig, "get", "nodes", "-l", `alpha.eksctl.io/nodegroup-name in (${names.join(",")})`, "-o", "json"],
+      ]);
+    },
+    async run(ctx, decision) {
+      const names = requireRendered(ctx).nodegroupNames;
+      const needed = Math.max(1, ctx.env.config.worker.minSize);
+      const argv = [...decision.commands[0]!.argv];
+      const deadline = Date.now() + (opts.readyTimeoutMs ?? 20 * 60_000);
+      for (;;) {
+        const counts = readyNodesByNodegroup(await runJson<NodeList>(ctx.toolbox, "wait-ready", argv));
+        const waiting = names.filter((name) => (counts.get(name) ?? 0) < needed);
+        if (waiting.length === 0) return;
+        if (ctx.signal.aborted) return;
+        if (Date.now() > deadline) {
+          throw new StepFailedError({
+            step: "wait-ready",
+            argv,
+            message: `timed out: ${waiting.join(", ")} still have fewer than ${needed} Ready node(s)`,
+            hint: "look at the nodegroups' instances and kubelet logs; the old nodegroups were left untouched. Rerun roll to keep waiting.",
+          });
+        }
+        ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes in ${waiting.join(", ")}` });
+        await sleep(opts.pollIntervalMs ?? 10_000, ctx.signal);
+      }
+    },
+  };
+}
+
+const deleteOldStep: Step<RollContext> = {
+  id: "delete-old",
+  description: "drain and delete the old nodegroups",
+  needs: ["wait-ready"],
+  async decide(ctx) {
+    const old = oldNodegroups(ctx);
+    if (old.length === 0) return skipDecision("no nodegroups of an older version");
+    return runDecision(`old: ${old.join(", ")}`, old.map((name) => [
+      "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", name, "--drain", "--approve", "--wait",
+    ]));
+  },
+  async run(ctx, decision) {
+    // Re-check just before deleting: every new nodegroup must still be there.
+    ctx.facts.forget("nodegroups");
+    const live = new Set((await ctx.facts.nodegroups("delete-old")).map((ng) => ng.name));
+    const absent = requireRendered(ctx).nodegroupNames.filter((name) => !live.has(name));
+    if (absent.length > 0) {
+      throw new StepFailedError({
+        step: "delete-old",
+        message: `refusing to delete the old nodegroups: the new ${absent.join(", ")} are gone`,
+        hint: "rerun roll to recreate them first",
+      });
+    }
+    // One at a time: draining one zone's nodes while the others keep serving.
+    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "delete-old", argv });
+    ctx.facts.forget("nodegroups");
+  },
+};
+
+const recordStep: Step<RollContext> = {
+  id: "record",
+  description: "record the new nodegroup version",
+  needs: ["delete-old"],
+  async decide(ctx) {
+    const recorded = await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: false }).catch(() => undefined);
+    const inProgress = await readRollTarget(ctx.projectRoot, ctx.env.name);
+    if (recorded?.version === ctx.roll.target && !inProgress) return skipDecision(`version ${ctx.roll.target} is recorded`);
+    return runDecision(`record version ${ctx.roll.target}`, []);
+  },
+  async run(ctx) {
+    await recordWorkerVersion(ctx.projectRoot, ctx.env.name, ctx.roll.target!);
+    await writeRollTarget(ctx.projectRoot, ctx.env.name, undefined);
+  },
+};
+
+export function rollTask(opts: RollOptions = {}): Task<RollContext> {
+  return {
+    name: "nodegroup roll",
+    concurrency: 1,
+    steps: [
+      preflightStep,
+      generateStep({ workerVersion: (ctx) => chooseTarget(ctx as RollContext, opts) }),
+      createNewStep,
+      waitReadyStep(opts),
+      deleteOldStep,
+      recordStep,
+    ],
+  };
+}
+
+export function rollContext<C extends LifecycleContext>(base: C): C & RollContext {
+  return Object.assign(base, { roll: { liveVersions: new Map<string, string>() } });
+}
+

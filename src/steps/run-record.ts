@@ -1,0 +1,129 @@
+// Every run leaves a record under .eksbox/runs/<run id>/: events.jsonl (every event, one JSON object
+// a line) and run.log (plain timestamped lines), both redacted, plus summary.json. The newest
+// summary per environment is what `eksbox status` shows as the last run.
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { EksboxEvent, EventSink } from "../core/events.js";
+import { writeFileAtomic } from "../core/files.js";
+
+export interface RunSummary {
+  runId: string;
+  task: string;
+  env: string;
+  status: "running" | "done" | "failed" | "aborted";
+  startedAt: string;
+  endedAt?: string;
+  image?: { ref: string; id: string; digest?: string };
+  steps?: { id: string; status: string; elapsedMs: number }[];
+  error?: string;
+  resume?: string;
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+function redactDeep(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)]));
+  }
+  return value;
+}
+
+export function plainEventLine(event: EksboxEvent): string | undefined {
+  switch (event.type) {
+    case "log":
+      return `${event.level}: ${event.message}`;
+    case "file-written":
+      return `wrote ${event.path}`;
+    case "run-start":
+      return `run ${event.runId}: ${event.task} --env ${event.env}`;
+    case "run-end":
+      return `run ${event.runId} ${event.status} after ${(event.elapsedMs / 1000).toFixed(1)}s`;
+    case "image":
+      return `toolbox ${event.ref} (${event.digest ?? event.id}) ${Object.entries(event.tools).map(([t, v]) => `${t} ${v}`).join(", ")}`;
+    case "image-build":
+      return `build: ${event.line}`;
+    case "step-start":
+      return `[${event.step}] start${event.description ? `: ${event.description}` : ""}`;
+    case "step-output":
+      return `[${event.step}] ${event.line}`;
+    case "step-end":
+      return `[${event.step}] ${event.status} (${(event.elapsedMs / 1000).toFixed(1)}s)${event.reason ? `: ${event.reason}` : ""}`;
+    case "interrupt":
+      return `interrupt: ${event.message}`;
+  }
+}
+
+export class RunRecorder implements EventSink {
+  readonly dir: string;
+  private readonly eventsOut: WriteStream;
+  private readonly logOut: WriteStream;
+  private readonly summary: RunSummary;
+
+  private constructor(
+    private readonly projectRoot: string,
+    dir: string,
+    summary: RunSummary,
+    private readonly redact: (text: string) => string,
+  ) {
+    this.dir = dir;
+    this.summary = summary;
+    this.eventsOut = createWriteStream(join(dir, "events.jsonl"), { flags: "a" });
+    this.logOut = createWriteStream(join(dir, "run.log"), { flags: "a" });
+    // A full or read-only disk must not crash the run: the record is secondary to the work.
+    this.eventsOut.on("error", () => {});
+    this.logOut.on("error", () => {});
+  }
+
+  static async open(
+    projectRoot: string,
+    run: { runId: string; task: string; env: string },
+    redact: (text: string) => string,
+  ): Promise<RunRecorder> {
+    const dir = join(projectRoot, ".eksbox", "runs", run.runId);
+    await mkdir(dir, { recursive: true });
+    const summary: RunSummary = { ...run, status: "running", startedAt: new Date().toISOString() };
+    const recorder = new RunRecorder(projectRoot, dir, summary, redact);
+    await recorder.writeSummary();
+    return recorder;
+  }
+
+  emit(event: EksboxEvent): void {
+    const safe = redactDeep(event, this.redact) as EksboxEvent;
+    const at = new Date().toISOString();
+    this.eventsOut.write(JSON.stringify({ at, ...safe }) + "\n");
+    const line = plainEventLine(safe);
+    if (line !== undefined) this.logOut.write(`${at} ${line}\n`);
+    if (safe.type === "image") this.summary.image = { ref: safe.ref, id: safe.id, digest: safe.digest };
+  }
+
+  async close(result: Pick<RunSummary, "status" | "steps" | "error" | "resume">): Promise<RunSummary> {
+    Object.assign(this.summary, redactDeep(result, this.redact), { endedAt: new Date().toISOString() });
+    await Promise.all([
+      new Promise<void>((resolve) => this.eventsOut.end(resolve)),
+      new Promise<void>((resolve) => this.logOut.end(resolve)),
+    ]);
+    await this.writeSummary().catch(() => {});
+    return this.summary;
+  }
+
+  private async writeSummary(): Promise<void> {
+    const text = JSON.stringify(this.summary, null, 2) + "\n";
+    await writeFileAtomic(join(this.dir, "summary.json"), text);
+    await writeFileAtomic(join(this.projectRoot, ".eksbox", "runs", `latest-${this.summary.env}.json`), text);
+  }
+}
+
+export async function lastRun(projectRoot: string, envName: string): Promise<RunSummary | undefined> {
+  try {
+    return JSON.parse(await readFile(join(projectRoot, ".eksbox", "runs", `latest-${envName}.json`), "utf8")) as RunSummary;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,131 @@
+// Everything around a lifecycle task: the environment, the per-env lock, the run record, the
+// toolbox, and what is said at the end (including how to resume). Shared by born, roll, destroy,
+// upgrade and plan, so each of those is only its step graph.
+import type { CommandContext } from "../core/context.js";
+import { fanOut, log, type EventSink } from "../core/events.js";
+import { loadEnvironment } from "../config/load.js";
+import { resolveEnvName } from "../config/env-selection.js";
+import type { Environment } from "../config/schema.js";
+import { openToolbox } from "../runtime/toolbox.js";
+import { Redactor } from "../runtime/redact.js";
+import { CloudFacts } from "./cloud.js";
+import { gitopsTokenVariable } from "./born.js";
+import type { LifecycleContext } from "./lifecycle.js";
+import { acquireEnvLock, type EnvLock } from "./lock.js";
+import type { Task } from "./model.js";
+import { RunRecorder, newRunId } from "./run-record.js";
+import { planTask, runTask, type PlanEntry, type TaskResult } from "./scheduler.js";
+
+export interface SessionOptions {
+  env?: string;
+  set?: string[];
+  image?: string;
+}
+
+export interface SessionEnvironment {
+  envName: string;
+  env: Environment;
+}
+
+export async function loadSessionEnvironment(ctx: CommandContext, opts: SessionOptions): Promise<SessionEnvironment> {
+  const envName = await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv });
+  const env = await loadEnvironment(ctx.projectRoot, envName, { sets: opts.set });
+  return { envName, env };
+}
+
+/** The toolbox gets the flux token variable too, when gitops needs one; it is masked like any *_TOKEN. */
+function toolboxProcessEnv(ctx: CommandContext, env: Environment): NodeJS.ProcessEnv {
+  const tokenVariable = env.config.gitops ? gitopsTokenVariable(env.config.gitops.provider) : undefined;
+  if (!tokenVariable) return ctx.processEnv;
+  const passed = (ctx.processEnv.EKSBOX_PASS_ENV ?? "").split(",").filter(Boolean);
+  return { ...ctx.processEnv, EKSBOX_PASS_ENV: [...new Set([...passed, tokenVariable])].join(",") };
+}
+
+interface SessionParts<C extends LifecycleContext> {
+  ctx: CommandContext;
+  session: SessionEnvironment;
+  task: Task<C>;
+  opts: SessionOptions;
+  planning: boolean;
+  extend?: (base: LifecycleContext) => C;
+  /** Emitted for the run record and live output: e.g. "eksbox born --env prod". */
+  resumeCommand: string;
+}
+
+async function withToolbox<C extends LifecycleContext, T>(
+  parts: SessionParts<C>,
+  runId: string,
+  events: EventSink,
+  body: (lc: C) => Promise<T>,
+): Promise<T> {
+  const { ctx, session, opts } = parts;
+  const { aws, cluster } = session.env.config;
+  const toolbox = await openToolbox({
+    projectRoot: ctx.projectRoot,
+    envName: session.envName,
+    aws: { profile: aws.profile || undefined, region: aws.region, endpointUrl: aws.endpointUrl },
+    imageRef: opts.image,
+    runId,
+    events,
+    interrupter: ctx.interrupter,
+    processEnv: toolboxProcessEnv(ctx, session.env),
+  });
+  try {
+    const base: LifecycleContext = {
+      toolbox,
+      events,
+      signal: ctx.interrupter.signal,
+      planning: parts.planning,
+      projectRoot: ctx.projectRoot,
+      env: session.env,
+      facts: new CloudFacts(toolbox, cluster.name, aws.region),
+      processEnv: ctx.processEnv,
+    };
+    return await body(parts.extend ? parts.extend(base) : (base as C));
+  } finally {
+    await toolbox.dispose();
+  }
+}
+
+/** Runs a task under the env lock with a run record. Throws the task's first error after recording it. */
+export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<SessionParts<C>, "planning">): Promise<TaskResult> {
+  const { ctx, session, task } = parts;
+  const runId = newRunId();
+  const started = performance.now();
+  const lock: EnvLock = await acquireEnvLock(ctx.projectRoot, session.envName, { runId, task: task.name });
+  const redactor = Redactor.fromEnv(ctx.processEnv);
+  let recorder: RunRecorder | undefined;
+  try {
+    recorder = await RunRecorder.open(ctx.projectRoot, { runId, task: task.name, env: session.envName }, (text) => redactor.redact(text));
+    const events = fanOut(ctx.events, recorder);
+    if (lock.tookOverFrom) {
+      log.warn(events, `took over a stale lock from run ${lock.tookOverFrom.runId} (pid ${lock.tookOverFrom.pid}, gone)`);
+    }
+    events.emit({ type: "run-start", runId, task: task.name, env: session.envName });
+    let result: TaskResult;
+    try {
+      result = await withToolbox({ ...parts, planning: false }, runId, events, (lc) => runTask(task, lc));
+    } catch (error) {
+      result = { status: ctx.interrupter.level > 0 ? "aborted" : "failed", outcomes: [], error };
+    }
+    const resume = result.status === "done" ? undefined : parts.resumeCommand;
+    events.emit({ type: "run-end", runId, status: result.status, elapsedMs: Math.round(performance.now() - started), resume });
+    await recorder.close({
+      status: result.status,
+      steps: result.outcomes.map((o) => ({ id: o.id, status: o.status, elapsedMs: o.elapsedMs })),
+      error: result.error instanceof Error ? result.error.message : result.error === undefined ? undefined : String(result.error),
+      resume,
+    });
+    recorder = undefined;
+    if (result.error !== undefined) throw result.error;
+    return result;
+  } finally {
+    await recorder?.close({ status: "failed" }).catch(() => {});
+    await lock.release();
+  }
+}
+
+/** Decides every step of a task and changes nothing: no lock, no run record, no files written. */
+export async function planLifecycleTask<C extends LifecycleContext>(parts: Omit<SessionParts<C>, "planning" | "resumeCommand">): Promise<PlanEntry[]> {
+  return withToolbox({ ...parts, planning: true, resumeCommand: "" }, newRunId(), parts.ctx.events, (lc) => planTask(parts.task, lc));
+}

@@ -1,0 +1,165 @@
+// A fake of the Toolbox interface for unit tests of the lifecycle logic: it answers the commands
+// the steps run (aws, eksctl, kubectl, flux) from an in-memory world, records every argv, and can
+// fail a command once on request. The end-to-end tests use the real runtime, moto and the test
+// doubles instead; this is for fast, exhaustive checks of decisions and resumption.
+import { readFile, writeFile, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { parse } from "yaml";
+import type { ImageInfo, Toolbox, ToolboxRunRequest, ToolboxRunResult } from "../../../src/runtime/types.js";
+import { StepFailedError } from "../../../src/core/errors.js";
+
+export interface FakeNodegroup {
+  name: string;
+  desiredCapacity: number;
+  minSize: number;
+  maxSize: number;
+  type: "managed" | "unmanaged";
+}
+
+export class FakeCloud implements Toolbox {
+  readonly image: ImageInfo = { ref: "fake-toolbox:test", id: "sha256:fake", tools: { eksctl: "fake" } };
+  account = "123456789012";
+  zones = ["ap-northeast-1a", "ap-northeast-1b", "ap-northeast-1c", "ap-northeast-1d"];
+  subnets = new Map<string, string>(); // id -> zone
+  clusters = new Map<string, { status: string; version: string }>();
+  nodegroups = new Map<string, FakeNodegroup>();
+  serviceAccounts = new Set<string>();
+  fluxBootstrapped = false;
+  /** Nodegroups whose nodes never become Ready. */
+  notReady = new Set<string>();
+  calls: string[][] = [];
+  private failures: { match: (argv: string) => boolean; once: boolean }[] = [];
+
+  constructor(private readonly projectRoot: string) {}
+
+  /** The next command whose argv (joined by spaces) contains `fragment` exits 1. */
+  failOnce(fragment: string): void {
+    this.failures.push({ match: (argv) => argv.includes(fragment), once: true });
+  }
+
+  /** The commands that change something, in order. */
+  mutations(): string[][] {
+    return this.calls.filter(([tool, verb]) => (tool === "eksctl" && ["create", "delete", "utils"].includes(verb!)) || (tool === "flux" && verb === "bootstrap"));
+  }
+
+  async runOrFail(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
+    const result = await this.run(request);
+    if (result.exitCode !== 0) throw new StepFailedError({ step: request.step, argv: request.argv, exitCode: result.exitCode, outputTail: result.outputTail });
+    return result;
+  }
+
+  async dispose(): Promise<void> {}
+
+  async run(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
+    const argv = [...request.argv];
+    this.calls.push(argv);
+    const joined = argv.join(" ");
+    const failure = this.failures.find((f) => f.match(joined));
+    if (failure) {
+      this.failures.splice(this.failures.indexOf(failure), 1);
+      return { exitCode: 1, stdout: "", outputTail: [`injected failure: ${joined}`] };
+    }
+    const ok = (value: unknown = "") => ({ exitCode: 0, stdout: typeof value === "string" ? value : JSON.stringify(value), outputTail: [] });
+    const fail = (message: string) => ({ exitCode: 1, stdout: "", outputTail: [message] });
+    const flag = (name: string) => {
+      const inline = argv.find((a) => a.startsWith(`${name}=`));
+      if (inline) return inline.slice(name.length + 1);
+      const i = argv.indexOf(name);
+      return i >= 0 ? argv[i + 1] : undefined;
+    };
+    const clusterName = flag("--cluster") ?? flag("--name");
+    const [tool, ...rest] = argv;
+    const verb = rest.slice(0, 2).join(" ");
+
+    if (tool === "aws") {
+      if (verb === "sts get-caller-identity") return ok({ Account: this.account, Arn: `arn:aws:iam::${this.account}:user/test`, UserId: "X" });
+      if (verb === "ec2 describe-availability-zones") return ok({ AvailabilityZones: this.zones.map((ZoneName) => ({ ZoneName })) });
+      if (verb === "ec2 describe-subnets") {
+        const ids = argv.slice(argv.indexOf("--subnet-ids") + 1).filter((a) => a.startsWith("subnet-"));
+        if (ids.some((id) => !this.subnets.has(id))) return fail("An error occurred (InvalidSubnetID.NotFound)");
+        return ok({ Subnets: ids.map((SubnetId) => ({ SubnetId, AvailabilityZone: this.subnets.get(SubnetId) })) });
+      }
+      if (verb === "eks list-clusters") return ok({ clusters: [...this.clusters.keys()] });
+      if (verb === "eks describe-cluster") {
+        const c = this.clusters.get(flag("--name")!);
+        return c ? ok({ cluster: { name: flag("--name"), status: c.status, version: c.version, endpoint: "https://fake.eks" } }) : fail("ResourceNotFoundException");
+      }
+    }
+    if (tool === "eksctl") {
+      if (verb === "create cluster") {
+        const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as { metadata: { name: string; version: string } };
+        this.clusters.set(doc.metadata.name, { status: "ACTIVE", version: doc.metadata.version });
+        const kubeconfig = flag("--kubeconfig");
+        if (kubeconfig) await this.writeKubeconfig(kubeconfig, doc.metadata.name);
+        return ok();
+      }
+      if (verb === "get nodegroup") {
+        if (!this.clusters.has(clusterName!)) return fail("No cluster found");
+        return ok([...this.nodegroups.values()].map((ng) => ({
+          Cluster: clusterName, Name: ng.name, Status: "CREATE_COMPLETE", MinSize: ng.minSize, MaxSize: ng.maxSize,
+          DesiredCapacity: ng.desiredCapacity, InstanceType: "m5.xlarge", NodeGroupType: ng.type,
+        })));
+      }
+      if (verb === "create nodegroup") {
+        const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as {
+          metadata: { name: string };
+          nodeGroups?: { name: string; desiredCapacity?: number; minSize?: number; maxSize?: number }[];
+          managedNodeGroups?: { name: string; desiredCapacity?: number; minSize?: number; maxSize?: number }[];
+        };
+        if (!this.clusters.has(doc.metadata.name)) return fail("cluster does not exist");
+        const include = flag("--include")?.split(",");
+        const groups = [...(doc.nodeGroups ?? []).map((g) => ({ g, type: "unmanaged" as const })), ...(doc.managedNodeGroups ?? []).map((g) => ({ g, type: "managed" as const }))];
+        for (const { g, type } of groups) {
+          if (include && !include.includes(g.name)) continue;
+          this.nodegroups.set(g.name, { name: g.name, desiredCapacity: g.desiredCapacity ?? 1, minSize: g.minSize ?? 1, maxSize: g.maxSize ?? 1, type });
+        }
+        return ok();
+      }
+      if (verb === "delete nodegroup") {
+        this.nodegroups.delete(flag("--name")!);
+        return ok();
+      }
+      if (verb === "delete cluster") {
+        this.clusters.delete(flag("--name")!);
+        this.nodegroups.clear();
+        this.serviceAccounts.clear();
+        this.fluxBootstrapped = false;
+        return ok();
+      }
+      if (verb === "get iamserviceaccount") {
+        return ok([...this.serviceAccounts].map((id) => ({ metadata: { namespace: id.split("/")[0], name: id.split("/")[1] }, status: { roleARN: "arn:aws:iam::1:role/x" } })));
+      }
+      if (verb === "create iamserviceaccount") {
+        for (const id of flag("--include")!.split(",")) this.serviceAccounts.add(id);
+        return ok();
+      }
+      if (verb === "utils write-kubeconfig") {
+        await this.writeKubeconfig(flag("--kubeconfig")!, clusterName!);
+        return ok();
+      }
+    }
+    if (tool === "flux") {
+      if (verb === "get sources") return this.fluxBootstrapped ? ok("flux-system main True") : fail("✗ GitRepository object 'flux-system' not found");
+      if (rest[0] === "bootstrap") {
+        this.fluxBootstrapped = true;
+        return ok();
+      }
+    }
+    if (tool === "kubectl" && argv.includes("nodes")) {
+      const items = [...this.nodegroups.values()].flatMap((ng) =>
+        Array.from({ length: ng.desiredCapacity }, () => ({
+          metadata: { labels: { "alpha.eksctl.io/nodegroup-name": ng.name } },
+          status: { conditions: [{ type: "Ready", status: this.notReady.has(ng.name) ? "False" : "True" }] },
+        })),
+      );
+      return ok({ items });
+    }
+    return fail(`fake cloud does not know: ${joined}`);
+  }
+
+  private async writeKubeconfig(path: string, cluster: string): Promise<void> {
+    const full = join(this.projectRoot, path);
+    await mkdir(dirname(full), { recursive: true });
+    await writeFile(full, `apiVersion: v1\nclusters:\n- name: ${cluster}\n  cluster:\n    server: https://fake.eks\n`);
+  }
+}

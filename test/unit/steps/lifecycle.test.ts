@@ -1,0 +1,269 @@
+// The lifecycle tasks' decisions and resumption, against a fake cloud behind the Toolbox interface.
+// test/e2e/ runs the same scenarios through the real runtime, moto and the eksctl/flux doubles.
+import { cp, mkdir, mkdtemp, readFile, writeFile, access } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { StepFailedError, UserError } from "../../../src/core/errors.js";
+import { MemorySink } from "../../../src/core/events.js";
+import { loadEnvironment } from "../../../src/config/load.js";
+import { bornTask } from "../../../src/steps/born.js";
+import { destroyTask } from "../../../src/steps/destroy.js";
+import { CloudFacts } from "../../../src/steps/cloud.js";
+import type { LifecycleContext } from "../../../src/steps/lifecycle.js";
+import type { Task } from "../../../src/steps/model.js";
+import { rollContext, rollTask, type RollOptions } from "../../../src/steps/roll.js";
+import { planTask, runTask } from "../../../src/steps/scheduler.js";
+import { FakeCloud } from "./fake-cloud.js";
+
+const repoRoot = join(import.meta.dirname, "..", "..", "..");
+
+const envYaml = `
+aws:
+  region: ap-northeast-1
+  accountId: "123456789012"
+cluster:
+  vpc:
+    subnets:
+      public:
+        ap-northeast-1b: { id: subnet-0aaa }
+        ap-northeast-1c: { id: subnet-0bbb }
+  serviceAccounts:
+  - name: cluster-autoscaler
+    namespace: kube-system
+    attachPolicyARNs: ["arn:aws:iam::123456789012:policy/autoscaler"]
+worker:
+  version: "VERSION"
+  zones: [ap-northeast-1b, ap-northeast-1c]
+  desiredCapacity: 2
+gitops:
+  provider: github
+  owner: example
+  repository: fleet
+`;
+
+async function makeProject(version?: string): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), "eksbox-lifecycle-"));
+  await cp(join(repoRoot, "templates"), join(root, "templates"), { recursive: true });
+  await mkdir(join(root, "config", "environments"), { recursive: true });
+  await cp(join(repoRoot, "config", "defaults.yaml"), join(root, "config", "defaults.yaml"));
+  const text = version ? envYaml.replace("VERSION", version) : envYaml.replace(/\n  version: "VERSION"/, "");
+  await writeFile(join(root, "config", "environments", "unit.yaml"), text);
+  return root;
+}
+
+async function contextFor(root: string, cloud: FakeCloud, opts: { planning?: boolean; processEnv?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<LifecycleContext & { sink: MemorySink }> {
+  const env = await loadEnvironment(root, "unit");
+  const sink = new MemorySink();
+  return {
+    toolbox: cloud,
+    events: sink,
+    sink,
+    signal: opts.signal ?? new AbortController().signal,
+    planning: opts.planning ?? false,
+    projectRoot: root,
+    env,
+    facts: new CloudFacts(cloud, env.config.cluster.name, env.config.aws.region),
+    processEnv: opts.processEnv ?? { GITHUB_TOKEN: "ghp_faketoken0000" },
+  };
+}
+
+async function run<C extends LifecycleContext>(task: Task<C>, ctx: C) {
+  return runTask(task, ctx);
+}
+
+function withCloud(root: string): FakeCloud {
+  const cloud = new FakeCloud(root);
+  cloud.subnets.set("subnet-0aaa", "ap-northeast-1b");
+  cloud.subnets.set("subnet-0bbb", "ap-northeast-1c");
+  return cloud;
+}
+
+const statusOf = (result: Awaited<ReturnType<typeof runTask>>) => Object.fromEntries(result.outcomes.map((o) => [o.id, o.status]));
+
+describe("born", () => {
+  let root: string;
+  let cloud: FakeCloud;
+  beforeEach(async () => {
+    root = await makeProject("20261101");
+    cloud = withCloud(root);
+  });
+
+  it("creates everything in order from nothing, then a rerun changes nothing", async () => {
+    const first = await run(bornTask(), await contextFor(root, cloud));
+    expect(first.status).toBe("done");
+    const mutations = cloud.mutations().map((a) => a.slice(0, 3).join(" "));
+    expect(mutations[0]).toBe("eksctl create cluster");
+    // nodegroups and service accounts run side by side, in either order
+    expect(mutations.slice(1, 3).sort()).toEqual(["eksctl create iamserviceaccount", "eksctl create nodegroup"]);
+    expect(mutations.slice(3)).toEqual(["flux bootstrap github"]);
+    const createNodegroup = cloud.mutations().find((a) => a[2] === "nodegroup")!;
+    expect(createNodegroup).toEqual(["eksctl", "create", "nodegroup", "-f", "build/unit/nodegroups.yaml", "--include=worker-1b-20261101,worker-1c-20261101"]);
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261101", "worker-1c-20261101"]);
+    expect(cloud.serviceAccounts).toEqual(new Set(["kube-system/cluster-autoscaler"]));
+    expect(cloud.fluxBootstrapped).toBe(true);
+    await access(join(root, "build/unit/cluster.yaml"));
+    await access(join(root, "build/unit/kubeconfig"));
+    expect(statusOf(first).kubeconfig).toBe("skipped"); // create cluster wrote it
+
+    const before = cloud.mutations().length;
+    const second = await run(bornTask(), await contextFor(root, cloud));
+    expect(second.status).toBe("done");
+    expect(cloud.mutations().length).toBe(before);
+    expect(statusOf(second)).toEqual({
+      preflight: "done", generate: "done", cluster: "skipped", nodegroups: "skipped",
+      serviceaccounts: "skipped", kubeconfig: "skipped", gitops: "skipped",
+    });
+  });
+
+  it.each([
+    ["create cluster", "cluster"],
+    ["create nodegroup", "nodegroups"],
+    ["create iamserviceaccount", "serviceaccounts"],
+    ["write-kubeconfig", "kubeconfig"],
+    ["flux bootstrap", "gitops"],
+  ])("a failure at %s stops there, and a rerun finishes without redoing finished work", async (fragment, step) => {
+    if (fragment === "write-kubeconfig") {
+      // Only reached when the kubeconfig is missing: create the cluster out of band first.
+      cloud.clusters.set("unit", { status: "ACTIVE", version: "1.34" });
+    }
+    cloud.failOnce(fragment);
+    const failed = await run(bornTask(), await contextFor(root, cloud));
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toBeInstanceOf(StepFailedError);
+    expect((failed.error as StepFailedError).step).toBe(step);
+    expect(statusOf(failed)[step]).toBe("failed");
+
+    const rerun = await run(bornTask(), await contextFor(root, cloud));
+    expect(rerun.status).toBe("done");
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261101", "worker-1c-20261101"]);
+    expect(cloud.fluxBootstrapped).toBe(true);
+    const creates = (what: string) => cloud.calls.filter((a) => a.slice(0, 3).join(" ") === `eksctl create ${what}`).length;
+    // What succeeded once was not done again; what failed was done again once.
+    expect(creates("cluster")).toBe(fragment === "create cluster" ? 2 : fragment === "write-kubeconfig" ? 0 : 1);
+    expect(creates("nodegroup")).toBe(fragment === "create nodegroup" ? 2 : 1);
+  });
+
+  it("refuses another account before changing anything", async () => {
+    cloud.account = "999999999999";
+    const result = await run(bornTask(), await contextFor(root, cloud));
+    expect(result.error).toBeInstanceOf(UserError);
+    expect((result.error as Error).message).toMatch(/credentials are for account 999999999999, but environment unit is in account 123456789012/);
+    expect(cloud.mutations()).toEqual([]);
+  });
+
+  it("refuses subnets that are missing or in another zone, naming the key", async () => {
+    cloud.subnets.set("subnet-0bbb", "ap-northeast-1d");
+    const result = await run(bornTask(), await contextFor(root, cloud));
+    expect((result.error as Error).message).toMatch(/cluster\.vpc\.subnets\.public\.ap-northeast-1c: subnet subnet-0bbb is in ap-northeast-1d, not ap-northeast-1c/);
+    expect(cloud.mutations()).toEqual([]);
+  });
+
+  it("reports a cluster stuck CREATING with what to do", async () => {
+    cloud.clusters.set("unit", { status: "CREATING", version: "1.34" });
+    const result = await run(bornTask(), await contextFor(root, cloud));
+    expect(result.error).toMatchObject({ message: "cluster unit is still being created (CREATING)", hint: expect.stringContaining("then rerun born") });
+  });
+
+  it("asks for the flux token instead of failing inside flux", async () => {
+    const result = await run(bornTask(), await contextFor(root, cloud, { processEnv: {} }));
+    expect(statusOf(result).gitops).toBe("failed");
+    expect((result.error as Error).message).toMatch(/needs a token in GITHUB_TOKEN/);
+  });
+
+  it("plan decides every step and changes nothing, not even build/", async () => {
+    const ctx = await contextFor(root, cloud, { planning: true });
+    const entries = await planTask(bornTask(), ctx);
+    expect(cloud.mutations()).toEqual([]);
+    await expect(access(join(root, "build"))).rejects.toThrow();
+    expect(entries.map((e) => [e.id, e.decision?.action])).toEqual([
+      ["preflight", "run"], ["generate", "run"], ["cluster", "run"], ["nodegroups", "run"],
+      ["serviceaccounts", "run"], ["kubeconfig", "run"], ["gitops", "run"],
+    ]);
+    const cluster = entries.find((e) => e.id === "cluster")!.decision!;
+    expect(cluster.action === "run" && cluster.commands[0]!.argv).toEqual(["eksctl", "create", "cluster", "-f", "build/unit/cluster.yaml", "--kubeconfig", "build/unit/kubeconfig"]);
+  });
+});
+
+describe("nodegroup roll", () => {
+  let root: string;
+  let cloud: FakeCloud;
+  beforeEach(async () => {
+    root = await makeProject();
+    cloud = withCloud(root);
+    const ctx = await contextFor(root, cloud);
+    // born on 2026-11-01 with no version in config: the version comes from the date.
+    const { recordWorkerVersion } = await import("../../../src/config/worker-version.js");
+    await recordWorkerVersion(root, "unit", "20261101");
+    expect((await run(bornTask(), ctx)).status).toBe("done");
+  });
+
+  const roll = async (opts: RollOptions) => run(rollTask(opts), rollContext(await contextFor(root, cloud)));
+
+  it("creates the new version beside the old, waits for Ready nodes, then deletes the old", async () => {
+    const result = await roll({ now: new Date("2026-11-25T09:00:00Z"), pollIntervalMs: 1 });
+    expect(result.status).toBe("done");
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261125", "worker-1c-20261125"]);
+    const order = cloud.mutations().slice(-3).map((a) => `${a[1]} ${a[2]} ${a.find((x) => x.startsWith("worker-") || x.startsWith("--include")) ?? ""}`);
+    expect(order).toEqual([
+      "create nodegroup --include=worker-1b-20261125,worker-1c-20261125",
+      "delete nodegroup worker-1b-20261101",
+      "delete nodegroup worker-1c-20261101",
+    ]);
+    const state = JSON.parse(await readFile(join(root, ".eksbox/state/unit.json"), "utf8"));
+    expect(state.workerVersion).toBe("20261125");
+
+    const before = cloud.mutations().length;
+    const again = await roll({ now: new Date("2026-11-25T10:00:00Z"), pollIntervalMs: 1 });
+    expect(again.status).toBe("done");
+    expect(cloud.mutations().length).toBe(before);
+  });
+
+  it("never deletes the old set while the new nodes are not Ready, and a later rerun finishes the same roll", async () => {
+    cloud.notReady.add("worker-1c-20261125");
+    const stuck = await roll({ now: new Date("2026-11-25T09:00:00Z"), readyTimeoutMs: 5, pollIntervalMs: 1 });
+    expect(stuck.status).toBe("failed");
+    expect((stuck.error as Error).message).toMatch(/worker-1c-20261125 still have fewer than 1 Ready node/);
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261101", "worker-1b-20261125", "worker-1c-20261101", "worker-1c-20261125"]);
+
+    cloud.notReady.clear();
+    // The next day: the roll in progress is finished, not a new one started.
+    const finished = await roll({ now: new Date("2026-11-26T09:00:00Z"), pollIntervalMs: 1 });
+    expect(finished.status).toBe("done");
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261125", "worker-1c-20261125"]);
+    await expect(access(join(root, ".eksbox/state/unit.roll.json"))).rejects.toThrow();
+  });
+
+  it("leaves nodegroups that are not eksbox's alone", async () => {
+    cloud.nodegroups.set("gpu-pool", { name: "gpu-pool", desiredCapacity: 1, minSize: 0, maxSize: 2, type: "managed" });
+    const result = await roll({ now: new Date("2026-11-25T09:00:00Z"), pollIntervalMs: 1 });
+    expect(result.status).toBe("done");
+    expect(cloud.nodegroups.has("gpu-pool")).toBe(true);
+  });
+
+  it("refuses when there is no cluster", async () => {
+    cloud.clusters.clear();
+    cloud.nodegroups.clear();
+    const result = await roll({ pollIntervalMs: 1 });
+    expect(result.error).toMatchObject({ message: expect.stringMatching(/cluster unit does not exist/), hint: expect.stringContaining("eksbox born --env unit") });
+  });
+});
+
+describe("destroy", () => {
+  it("deletes the nodegroups, then the cluster, then local state; a rerun does nothing", async () => {
+    const root = await makeProject("20261101");
+    const cloud = withCloud(root);
+    expect((await run(bornTask(), await contextFor(root, cloud))).status).toBe("done");
+    const result = await run(destroyTask(), await contextFor(root, cloud));
+    expect(result.status).toBe("done");
+    const deletes = cloud.mutations().filter((a) => a[1] === "delete").map((a) => `${a[2]} ${a[a.indexOf("--name") + 1]}`);
+    expect(deletes).toEqual(["nodegroup worker-1b-20261101", "nodegroup worker-1c-20261101", "cluster unit"]);
+    expect(cloud.clusters.size).toBe(0);
+    await expect(access(join(root, "build/unit/kubeconfig"))).rejects.toThrow();
+
+    const before = cloud.mutations().length;
+    const again = await run(destroyTask(), await contextFor(root, cloud));
+    expect(statusOf(again)).toMatchObject({ "delete-nodegroups": "skipped", "delete-cluster": "skipped" });
+    expect(cloud.mutations().length).toBe(before);
+  });
+});
