@@ -37,7 +37,8 @@ function outputMode(opts: GlobalOptions, env: NodeJS.ProcessEnv): OutputMode {
 const interrupter = new Interrupter();
 
 function makeContext(command: Command): CommandContext {
-  const opts = command.optsWithGlobals<GlobalOptions>();
+  const opts = mergedOptions(command);
+  currentOptions = opts;
   const processEnv = process.env;
   const events = createRenderer(outputMode(opts, processEnv), { stdout: process.stdout, stderr: process.stderr }, opts.verbose);
   const ask = process.stdin.isTTY
@@ -102,14 +103,9 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function buildProgram(): Command {
-  const program = new Command("eksbox")
-    .description("EKS clusters from per-environment config in git; every cloud command runs in a pinned toolbox image")
-    .option("-e, --env <name>", "environment (beats EKSBOX_ENV and `eksbox env set`)")
-    .addOption(new Option("-o, --output <format>", "text or json").choices(["text", "json"]).default("text"))
-    .option("--no-tty", "plain output lines and no terminal in the toolbox (for CI and hooks)")
-    .option("--image <ref>", "toolbox image for this run (beats EKSBOX_IMAGE)")
-    .option("--project <dir>", "project root (default: the nearest directory with config/environments)")
-    .option("-v, --verbose", "show debug messages")
+  const program = addCommonOptions(
+    new Command("eksbox").description("EKS clusters from per-environment config in git; every cloud command runs in a pinned toolbox image"),
+  )
     .showHelpAfterError()
     .enablePositionalOptions();
 
@@ -215,26 +211,60 @@ export function buildProgram(): Command {
     .description("build the toolbox image from the Dockerfile (live output)")
     .option("--build-arg <KEY=VALUE>", "a Docker build argument (repeatable)", collect)
     .option("--tag <ref>", "tag to give the image (default: eksbox image ref)")
+    .option("--network <mode>", "network for the build's RUN steps (e.g. host, to reach a local mirror)")
+    .option("--no-cache", "build every layer again")
     .action(
-      action(async (ctx, opts: { buildArg?: string[]; tag?: string }) =>
-        (await import("./commands/image.js")).imageBuildCommand(ctx, { buildArgs: opts.buildArg, tag: opts.tag }),
+      action(async (ctx, opts: { buildArg?: string[]; tag?: string; network?: string; cache: boolean }) =>
+        (await import("./commands/image.js")).imageBuildCommand(ctx, { buildArgs: opts.buildArg, tag: opts.tag, networkMode: opts.network, noCache: !opts.cache }),
       ),
     );
-  image.command("ref").description("print the toolbox reference this checkout expects").action(
-    action(async (ctx) => (await import("./commands/image.js")).imageRefCommand(ctx)),
-  );
+  image
+    .command("ref")
+    .description("print the toolbox reference this checkout expects")
+    .option("--build-arg <KEY=VALUE>", "a build argument the image is built with (repeatable)", collect)
+    .action(action(async (ctx, opts: { buildArg?: string[] }) => (await import("./commands/image.js")).imageRefCommand(ctx, { buildArgs: opts.buildArg })));
   image
     .command("verify")
     .description("run each tool's version command in the image and compare with the pins")
-    .action(action(async (ctx) => (await import("./commands/image.js")).imageVerifyCommand(ctx, { image: globals().image })));
+    .option("--build-arg <KEY=VALUE>", "a build argument the image was built with (repeatable)", collect)
+    .action(
+      action(async (ctx, opts: { buildArg?: string[] }) =>
+        (await import("./commands/image.js")).imageVerifyCommand(ctx, { image: globals().image, buildArgs: opts.buildArg }),
+      ),
+    );
 
   return program;
 }
 
-// Global options live on the root command; every action reads them through its context.
-let rootProgram: Command | undefined;
+/** The options every command takes, before or after its name: `eksbox born --env prod` and `eksbox --env prod born`. */
+function addCommonOptions(command: Command): Command {
+  return command
+    .option("-e, --env <name>", "environment (beats EKSBOX_ENV and `eksbox env set`)")
+    .addOption(new Option("-o, --output <format>", "text or json").choices(["text", "json"]).default("text"))
+    .option("--no-tty", "plain output lines and no terminal in the toolbox (for CI and hooks)")
+    .option("--image <ref>", "toolbox image for this run (beats EKSBOX_IMAGE)")
+    .option("--project <dir>", "project root (default: the nearest directory with config/environments)")
+    .option("-v, --verbose", "show debug messages");
+}
+
+/** Root to leaf, a value the user gave beats a default, and the nearer command wins. */
+function mergedOptions(command: Command): GlobalOptions {
+  const chain: Command[] = [];
+  for (let c: Command | null = command; c; c = c.parent) chain.unshift(c);
+  const merged: Record<string, unknown> = {};
+  for (const c of chain) {
+    for (const [key, value] of Object.entries(c.opts())) {
+      if (value === undefined) continue;
+      if (c.getOptionValueSource(key) === "default" && key in merged) continue;
+      merged[key] = value;
+    }
+  }
+  return merged as unknown as GlobalOptions;
+}
+
+let currentOptions: GlobalOptions | undefined;
 function globals(): GlobalOptions {
-  return rootProgram!.opts<GlobalOptions>();
+  return currentOptions!;
 }
 
 function sessionOptions(opts: { set?: string[] }) {
@@ -242,14 +272,19 @@ function sessionOptions(opts: { set?: string[] }) {
   return { env: g.env ?? undefined, image: g.image ?? undefined, set: opts.set };
 }
 
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
+}
+
 async function main(argv: string[]): Promise<void> {
-  rootProgram = buildProgram();
+  const program = buildProgram();
   installSignalHandlers(() => activeContext?.events);
-  rootProgram.exitOverride((err) => {
-    // commander's own usage errors are bad input; --help and --version are not errors.
-    process.exit(err.exitCode === 0 ? 0 : ExitCode.badInput);
-  });
-  await rootProgram.parseAsync(argv);
+  for (const command of allCommands(program)) {
+    if (command !== program && command.commands.length === 0) addCommonOptions(command);
+    // commander's own usage errors are bad input (2); --help and --version are not errors.
+    command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : ExitCode.badInput));
+  }
+  await program.parseAsync(argv);
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${realpathSync(process.argv[1])}`).href;
