@@ -143,15 +143,36 @@ export function buildProgram(): Command {
     );
 
   program
-    .command("plan <task>")
-    .description("show what a task (born, roll, destroy) would do, changing nothing")
+    .command("plan <task> [args...]")
+    .description("show what a task would do (born, roll, destroy, upgrade or one of config/tasks.yaml, with its arguments), changing nothing")
     .option("--set <path=value>", "override a config value (repeatable)", collect)
     .option("--to-version <version>", "for roll: the nodegroup version to roll to")
+    .allowUnknownOption()
     .action(
-      action(async (ctx, task: string, opts: { set?: string[]; toVersion?: string }) =>
-        (await import("./commands/plan.js")).planCommand(ctx, { ...sessionOptions(opts), task, toVersion: opts.toVersion }),
+      action(async (ctx, task: string, args: string[], opts: { set?: string[]; toVersion?: string }) =>
+        (await import("./commands/plan.js")).planCommand(ctx, { ...sessionOptions(opts), task, args, toVersion: opts.toVersion }),
       ),
     );
+
+  program
+    .command("upgrade")
+    .description("upgrade Kubernetes one minor version at a time: control plane, addons, then a nodegroup roll (shows the plan first)")
+    .option("--to <version>", "target Kubernetes version, such as 1.35 (default: cluster.version in the config)")
+    .option("--yes", "do not ask after showing the plan")
+    .option("--ready-timeout <minutes>", "how long to wait for the new nodes", "20")
+    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .action(
+      action(async (ctx, opts: { to?: string; yes?: boolean; readyTimeout?: string; set?: string[] }) =>
+        (await import("./commands/upgrade.js")).upgradeCommand(ctx, { ...sessionOptions(opts), to: opts.to, yes: opts.yes, readyTimeout: opts.readyTimeout }),
+      ),
+    );
+
+  program
+    .command("task")
+    .description("tasks from config/tasks.yaml")
+    .command("list")
+    .description("list the tasks in config/tasks.yaml with their usage")
+    .action(action(async (ctx) => (await import("./commands/task.js")).taskListCommand(ctx)));
 
   program
     .command("born")
@@ -278,6 +299,16 @@ function allCommands(command: Command): Command[] {
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
+  // Built-in commands do not pay for reading config/tasks.yaml; --help and user tasks do.
+  const first = argv.slice(2).find((arg) => !arg.startsWith("-"));
+  if (first === undefined || !program.commands.some((c) => c.name() === first)) {
+    const { registerUserTasks, projectRootFromArgv } = await import("./tasks/cli.js");
+    await registerUserTasks(program, {
+      projectRoot: projectRootFromArgv(argv, process.env, () => findProjectRoot(process.cwd())),
+      action,
+      sessionOptions,
+    });
+  }
   installSignalHandlers(() => activeContext?.events);
   for (const command of allCommands(program)) {
     if (command !== program && command.commands.length === 0) addCommonOptions(command);

@@ -1,21 +1,23 @@
 import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
 import { planAsJson, planAsText } from "../output/plan.js";
-import { builtinTask, builtinTaskNames, type BuiltinTaskName } from "../steps/registry.js";
 import { loadSessionEnvironment, planLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { findTask, hasTask, taskNames } from "../tasks/find.js";
 
 export interface PlanCommandOptions extends SessionOptions {
   task: string;
   toVersion?: string;
+  /** The task's own parameters and options, as on its command line: `plan greet a --shout`. */
+  args?: string[];
 }
 
-/** eksbox plan <task>: what each step would do, with the exact commands; changes nothing. */
+/** eksbox plan <task> [args]: what each step would do, with the exact commands; changes nothing. */
 export async function planCommand(ctx: CommandContext, opts: PlanCommandOptions): Promise<void> {
-  if (!(builtinTaskNames as readonly string[]).includes(opts.task)) {
-    throw new UserError(`there is no task ${JSON.stringify(opts.task)} to plan`, { hint: `tasks: ${builtinTaskNames.join(", ")}` });
+  if (!(await hasTask(ctx.projectRoot, opts.task))) {
+    throw new UserError(`there is no task ${JSON.stringify(opts.task)} to plan`, { hint: `tasks: ${(await taskNames(ctx.projectRoot)).join(", ")}` });
   }
   const session = await loadSessionEnvironment(ctx, opts);
-  const { task, extend } = builtinTask(opts.task as BuiltinTaskName, { roll: { toVersion: opts.toVersion } });
+  const { task, extend } = (await findTask(ctx.projectRoot, opts.task, { env: session.env, args: opts.args, toVersion: opts.toVersion }))!;
   const entries = await planLifecycleTask({ ctx, session, task, extend, opts });
   const header = { task: opts.task, env: session.envName, account: session.env.config.aws.accountId, region: session.env.config.aws.region };
   ctx.stdout.write(ctx.output === "json" ? JSON.stringify(planAsJson(header, entries), null, 2) + "\n" : planAsText(header, entries));

@@ -1,0 +1,33 @@
+// What the built-in tasks accept when a user task calls them (`task: roll, with: {...}`), and the
+// names user tasks and options may not take because eksbox already uses them.
+import type { ArgumentSpec } from "./args.js";
+
+/** Built-in tasks a step may call. destroy is left out on purpose: it asks for confirmation in its command. */
+export const callableBuiltins: readonly string[] = ["born", "roll", "upgrade"];
+
+/** Top-level commands of the CLI (src/cli.ts) and the built-in task names: a user task may not be called any of these. */
+export const reservedCommandNames: readonly string[] = [
+  "born", "roll", "destroy", "upgrade", "plan", "generate", "validate", "env", "nodegroup", "status",
+  "exec", "shell", "image", "task", "tasks", "help",
+];
+
+/** Global and common options of the CLI. */
+export const reservedOptionNames: readonly string[] = ["env", "output", "tty", "no-tty", "image", "project", "verbose", "help", "set"];
+
+const option = (name: string, type: ArgumentSpec["type"], description: string): ArgumentSpec => ({
+  name, kind: "option", type, description, required: false,
+});
+
+export function builtinSpecs(name: string): ArgumentSpec[] {
+  switch (name) {
+    case "roll":
+      return [
+        option("to-version", "string", "nodegroup version suffix to roll to"),
+        option("ready-timeout", "number", "minutes to wait for the new nodes"),
+      ];
+    case "upgrade":
+      return [option("to", "string", "Kubernetes version to upgrade to, such as 1.35")];
+    default:
+      return [];
+  }
+}

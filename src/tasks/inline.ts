@@ -1,0 +1,75 @@
+// A task called from another task runs inlined: its steps join the caller's graph with ids
+// prefixed by the calling step's id (`rollout.create-new`), so `plan` shows every step of every
+// called task and a rerun resumes inside it like anywhere else. Each call gets its own context
+// scope (a shallow copy of the caller's, extended as the called task needs), created once per run,
+// so two calls never share `rendered` or a roll's state. Commands inside run under the prefixed id.
+import type { LifecycleContext } from "../steps/lifecycle.js";
+import type { Step, Task } from "../steps/model.js";
+import type { Toolbox, ToolboxRunRequest } from "../runtime/types.js";
+
+export interface InlineCall {
+  prefix: string;
+  task: Task<LifecycleContext>;
+  extend?: (base: LifecycleContext) => LifecycleContext;
+  /** What the called task's first steps wait for (the calling step's needs). */
+  needs: readonly string[];
+  /** A reason to skip every step of the call, decided from the caller's context; undefined runs it. */
+  skipWhen?: (ctx: LifecycleContext) => Promise<string | undefined>;
+}
+
+export interface InlinedSteps {
+  steps: Step<LifecycleContext>[];
+  /** Ids of the inlined steps nothing else in the call waits for: what "after the call" means. */
+  sinks: string[];
+}
+
+function prefixedToolbox(toolbox: Toolbox, prefix: string): Toolbox {
+  const rename = (request: ToolboxRunRequest): ToolboxRunRequest => ({ ...request, step: `${prefix}.${request.step}` });
+  return {
+    get image() {
+      return toolbox.image;
+    },
+    run: (request) => toolbox.run(rename(request)),
+    runOrFail: (request) => toolbox.runOrFail(rename(request)),
+    // The caller's session owns the toolbox.
+    dispose: async () => {},
+  };
+}
+
+export function inlineTask(call: InlineCall): InlinedSteps {
+  const scopes = new WeakMap<LifecycleContext, LifecycleContext>();
+  const scopeFor = (parent: LifecycleContext): LifecycleContext => {
+    let scope = scopes.get(parent);
+    if (!scope) {
+      const base: LifecycleContext = { ...parent, rendered: undefined, toolbox: prefixedToolbox(parent.toolbox, call.prefix) };
+      scope = call.extend ? call.extend(base) : base;
+      scopes.set(parent, scope);
+    }
+    return scope;
+  };
+  const skipReasons = new WeakMap<LifecycleContext, Promise<string | undefined>>();
+  const skipReason = (parent: LifecycleContext): Promise<string | undefined> => {
+    if (!call.skipWhen) return Promise.resolve(undefined);
+    let reason = skipReasons.get(parent);
+    if (!reason) {
+      reason = call.skipWhen(parent);
+      skipReasons.set(parent, reason);
+    }
+    return reason;
+  };
+  const id = (inner: string) => `${call.prefix}.${inner}`;
+  const steps = call.task.steps.map((inner): Step<LifecycleContext> => ({
+    id: id(inner.id),
+    description: inner.description,
+    needs: inner.needs.length > 0 ? inner.needs.map(id) : [...call.needs],
+    async decide(ctx) {
+      const skip = await skipReason(ctx);
+      if (skip !== undefined) return { action: "skip", reason: skip };
+      return inner.decide(scopeFor(ctx));
+    },
+    run: (ctx, decision) => inner.run(scopeFor(ctx), decision),
+  }));
+  const needed = new Set(call.task.steps.flatMap((s) => s.needs));
+  const sinks = call.task.steps.filter((s) => !needed.has(s.id)).map((s) => id(s.id));
+  return { steps, sinks };
+}

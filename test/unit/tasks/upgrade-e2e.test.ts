@@ -1,0 +1,112 @@
+// `eksbox upgrade` end to end through the command function: the plan printed first, the env lock,
+// the run record, a real toolbox container and files rendered on the host and read inside it. The
+// cloud is a small sh stand-in in the image (test/fixtures/tasks/upgrade-image/fakecloud), since the
+// local emulator (moto) has neither UpdateClusterVersion nor addons.
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CommandContext } from "../../../src/core/context.js";
+import { UserError } from "../../../src/core/errors.js";
+import { MemorySink } from "../../../src/core/events.js";
+import { Interrupter } from "../../../src/core/interrupt.js";
+import { upgradeCommand } from "../../../src/commands/upgrade.js";
+import { docker } from "../../docker/runtime/support.js";
+import { makeProject, repoRoot, unitEnvYaml } from "./support.js";
+
+const IMAGE_DIR = join(repoRoot, "test/fixtures/tasks/upgrade-image");
+const IMAGE_FILES = ["Dockerfile", "fakecloud"];
+
+async function ensureImage(): Promise<string> {
+  const hash = createHash("sha256");
+  for (const file of IMAGE_FILES) hash.update(file).update("\0").update(readFileSync(join(IMAGE_DIR, file)));
+  const ref = `eksbox-test/tasks-upgrade:${hash.digest("hex").slice(0, 12)}`;
+  const present = await docker.getImage(ref).inspect().then(() => true, () => false);
+  if (present) return ref;
+  const stream = await docker.buildImage({ context: IMAGE_DIR, src: IMAGE_FILES }, { t: ref, rm: true, forcerm: true });
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(stream, (error, results) => {
+      const failed = (results as { error?: string }[] | undefined)?.find((r) => r.error);
+      if (error || failed) reject(new Error(`building ${ref}: ${error?.message ?? failed?.error}`));
+      else resolve();
+    }),
+  );
+  return ref;
+}
+
+let image: string;
+beforeAll(async () => {
+  image = await ensureImage();
+}, 600_000);
+
+async function project(version: string, nodegroups: string[]): Promise<string> {
+  const root = await makeProject({ envYaml: unitEnvYaml });
+  await mkdir(join(root, ".fakecloud"));
+  await writeFile(join(root, ".fakecloud/version"), `${version}\n`);
+  await writeFile(join(root, ".fakecloud/nodegroups"), nodegroups.map((n) => `${n}\n`).join(""));
+  await writeFile(join(root, ".fakecloud/log"), "");
+  return root;
+}
+
+async function context(root: string): Promise<CommandContext & { sink: MemorySink; out: () => string }> {
+  let out = "";
+  const sink = new MemorySink();
+  return {
+    projectRoot: root,
+    events: sink,
+    sink,
+    out: () => out,
+    interrupter: new Interrupter(),
+    stdout: new Writable({ write: (chunk, _e, done) => ((out += String(chunk)), done()) }),
+    output: "text",
+    processEnv: { HOME: await mkdtemp(join(tmpdir(), "eksbox-home-")), PATH: process.env.PATH },
+  };
+}
+
+const cloudLog = async (root: string) => (await readFile(join(root, ".fakecloud/log"), "utf8")).split("\n").filter(Boolean);
+
+describe("eksbox upgrade in the toolbox", () => {
+  it("shows the plan, upgrades hop by hop, rolls the nodegroups; a rerun changes nothing", async () => {
+    const root = await project("1.33", ["worker-1b-20261101", "worker-1c-20261101"]);
+    const ctx = await context(root);
+    await upgradeCommand(ctx, { env: "unit", image, yes: true });
+    expect(ctx.out()).toMatch(/^plan: upgrade --env unit \(account 123456789012, ap-northeast-1\); nothing has been changed\n/);
+    expect(ctx.out()).toContain(" 2. control-plane          run   Kubernetes 1.33 -> 1.34 -> 1.35\n");
+    const log = await cloudLog(root);
+    expect(log.slice(0, 3)).toEqual([
+      "eksctl upgrade cluster -f build/unit/upgrade/cluster-1.34.yaml --approve",
+      "eksctl upgrade cluster -f build/unit/upgrade/cluster-1.35.yaml --approve",
+      "eksctl update addon -f build/unit/upgrade/cluster-1.35.yaml",
+    ]);
+    expect(log[3]).toMatch(/^eksctl create nodegroup -f build\/unit\/nodegroups\.yaml --include=worker-1b-\d{8},worker-1c-\d{8}$/);
+    expect(log.slice(4).map((l) => l.replace(/ --cluster.*--name /, " "))).toEqual([
+      "eksctl delete nodegroup worker-1b-20261101 --drain --approve --wait",
+      "eksctl delete nodegroup worker-1c-20261101 --drain --approve --wait",
+    ]);
+    expect((await readFile(join(root, ".fakecloud/version"), "utf8")).trim()).toBe("1.35");
+    expect(ctx.sink.events.find((e) => e.type === "run-end")).toMatchObject({ status: "done" });
+    expect((await readdir(join(root, ".eksbox/runs"))).length).toBeGreaterThan(0);
+
+    const again = await context(root);
+    await upgradeCommand(again, { env: "unit", image }); // nothing to do: no question asked
+    expect(await cloudLog(root)).toEqual(log);
+    expect(again.out()).toMatch(/\n1 step\(s\) would run, 9 would be skipped\.\n$/);
+  });
+
+  it("asks before changing anything, and refuses without a terminal unless --yes", async () => {
+    const root = await project("1.34", ["worker-1b-20261101", "worker-1c-20261101"]);
+    const ctx = await context(root);
+    const error = await upgradeCommand(ctx, { env: "unit", image }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).hint).toBe("read the plan above, then pass --yes");
+    const asked = await context(root);
+    const questions: string[] = [];
+    asked.ask = async (q) => (questions.push(q), "n");
+    await expect(upgradeCommand(asked, { env: "unit", image })).rejects.toThrow("not upgraded; nothing was changed");
+    expect(questions).toEqual(["Upgrade cluster unit as planned above? [y/N] "]);
+    expect(await cloudLog(root)).toEqual([]);
+  });
+});
