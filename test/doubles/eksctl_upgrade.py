@@ -1,0 +1,135 @@
+# `eksctl upgrade cluster` and `eksctl create/get/update addon` of the eksctl TEST DOUBLE.
+# moto has no UpdateClusterVersion and no addons, so: an upgrade re-creates the moto cluster with
+# the new version (same name, ARN, tags and subnets; only with self-managed nodegroups, which live
+# in CloudFormation), and addons are tags on the cluster (eksbox-test-double/addon.<name>=<version>).
+import json
+
+from doublelib import Fail, client, info, load_config, parse_flags, region_from, success, warn
+from eksctl_state import TAG, describe_cluster
+
+ADDON_TAG = TAG + "addon."
+VPC_CONFIG_KEYS = ("subnetIds", "securityGroupIds", "endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
+
+
+def _minor(version: str) -> int:
+    return int(str(version).split(".")[1])
+
+
+def latest_addon_version(name: str, cluster_version: str) -> str:
+    """A made-up but stable "latest" per cluster version, so an upgrade makes addons fall behind."""
+    return f"v{cluster_version}.0-eksbuild.1"
+
+
+def _resolve(version, cluster_version: str, name: str) -> str:
+    return latest_addon_version(name, cluster_version) if version in (None, "", "latest") else str(version)
+
+
+def record_addons(region: str, cluster: dict, addons: list) -> None:
+    if not addons:
+        return
+    tags = {ADDON_TAG + a["name"]: _resolve(a.get("version"), cluster["version"], a["name"]) for a in addons}
+    client("eks", region).tag_resource(resourceArn=cluster["arn"], tags=tags)
+    for name, version in sorted(tags.items()):
+        info(f'addon "{name[len(ADDON_TAG):]}" at {version} (test double: recorded as a cluster tag)')
+
+
+def _cluster_or_fail(region: str, name) -> dict:
+    cluster = describe_cluster(region, name) if name else None
+    if cluster is None:
+        raise Fail(f"ResourceNotFoundException: No cluster found for name: {name}.")
+    return cluster
+
+
+def upgrade_cluster(args):
+    flags, _ = parse_flags(args, {"config-file", "name", "cluster", "region", "version", "timeout"}, {"approve", "dry-run"})
+    config = load_config(flags["config-file"]) if flags.get("config-file") else None
+    if config is not None and flags.get("version"):
+        raise Fail("--version cannot be used together with --config-file: set metadata.version in the file")
+    region = region_from(flags, config)
+    name = flags.get("name") or flags.get("cluster") or ((config or {}).get("metadata") or {}).get("name")
+    cluster = _cluster_or_fail(region, name)
+    current = cluster["version"]
+    target = str(flags.get("version") or ((config or {}).get("metadata") or {}).get("version") or f"1.{_minor(current) + 1}")
+    if target == current:
+        info(f'no cluster version update required: cluster "{name}" runs {current}')
+        return 0
+    if _minor(target) < _minor(current):
+        raise Fail(f'cannot upgrade cluster "{name}" from {current} to {target}: downgrades are not possible')
+    if _minor(target) > _minor(current) + 1:
+        raise Fail(
+            f'upgrading more than one version at a time is not supported. Found upgrade from "{current}" to '
+            f'"{target}". Please upgrade to "1.{_minor(current) + 1}" instead'
+        )
+    info(f'will upgrade cluster "{name}" control plane from current version "{current}" to "{target}"')
+    if not flags.get("approve"):
+        warn("no changes were applied, run again with '--approve' to apply the changes")
+        return 0
+    eks = client("eks", region)
+    if eks.list_nodegroups(clusterName=name).get("nodegroups"):
+        raise Fail("the eksctl test double cannot upgrade a cluster with managed nodegroups (moto has no UpdateClusterVersion)")
+    vpc = {k: v for k, v in cluster["resourcesVpcConfig"].items() if k in VPC_CONFIG_KEYS}
+    eks.delete_cluster(name=name)
+    eks.create_cluster(
+        name=name, version=target, roleArn=cluster["roleArn"], resourcesVpcConfig=vpc, tags=cluster.get("tags") or {}
+    )
+    success(f'cluster "{name}" control plane has been upgraded to version "{target}"')
+    return 0
+
+
+def _addon_rows(cluster: dict) -> list:
+    rows = []
+    for key, version in sorted((cluster.get("tags") or {}).items()):
+        if not key.startswith(ADDON_TAG):
+            continue
+        name = key[len(ADDON_TAG):]
+        latest = latest_addon_version(name, cluster["version"])
+        rows.append({
+            "Name": name, "Version": version, "NewerVersion": latest if latest != version else "",
+            "IAMRole": "", "Status": "ACTIVE", "ConfigurationValues": "", "Issues": None,
+        })
+    return rows
+
+
+def get_addon(args):
+    flags, _ = parse_flags(args, {"cluster", "region", "name", "output"}, set())
+    region = region_from(flags)
+    rows = [r for r in _addon_rows(_cluster_or_fail(region, flags.get("cluster"))) if flags.get("name") in (None, r["Name"])]
+    if flags.get("output") in ("json", "yaml"):
+        print(json.dumps(rows, indent=4))
+    else:
+        print("NAME\tVERSION\tSTATUS\tISSUES\tIAMROLE\tUPDATE AVAILABLE")
+        for r in rows:
+            print(f"{r['Name']}\t{r['Version']}\t{r['Status']}\t0\t\t{r['NewerVersion']}")
+    return 0
+
+
+def _addons_from(flags: dict):
+    config = load_config(flags.get("config-file"))
+    region = region_from(flags, config)
+    cluster = _cluster_or_fail(region, config["metadata"]["name"])
+    addons = [a for a in config.get("addons") or [] if flags.get("name") in (None, a.get("name"))]
+    if not addons:
+        raise Fail("no addons in the config file (addons:)" + (f' named {flags["name"]}' if flags.get("name") else ""))
+    return region, cluster, addons
+
+
+def create_addon(args):
+    flags, _ = parse_flags(args, {"config-file", "name", "cluster", "region", "timeout"}, {"force", "wait", "auto-apply-pod-identity-associations"})
+    region, cluster, addons = _addons_from(flags)
+    present = {r["Name"] for r in _addon_rows(cluster)}
+    for existing in [a["name"] for a in addons if a["name"] in present]:
+        info(f'addon "{existing}" already exists, skipping')
+    record_addons(region, cluster, [a for a in addons if a["name"] not in present])
+    return 0
+
+
+def update_addon(args):
+    flags, _ = parse_flags(args, {"config-file", "name", "cluster", "region", "timeout"}, {"force", "wait"})
+    region, cluster, addons = _addons_from(flags)
+    present = {r["Name"] for r in _addon_rows(cluster)}
+    missing = [a["name"] for a in addons if a["name"] not in present]
+    if missing:
+        raise Fail(f"addon {', '.join(missing)} not found in cluster \"{cluster['name']}\": create it first")
+    record_addons(region, cluster, addons)
+    success(f"updated {len(addons)} addon(s)")
+    return 0

@@ -1,0 +1,35 @@
+// The REAL aws CLI of the test toolbox image, pointed at moto: how tests check what the doubles (and
+// eksbox) left in "AWS", independently of the doubles' own read-back code.
+import { execa } from "execa";
+import { TEST_CONTAINER_LABEL } from "./test-toolbox.js";
+
+export const FAKE_AWS_ENV = {
+  AWS_ACCESS_KEY_ID: "AKIAEKSBOXTESTFAKE00",
+  AWS_SECRET_ACCESS_KEY: "eksbox-test-fake-secret",
+  AWS_SESSION_TOKEN: "eksbox-test-fake-session",
+} as const;
+
+/**
+ * Runs `aws --endpoint-url <moto> --output json <args>` in a throwaway container (host network) and
+ * returns the parsed JSON (null when the command prints nothing). Pass `--region` in args to choose
+ * a region (default us-east-1). Throws with aws's stderr when it exits non-zero.
+ */
+export async function awsCli(image: string, motoUrl: string, args: string[]): Promise<any> {
+  const env = { ...FAKE_AWS_ENV, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" };
+  const result = await execa(
+    "docker",
+    [
+      "run", "--rm", "--network", "host",
+      "--label", `${TEST_CONTAINER_LABEL}=aws-cli`,
+      ...Object.keys(env).flatMap((key) => ["-e", key]),
+      "--entrypoint", "/usr/bin/aws",
+      image,
+      "--endpoint-url", motoUrl, "--output", "json", ...args,
+    ],
+    { reject: false, env: { ...process.env, ...env } },
+  );
+  if (result.exitCode !== 0) {
+    throw new Error(`aws ${args.join(" ")} exited ${result.exitCode}: ${result.stderr.trim()}`);
+  }
+  return result.stdout.trim() === "" ? null : JSON.parse(result.stdout);
+}

@@ -1,0 +1,85 @@
+// moto_server on loopback for the e2e tests and the local demo: the AWS APIs (EKS, IAM,
+// CloudFormation, EC2, STS) that the eksctl/flux test doubles and the real aws CLI talk to.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+export interface MotoServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** A port nothing listens on right now (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Kills a child and waits for it: SIGTERM, then SIGKILL after a grace period. */
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  running.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Children must not outlive the test process, even when a test forgets to stop them. */
+export function killAtExit(child: ChildProcess): void {
+  running.add(child);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const c of running) c.kill("SIGKILL");
+  });
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function startMoto(options: { port?: number; timeoutMs?: number } = {}): Promise<MotoServer> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  // AWS-managed policies (arn:aws:iam::aws:policy/...) exist in real IAM: without this moto refuses to attach them.
+  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  killAtExit(child);
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`moto_server exited with ${child.exitCode} before answering on ${url}:\n${stderr}`);
+    }
+    const failed = await Promise.race([spawnError, new Promise<null>((r) => setTimeout(() => r(null), 200))]);
+    if (failed) throw new Error(`cannot start moto_server (is moto installed? pip install 'moto[server]'): ${failed.message}`);
+    if (await answers(url)) {
+      return { url, port, stop: () => stopChild(child) };
+    }
+  }
+  await stopChild(child);
+  throw new Error(`moto_server did not answer on ${url} in time:\n${stderr}`);
+}
