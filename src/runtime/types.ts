@@ -52,3 +52,25 @@ export interface Toolbox {
   /** Stops and removes everything this toolbox started; copies results back in archive mode. */
   dispose(): Promise<void>;
 }
+
+export interface SessionRequest {
+  step: string;
+  argv: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  cwd?: string;
+  /** Allocate a terminal: output arrives as one raw stream, and the command sees a TTY. */
+  tty: boolean;
+  /** Forwarded to the command; its end closes the command's stdin. */
+  stdin?: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Initial terminal size, and a way to hear about changes (returns an unsubscribe). */
+  size?: { columns: number; rows: number };
+  onResize?: (listener: (size: { columns: number; rows: number }) => void) => () => void;
+}
+
+/** A toolbox that can also run interactive commands (`eksbox shell`, `eksbox exec` on a terminal). */
+export interface InteractiveToolbox extends Toolbox {
+  /** Raw byte streams (secrets still masked), optional TTY and stdin; resolves with the exit code. */
+  session(request: SessionRequest): Promise<number>;
+}

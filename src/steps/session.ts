@@ -56,6 +56,7 @@ async function withToolbox<C extends LifecycleContext, T>(
   parts: SessionParts<C>,
   runId: string,
   events: EventSink,
+  redactor: Redactor,
   body: (lc: C) => Promise<T>,
 ): Promise<T> {
   const { ctx, session, opts } = parts;
@@ -69,6 +70,7 @@ async function withToolbox<C extends LifecycleContext, T>(
     events,
     interrupter: ctx.interrupter,
     processEnv: toolboxProcessEnv(ctx, session.env),
+    redactor,
   });
   try {
     const base: LifecycleContext = {
@@ -104,7 +106,7 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
     events.emit({ type: "run-start", runId, task: task.name, env: session.envName });
     let result: TaskResult;
     try {
-      result = await withToolbox({ ...parts, planning: false }, runId, events, (lc) => runTask(task, lc));
+      result = await withToolbox({ ...parts, planning: false }, runId, events, redactor, (lc) => runTask(task, lc));
     } catch (error) {
       result = { status: ctx.interrupter.level > 0 ? "aborted" : "failed", outcomes: [], error };
     }
@@ -127,5 +129,6 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
 
 /** Decides every step of a task and changes nothing: no lock, no run record, no files written. */
 export async function planLifecycleTask<C extends LifecycleContext>(parts: Omit<SessionParts<C>, "planning" | "resumeCommand">): Promise<PlanEntry[]> {
-  return withToolbox({ ...parts, planning: true, resumeCommand: "" }, newRunId(), parts.ctx.events, (lc) => planTask(parts.task, lc));
+  const redactor = Redactor.fromEnv(parts.ctx.processEnv);
+  return withToolbox({ ...parts, planning: true, resumeCommand: "" }, newRunId(), parts.ctx.events, redactor, (lc) => planTask(parts.task, lc));
 }

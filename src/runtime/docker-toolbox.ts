@@ -1,0 +1,230 @@
+// The Docker implementation of Toolbox: one long-lived toolbox container per run, one exec per
+// step (bench/RESULTS-runtime.md has the numbers behind that choice). Steps may run side by side;
+// interrupts escalate from SIGINT to each step's own process, to SIGTERM and a stop, to a kill.
+import path from "node:path";
+import type { Duplex } from "node:stream";
+import type Dockerode from "dockerode";
+import { AbortedError, InternalError, StepFailedError, exitCodeMeaning } from "../core/errors.js";
+import { log } from "../core/events.js";
+import type { InterruptLevel } from "../core/interrupt.js";
+import { runStepExec, runInternalExec, runSession, wrapWithPidFile, type RunningStep } from "./exec.js";
+import type { Redactor } from "./redact.js";
+import type { ToolboxOptions } from "./toolbox.js";
+import type { ImageInfo, InteractiveToolbox, SessionRequest, ToolboxRunRequest, ToolboxRunResult } from "./types.js";
+import { copyDirectoryOut } from "./workspace.js";
+
+/** Inside the container: where each step's wrapper writes its pid. */
+export const PID_DIR = "/tmp/eksbox-steps";
+const DEFAULT_GRACE_MS = 30_000;
+const DEFAULT_STOP_GRACE_MS = 10_000;
+
+export type WorkspaceMode = "bind" | "archive";
+
+export class DockerToolbox implements InteractiveToolbox {
+  private readonly running = new Set<RunningStep>();
+  private unsubscribe: () => void = () => {};
+  private disposed: Promise<void> | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private stepCounter = 0;
+  /** Interrupt levels are handled in order; dispose waits for the last. */
+  private interruptHandling: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly docker: Dockerode,
+    readonly container: Dockerode.Container,
+    private readonly keepAlive: Duplex,
+    readonly image: ImageInfo,
+    readonly mode: WorkspaceMode,
+    readonly redactor: Redactor,
+    private readonly opts: ToolboxOptions,
+  ) {}
+
+  get workspace(): string {
+    return this.opts.projectRoot;
+  }
+
+  get userSpec(): string | undefined {
+    return this.opts.user ? `${this.opts.user.uid}:${this.opts.user.gid}` : undefined;
+  }
+
+  /** Called once by openToolbox: from here on, interrupts act on this toolbox's steps. */
+  watchInterrupts(): void {
+    this.unsubscribe = this.opts.interrupter.onEscalate((level) => {
+      // A kill must not wait behind the SIGTERM grace period of level 2.
+      const handled = level === 3 ? this.onInterrupt(level) : this.interruptHandling.then(() => this.onInterrupt(level));
+      this.interruptHandling = Promise.all([this.interruptHandling, handled]).then(() => undefined);
+    });
+  }
+
+  private checkNotInterrupted(step: string): void {
+    if (this.opts.interrupter.level > 0) throw new AbortedError(`not starting step ${step}: the run was interrupted`);
+    if (this.disposed) throw new InternalError(`step ${step} started after the toolbox was disposed`);
+  }
+
+  private workingDir(cwd: string | undefined): string {
+    return cwd ? path.posix.resolve(this.workspace, cwd) : this.workspace;
+  }
+
+  /**
+   * Resolves with the exit code, even a non-zero one. If an interrupt arrived while the step ran,
+   * it resolves only when the step still exited 0 (it finished during the grace period, and the
+   * caller should record that); otherwise it rejects with AbortedError.
+   */
+  async run(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
+    this.checkNotInterrupted(request.step);
+    const step = this.newRunningStep(request.step);
+    this.running.add(step);
+    try {
+      const result = await runStepExec(this, step, request, {
+        events: this.opts.events,
+        workingDir: this.workingDir(request.cwd),
+        user: this.userSpec,
+      });
+      if (step.interrupted && result.exitCode !== 0) {
+        throw new AbortedError(`step ${request.step} stopped by the interrupt (exit code ${result.exitCode}: ${exitCodeMeaning(result.exitCode)})`);
+      }
+      return result;
+    } finally {
+      this.stepEnded(step);
+    }
+  }
+
+  async runOrFail(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
+    const result = await this.run(request);
+    if (result.exitCode !== 0) {
+      throw new StepFailedError({ step: request.step, argv: request.argv, exitCode: result.exitCode, outputTail: result.outputTail });
+    }
+    return result;
+  }
+
+  /** An interactive command (`shell`, `exec` on a terminal): raw streams, optional TTY and stdin. */
+  async session(request: SessionRequest): Promise<number> {
+    this.checkNotInterrupted(request.step);
+    // Registered like a step, so a SIGTERM or SIGHUP to eksbox reaches it too.
+    const step = this.newRunningStep(request.step);
+    this.running.add(step);
+    try {
+      return await runSession(this, { ...request, argv: wrapWithPidFile(step.pidFile, request.argv) }, { workingDir: this.workingDir(request.cwd), user: this.userSpec });
+    } finally {
+      this.stepEnded(step);
+    }
+  }
+
+  private newRunningStep(name: string): RunningStep {
+    const key = `${name.replace(/[^A-Za-z0-9_.-]/g, "_")}-${++this.stepCounter}`;
+    return { name, pidFile: `${PID_DIR}/${key}.pid`, interrupted: false };
+  }
+
+  private stepEnded(step: RunningStep): void {
+    this.running.delete(step);
+    if (this.running.size === 0 && this.graceTimer) {
+      clearTimeout(this.graceTimer);
+      this.graceTimer = undefined;
+    }
+  }
+
+  /** Runs a helper command (not a step) and returns its exit code and output. */
+  internalExec(argv: string[], user: string | undefined = this.userSpec): Promise<{ exitCode: number; output: string }> {
+    return runInternalExec(this.container, argv, user);
+  }
+
+  private async signalSteps(signal: "INT" | "TERM"): Promise<void> {
+    await Promise.all(
+      [...this.running].map(async (step) => {
+        step.interrupted = true;
+        // The step's shell wrapper wrote its pid before exec'ing the command, so the signal reaches the command itself.
+        const result = await this.internalExec(["/bin/sh", "-c", `kill -${signal} "$(cat "$0")"`, step.pidFile], "0:0").catch(
+          (error: unknown) => ({ exitCode: -1, output: String(error) }),
+        );
+        if (result.exitCode !== 0) log.debug(this.opts.events, `could not send SIG${signal} to step ${step.name}: ${result.output.trim()}`);
+      }),
+    );
+  }
+
+  private waitForSteps(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const check = () => {
+        if (this.running.size === 0 || this.opts.interrupter.level >= 3) return resolve(this.running.size === 0);
+        if (Date.now() - started >= ms) return resolve(false);
+        setTimeout(check, 100);
+      };
+      check();
+    });
+  }
+
+  private async onInterrupt(level: InterruptLevel): Promise<void> {
+    try {
+      if (level === 1) {
+        for (const step of this.running) step.interrupted = true;
+        if (this.running.size === 0) return;
+        const grace = this.opts.graceMs ?? graceFromEnv(this.opts.processEnv) ?? DEFAULT_GRACE_MS;
+        log.info(this.opts.events, `sent SIGINT to ${[...this.running].map((s) => s.name).join(", ")}; waiting up to ${Math.round(grace / 1000)}s for a clean exit (Ctrl-C again to stop now)`);
+        await this.signalSteps("INT");
+        this.graceTimer = setTimeout(() => {
+          if (this.running.size === 0 || this.opts.interrupter.level > 1) return;
+          log.warn(this.opts.events, "grace period over: stopping the toolbox container");
+          void this.stopContainer();
+        }, grace);
+      } else if (level === 2) {
+        await this.stopContainer();
+      } else if (level === 3) {
+        log.warn(this.opts.events, "killing the toolbox container");
+        await this.container.kill().catch(() => undefined);
+      }
+    } catch (error) {
+      log.warn(this.opts.events, `while handling the interrupt: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async stopContainer(): Promise<void> {
+    if (this.running.size > 0) {
+      const stopGrace = this.opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+      log.warn(this.opts.events, `sending SIGTERM to ${[...this.running].map((s) => s.name).join(", ")}; killing in ${Math.round(stopGrace / 1000)}s`);
+      await this.signalSteps("TERM");
+      await this.waitForSteps(stopGrace);
+    }
+    await this.container.kill().catch(() => undefined);
+  }
+
+  /** Copies results back (archive mode), then removes the container. Safe to call more than once. */
+  dispose(): Promise<void> {
+    this.disposed ??= this.disposeOnce();
+    return this.disposed;
+  }
+
+  private async disposeOnce(): Promise<void> {
+    this.unsubscribe();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    await this.interruptHandling;
+    let copyError: unknown;
+    if (this.mode === "archive") {
+      try {
+        await copyDirectoryOut(this.container, this.workspace, this.workspace);
+      } catch (error) {
+        copyError = error;
+      }
+    }
+    this.keepAlive.destroy();
+    await removeContainer(this.container);
+    if (copyError) {
+      throw new InternalError(`could not copy the workspace back from the toolbox: ${copyError instanceof Error ? copyError.message : String(copyError)}`, { cause: copyError });
+    }
+  }
+}
+
+export async function removeContainer(container: Dockerode.Container): Promise<void> {
+  try {
+    await container.remove({ force: true });
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    // 404: already gone; 409: removal already in progress.
+    if (status !== 404 && status !== 409) throw error;
+  }
+}
+
+/** EKSBOX_INTERRUPT_GRACE_SECONDS: how long the first Ctrl-C waits, for steps known to need longer. */
+function graceFromEnv(processEnv: NodeJS.ProcessEnv): number | undefined {
+  const seconds = Number(processEnv.EKSBOX_INTERRUPT_GRACE_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}

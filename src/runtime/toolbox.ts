@@ -1,0 +1,120 @@
+// The entry point of the runtime: openToolbox connects to the engine, sweeps leftovers, makes sure
+// the image exists and starts the run's toolbox container, binding the workspace or copying it.
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
+import { AbortedError } from "../core/errors.js";
+import { log, type EventSink } from "../core/events.js";
+import type { Interrupter } from "../core/interrupt.js";
+import { bindShowsWorkspace, isMissingBindSource, setUpContainer, startContainer, TOOLBOX_HOME } from "./container.js";
+import { buildContainerEnv } from "./container-env.js";
+import { DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
+import { connectEngine } from "./engine.js";
+import { resolveToolboxImage } from "./image.js";
+import { sweepStaleContainers } from "./labels.js";
+import { Redactor } from "./redact.js";
+import { runningInContainer } from "./workspace.js";
+
+export { connectEngine } from "./engine.js";
+export { sweepStaleContainers } from "./labels.js";
+export { DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
+export { TOOLBOX_HOME } from "./container.js";
+
+export interface ToolboxOptions {
+  /** The workspace: mounted (or copied) at the same absolute path, which is also the working directory. */
+  projectRoot: string;
+  envName?: string;
+  aws?: { profile?: string; region?: string; endpointUrl?: string };
+  /** Explicit --image; else processEnv.EKSBOX_IMAGE; else the project's expected ref. */
+  imageRef?: string;
+  runId: string;
+  events: EventSink;
+  interrupter: Interrupter;
+  processEnv: NodeJS.ProcessEnv;
+  /** "auto" binds when the engine can see the workspace and copies it otherwise. */
+  mode?: "auto" | "bind" | "archive";
+  /** How long a step gets to exit after the first interrupt before its container is stopped. Default EKSBOX_INTERRUPT_GRACE_SECONDS or 30 s. */
+  graceMs?: number;
+  /** After the second interrupt, how long steps get after SIGTERM before they are killed. Default 10 s. */
+  stopGraceMs?: number;
+  /** Who the commands run as; defaults to the user running eksbox, so files they write are ours. */
+  user?: { uid: number; gid: number };
+  /** Default "host": the tools reach proxies, local emulators and SSO callbacks on 127.0.0.1. */
+  networkMode?: string;
+  /** Shared with the run recorder; secrets from processEnv are added to it. */
+  redactor?: Redactor;
+}
+
+function defaultUser(): { uid: number; gid: number } | undefined {
+  if (typeof process.getuid !== "function" || typeof process.getgid !== "function") return undefined;
+  return { uid: process.getuid(), gid: process.getgid() };
+}
+
+/**
+ * Connects to the engine, sweeps leftovers, makes sure the image exists and starts the toolbox
+ * container. The caller must `dispose()` it in a `finally`.
+ */
+export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> {
+  const options: ToolboxOptions = { ...opts, user: opts.user ?? defaultUser(), projectRoot: path.resolve(opts.projectRoot) };
+  const redactor = (options.redactor ?? new Redactor()).addFromEnv(options.processEnv);
+  const { docker, remote, description } = await connectEngine(options.processEnv);
+  log.debug(options.events, `docker engine: ${description}`);
+  await sweepStaleContainers(docker, options.events);
+  const image = await resolveToolboxImage(docker, {
+    projectRoot: options.projectRoot,
+    imageRef: options.imageRef,
+    processEnv: options.processEnv,
+    events: options.events,
+    signal: options.interrupter.signal,
+  });
+  if (options.interrupter.level > 0) throw new AbortedError("interrupted before the toolbox started");
+
+  const env = buildContainerEnv({
+    processEnv: options.processEnv,
+    aws: options.aws,
+    home: TOOLBOX_HOME,
+    envName: options.envName,
+    kubeconfig: options.envName ? path.posix.join(options.projectRoot, "build", options.envName, "kubeconfig") : undefined,
+  });
+  redactor.addFromEnv(env);
+  const hostAws = path.join(options.processEnv.HOME || homedir(), ".aws");
+  const awsDir = existsSync(hostAws) ? hostAws : undefined;
+
+  const requested = options.mode ?? "auto";
+  let mode: WorkspaceMode = requested === "archive" || (requested === "auto" && remote) ? "archive" : "bind";
+  const mustProbe = requested === "auto" && mode === "bind" && runningInContainer();
+
+  // In a container, the engine's idea of our HOME is another machine's: never mount ~/.aws from there.
+  const copyAws = mode === "archive" || mustProbe;
+  const open = async (chosen: WorkspaceMode): Promise<DockerToolbox> => {
+    const { container, keepAlive } = await startContainer({ docker, opts: options, image, mode: chosen, env, awsDir, copyAws });
+    return new DockerToolbox(docker, container, keepAlive, image, chosen, redactor, options);
+  };
+  const switchToArchive = () => {
+    log.info(options.events, "the engine cannot see this workspace (eksbox runs in a container?): copying it in and results back");
+    mode = "archive";
+    return open(mode);
+  };
+
+  let toolbox: DockerToolbox;
+  try {
+    toolbox = await open(mode);
+  } catch (error) {
+    if (!(mustProbe && isMissingBindSource(error))) throw error;
+    toolbox = await switchToArchive();
+  }
+  try {
+    if (mustProbe && mode === "bind" && !(await bindShowsWorkspace(toolbox, options.projectRoot))) {
+      await toolbox.dispose();
+      toolbox = await switchToArchive();
+    }
+    await setUpContainer(toolbox, options, awsDir, copyAws);
+    if (options.interrupter.level > 0) throw new AbortedError("interrupted before the toolbox started");
+    toolbox.watchInterrupts();
+    log.debug(options.events, `toolbox container ${toolbox.container.id.slice(0, 12)} (${mode} mode) from ${image.ref}`);
+    return toolbox;
+  } catch (error) {
+    await toolbox.dispose().catch(() => undefined);
+    throw error;
+  }
+}
