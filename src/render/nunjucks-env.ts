@@ -1,0 +1,52 @@
+// One nunjucks environment per project, compiled templates cached in it: rendering 100
+// environments compiles each template once.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import nunjucks from "nunjucks";
+import { yamlLibrary } from "../config/yaml-lib.js";
+import { packageRoot } from "./package-root.js";
+import { autoescapeYaml, yamlFilter } from "./yaml-escape.js";
+
+const environments = new Map<string, nunjucks.Environment>();
+
+export function templateDirs(projectRoot: string): string[] {
+  const own = path.join(projectRoot, "templates");
+  const bundled = path.join(packageRoot(), "templates");
+  return own === bundled ? [own] : [own, bundled];
+}
+
+/** The template file that will be used, relative to the project root when it is the project's. */
+export function resolveTemplate(projectRoot: string, name: string): { absolute: string; display: string } {
+  for (const dir of templateDirs(projectRoot)) {
+    const absolute = path.join(dir, name);
+    if (existsSync(absolute)) {
+      const relative = path.relative(projectRoot, absolute);
+      return { absolute, display: relative.startsWith("..") ? absolute : relative };
+    }
+  }
+  return { absolute: path.join(projectRoot, "templates", name), display: `templates/${name}` };
+}
+
+export function nunjucksEnvironment(projectRoot: string): nunjucks.Environment {
+  const existing = environments.get(projectRoot);
+  if (existing) return existing;
+  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(templateDirs(projectRoot), { noCache: false }), {
+    autoescape: false,
+    trimBlocks: true,
+    lstripBlocks: true,
+    throwOnUndefined: false,
+  });
+  env.addExtension("yamlAutoescape", { tags: [], parse() {}, preprocess: autoescapeYaml } as unknown as nunjucks.Extension);
+  env.addFilter("yaml", yamlFilter);
+  // A map as YAML text, for values that are themselves documents (nodeadm's NodeConfig).
+  env.addFilter("yamlDocument", (value: unknown) => yamlLibrary().stringify(value, { lineWidth: 0 }));
+  environments.set(projectRoot, env);
+  return env;
+}
+
+export function renderTemplate(projectRoot: string, name: string, context: Record<string, unknown>): Promise<string> {
+  const env = nunjucksEnvironment(projectRoot);
+  return new Promise((resolve, reject) => {
+    env.render(name, context, (error, result) => (error ? reject(error) : resolve(result ?? "")));
+  });
+}

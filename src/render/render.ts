@@ -1,0 +1,203 @@
+// Renders an environment's eksctl files from the templates, checks them against eksctl's schema
+// and rules, and writes them. Rendering happens in memory; only writeRendered touches build/.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ConfigError, type ConfigIssue } from "../core/errors.js";
+import { writeFileAtomic } from "../core/files.js";
+import { isPlainObject } from "../config/merge.js";
+import type { Environment } from "../config/schema.js";
+import { resolveWorkerVersion } from "../config/worker-version.js";
+import { dottedPath, parseYamlSource, type YamlSource } from "../config/yaml-source.js";
+import { checkRenderedRules } from "./eksctl-rules.js";
+import { loadValidator, validateAgainstEksctlSchema } from "./eksctl-validate.js";
+import { configKeyFor, templateLineFor } from "./provenance.js";
+import { buildViewModel } from "./view-model.js";
+import { templateLineMarker } from "./yaml-escape.js";
+
+export const CLUSTER_TEMPLATE = "cluster.yaml.njk";
+export const NODEGROUPS_TEMPLATE = "nodegroups.yaml.njk";
+
+export interface RenderedFile {
+  /** build/<env>/cluster.yaml */
+  relativePath: string;
+  text: string;
+  document: Record<string, unknown>;
+  /** The template it came from, as shown to the user, and its source (to locate problems). */
+  template?: string;
+  templateSource?: string;
+}
+
+export interface RenderedEnvironment {
+  env: string;
+  workerVersion: string;
+  cluster: RenderedFile;
+  nodegroups: RenderedFile;
+  nodegroupNames: string[];
+  /** Where the config files are, to point problems at the config line that caused them. */
+  projectRoot?: string;
+}
+
+export function buildDir(envName: string): string {
+  return `build/${envName}`;
+}
+
+async function renderFile(
+  projectRoot: string,
+  templateName: string,
+  outputName: string,
+  envName: string,
+  context: Record<string, unknown>,
+): Promise<RenderedFile> {
+  const { renderTemplate, resolveTemplate } = await import("./nunjucks-env.js");
+  const template = resolveTemplate(projectRoot, templateName);
+  const relativePath = `${buildDir(envName)}/${outputName}`;
+  let text: string;
+  try {
+    text = await renderTemplate(projectRoot, templateName, context);
+  } catch (error) {
+    throw new ConfigError([templateErrorIssue(error, template.display)], `cannot render ${template.display} for ${envName}`);
+  }
+  let templateSource: string | undefined;
+  try {
+    templateSource = readFileSync(template.absolute, "utf8");
+  } catch {
+    templateSource = undefined;
+  }
+  const parsed = parseYamlSource(text, relativePath);
+  if (parsed.issues.length > 0) {
+    throw new ConfigError(
+      parsed.issues.map((issue) => ({ ...issue, hint: `the output of ${template.display} is not valid YAML (a value printed with | safe?)` })),
+      `${template.display} rendered invalid YAML for ${envName}`,
+    );
+  }
+  if (!isPlainObject(parsed.value)) {
+    throw new ConfigError([{ file: template.display, message: "must render a YAML map (apiVersion:, kind:, metadata:, ...)" }]);
+  }
+  return { relativePath, text, document: parsed.value, template: template.display, templateSource };
+}
+
+function templateErrorIssue(error: unknown, templateDisplay: string): ConfigIssue {
+  const message = error instanceof Error ? error.message : String(error);
+  const marked = templateLineMarker.exec(message);
+  const located = /\[Line (\d+), Column (\d+)\]/.exec(message);
+  const detail = message.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("(") && !l.startsWith("[Line")).pop() ?? message;
+  return {
+    file: templateDisplay,
+    line: marked ? Number(marked[1]) : located ? Number(located[1]) : undefined,
+    column: marked ? undefined : located ? Number(located[2]) : undefined,
+    message: detail.replace(/^Error: /, "").replace(templateLineMarker, "").trim(),
+  };
+}
+
+export async function renderEnvironment(projectRoot: string, env: Environment, opts: { workerVersion: string }): Promise<RenderedEnvironment> {
+  const context = buildViewModel(env, opts.workerVersion);
+  const [cluster, nodegroups] = await Promise.all([
+    renderFile(projectRoot, CLUSTER_TEMPLATE, "cluster.yaml", env.name, context),
+    renderFile(projectRoot, NODEGROUPS_TEMPLATE, "nodegroups.yaml", env.name, context),
+    // validateRendered is synchronous: have the validator ready for it.
+    loadValidator(),
+  ]);
+  const nodegroupNames = ["nodeGroups", "managedNodeGroups"].flatMap((kind) => {
+    const list = nodegroups.document[kind];
+    return Array.isArray(list) ? list.filter(isPlainObject).map((ng) => String(ng.name)) : [];
+  });
+  return { env: env.name, workerVersion: opts.workerVersion, cluster, nodegroups, nodegroupNames, projectRoot };
+}
+
+/** Every problem in the rendered files: eksctl's schema, then the rules it does not express. */
+export function validateRendered(rendered: RenderedEnvironment, env: Environment): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const files = { cluster: rendered.cluster, nodegroups: rendered.nodegroups };
+  const ruleFindings = checkRenderedRules(rendered.cluster.document, rendered.nodegroups.document, {
+    clusterAutoscaler: env.config.worker.clusterAutoscaler,
+  });
+  // A rule that explains a field better than the schema's "not a field eksctl knows here" wins.
+  const explained = new Set(ruleFindings.map((f) => `${f.document} ${JSON.stringify(f.path)}`));
+  const configSource = configSourceFinder(rendered, env);
+  for (const which of ["cluster", "nodegroups"] as const) {
+    for (const finding of validateAgainstEksctlSchema(files[which].document)) {
+      if (explained.has(`${which} ${JSON.stringify(finding.path)}`)) continue;
+      issues.push(locate(files[which], configSource, finding.path, `eksctl schema: ${finding.message}`));
+    }
+  }
+  for (const finding of ruleFindings) {
+    issues.push(locate(files[finding.document], configSource, finding.path, finding.message, finding.hint));
+  }
+  return issues;
+}
+
+function locate(
+  file: RenderedFile,
+  configSource: (key: string) => string | undefined,
+  keyPath: (string | number)[],
+  message: string,
+  hint?: string,
+): ConfigIssue {
+  const renderedAt = parseYamlSource(file.text, file.relativePath).locate(keyPath);
+  const configKey = configKeyFor(keyPath);
+  const templateLine = file.templateSource ? templateLineFor(file.templateSource, keyPath) : undefined;
+  const where = configKey ? configSource(configKey) : undefined;
+  const notes = [
+    hint,
+    `rendered at ${file.relativePath}${renderedAt ? `:${renderedAt.line}` : ""}`,
+    configKey ? `value from ${configKey}${where ? ` (${where})` : ""}` : undefined,
+  ].filter(Boolean);
+  return {
+    file: file.template ?? file.relativePath,
+    line: templateLine,
+    path: dottedPath(keyPath),
+    message,
+    hint: notes.join("; "),
+  };
+}
+
+/**
+ * Finds the config line a key was set on (the environment file first, then defaults), or says
+ * it is a default of eksbox. Reads the files only when there is a problem to report.
+ */
+function configSourceFinder(rendered: RenderedEnvironment, env: Environment): (key: string) => string | undefined {
+  let sources: YamlSource[] | undefined;
+  return (key) => {
+    if (!rendered.projectRoot) return undefined;
+    sources ??= [...env.sources].reverse().flatMap((file) => {
+      try {
+        return [parseYamlSource(readFileSync(path.join(rendered.projectRoot!, file), "utf8"), file)];
+      } catch {
+        return [];
+      }
+    });
+    for (const candidate of key.split(" / ")) {
+      for (const source of sources) {
+        const pos = source.locate(candidate.split("."));
+        if (pos?.exact) return `${source.file}:${pos.line}`;
+      }
+    }
+    return "eksbox's default";
+  };
+}
+
+/** Writes cluster.yaml and nodegroups.yaml (to outDir when given, else build/<env>/); returns absolute paths. */
+export async function writeRendered(projectRoot: string, rendered: RenderedEnvironment, outDir?: string): Promise<string[]> {
+  const dir = outDir ? path.resolve(projectRoot, outDir) : path.join(projectRoot, buildDir(rendered.env));
+  const written: string[] = [];
+  for (const file of [rendered.cluster, rendered.nodegroups]) {
+    const target = path.join(dir, path.basename(file.relativePath));
+    await writeFileAtomic(target, file.text);
+    written.push(target);
+  }
+  return written;
+}
+
+/** Resolves the worker version, renders, validates (ConfigError with every issue) and writes. */
+export async function generateEnvironment(
+  projectRoot: string,
+  env: Environment,
+  opts: { outDir?: string; workerVersion?: string; now?: Date } = {},
+): Promise<{ rendered: RenderedEnvironment; written: string[] }> {
+  const workerVersion = opts.workerVersion ?? (await resolveWorkerVersion(projectRoot, env, { now: opts.now })).version;
+  const rendered = await renderEnvironment(projectRoot, env, { workerVersion });
+  const issues = validateRendered(rendered, env);
+  if (issues.length > 0) throw new ConfigError(issues, `the eksctl files for ${env.name} are not valid`);
+  const written = await writeRendered(projectRoot, rendered, opts.outDir);
+  return { rendered, written };
+}
