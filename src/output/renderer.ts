@@ -1,7 +1,9 @@
 // Turns core events into what a person or a program reads:
 //  - "tty":   live progress; each step on its own line with elapsed time, a status line for what runs
 //  - "plain": one timestamped line per event, step output prefixed with the step (for CI and logs)
-//  - "json":  one JSON object per event, on stdout, for other programs
+//  - "json":  one JSON object per event, for other programs
+// Progress always goes to stderr, so stdout carries only a command's result (JSON with --output json)
+// and `eksbox status -o json | jq` works.
 import type { EksboxEvent, EventSink } from "../core/events.js";
 import { plainEventLine } from "../steps/run-record.js";
 
@@ -129,7 +131,7 @@ export class TtyRenderer implements EventSink {
 export function createRenderer(mode: OutputMode, streams: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, verbose = false): EventSink {
   switch (mode) {
     case "json":
-      return new JsonRenderer(streams.stdout);
+      return new JsonRenderer(streams.stderr);
     case "tty":
       return new TtyRenderer(streams.stderr, verbose);
     case "plain":
