@@ -1,12 +1,13 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { compileValidatorAtRuntime, loadValidator, validateAgainstEksctlSchema } from "../../../src/render/eksctl-validate.js";
 import { GENERATED_VALIDATOR, generateValidatorSource, REGENERATE_VALIDATOR_COMMAND } from "../../../src/render/eksctl-validator-build.js";
 import { repoRoot } from "../config/project-fixture.js";
 
-const examplesDir = "/work/shared/eksctl/v0.230.0/examples";
+const examplesDir = fileURLToPath(new URL("../../fixtures/eksctl-v0.230.0-examples", import.meta.url));
 
 describe("the eksctl schema validator", () => {
   it("the generated validator is up to date with the vendored schema", async () => {
