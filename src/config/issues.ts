@@ -33,7 +33,8 @@ function startsWith(path: KeyPath, prefix: KeyPath): boolean {
   return prefix.length <= path.length && prefix.every((segment, i) => String(segment) === String(path[i]));
 }
 
-function valueAt(root: unknown, path: KeyPath): unknown {
+/** The value at a key path, or undefined where the path leaves the data. */
+export function valueAt(root: unknown, path: KeyPath): unknown {
   let node = root;
   for (const segment of path) {
     if (typeof node !== "object" || node === null) return undefined;

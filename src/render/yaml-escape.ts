@@ -4,6 +4,7 @@
 // a value holding `: `, `#`, quotes, newlines or a leading `*`/`&` stays one scalar and can never
 // add a key. `| safe` opts out, as in HTML templates; macros return safe text already.
 import nunjucks from "nunjucks";
+import { rewriteOutputExpressions } from "./template-expressions.js";
 
 const { SafeString } = nunjucks.runtime;
 
@@ -30,68 +31,7 @@ export function yamlFilter(value: unknown, line?: number): unknown {
   return new SafeString(yamlQuote(value, line));
 }
 
-/**
- * Rewrites the template source so every output expression goes through the `yaml` filter.
- * A small scanner rather than a regex: expressions may hold `}}` inside strings or dict literals.
- * Newlines inside expressions are kept, so template line numbers stay right.
- */
+/** Rewrites the template source so every output expression goes through the `yaml` filter. */
 export function autoescapeYaml(source: string): string {
-  let out = "";
-  let i = 0;
-  while (i < source.length) {
-    if (source.startsWith("{#", i)) {
-      const end = source.indexOf("#}", i + 2);
-      const stop = end === -1 ? source.length : end + 2;
-      out += source.slice(i, stop);
-      i = stop;
-      continue;
-    }
-    const raw = /^\{%-?\s*(raw|verbatim)\s*-?%\}/.exec(source.slice(i, i + 40));
-    if (raw) {
-      const endTag = new RegExp(`\\{%-?\\s*end${raw[1]}\\s*-?%\\}`, "g");
-      endTag.lastIndex = i;
-      const end = endTag.exec(source);
-      const stop = end ? end.index + end[0].length : source.length;
-      out += source.slice(i, stop);
-      i = stop;
-      continue;
-    }
-    if (source.startsWith("{{", i)) {
-      const open = source[i + 2] === "-" ? "{{-" : "{{";
-      const start = i + open.length;
-      const end = findExpressionEnd(source, start);
-      if (end === -1) {
-        out += source.slice(i);
-        break;
-      }
-      const trimRight = source[end - 1] === "-" && end - 1 >= start;
-      const expression = source.slice(start, trimRight ? end - 1 : end);
-      const close = trimRight ? "-}}" : "}}";
-      const line = source.slice(0, i).split("\n").length;
-      out += `${open} (${expression}) | yaml(${line}) ${close}`;
-      i = end + 2;
-      continue;
-    }
-    out += source[i];
-    i++;
-  }
-  return out;
-}
-
-function findExpressionEnd(source: string, from: number): number {
-  let depth = 0;
-  let quote: string | undefined;
-  for (let i = from; i < source.length; i++) {
-    const c = source[i]!;
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === "{" || c === "[" || c === "(") depth++;
-    else if ((c === "}" || c === "]" || c === ")") && depth > 0) depth--;
-    else if (c === "}" && source[i + 1] === "}" && depth === 0) return i;
-  }
-  return -1;
+  return rewriteOutputExpressions(source, ({ expression, open, close, line }) => `${open} (${expression}) | yaml(${line}) ${close}`);
 }

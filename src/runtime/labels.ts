@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import type Dockerode from "dockerode";
 import type { EventSink } from "../core/events.js";
 import { log } from "../core/events.js";
+import { processIsAlive } from "../core/process.js";
 
 export const LABEL_TOOL = "io.eksbox.tool";
 export const LABEL_RUN_ID = "io.eksbox.run-id";
@@ -25,15 +26,6 @@ export function containerLabels(args: { runId: string; envName?: string; step: s
     [LABEL_STEP]: args.step,
     [LABEL_OWNER]: ownerLabel(),
   };
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { UserError } from "../core/errors.js";
 import { recordWorkerVersion } from "../config/worker-version.js";
 import { clusterArgs, envPaths, requireRendered, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task } from "./model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
 
 export const clusterStep: Step<LifecycleContext> = {
@@ -43,7 +43,7 @@ export const clusterStep: Step<LifecycleContext> = {
     }
   },
   async run(ctx, decision) {
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "cluster", argv });
+    await runPlannedCommands(ctx, "cluster", decision);
     ctx.facts.forget("cluster", "nodegroups", "serviceaccounts");
   },
 };
@@ -63,7 +63,7 @@ export const nodegroupsStep: Step<LifecycleContext> = {
     ], [paths.nodegroups]);
   },
   async run(ctx, decision) {
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "nodegroups", argv });
+    await runPlannedCommands(ctx, "nodegroups", decision);
     await recordWorkerVersion(ctx.projectRoot, ctx.env.name, requireRendered(ctx).workerVersion);
     ctx.facts.forget("nodegroups");
   },
@@ -89,7 +89,7 @@ export const serviceAccountsStep: Step<LifecycleContext> = {
     return runDecision(`missing: ${missing.map((sa) => `${sa.namespace}/${sa.name}`).join(", ")}`, [argv], [paths.cluster]);
   },
   async run(ctx, decision) {
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "serviceaccounts", argv });
+    await runPlannedCommands(ctx, "serviceaccounts", decision);
     ctx.facts.forget("serviceaccounts");
   },
 };
@@ -112,7 +112,7 @@ export const kubeconfigStep: Step<LifecycleContext> = {
     ]);
   },
   async run(ctx, decision) {
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "kubeconfig", argv });
+    await runPlannedCommands(ctx, "kubeconfig", decision);
   },
 };
 
@@ -155,7 +155,7 @@ export const gitopsStep: Step<LifecycleContext> = {
     return runDecision("Flux is not bootstrapped", [argv]);
   },
   async run(ctx, decision) {
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "gitops", argv });
+    await runPlannedCommands(ctx, "gitops", decision);
   },
 };
 

@@ -3,7 +3,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { clusterArgs, envPaths, writeRollTarget, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task } from "./model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { preflightStep } from "./common-steps.js";
 
 const deleteNodegroupsStep: Step<LifecycleContext> = {
@@ -18,7 +18,7 @@ const deleteNodegroupsStep: Step<LifecycleContext> = {
     ]));
   },
   async run(ctx, decision) {
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "delete-nodegroups", argv });
+    await runPlannedCommands(ctx, "delete-nodegroups", decision);
     ctx.facts.forget("nodegroups");
   },
 };
@@ -35,7 +35,7 @@ const deleteClusterStep: Step<LifecycleContext> = {
     ]);
   },
   async run(ctx, decision) {
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "delete-cluster", argv });
+    await runPlannedCommands(ctx, "delete-cluster", decision);
     ctx.facts.forget("cluster", "nodegroups", "serviceaccounts");
   },
 };

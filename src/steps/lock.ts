@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../core/errors.js";
+import { processIsAlive } from "../core/process.js";
 
 export interface LockHolder {
   pid: number;
@@ -22,16 +23,6 @@ export interface EnvLock {
 
 export function lockPath(projectRoot: string, envName: string): string {
   return join(projectRoot, ".eksbox", "locks", `${envName}.lock`);
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {

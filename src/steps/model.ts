@@ -46,3 +46,8 @@ export function runDecision(reason: string, commands: readonly (readonly string[
 export function skipDecision(reason: string): StepDecision {
   return { action: "skip", reason };
 }
+
+/** Carries out a decision's commands in the toolbox, one after another, as the given step. */
+export async function runPlannedCommands(ctx: StepContext, step: string, decision: Extract<StepDecision, { action: "run" }>): Promise<void> {
+  for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step, argv });
+}

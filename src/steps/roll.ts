@@ -15,7 +15,7 @@ import {
   writeRollTarget,
   type LifecycleContext,
 } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task } from "./model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
 
 export interface RollOptions {
@@ -71,7 +71,7 @@ const createNewStep: Step<RollContext> = {
   async run(ctx, decision) {
     // Remember the target before creating anything, so a rerun tomorrow finishes this roll.
     await writeRollTarget(ctx.projectRoot, ctx.env.name, ctx.roll.target);
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "create-new", argv });
+    await runPlannedCommands(ctx, "create-new", decision);
     ctx.facts.forget("nodegroups");
   },
 };
@@ -158,7 +158,7 @@ const deleteOldStep: Step<RollContext> = {
       });
     }
     // One at a time: draining one zone's nodes while the others keep serving.
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "delete-old", argv });
+    await runPlannedCommands(ctx, "delete-old", decision);
     ctx.facts.forget("nodegroups");
   },
 };

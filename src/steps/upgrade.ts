@@ -18,7 +18,7 @@ import { inlineTask } from "../tasks/inline.js";
 import { runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
 import { clusterMissing, envPaths, nodegroupNaming, readRollTarget, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task } from "./model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { rollContext, rollTask, type RollOptions } from "./roll.js";
 
 /** The newest Kubernetes version the pinned eksctl (0.230.0) knows. */
@@ -192,7 +192,7 @@ const addonsStep: Step<UpgradeContext> = {
   },
   async run(ctx, decision) {
     await writeHopFile(ctx, ctx.upgrade.target!);
-    for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: "addons", argv });
+    await runPlannedCommands(ctx, "addons", decision);
   },
 };
 

@@ -6,7 +6,7 @@ import type { Environment } from "../config/schema.js";
 import { ConfigError, UserError } from "../core/errors.js";
 import { preflightStep } from "../steps/common-steps.js";
 import { envPaths, type LifecycleContext } from "../steps/lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task } from "../steps/model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "../steps/model.js";
 import { rollContext, rollTask } from "../steps/roll.js";
 import { bornTask } from "../steps/born.js";
 import { upgradeContext, upgradeTask } from "../steps/upgrade.js";
@@ -160,7 +160,7 @@ function commandStep(step: StepDeclaration, needs: string[], commands: RenderedC
       return runDecision(`skipIf exited ${check.exitCode}: ${shellQuote(commands.skipIf)}`, [commands.argv]);
     },
     async run(ctx, decision) {
-      for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: step.id, argv });
+      await runPlannedCommands(ctx, step.id, decision);
     },
   };
 }

@@ -11,6 +11,7 @@ import { dottedPath, readYamlSource, type KeyPath, type YamlSource } from "../co
 import { argumentSpecs } from "./args.js";
 import { builtinSpecs, callableBuiltins, reservedCommandNames, reservedOptionNames } from "./builtin-specs.js";
 import { tasksFileSchema, type TaskDeclaration, type TasksFileContent } from "./schema.js";
+import { valueAt } from "../config/issues.js";
 
 export const TASKS_FILE = "config/tasks.yaml";
 
@@ -48,15 +49,6 @@ function summary(file: string, count: number): string {
 }
 
 type At = (path: KeyPath, message: string, hint?: string) => ConfigIssue;
-
-function valueAt(root: unknown, path: KeyPath): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (typeof node !== "object" || node === null) return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
-}
 
 function zodIssues(issues: readonly z.core.$ZodIssue[], value: unknown, at: At): ConfigIssue[] {
   return issues.flatMap((issue) => {

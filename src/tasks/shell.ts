@@ -5,6 +5,7 @@
 // Inside single quotes sh gives no character a meaning except `'` itself, which is written as
 // '\'' . `| safe` does not opt out here: a script that needs raw text writes it in the script.
 import nunjucks from "nunjucks";
+import { rewriteOutputExpressions } from "../render/template-expressions.js";
 
 export class RenderError extends Error {}
 
@@ -20,64 +21,9 @@ export function shellQuoteValue(value: unknown): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Rewrites every output expression to go through `shq`. A scanner, not a regex: expressions may hold `}}` in strings. */
+/** Rewrites every output expression to go through `shq`. */
 export function autoescapeShell(source: string): string {
-  let out = "";
-  let i = 0;
-  while (i < source.length) {
-    if (source.startsWith("{#", i)) {
-      const end = source.indexOf("#}", i + 2);
-      const stop = end === -1 ? source.length : end + 2;
-      out += source.slice(i, stop);
-      i = stop;
-      continue;
-    }
-    const raw = /^\{%-?\s*(raw|verbatim)\s*-?%\}/.exec(source.slice(i, i + 40));
-    if (raw) {
-      const endTag = new RegExp(`\\{%-?\\s*end${raw[1]}\\s*-?%\\}`, "g");
-      endTag.lastIndex = i;
-      const end = endTag.exec(source);
-      const stop = end ? end.index + end[0].length : source.length;
-      out += source.slice(i, stop);
-      i = stop;
-      continue;
-    }
-    if (source.startsWith("{{", i)) {
-      const open = source[i + 2] === "-" ? "{{-" : "{{";
-      const start = i + open.length;
-      const end = expressionEnd(source, start);
-      if (end === -1) {
-        out += source.slice(i);
-        break;
-      }
-      const trimRight = source[end - 1] === "-" && end - 1 >= start;
-      const expression = source.slice(start, trimRight ? end - 1 : end);
-      out += `${open} (${expression}) | shq ${trimRight ? "-}}" : "}}"}`;
-      i = end + 2;
-      continue;
-    }
-    out += source[i];
-    i++;
-  }
-  return out;
-}
-
-function expressionEnd(source: string, from: number): number {
-  let depth = 0;
-  let quote: string | undefined;
-  for (let i = from; i < source.length; i++) {
-    const c = source[i]!;
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === "{" || c === "[" || c === "(") depth++;
-    else if ((c === "}" || c === "]" || c === ")") && depth > 0) depth--;
-    else if (c === "}" && source[i + 1] === "}" && depth === 0) return i;
-  }
-  return -1;
+  return rewriteOutputExpressions(source, ({ expression, open, close }) => `${open} (${expression}) | shq ${close}`);
 }
 
 function environment(script: boolean): nunjucks.Environment {
