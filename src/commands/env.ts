@@ -2,6 +2,7 @@
 import type { CommandContext } from "../core/context.js";
 import { getStoredEnv, resolveEnvSelection, setStoredEnv, STORED_ENV_FILE } from "../config/env-selection.js";
 import { listEnvironments } from "../config/load.js";
+import { UserError } from "../core/errors.js";
 
 function write(ctx: CommandContext, json: unknown, text: string): void {
   ctx.stdout.write(ctx.output === "json" ? `${JSON.stringify(json)}\n` : text);
@@ -32,5 +33,11 @@ const sourceText = { flag: "from --env", EKSBOX_ENV: "from EKSBOX_ENV", stored: 
 
 export async function envGetCommand(ctx: CommandContext, opts: { env?: string }): Promise<void> {
   const { name, source } = await resolveEnvSelection(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv });
+  const known = await listEnvironments(ctx.projectRoot);
+  if (!known.includes(name)) {
+    throw new UserError(`environment ${name} (${sourceText[source]}) does not exist`, {
+      hint: `environments: ${known.join(", ") || "none yet"} (config/environments/<name>.yaml)`,
+    });
+  }
   write(ctx, { env: name, source }, ctx.output === "json" ? "" : `${name} (${sourceText[source]})\n`);
 }

@@ -27,6 +27,14 @@ describe("eksbox env list|set|get", () => {
     expect(flag.output()).toBe("prod (from --env)\n");
   });
 
+  it("get refuses an environment that does not exist, listing those that do", async () => {
+    const get = commandContext(project.root, { processEnv: { EKSBOX_ENV: "nope" } });
+    await expect(envGetCommand(get.ctx, {})).rejects.toMatchObject({
+      message: "environment nope (from EKSBOX_ENV) does not exist",
+      hint: expect.stringContaining("local, prod, stg, test"),
+    });
+  });
+
   it("JSON output", async () => {
     const list = commandContext(project.root, { output: "json", processEnv: { EKSBOX_ENV: "prod" } });
     await envListCommand(list.ctx);
