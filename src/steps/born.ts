@@ -4,6 +4,7 @@ import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../core/errors.js";
 import { recordWorkerVersion } from "../config/worker-version.js";
+import { probeOutput } from "./cloud.js";
 import { clusterArgs, envPaths, requireRendered, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
@@ -139,7 +140,7 @@ export const gitopsStep: Step<LifecycleContext> = {
       const probe = await ctx.toolbox.run({
         step: "gitops",
         argv: ["flux", "get", "sources", "git", "flux-system", "--namespace", "flux-system"],
-        captureStdout: true,
+        output: probeOutput(ctx.events, "gitops"),
       });
       if (probe.exitCode === 0) return skipDecision("Flux is bootstrapped (GitRepository flux-system exists)");
     }

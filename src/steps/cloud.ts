@@ -1,7 +1,9 @@
 // Read-only questions the lifecycle asks of AWS, each answered by a command in the toolbox (the AWS
 // CLI for AWS state, eksctl for what only eksctl knows, such as self-managed nodegroups). Answers
 // are cached for the run and dropped when a step changes the thing they describe.
+import { Writable } from "node:stream";
 import { StepFailedError } from "../core/errors.js";
+import type { EventSink } from "../core/events.js";
 import type { Toolbox } from "../runtime/types.js";
 
 export interface ClusterFacts {
@@ -46,6 +48,23 @@ export async function runJson<T>(toolbox: Toolbox, step: string, argv: string[])
       cause,
     });
   }
+}
+
+/**
+ * Output for a read-only probe whose failure is an answer, not an error (`flux get sources` exits
+ * 1 when Flux is not there yet): shown with --verbose only, so it does not read like a problem.
+ */
+export function probeOutput(events: EventSink, step: string): { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } {
+  const toDebug = () =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split("\n")) {
+          if (line.trim() !== "") events.emit({ type: "log", level: "debug", message: `[${step}] ${line}` });
+        }
+        done();
+      },
+    });
+  return { stdout: toDebug(), stderr: toDebug() };
 }
 
 export class CloudFacts {
