@@ -320,4 +320,3 @@ export function parseSimpleYaml(text: string): { value: unknown } | undefined {
     throw error;
   }
 }
-//# sourceMappingURL=fast-yaml.js.map
