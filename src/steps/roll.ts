@@ -2,9 +2,9 @@
 //   preflight -> generate (next version) -> create-new -> wait-ready -> delete-old -> record
 // Old nodegroups are deleted only once every new one exists and has Ready nodes, so the last
 // working set is never removed. A roll that stops part-way is remembered and finished by a rerun.
-import { StepFailedError, UserError } from "../core/errors.js";
+import { AbortedError, StepFailedError, UserError } from "../core/errors.js";
 import { recordWorkerVersion, resolveWorkerVersion, todaysVersion } from "../config/worker-version.js";
-import { runJson } from "./cloud.js";
+import { probeOutput, runJson } from "./cloud.js";
 import {
   clusterArgs,
   clusterMissing,
@@ -90,6 +90,25 @@ function readyNodesByNodegroup(list: NodeList): Map<string, number> {
   return counts;
 }
 
+function readyNodesNeeded(ctx: RollContext): number {
+  return Math.max(1, ctx.env.config.worker.minSize);
+}
+
+function readyQuery(ctx: RollContext, names: readonly string[]): string[] {
+  return ["kubectl", "--kubeconfig", envPaths(ctx.env.name).kubeconfig, "get", "nodes", "-l", `alpha.eksctl.io/nodegroup-name in (${names.join(",")})`, "-o", "json"];
+}
+
+/** The nodegroups with fewer Ready nodes than needed, from `kubectl get nodes -o json` output. */
+function stillWaiting(json: string, names: readonly string[], needed: number): string[] {
+  let counts: Map<string, number>;
+  try {
+    counts = readyNodesByNodegroup(JSON.parse(json) as NodeList);
+  } catch {
+    return [...names];
+  }
+  return names.filter((name) => (counts.get(name) ?? 0) < needed);
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -104,21 +123,27 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
     needs: ["create-new"],
     async decide(ctx) {
       const names = requireRendered(ctx).nodegroupNames;
-      const paths = envPaths(ctx.env.name);
-      return runDecision(`need ${Math.max(1, ctx.env.config.worker.minSize)} Ready node(s) in each of ${names.join(", ")}`, [
-        ["kubectl", "--kubeconfig", paths.kubeconfig, "get", "nodes", "-l", `alpha.eksctl.io/nodegroup-name in (${names.join(",")})`, "-o", "json"],
-      ]);
+      const needed = readyNodesNeeded(ctx);
+      const argv = readyQuery(ctx, names);
+      // When the new nodegroups exist already (a rerun), ask once: Ready nodes mean nothing to wait for.
+      const live = new Set((await ctx.facts.nodegroups("wait-ready")).map((ng) => ng.name));
+      if (names.every((name) => live.has(name))) {
+        const probe = await ctx.toolbox.run({ step: "wait-ready", argv, captureStdout: true, output: probeOutput(ctx.events, "wait-ready") });
+        const waiting = probe.exitCode === 0 ? stillWaiting(probe.stdout, names, needed) : names;
+        if (waiting.length === 0) return skipDecision(`each new nodegroup has ${needed} Ready node(s) or more`);
+      }
+      return runDecision(`need ${needed} Ready node(s) in each of ${names.join(", ")}`, [argv]);
     },
     async run(ctx, decision) {
       const names = requireRendered(ctx).nodegroupNames;
-      const needed = Math.max(1, ctx.env.config.worker.minSize);
+      const needed = readyNodesNeeded(ctx);
       const argv = [...decision.commands[0]!.argv];
       const deadline = Date.now() + (opts.readyTimeoutMs ?? 20 * 60_000);
       for (;;) {
         const counts = readyNodesByNodegroup(await runJson<NodeList>(ctx.toolbox, "wait-ready", argv));
         const waiting = names.filter((name) => (counts.get(name) ?? 0) < needed);
         if (waiting.length === 0) return;
-        if (ctx.signal.aborted) return;
+        if (ctx.signal.aborted) throw new AbortedError("stopped waiting for Ready nodes: interrupted; the old nodegroups were left untouched");
         if (Date.now() > deadline) {
           throw new StepFailedError({
             step: "wait-ready",

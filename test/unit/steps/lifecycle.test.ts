@@ -234,6 +234,28 @@ describe("nodegroup roll", () => {
     await expect(access(join(root, ".eksbox/state/unit.roll.json"))).rejects.toThrow();
   });
 
+  it("on a rerun whose new nodes are Ready already, wait-ready decides skip instead of waiting", async () => {
+    expect((await roll({ now: new Date("2026-11-25T09:00:00Z"), pollIntervalMs: 1 })).status).toBe("done");
+    await writeFile(join(root, ".eksbox/state/unit.roll.json"), JSON.stringify({ rollingTo: "20261125" }));
+    const ctx = rollContext(await contextFor(root, cloud));
+    const entries = await planTask(rollTask({ pollIntervalMs: 1 }), ctx);
+    expect(entries.find((e) => e.id === "wait-ready")?.decision).toEqual({ action: "skip", reason: "each new nodegroup has 1 Ready node(s) or more" });
+  });
+
+  it("Ctrl-C while waiting for Ready nodes ends the step aborted, not done, and deletes nothing", async () => {
+    cloud.notReady.add("worker-1b-20261125");
+    const controller = new AbortController();
+    const ctx = rollContext(await contextFor(root, cloud, { signal: controller.signal }));
+    const running = run(rollTask({ now: new Date("2026-11-25T09:00:00Z"), pollIntervalMs: 5 }), ctx);
+    await waitUntil(() => ctx.sink.events.some((e) => e.type === "log" && e.message.startsWith("waiting for Ready nodes")));
+    controller.abort();
+    const result = await running;
+    expect(result.status).toBe("aborted");
+    expect(statusOf(result)["wait-ready"]).toBe("aborted");
+    expect(statusOf(result)["delete-old"]).toBe("not-run");
+    expect(cloud.nodegroups.has("worker-1b-20261101")).toBe(true);
+  });
+
   it("leaves nodegroups that are not eksbox's alone", async () => {
     cloud.nodegroups.set("gpu-pool", { name: "gpu-pool", desiredCapacity: 1, minSize: 0, maxSize: 2, type: "managed" });
     const result = await roll({ now: new Date("2026-11-25T09:00:00Z"), pollIntervalMs: 1 });
@@ -267,3 +289,8 @@ describe("destroy", () => {
     expect(cloud.mutations().length).toBe(before);
   });
 });
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((r) => setTimeout(r, 1));
+  if (!condition()) throw new Error("condition never became true");
+}
