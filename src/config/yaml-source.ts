@@ -24,14 +24,63 @@ export interface YamlSource {
 }
 
 export function parseYamlSource(text: string, file: string): YamlSource {
+  return refuseDeepNesting(parseValue(text, file));
+}
+
+function parseValue(text: string, file: string): YamlSource {
   // Most files are in the subset the fast parser reads; positions are only needed for an error,
   // so the full document (with its line counter) is built when something asks for one.
-  const fast = parseSimpleYaml(text);
+  let fast: ReturnType<typeof parseSimpleYaml>;
+  try {
+    fast = parseSimpleYaml(text);
+  } catch (error) {
+    // Deep nesting overflows the fast parser's recursion: the full parser reports it with a position.
+    if (!(error instanceof RangeError)) throw error;
+    fast = undefined;
+  }
   if (fast) {
     let full: YamlSource | undefined;
     return { file, value: fast.value, issues: [], locate: (path) => (full ??= parseFully(text, file)).locate(path) };
   }
   return parseFully(text, file);
+}
+
+/** Config needs a handful of levels; hundreds would overflow every recursive step after parsing. */
+export const MAX_NESTING_DEPTH = 64;
+
+function refuseDeepNesting(source: YamlSource): YamlSource {
+  const path = pathDeeperThan(source.value, MAX_NESTING_DEPTH);
+  if (!path) return source;
+  const at = source.locate(path);
+  return {
+    ...source,
+    value: {},
+    issues: [
+      ...source.issues,
+      {
+        file: source.file,
+        line: at?.line,
+        column: at?.column,
+        message: `YAML nested too deeply (more than ${MAX_NESTING_DEPTH} levels)`,
+        hint: "config files need a few levels of nesting, not hundreds",
+      },
+    ],
+  };
+}
+
+/** The first key path longer than `limit`, found without recursion (the value may be very deep). */
+function pathDeeperThan(value: unknown, limit: number): KeyPath | undefined {
+  const stack: { node: unknown; path: (string | number)[] }[] = [{ node: value, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (path.length > limit) return path;
+    if (node && typeof node === "object") {
+      for (const [key, child] of Object.entries(node)) {
+        stack.push({ node: child, path: [...path, Array.isArray(node) ? Number(key) : key] });
+      }
+    }
+  }
+  return undefined;
 }
 
 function parseFully(text: string, file: string): YamlSource {
@@ -42,9 +91,25 @@ function parseFully(text: string, file: string): YamlSource {
     const pos = lineCounter.linePos(error.pos[0]);
     // yaml appends a snippet of the offending line to its message; that line may hold a secret.
     const message = error.message.split(/ at line \d+/)[0]!.split(":\n")[0]!;
+    if (message.startsWith("Maximum call stack size exceeded")) {
+      return { file, line: pos.line, column: pos.col, message: "YAML nested too deeply", hint: "config files need a few levels of nesting, not hundreds" };
+    }
     return { file, line: pos.line, column: pos.col, message: `YAML syntax: ${message}` };
   });
-  const value = issues.length === 0 ? (doc.toJS({ maxAliasCount: 100 }) ?? {}) : {};
+  let value: unknown = {};
+  if (issues.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 }) ?? {};
+      // Only aliases make cycles; hasCycle recurses, so it runs only where one can be.
+      if (text.includes("*") && hasCycle(value)) throw new Error("an alias refers to the node that contains it");
+    } catch (error) {
+      let aliasOffset: number | undefined;
+      yamlLibrary().visit(doc, { Alias(_key, node) { aliasOffset ??= node.range?.[0]; } });
+      const pos = lineCounter.linePos(aliasOffset ?? 0);
+      issues.push({ file, line: pos.line, column: pos.col, message: `YAML alias: ${(error as Error).message}`, hint: "write the values out: eksbox config files do not need anchors and aliases" });
+      value = {};
+    }
+  }
   return {
     file,
     value,
@@ -58,10 +123,37 @@ function parseFully(text: string, file: string): YamlSource {
 const parsedFiles = new Map<string, { text: string; source: YamlSource }>();
 const MAX_CACHED_FILES = 512;
 
+function hasCycle(value: unknown, ancestors = new Set<object>()): boolean {
+  if (!value || typeof value !== "object") return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const found = Object.values(value).some((v) => hasCycle(v, ancestors));
+  ancestors.delete(value);
+  return found;
+}
+
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+function problemSource(file: string, line: number, message: string, hint: string): YamlSource {
+  return { file, value: {}, issues: [{ file, line, message, hint }], locate: () => undefined };
+}
+
 export async function readYamlSource(absolutePath: string, displayPath: string): Promise<YamlSource> {
   // Synchronous on purpose: for small files it is several times cheaper than fs/promises
   // (open, stat, read, close each through the thread pool), and config files are small.
-  const text = readFileSync(absolutePath, "utf8");
+  const bytes = readFileSync(absolutePath);
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    return problemSource(displayPath, 1, `is ${(bytes.length / 1048576).toFixed(1)} MiB; eksbox reads config files up to ${MAX_CONFIG_BYTES / 1048576} MiB`, "is this the right file?");
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const lenient = bytes.toString("utf8");
+    const at = lenient.indexOf("\uFFFD");
+    const line = lenient.slice(0, Math.max(at, 0)).split("\n").length;
+    return problemSource(displayPath, line, "is not UTF-8 text", "save it as UTF-8 (iconv -f latin1 -t utf-8)");
+  }
   const key = `${absolutePath}\0${displayPath}`;
   const cached = parsedFiles.get(key);
   if (cached && cached.text === text) return cached.source;

@@ -27,10 +27,29 @@ export function resolveTemplate(projectRoot: string, name: string): { absolute: 
   return { absolute: path.join(projectRoot, "templates", name), display: `templates/${name}` };
 }
 
+/**
+ * nunjucks' FileSystemLoader only checks that a resolved path starts with a template directory's
+ * path as a string, so "../templates-private/x" passes for templates/. This one checks containment.
+ */
+class ContainedLoader extends nunjucks.FileSystemLoader {
+  private readonly dirs: string[];
+  constructor(dirs: string[], opts: nunjucks.FileSystemLoaderOptions) {
+    super(dirs, opts);
+    this.dirs = dirs.map((d) => path.resolve(d));
+  }
+  override getSource(name: string): nunjucks.LoaderSource {
+    const inside = this.dirs.some((dir) => {
+      const rel = path.relative(dir, path.resolve(dir, name));
+      return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+    });
+    return inside ? super.getSource(name) : (null as unknown as nunjucks.LoaderSource);
+  }
+}
+
 export function nunjucksEnvironment(projectRoot: string): nunjucks.Environment {
   const existing = environments.get(projectRoot);
   if (existing) return existing;
-  const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(templateDirs(projectRoot), { noCache: false }), {
+  const env = new nunjucks.Environment(new ContainedLoader(templateDirs(projectRoot), { noCache: false }), {
     autoescape: false,
     trimBlocks: true,
     lstripBlocks: true,

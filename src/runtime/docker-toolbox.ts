@@ -4,7 +4,7 @@
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import type Dockerode from "dockerode";
-import { AbortedError, InternalError, StepFailedError, exitCodeMeaning } from "../core/errors.js";
+import { AbortedError, InternalError, StepFailedError, UnavailableError, exitCodeMeaning } from "../core/errors.js";
 import { log } from "../core/events.js";
 import type { InterruptLevel } from "../core/interrupt.js";
 import { runStepExec, runInternalExec, runSession, wrapWithPidFile, type RunningStep } from "./exec.js";
@@ -219,6 +219,11 @@ export async function removeContainer(container: Dockerode.Container): Promise<v
   } catch (error) {
     const status = (error as { statusCode?: number }).statusCode;
     // 404: already gone; 409: removal already in progress.
+    if (status === undefined) {
+      throw new UnavailableError(`could not remove the toolbox container ${container.id.slice(0, 12)}: the Docker engine is unreachable`, {
+        hint: "the next eksbox run removes it",
+      });
+    }
     if (status !== 404 && status !== 409) throw error;
   }
 }

@@ -3,7 +3,7 @@
 // back from the engine.
 import type { Duplex } from "node:stream";
 import type Dockerode from "dockerode";
-import { StepFailedError } from "../core/errors.js";
+import { StepFailedError, UnavailableError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import { toDockerEnv } from "./container-env.js";
 import { createChunkRedactor, type Redactor } from "./redact.js";
@@ -44,8 +44,12 @@ export async function execExitCode(exec: Dockerode.Exec): Promise<number> {
     let info: Dockerode.ExecInspectInfo;
     try {
       info = await exec.inspect();
-    } catch {
-      return 137;
+    } catch (error) {
+      // 404: the container is gone (killed from outside). No status at all: the engine is gone.
+      if ((error as { statusCode?: number }).statusCode !== undefined) return 137;
+      throw new UnavailableError(`lost the connection to the Docker engine while a step ran (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+        hint: "check the engine (docker info), then resume; the next run removes the container left behind",
+      });
     }
     if (!info.Running) return info.ExitCode ?? 137;
     await sleep(attempt < 20 ? 25 : 100);

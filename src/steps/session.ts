@@ -72,6 +72,7 @@ async function withToolbox<C extends LifecycleContext, T>(
     processEnv: toolboxProcessEnv(ctx, session.env),
     redactor,
   });
+  let result: T;
   try {
     const base: LifecycleContext = {
       toolbox,
@@ -83,10 +84,14 @@ async function withToolbox<C extends LifecycleContext, T>(
       facts: new CloudFacts(toolbox, cluster.name, aws.region),
       processEnv: ctx.processEnv,
     };
-    return await body(parts.extend ? parts.extend(base) : (base as C));
-  } finally {
-    await toolbox.dispose();
+    result = await body(parts.extend ? parts.extend(base) : (base as C));
+  } catch (error) {
+    // The body's error is the one to report; a failed clean-up after it is only a warning.
+    await toolbox.dispose().catch((disposeError: unknown) => log.warn(events, disposeError instanceof Error ? disposeError.message : String(disposeError)));
+    throw error;
   }
+  await toolbox.dispose();
+  return result;
 }
 
 /** Runs a task under the env lock with a run record. Throws the task's first error after recording it. */

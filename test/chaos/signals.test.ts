@@ -1,0 +1,80 @@
+// SIGINT, SIGTERM and SIGHUP to the CLI while each born step runs: every time the run stops with
+// exit 130 and a resume command, leaves no container, lock or half-written file, and the rerun
+// completes. A slow eksctl/flux double (.eksbox-test/slow) holds the step open for the signal.
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestProject, removeOurContainers, type TestProject } from "../reliability/support/project.js";
+import { startCloud, type Cloud } from "../reliability/support/cloud.js";
+import { recordCount } from "../reliability/support/counts.js";
+import { actWhen, BORN_EXTRA, expectCleanAfterFailure, GITHUB_TOKEN, lastRunStatus, slowDown } from "./support.js";
+
+type Prepare = (project: TestProject, env: string) => Promise<void>;
+
+/** born to the end, then a change that gives `step` work again (create cluster also makes the kubeconfig and service accounts). */
+const afterBorn = (change: Prepare): Prepare => async (project, env) => {
+  const first = await project.run(["born", "--env", env], { env: cloud.cliEnv({ GITHUB_TOKEN }), timeoutMs: 300_000 });
+  expect(first.exitCode, first.stderr).toBe(0);
+  await change(project, env);
+};
+
+// step id, the double's argv fragment to slow (undefined: the step is the real aws CLI, caught as it starts), set-up
+const STEPS: [step: string, fragment: string | undefined, prepare?: Prepare][] = [
+  ["preflight", undefined],
+  ["cluster", "create cluster"],
+  ["nodegroups", "create nodegroup"],
+  ["serviceaccounts", "create iamserviceaccount", afterBorn((project, env) =>
+    project.writeEnv(env, { endpointUrl: cloud.moto.url, extra: BORN_EXTRA.replace("gitops:", SECOND_SERVICE_ACCOUNT + "gitops:") }))],
+  ["kubeconfig", "write-kubeconfig", afterBorn((project, env) => rm(join(project.root, "build", env, "kubeconfig")))],
+  ["gitops", "bootstrap"],
+];
+const SECOND_SERVICE_ACCOUNT = `  - name: cert-manager
+    namespace: cert-manager
+    attachPolicyARNs: ["arn:aws:iam::aws:policy/AmazonRoute53FullAccess"]
+`;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+let cloud: Cloud;
+const projects: TestProject[] = [];
+const envs: string[] = [];
+let cases = 0;
+
+beforeAll(async () => {
+  cloud = await startCloud();
+}, 900_000);
+afterAll(async () => {
+  recordCount("faults: signal cases", cases);
+  await removeOurContainers(envs);
+  await cloud?.stop();
+  await Promise.all(projects.map((p) => p.cleanup()));
+});
+
+describe.concurrent.each(SIGNALS)("%s", (signal) => {
+  it.each(STEPS)(`while step %s runs: exit 130, clean, rerun completes`, async (step, fragment, prepare) => {
+    const env = `sig-${signal.slice(3).toLowerCase()}-${step}`;
+    envs.push(env);
+    const project = await makeTestProject(`eksbox-chaos-${env}-`);
+    projects.push(project);
+    await project.writeEnv(env, { endpointUrl: cloud.moto.url, extra: BORN_EXTRA });
+    await prepare?.(project, env);
+    if (fragment) await slowDown(project, 60, fragment);
+    const cliEnv = cloud.cliEnv({ GITHUB_TOKEN, EKSBOX_INTERRUPT_GRACE_SECONDS: "15" });
+
+    const child = project.spawn(["born", "--env", env], { env: cliEnv, timeoutMs: 300_000 });
+    const trigger = fragment ? /injected delay/ : new RegExp(`\\[${step}\\] start`);
+    const stopped = await actWhen(child, trigger, () => void child.kill(signal));
+    expect(stopped.acted, `never saw ${trigger}:\n${stopped.stderr}`).toBe(true);
+    expect(stopped.exitCode, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain("interrupt");
+    expect(stopped.stderr).toContain(`resume with: eksbox born --env ${env}`);
+    expect(stopped.stderr).not.toContain("internal error");
+    expect(await lastRunStatus(project, env)).toBe("aborted");
+    await expectCleanAfterFailure(project, env);
+
+    const rerun = await project.run(["born", "--env", env], { env: cliEnv, timeoutMs: 300_000 });
+    expect(rerun.exitCode, rerun.stderr).toBe(0);
+    expect(await cloud.clusters()).toContain(env);
+    await expectCleanAfterFailure(project, env);
+    cases++;
+  }, 600_000);
+});
