@@ -69,6 +69,12 @@ function installSignalHandlers(events: () => CommandContext["events"] | undefine
     3: "interrupt: killing the containers",
   } as const;
   const onSignal = () => {
+    // Nothing running in a toolbox (validate, generate, a prompt): stop now. Files are written
+    // atomically, so none is left half-written.
+    if (!interrupter.hasListeners) {
+      process.stderr.write("interrupted\n");
+      process.exit(ExitCode.aborted);
+    }
     const level = interrupter.escalate();
     if (level > 0) events()?.emit({ type: "interrupt", level: level as 1 | 2 | 3, message: messages[level as 1 | 2 | 3] });
   };

@@ -30,7 +30,11 @@ export async function validateCommand(ctx: CommandContext, opts: { env?: string;
 
   // One after another: the work is CPU-bound, and a hundred renders in flight only add garbage.
   const results: { name: string; issues: ConfigIssue[] }[] = [];
-  for (const name of names) results.push({ name, issues: await validateEnvironment(ctx.projectRoot, name, opts.set) });
+  for (const name of names) {
+    results.push({ name, issues: await validateEnvironment(ctx.projectRoot, name, opts.set) });
+    // The reads and renders are synchronous: give a Ctrl-C its turn between environments.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const failed = results.filter((r) => r.issues.length > 0);
   if (ctx.output === "json") {
     ctx.stdout.write(`${JSON.stringify({ ok: failed.length === 0, environments: results })}\n`);

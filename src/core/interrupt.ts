@@ -26,6 +26,11 @@ export class Interrupter {
     return this.currentLevel;
   }
 
+  /** Whether anything (a running toolbox) is waiting to be told about an interrupt. */
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
   /** Called at once with the current level if one was already reached. Returns an unsubscribe. */
   onEscalate(listener: (level: InterruptLevel) => void): () => void {
     this.listeners.add(listener);

@@ -100,6 +100,9 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
   const runId = newRunId();
   const started = performance.now();
   const lock: EnvLock = await acquireEnvLock(ctx.projectRoot, session.envName, { runId, task: task.name });
+  // While the lock is held, Ctrl-C must take the graceful path (the run ends, the lock is released)
+  // even before the toolbox is up to listen.
+  const stopListening = ctx.interrupter.onEscalate(() => {});
   const redactor = Redactor.fromEnv(ctx.processEnv);
   let recorder: RunRecorder | undefined;
   try {
@@ -129,6 +132,7 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
   } finally {
     await recorder?.close({ status: "failed" }).catch(() => {});
     await lock.release();
+    stopListening();
   }
 }
 
