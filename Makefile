@@ -37,6 +37,7 @@ image: setup
 # The tests need a Docker engine and a Debian base image: setup-engine.sh installs/starts/builds
 # what is missing and reuses what is there.
 test: setup
+	npm run typecheck --silent
 	bash test/support/setup-engine.sh
 	npm test
 test-unit: setup
