@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
-import { assertEnvName, listEnvironments } from "./load.js";
+import { assertEnvName, listEnvironments } from "./env-names.js";
 
 export const STORED_ENV_FILE = ".eksbox/env";
 

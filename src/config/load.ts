@@ -1,45 +1,17 @@
 // Loads one environment: config/defaults.yaml, then config/environments/<env>.yaml, then `--set`
 // overrides, checked as a whole so the user sees every problem in one run.
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, UserError, type ConfigIssue } from "../core/errors.js";
 import { locateIssue, zodIssuesToConfigIssues, type Provenance } from "./issues.js";
 import { applySetOverride, deepMerge, isPlainObject, parseSetOverride, type SetOverride } from "./merge.js";
 import { checkConfigRules } from "./rules.js";
-import { environmentSchema, envNamePattern, type Environment, type EnvironmentConfig } from "./schema.js";
+import { environmentSchema, type Environment, type EnvironmentConfig } from "./schema.js";
 import { findSecrets } from "./secrets.js";
 import { readYamlSource, type YamlSource } from "./yaml-source.js";
 
 export const DEFAULTS_FILE = "config/defaults.yaml";
-export const ENVIRONMENTS_DIR = "config/environments";
-
-export function environmentFile(name: string): string {
-  return `${ENVIRONMENTS_DIR}/${name}.yaml`;
-}
-
-/** Refuses names that could escape config/environments (`../x`, `a/b`) or are not plain names. */
-export function assertEnvName(name: string): void {
-  if (!envNamePattern.test(name)) {
-    throw new UserError(
-      `invalid environment name ${JSON.stringify(name)}: use a plain name of lower-case letters, digits and '-', starting with a letter (such as prod)`,
-    );
-  }
-}
-
-export async function listEnvironments(projectRoot: string): Promise<string[]> {
-  let entries: string[];
-  try {
-    entries = await readdir(path.join(projectRoot, ENVIRONMENTS_DIR));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
-  return entries
-    .filter((file) => file.endsWith(".yaml"))
-    .map((file) => file.slice(0, -".yaml".length))
-    .filter((name) => envNamePattern.test(name))
-    .sort();
-}
+export { ENVIRONMENTS_DIR, assertEnvName, environmentFile, listEnvironments } from "./env-names.js";
+import { assertEnvName, environmentFile, listEnvironments, ENVIRONMENTS_DIR } from "./env-names.js";
 
 /** The file's YAML, or undefined when it does not exist (one read, no separate existence check). */
 async function readIfPresent(absolute: string, display: string): Promise<YamlSource | undefined> {

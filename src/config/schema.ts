@@ -10,7 +10,7 @@ export const AL2_EOL_VERSION = "1.33";
 
 const nonEmpty = z.string().min(1);
 
-export const envNamePattern = /^[a-z][a-z0-9-]{0,39}$/;
+export { envNamePattern } from "./env-names.js";
 
 const kubernetesVersion = z
   .string({ error: 'must be a quoted string such as "1.34" (unquoted 1.30 would be read as the number 1.3)' })

@@ -5,7 +5,7 @@
 // Progress always goes to stderr, so stdout carries only a command's result (JSON with --output json)
 // and `eksbox status -o json | jq` works.
 import type { EksboxEvent, EventSink } from "../core/events.js";
-import { plainEventLine } from "../steps/run-record.js";
+import { isoNow, plainEventLine } from "../steps/run-record.js";
 
 export type OutputMode = "tty" | "plain" | "json";
 
@@ -33,10 +33,29 @@ export class PlainRenderer implements EventSink {
     private readonly out: NodeJS.WritableStream,
     private readonly verbose = false,
   ) {}
+  private pending = "";
+  private flushScheduled = false;
+
   emit(event: EksboxEvent): void {
     if (event.type === "log" && event.level === "debug" && !this.verbose) return;
     const line = plainEventLine(event);
-    if (line !== undefined) this.out.write(`${new Date().toISOString()} ${line}\n`);
+    if (line === undefined) return;
+    this.pending += `${isoNow()} ${line}\n`;
+    // Output lines are written a batch per turn of the event loop (one write instead of thousands);
+    // any other event writes at once, after them, so nothing is reordered or left behind.
+    if (event.type !== "step-output") this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending === "") return;
+    const text = this.pending;
+    this.pending = "";
+    this.out.write(text);
   }
 }
 

@@ -5,7 +5,6 @@ import { randomBytes } from "node:crypto";
 import type { CommandContext } from "../core/context.js";
 import { log } from "../core/events.js";
 import { getStoredEnv, resolveEnvName } from "../config/env-selection.js";
-import { loadEnvironment } from "../config/load.js";
 import type { ToolboxOptions } from "./toolbox.js";
 import type { SessionRequest } from "./types.js";
 
@@ -28,6 +27,7 @@ export async function toolboxOptionsFor(ctx: CommandContext, opts: { env?: strin
     return base;
   }
   const envName = await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv });
+  const { loadEnvironment } = await import("../config/load.js");
   const { config } = await loadEnvironment(ctx.projectRoot, envName);
   return { ...base, envName, aws: { profile: config.aws.profile || undefined, region: config.aws.region, endpointUrl: config.aws.endpointUrl } };
 }

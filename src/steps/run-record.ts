@@ -1,7 +1,7 @@
 // Every run leaves a record under .eksbox/runs/<run id>/: events.jsonl (every event, one JSON object
 // a line) and run.log (plain timestamped lines), both redacted, plus summary.json. The newest
 // summary per environment is what `eksbox status` shows as the last run.
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -60,10 +60,39 @@ export function plainEventLine(event: EksboxEvent): string | undefined {
   }
 }
 
+let lastMs = 0;
+let lastIso = "";
+/** new Date().toISOString(), formatted once per millisecond: output lines come far faster than that. */
+export function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}
+
+/** A full or read-only disk must not crash the run: the record is secondary to the work. */
+function appendOrDrop(fd: number | undefined, text: string): number | undefined {
+  if (fd === undefined || text === "") return fd;
+  try {
+    writeSync(fd, text);
+    return fd;
+  } catch {
+    try {
+      closeSync(fd);
+    } catch {
+      // already unusable
+    }
+    return undefined;
+  }
+}
+
 export class RunRecorder implements EventSink {
   readonly dir: string;
-  private readonly eventsOut: WriteStream;
-  private readonly logOut: WriteStream;
+  /** Appended synchronously, a batch per turn of the event loop: a fast producer is slowed down rather than buffered in memory. */
+  private eventsFd: number | undefined;
+  private logFd: number | undefined;
   private readonly summary: RunSummary;
 
   private constructor(
@@ -74,11 +103,8 @@ export class RunRecorder implements EventSink {
   ) {
     this.dir = dir;
     this.summary = summary;
-    this.eventsOut = createWriteStream(join(dir, "events.jsonl"), { flags: "a" });
-    this.logOut = createWriteStream(join(dir, "run.log"), { flags: "a" });
-    // A full or read-only disk must not crash the run: the record is secondary to the work.
-    this.eventsOut.on("error", () => {});
-    this.logOut.on("error", () => {});
+    this.eventsFd = openSync(join(dir, "events.jsonl"), "a");
+    this.logFd = openSync(join(dir, "run.log"), "a");
   }
 
   static async open(
@@ -95,20 +121,38 @@ export class RunRecorder implements EventSink {
   }
 
   emit(event: EksboxEvent): void {
-    const safe = redactDeep(event, this.redact) as EksboxEvent;
-    const at = new Date().toISOString();
-    this.eventsOut.write(JSON.stringify({ at, ...safe }) + "\n");
+    // Step output is most of the events (eksctl prints thousands of lines): redact its one string
+    // field directly rather than walking the object.
+    const safe = (event.type === "step-output" ? { ...event, line: this.redact(event.line) } : redactDeep(event, this.redact)) as EksboxEvent;
+    const at = isoNow();
+    this.pendingEvents += JSON.stringify({ at, ...safe }) + "\n";
     const line = plainEventLine(safe);
-    if (line !== undefined) this.logOut.write(`${at} ${line}\n`);
+    if (line !== undefined) this.pendingLog += `${at} ${line}\n`;
     if (safe.type === "image") this.summary.image = { ref: safe.ref, id: safe.id, digest: safe.digest };
+    // One write per file per turn of the event loop instead of two per line.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private pendingEvents = "";
+  private pendingLog = "";
+  private flushScheduled = false;
+
+  private flush(): void {
+    this.flushScheduled = false;
+    this.eventsFd = appendOrDrop(this.eventsFd, this.pendingEvents);
+    this.logFd = appendOrDrop(this.logFd, this.pendingLog);
+    this.pendingEvents = "";
+    this.pendingLog = "";
   }
 
   async close(result: Pick<RunSummary, "status" | "steps" | "error" | "resume">): Promise<RunSummary> {
     Object.assign(this.summary, redactDeep(result, this.redact), { endedAt: new Date().toISOString() });
-    await Promise.all([
-      new Promise<void>((resolve) => this.eventsOut.end(resolve)),
-      new Promise<void>((resolve) => this.logOut.end(resolve)),
-    ]);
+    this.flush();
+    for (const fd of [this.eventsFd, this.logFd]) if (fd !== undefined) closeSync(fd);
+    this.eventsFd = this.logFd = undefined;
     await this.writeSummary().catch(() => {});
     return this.summary;
   }
