@@ -1,0 +1,40 @@
+// Paths into the checkout and the shape of one benchmark's result: each script prints Markdown and,
+// with --json FILE, writes its result for bench/run.mjs to fold into bench/RESULTS.md.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { describeMachine, loadAverage } from "./machine.mjs";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const cliPath = join(repoRoot, "dist", "cli.js");
+
+/** import() of a built module: `await dist("runtime/toolbox.js")`. */
+export const dist = (relative) => import(pathToFileURL(join(repoRoot, "dist", relative)).href);
+
+export function parseArgs(argv = process.argv.slice(2)) {
+  const at = argv.indexOf("--json");
+  return { quick: argv.includes("--quick"), json: at >= 0 ? argv[at + 1] : undefined };
+}
+
+/** Bench progress goes to stderr; stdout carries the Markdown. */
+export const say = (...parts) => process.stderr.write(`${parts.join(" ")}\n`);
+
+/**
+ * target: { name, target, measured, baseline, ratio, met (true/false/null when not judged), limit }
+ * All strings except met; numbers already formatted by the caller.
+ */
+export function targetTable(targets) {
+  const rows = targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.baseline} | ${t.ratio} | ${t.met === true ? "met" : t.met === false ? "**missed**" : "n/a"} |`);
+  return ["| target | wanted | eksbox (median) | baseline (median) | ratio | result |", "|---|---|---|---|---|---|", ...rows].join("\n");
+}
+
+export function finish(result, args) {
+  const full = { ...result, machine: describeMachine(), loadAfter: loadAverage() };
+  const md = [`## ${result.title}`, "", `Reproduce: \`${result.reproduce}\``, "", `Load average before / after: ${result.loadBefore} / ${full.loadAfter}`, "", targetTable(result.targets), "", result.details ?? ""].join("\n");
+  full.markdown = md;
+  process.stdout.write(`${md}\n`);
+  if (args.json) writeFileSync(args.json, JSON.stringify(full, null, 2));
+  return full;
+}
+
+export { loadAverage };
