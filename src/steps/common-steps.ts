@@ -3,7 +3,7 @@ import { ConfigError, UserError } from "../core/errors.js";
 import { resolveWorkerVersion } from "../config/worker-version.js";
 import { renderEnvironment, validateRendered, writeRendered } from "../render/render.js";
 import { runJson } from "./cloud.js";
-import { envPaths, newestVersion, nodegroupNaming, type LifecycleContext } from "./lifecycle.js";
+import { envPaths, liveNodegroupVersions, newestVersion, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, type Step } from "./model.js";
 
 /**
@@ -95,7 +95,6 @@ export function generateStep(opts: { workerVersion?: (ctx: LifecycleContext) => 
 
 async function liveOrResolvedVersion(ctx: LifecycleContext): Promise<string> {
   if (ctx.env.config.worker.version) return ctx.env.config.worker.version;
-  const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
-  const live = (await ctx.facts.nodegroups("generate")).map((ng) => naming.versionOf(ng.name)).filter((v): v is string => !!v);
-  return newestVersion(live) ?? (await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: !ctx.planning })).version;
+  const live = await liveNodegroupVersions(ctx, "generate");
+  return newestVersion(live.values()) ?? (await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: !ctx.planning })).version;
 }

@@ -67,6 +67,17 @@ export async function nodegroupNaming(projectRoot: string, env: Environment): Pr
   };
 }
 
+/** Our live nodegroups (names that fit the templates' naming) and their version suffixes. */
+export async function liveNodegroupVersions(ctx: LifecycleContext, step: string): Promise<Map<string, string>> {
+  const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
+  const ours = new Map<string, string>();
+  for (const ng of await ctx.facts.nodegroups(step)) {
+    const version = naming.versionOf(ng.name);
+    if (version) ours.set(ng.name, version);
+  }
+  return ours;
+}
+
 /** The newest version among live nodegroups of ours (versions are dates, so they sort). */
 export function newestVersion(versions: Iterable<string>): string | undefined {
   return [...versions].sort().at(-1);

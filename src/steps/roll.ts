@@ -9,7 +9,7 @@ import {
   clusterArgs,
   clusterMissing,
   envPaths,
-  nodegroupNaming,
+  liveNodegroupVersions,
   readRollTarget,
   requireRendered,
   writeRollTarget,
@@ -33,11 +33,7 @@ interface RollContext extends LifecycleContext {
 
 async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string> {
   if (!(await ctx.facts.cluster("generate"))) throw clusterMissing(ctx, "nodegroup roll");
-  const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
-  for (const ng of await ctx.facts.nodegroups("generate")) {
-    const version = naming.versionOf(ng.name);
-    if (version) ctx.roll.liveVersions.set(ng.name, version);
-  }
+  ctx.roll.liveVersions = await liveNodegroupVersions(ctx, "generate");
   const inProgress = await readRollTarget(ctx.projectRoot, ctx.env.name);
   const configured = ctx.env.config.worker.version;
   const target = opts.toVersion ?? inProgress ?? configured ?? todaysVersion(opts.now ?? new Date());

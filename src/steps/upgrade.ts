@@ -17,7 +17,7 @@ import { renderEnvironment } from "../render/render.js";
 import { inlineTask } from "../tasks/inline.js";
 import { runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
-import { clusterMissing, envPaths, nodegroupNaming, readRollTarget, type LifecycleContext } from "./lifecycle.js";
+import { clusterMissing, envPaths, liveNodegroupVersions, readRollTarget, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { rollContext, rollTask, type RollOptions } from "./roll.js";
 
@@ -107,17 +107,6 @@ async function writeUpgradeState(projectRoot: string, envName: string, state: Up
   else await writeFileAtomic(path, JSON.stringify(state, null, 2) + "\n");
 }
 
-/** Our live nodegroups (names that fit the templates) and their version suffixes. */
-async function ourNodegroupVersions(ctx: LifecycleContext, step: string): Promise<Map<string, string>> {
-  const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
-  const ours = new Map<string, string>();
-  for (const ng of await ctx.facts.nodegroups(step)) {
-    const version = naming.versionOf(ng.name);
-    if (version) ours.set(ng.name, version);
-  }
-  return ours;
-}
-
 function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
   return {
     id: "control-plane",
@@ -144,7 +133,7 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
     },
     async run(ctx, decision) {
       const previous = await readUpgradeState(ctx.projectRoot, ctx.env.name);
-      const rollFrom = previous?.rollFrom ?? [...new Set((await ourNodegroupVersions(ctx, "control-plane")).values())];
+      const rollFrom = previous?.rollFrom ?? [...new Set((await liveNodegroupVersions(ctx, "control-plane")).values())];
       await writeUpgradeState(ctx.projectRoot, ctx.env.name, { upgradingTo: ctx.upgrade.target!, rollFrom });
       for (const { argv } of decision.commands) {
         const hop = argv[argv.indexOf("-f") + 1]!.replace(/^.*cluster-(.*)\.yaml$/, "$1");
@@ -215,7 +204,7 @@ function nodegroupRoll(opts: UpgradeOptions): Step<LifecycleContext>[] {
     async skipWhen(parent) {
       const ctx = parent as UpgradeContext;
       const target = ctx.upgrade.target!;
-      const ours = await ourNodegroupVersions(ctx, "nodegroups");
+      const ours = await liveNodegroupVersions(ctx, "nodegroups");
       const state = await readUpgradeState(ctx.projectRoot, ctx.env.name);
       const rolling = await readRollTarget(ctx.projectRoot, ctx.env.name);
       const facts = await ctx.facts.nodegroups("nodegroups");
@@ -280,7 +269,7 @@ const configStep: Step<UpgradeContext> = {
 };
 
 async function liveNodegroupVersion(ctx: UpgradeContext): Promise<string | undefined> {
-  return [...(await ourNodegroupVersions(ctx, "config")).values()].sort().at(-1);
+  return [...(await liveNodegroupVersions(ctx, "config")).values()].sort().at(-1);
 }
 
 export function upgradeTask(opts: UpgradeOptions = {}): Task<LifecycleContext> {
