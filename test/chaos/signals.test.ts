@@ -62,7 +62,9 @@ describe.concurrent.each(SIGNALS)("%s", (signal) => {
 
     const child = project.spawn(["born", "--env", env], { env: cliEnv, timeoutMs: 300_000 });
     const trigger = fragment ? /injected delay/ : new RegExp(`\\[${step}\\] start`);
-    const stopped = await actWhen(child, trigger, () => void child.kill(signal));
+    // process.kill, not child.kill: execa follows its kill with a SIGKILL after 5 s, which would
+    // cut eksbox's graceful stop short on a loaded machine.
+    const stopped = await actWhen(child, trigger, () => void process.kill(child.pid!, signal));
     expect(stopped.acted, `never saw ${trigger}:\n${stopped.stderr}`).toBe(true);
     expect(stopped.exitCode, stopped.stderr).toBe(130);
     expect(stopped.stderr).toContain("interrupt");
