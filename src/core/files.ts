@@ -49,3 +49,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw await writeError(path, error);
   }
 }
+
+/** Keeps a small JSON state file: written atomically, or removed when there is nothing to keep. */
+export async function writeJsonState(path: string, state: unknown): Promise<void> {
+  if (state === undefined) await rm(path, { force: true });
+  else await writeFileAtomic(path, JSON.stringify(state, null, 2) + "\n");
+}

@@ -1,10 +1,10 @@
 // What the lifecycle tasks (born, roll, destroy, upgrade) share: their context, the paths they use,
 // and how a live nodegroup is recognised as one of ours and its version read off its name.
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Environment } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
-import { writeFileAtomic } from "../core/files.js";
+import { writeJsonState } from "../core/files.js";
 import { renderEnvironment, type RenderedEnvironment } from "../render/render.js";
 import type { CloudFacts } from "./cloud.js";
 import type { StepContext } from "./model.js";
@@ -98,9 +98,7 @@ export async function readRollTarget(projectRoot: string, envName: string): Prom
 }
 
 export async function writeRollTarget(projectRoot: string, envName: string, version: string | undefined): Promise<void> {
-  const path = rollStatePath(projectRoot, envName);
-  if (version === undefined) await rm(path, { force: true });
-  else await writeFileAtomic(path, JSON.stringify({ rollingTo: version }, null, 2) + "\n");
+  await writeJsonState(rollStatePath(projectRoot, envName), version === undefined ? undefined : { rollingTo: version });
 }
 
 export function clusterMissing(ctx: LifecycleContext, task: string): UserError {

@@ -6,13 +6,13 @@
 // together with -f), so each hop gets its own rendered file: build/<env>/upgrade/cluster-<v>.yaml.
 // The user's YAML is never rewritten: the last step says which line to change.
 import { join } from "node:path";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { Environment } from "../config/schema.js";
 import { DEFAULTS_FILE, environmentFile } from "../config/load.js";
 import { readYamlSource } from "../config/yaml-source.js";
 import { todaysVersion } from "../config/worker-version.js";
 import { UserError } from "../core/errors.js";
-import { writeFileAtomic } from "../core/files.js";
+import { writeFileAtomic, writeJsonState } from "../core/files.js";
 import { renderEnvironment } from "../render/render.js";
 import { inlineTask } from "../tasks/inline.js";
 import { runJson } from "./cloud.js";
@@ -102,9 +102,7 @@ export async function readUpgradeState(projectRoot: string, envName: string): Pr
 }
 
 async function writeUpgradeState(projectRoot: string, envName: string, state: UpgradeState | undefined): Promise<void> {
-  const path = upgradeStatePath(projectRoot, envName);
-  if (state === undefined) await rm(path, { force: true });
-  else await writeFileAtomic(path, JSON.stringify(state, null, 2) + "\n");
+  await writeJsonState(upgradeStatePath(projectRoot, envName), state);
 }
 
 function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
