@@ -1,5 +1,6 @@
-// The Docker implementation of Toolbox: one long-lived toolbox container per run, one exec per
-// step (bench/RESULTS-runtime.md has the numbers behind that choice). Steps may run side by side;
+// The Docker implementation of Toolbox: one long-lived toolbox container per run (bench/RESULTS-runtime.md
+// has the numbers behind that choice), and steps run through step agents, long-lived execs that each
+// run one step at a time (step-agent.ts says why). Steps may run side by side, one agent each;
 // interrupts escalate from SIGINT to each step's own process, to SIGTERM and a stop, to a kill.
 import path from "node:path";
 import type { Duplex } from "node:stream";
@@ -7,7 +8,8 @@ import type Dockerode from "dockerode";
 import { AbortedError, InternalError, StepFailedError, UnavailableError, exitCodeMeaning } from "../core/errors.js";
 import { log } from "../core/events.js";
 import type { InterruptLevel } from "../core/interrupt.js";
-import { runStepExec, runInternalExec, runSession, wrapWithPidFile, type RunningStep } from "./exec.js";
+import { runInternalExec, runSession, runStepExec, runStepOnAgent, startStepAgent, wrapWithPidFile, type RunningStep, type StepExecOptions } from "./exec.js";
+import { AgentUnsupportedError, type StepAgent } from "./step-agent.js";
 import type { Redactor } from "./redact.js";
 import type { ToolboxOptions } from "./toolbox.js";
 import type { ImageInfo, InteractiveToolbox, SessionRequest, ToolboxRunRequest, ToolboxRunResult } from "./types.js";
@@ -22,6 +24,9 @@ export type WorkspaceMode = "bind" | "archive";
 
 export class DockerToolbox implements InteractiveToolbox {
   private readonly running = new Set<RunningStep>();
+  private readonly agents: StepAgent[] = [];
+  /** Set when the image cannot run an agent: every step is then an exec of its own. */
+  private agentsUnsupported = false;
   private unsubscribe: () => void = () => {};
   private disposed: Promise<void> | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -75,7 +80,7 @@ export class DockerToolbox implements InteractiveToolbox {
     const step = this.newRunningStep(request.step);
     this.running.add(step);
     try {
-      const result = await runStepExec(this, step, request, {
+      const result = await this.runStep(step, request, {
         events: this.opts.events,
         workingDir: this.workingDir(request.cwd),
         user: this.userSpec,
@@ -87,6 +92,38 @@ export class DockerToolbox implements InteractiveToolbox {
     } finally {
       this.stepEnded(step);
     }
+  }
+
+  private async runStep(step: RunningStep, request: ToolboxRunRequest, options: StepExecOptions): Promise<ToolboxRunResult> {
+    if (this.agentsUnsupported) return runStepExec(this, step, request, options);
+    const agent = await this.acquireAgent(request, options);
+    try {
+      return await runStepOnAgent(this, agent, step, request, options);
+    } catch (error) {
+      if (!(error instanceof AgentUnsupportedError)) throw error;
+      // The agent exited before reading the request: the step never started, so running it is safe.
+      this.agentsUnsupported = true;
+      log.debug(this.opts.events, "the toolbox image cannot run the step agent (no base64?): one exec per step");
+      return runStepExec(this, step, request, options);
+    } finally {
+      agent.busy = false;
+    }
+  }
+
+  /** An idle live agent, or a new one: as many agents as steps running side by side. */
+  private async acquireAgent(request: ToolboxRunRequest, options: StepExecOptions): Promise<StepAgent> {
+    for (let index = this.agents.length - 1; index >= 0; index--) {
+      if (!this.agents[index]!.alive) this.agents.splice(index, 1);
+    }
+    const idle = this.agents.find((agent) => !agent.busy);
+    if (idle) {
+      idle.busy = true;
+      return idle;
+    }
+    const agent = await startStepAgent(this, request, { ...options, workingDir: this.workspace });
+    agent.busy = true;
+    this.agents.push(agent);
+    return agent;
   }
 
   async runOrFail(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
@@ -205,6 +242,8 @@ export class DockerToolbox implements InteractiveToolbox {
         copyError = error;
       }
     }
+    // The container's removal ends the agents; their streams are closed first so nothing reads them.
+    for (const agent of this.agents.splice(0)) agent.abandon();
     this.keepAlive.destroy();
     await removeContainer(this.container);
     if (copyError) {

@@ -1,16 +1,20 @@
-// One command as an exec in the toolbox container: output demultiplexed, split into redacted
-// lines and streamed as it comes (with backpressure when writing to a stream), exit code read
-// back from the engine.
+// Running commands in the toolbox container: a step through a step agent (or an exec of its own
+// where the image cannot run one), eksbox's helper commands, and interactive sessions. Output is
+// demultiplexed, split into redacted lines and streamed as it comes (with backpressure when
+// writing to a stream).
 import type { Duplex } from "node:stream";
 import type Dockerode from "dockerode";
-import { StepFailedError, UnavailableError } from "../core/errors.js";
+import { StepFailedError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import { toDockerEnv } from "./container-env.js";
 import { createChunkRedactor, type Redactor } from "./redact.js";
+import { execExitCode } from "./exec-status.js";
+import { AGENT_SCRIPT, StepAgent, stepScript } from "./step-agent.js";
 import { createDemuxer, createLineSplitter, Tail, type StreamName } from "./streams.js";
 import type { SessionRequest, ToolboxRunRequest, ToolboxRunResult } from "./types.js";
 
 export type { SessionRequest } from "./types.js";
+export { execExitCode } from "./exec-status.js";
 
 /** More than this on a captured stdout is refused: captured output is for parsing, not for logs. */
 export const CAPTURE_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -34,27 +38,6 @@ export interface ExecHost {
  */
 export function wrapWithPidFile(pidFile: string, argv: readonly string[]): string[] {
   return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', pidFile, ...argv];
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The exec's exit code once the engine has recorded it; 137 when the container went away under it. */
-export async function execExitCode(exec: Dockerode.Exec): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    let info: Dockerode.ExecInspectInfo;
-    try {
-      info = await exec.inspect();
-    } catch (error) {
-      // 404: the container is gone (killed from outside). No status at all: the engine is gone.
-      if ((error as { statusCode?: number }).statusCode !== undefined) return 137;
-      throw new UnavailableError(`lost the connection to the Docker engine while a step ran (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
-        hint: "check the engine (docker info), then resume; the next run removes the container left behind",
-      });
-    }
-    if (!info.Running) return info.ExitCode ?? 137;
-    await sleep(attempt < 20 ? 25 : 100);
-  }
-  return 137;
 }
 
 function waitForEnd(stream: NodeJS.ReadableStream): Promise<void> {
@@ -96,6 +79,83 @@ export interface StepExecOptions {
   user: string | undefined;
 }
 
+interface OutputFlow {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * What happens to a step's output, whichever way it ran: captured (stdout, for parsing), written
+ * to a target stream with backpressure, or emitted as step-output events; redacted line by line,
+ * with the last lines kept for the error report.
+ */
+function createStepOutput(host: ExecHost, request: ToolboxRunRequest, events: EventSink, flow: OutputFlow) {
+  const tails = { stdout: new Tail(TAIL_LINES), stderr: new Tail(TAIL_LINES) };
+  const captured: Buffer[] = [];
+  let capturedBytes = 0;
+  let captureOverflow = false;
+  const target = request.output;
+  let waitingForDrain: { stream: NodeJS.WritableStream; resume: () => void } | undefined;
+  const resume = () => {
+    waitingForDrain = undefined;
+    flow.resume();
+  };
+
+  const onLine = (name: StreamName) => (rawLine: string) => {
+    const line = host.redactor.redact(rawLine);
+    tails[name].push(line);
+    if (name === "stdout" && request.captureStdout) return;
+    if (target) {
+      if (!target[name].write(`${line}\n`) && !waitingForDrain) {
+        // Backpressure: a slow reader of our output slows the command instead of filling memory.
+        waitingForDrain = { stream: target[name], resume };
+        flow.pause();
+        target[name].once("drain", resume);
+      }
+    } else {
+      events.emit({ type: "step-output", step: request.step, stream: name, line });
+    }
+  };
+  const splitters = { stdout: createLineSplitter(onLine("stdout")), stderr: createLineSplitter(onLine("stderr")) };
+  return {
+    onData(name: StreamName, data: Buffer): void {
+      if (name === "stdout" && request.captureStdout) {
+        if (capturedBytes + data.length > CAPTURE_LIMIT_BYTES) captureOverflow = true;
+        else {
+          captured.push(Buffer.from(data));
+          capturedBytes += data.length;
+        }
+      }
+      splitters[name].push(data);
+    },
+    finish(exitCode: number): ToolboxRunResult {
+      // A step agent's stream serves the next step: it must not stay paused for this step's reader.
+      if (waitingForDrain) {
+        waitingForDrain.stream.removeListener("drain", waitingForDrain.resume);
+        resume();
+      }
+      splitters.stdout.end();
+      splitters.stderr.end();
+      if (captureOverflow) {
+        throw new StepFailedError({
+          step: request.step,
+          argv: request.argv,
+          exitCode,
+          message: `printed more than ${CAPTURE_LIMIT_BYTES / 1024 / 1024} MiB on stdout, more than eksbox keeps for parsing`,
+          outputTail: tails.stderr.lines,
+        });
+      }
+      const stderrTail = tails.stderr.lines;
+      return {
+        exitCode,
+        stdout: request.captureStdout ? Buffer.concat(captured).toString("utf8") : "",
+        outputTail: stderrTail.length > 0 ? stderrTail : tails.stdout.lines,
+      };
+    },
+  };
+}
+
+/** A step as an exec of its own: for images that cannot run the step agent. */
 export async function runStepExec(
   host: ExecHost,
   step: RunningStep,
@@ -113,59 +173,38 @@ export async function runStepExec(
     User: opts.user,
   });
   const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Duplex;
-
-  const tails = { stdout: new Tail(TAIL_LINES), stderr: new Tail(TAIL_LINES) };
-  const captured: Buffer[] = [];
-  let capturedBytes = 0;
-  let captureOverflow = false;
-  const target = request.output;
-
-  const onLine = (name: StreamName) => (rawLine: string) => {
-    const line = host.redactor.redact(rawLine);
-    tails[name].push(line);
-    if (name === "stdout" && request.captureStdout) return;
-    if (target) {
-      if (!target[name].write(`${line}\n`)) {
-        // Backpressure: a slow reader of our output slows the command instead of filling memory.
-        stream.pause();
-        target[name].once("drain", () => stream.resume());
-      }
-    } else {
-      opts.events.emit({ type: "step-output", step: request.step, stream: name, line });
-    }
-  };
-  const splitters = { stdout: createLineSplitter(onLine("stdout")), stderr: createLineSplitter(onLine("stderr")) };
-  const demux = createDemuxer((name, data) => {
-    if (name === "stdout" && request.captureStdout) {
-      if (capturedBytes + data.length > CAPTURE_LIMIT_BYTES) captureOverflow = true;
-      else {
-        captured.push(Buffer.from(data));
-        capturedBytes += data.length;
-      }
-    }
-    splitters[name].push(data);
-  });
-  stream.on("data", demux);
+  const output = createStepOutput(host, request, opts.events, stream);
+  stream.on("data", createDemuxer(output.onData));
   await waitForEnd(stream);
-  splitters.stdout.end();
-  splitters.stderr.end();
-  const exitCode = await execExitCode(exec);
+  return output.finish(await execExitCode(exec));
+}
 
-  if (captureOverflow) {
-    throw new StepFailedError({
-      step: request.step,
-      argv: request.argv,
-      exitCode,
-      message: `printed more than ${CAPTURE_LIMIT_BYTES / 1024 / 1024} MiB on stdout, more than eksbox keeps for parsing`,
-      outputTail: tails.stderr.lines,
-    });
-  }
-  const stderrTail = tails.stderr.lines;
-  return {
-    exitCode,
-    stdout: request.captureStdout ? Buffer.concat(captured).toString("utf8") : "",
-    outputTail: stderrTail.length > 0 ? stderrTail : tails.stdout.lines,
-  };
+/** A step through one of the toolbox's agents: same output, same pid file, no exec of its own. */
+export async function runStepOnAgent(
+  host: ExecHost,
+  agent: StepAgent,
+  step: RunningStep,
+  request: ToolboxRunRequest,
+  opts: StepExecOptions,
+): Promise<ToolboxRunResult> {
+  const script = stepScript({ pidFile: step.pidFile, workingDir: opts.workingDir, env: request.env, argv: request.argv });
+  const output = createStepOutput(host, request, opts.events, agent);
+  const exitCode = await agent.run(script, { onOutput: output.onData });
+  return output.finish(exitCode);
+}
+
+/** Starts a step agent: an exec with stdin whose shell loop runs the steps it is sent. */
+export async function startStepAgent(host: ExecHost, request: ToolboxRunRequest, opts: StepExecOptions): Promise<StepAgent> {
+  const exec = await createExec(host, request, {
+    Cmd: ["/bin/sh", "-c", AGENT_SCRIPT],
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    WorkingDir: opts.workingDir,
+    User: opts.user,
+  });
+  return StepAgent.start(exec);
 }
 
 /** A helper command of eksbox itself: small output, collected whole. */

@@ -6,7 +6,7 @@ import path from "node:path";
 import { AbortedError } from "../core/errors.js";
 import { log, type EventSink } from "../core/events.js";
 import type { Interrupter } from "../core/interrupt.js";
-import { bindShowsWorkspace, isMissingBindSource, setUpContainer, startContainer, TOOLBOX_HOME } from "./container.js";
+import { isMissingBindSource, setUpContainer, startContainer, TOOLBOX_HOME, writeMountProbe, type MountProbe } from "./container.js";
 import { buildContainerEnv } from "./container-env.js";
 import { DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
 import { connectEngine } from "./engine.js";
@@ -86,28 +86,34 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
 
   // In a container, the engine's idea of our HOME is another machine's: never mount ~/.aws from there.
   const copyAws = mode === "archive" || mustProbe;
-  const open = async (chosen: WorkspaceMode): Promise<DockerToolbox> => {
-    const { container, keepAlive } = await startContainer({ docker, opts: options, image, mode: chosen, env, awsDir, copyAws });
-    return new DockerToolbox(docker, container, keepAlive, image, chosen, redactor, options);
+  const probeFile = mustProbe ? await writeMountProbe(options.projectRoot) : undefined;
+  const open = async (chosen: WorkspaceMode): Promise<{ toolbox: DockerToolbox; probe: MountProbe }> => {
+    const { container, keepAlive, probe } = await startContainer({ docker, opts: options, image, mode: chosen, env, awsDir, copyAws, probe: probeFile });
+    return { toolbox: new DockerToolbox(docker, container, keepAlive, image, chosen, redactor, options), probe };
   };
-  const switchToArchive = () => {
+  const switchToArchive = async () => {
     log.info(options.events, "the engine cannot see this workspace (eksbox runs in a container?): copying it in and results back");
     mode = "archive";
-    return open(mode);
+    return (await open(mode)).toolbox;
   };
 
   let toolbox: DockerToolbox;
   try {
-    toolbox = await open(mode);
-  } catch (error) {
-    if (!(mustProbe && isMissingBindSource(error))) throw error;
-    toolbox = await switchToArchive();
-  }
-  try {
-    if (mustProbe && mode === "bind" && !(await bindShowsWorkspace(toolbox, options.projectRoot))) {
-      await toolbox.dispose();
+    try {
+      const opened = await open(mode);
+      toolbox = opened.toolbox;
+      if (mustProbe && mode === "bind" && opened.probe !== "bind") {
+        await toolbox.dispose();
+        toolbox = await switchToArchive();
+      }
+    } catch (error) {
+      if (!(mustProbe && isMissingBindSource(error))) throw error;
       toolbox = await switchToArchive();
     }
+  } finally {
+    await probeFile?.remove();
+  }
+  try {
     await setUpContainer(toolbox, options, awsDir, copyAws);
     if (options.interrupter.level > 0) throw new AbortedError("interrupted before the toolbox started");
     toolbox.watchInterrupts();
