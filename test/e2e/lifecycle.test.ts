@@ -1,9 +1,8 @@
 // The main job end to end, through the built CLI, the real Docker runtime and toolbox containers,
 // the real AWS CLI and kubectl, moto as AWS, and the eksctl/flux test doubles (they cannot be
 // downloaded here). State is asserted through the real AWS CLI against moto, not the doubles' records.
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +10,8 @@ import { startMoto, type MotoServer } from "../support/moto.js";
 import { startKubeApi, type KubeApi } from "../support/kube-api.js";
 import { ensureTestToolboxImage } from "../support/test-toolbox.js";
 import { awsCli, FAKE_AWS_ENV } from "../support/aws-cli.js";
-import { ensureBuilt, repoRoot } from "../support/cli.js";
+import { ensureBuilt } from "../support/cli.js";
+import { makeProjectSkeleton } from "../support/project-skeleton.js";
 
 const GITHUB_TOKEN = "ghp_e2eFAKEtoken1234567890abcdefABCDEF";
 const REGION = "us-east-1";
@@ -23,10 +23,7 @@ let project: string;
 let cli: string;
 
 async function makeProject(motoUrl: string): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), "eksbox-e2e-"));
-  await cp(join(repoRoot, "templates"), join(root, "templates"), { recursive: true });
-  await mkdir(join(root, "config", "environments"), { recursive: true });
-  await cp(join(repoRoot, "config", "defaults.yaml"), join(root, "config", "defaults.yaml"));
+  const root = await makeProjectSkeleton("eksbox-e2e-");
   await writeFile(
     join(root, "config", "environments", "e2e.yaml"),
     `aws:

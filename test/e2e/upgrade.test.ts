@@ -2,9 +2,8 @@
 // hops (control plane, addons, nodegroup roll), asserting moto's state through the real AWS CLI.
 // eksctl is the test double (it re-creates the moto cluster at the next minor version, since moto
 // has no UpdateClusterVersion); aws and kubectl are real.
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -12,7 +11,8 @@ import { startMoto, type MotoServer } from "../support/moto.js";
 import { startKubeApi, type KubeApi } from "../support/kube-api.js";
 import { ensureTestToolboxImage } from "../support/test-toolbox.js";
 import { awsCli, FAKE_AWS_ENV } from "../support/aws-cli.js";
-import { ensureBuilt, repoRoot } from "../support/cli.js";
+import { ensureBuilt } from "../support/cli.js";
+import { makeProjectSkeleton } from "../support/project-skeleton.js";
 
 const REGION = "us-east-1";
 let moto: MotoServer;
@@ -26,10 +26,7 @@ beforeAll(async () => {
   moto = await startMoto();
   image = await ensureTestToolboxImage();
   kube = await startKubeApi(moto.url, { regions: [REGION] });
-  project = await mkdtemp(join(tmpdir(), "eksbox-upgrade-"));
-  await cp(join(repoRoot, "templates"), join(project, "templates"), { recursive: true });
-  await mkdir(join(project, "config", "environments"), { recursive: true });
-  await cp(join(repoRoot, "config", "defaults.yaml"), join(project, "config", "defaults.yaml"));
+  project = await makeProjectSkeleton("eksbox-upgrade-");
   await writeFile(
     join(project, "config", "environments", "up.yaml"),
     `aws:

@@ -1,12 +1,12 @@
 // A throwaway eksbox project and the built CLI run in it as a user would, shared by the reliability
 // and chaos suites. Everything the suites create in Docker carries io.eksbox.test=chaos so it can be
 // found and removed without touching other engineers' containers.
-import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { ensureBuilt, repoRoot } from "../../support/cli.js";
+import { makeProjectSkeleton } from "../../support/project-skeleton.js";
 
 export { repoRoot };
 export const CHAOS_LABEL = "io.eksbox.test=chaos";
@@ -49,10 +49,7 @@ export function envYaml(opts: { endpointUrl?: string; zones?: string[]; extra?: 
 
 export async function makeTestProject(prefix = "eksbox-chaos-"): Promise<TestProject> {
   const cli = await ensureBuilt();
-  const root = await mkdtemp(join(tmpdir(), prefix));
-  await cp(join(repoRoot, "templates"), join(root, "templates"), { recursive: true });
-  await mkdir(join(root, "config", "environments"), { recursive: true });
-  await cp(join(repoRoot, "config", "defaults.yaml"), join(root, "config", "defaults.yaml"));
+  const root = await makeProjectSkeleton(prefix);
   const spawn = (args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}) =>
     // --no-tty goes first: after a `--` it would be one of the command's arguments.
     execa("node", [cli, "--no-tty", ...args], {
