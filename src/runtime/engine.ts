@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import Dockerode from "dockerode";
+import type Dockerode from "dockerode";
+import { dockerodeClass } from "./dockerode-lib.js";
 import { UnavailableError } from "../core/errors.js";
 
 export interface EngineCandidate {
@@ -137,7 +138,7 @@ function whyNot(candidate: EngineCandidate, error: unknown): string {
 }
 
 async function ping(options: Dockerode.DockerOptions): Promise<void> {
-  const probe = new Dockerode({ ...options, timeout: PING_TIMEOUT_MS });
+  const probe = new (dockerodeClass())({ ...options, timeout: PING_TIMEOUT_MS });
   await probe.ping();
 }
 
@@ -152,7 +153,7 @@ export async function connectEngine(processEnv: NodeJS.ProcessEnv): Promise<Engi
     }
     try {
       await ping(candidate.options);
-      return { docker: new Dockerode(candidate.options), description: candidate.description, remote: candidate.remote };
+      return { docker: new (dockerodeClass())(candidate.options), description: candidate.description, remote: candidate.remote };
     } catch (error) {
       tried.push(`  ${candidate.description}: ${whyNot(candidate, error)}`);
     }
