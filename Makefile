@@ -10,7 +10,8 @@ TASK     ?= born
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-dist/cli.js: node_modules/.package-lock.json $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json
+# npm run build type-checks src (tsc --noEmit), then bundles it with esbuild into dist/.
+dist/cli.js: node_modules/.package-lock.json $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json package.json
 	npm run build --silent
 
 setup build: dist/cli.js

@@ -9,13 +9,13 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { emulatorEnv, ensureTestImage, makeProject, startKubeApi, startMoto } from "./lib/emulator.mjs";
-import { cliPath, dist, finish, loadAverage, parseArgs, say } from "./lib/report.mjs";
+import { cliPath, sourceModule, finish, loadAverage, parseArgs, say } from "./lib/report.mjs";
 import { median, ms, run, x } from "./lib/stats.mjs";
 
 const args = parseArgs();
 const rounds = args.quick ? 1 : 2;
 const loadBefore = loadAverage();
-const { bornTask } = await dist("steps/born.js");
+const { bornTask } = await sourceModule("steps/born.js");
 const needs = Object.fromEntries(bornTask().steps.map((s) => [s.id, [...s.needs]]));
 
 /** Step intervals and run bounds of one run, from its events.jsonl. */

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliPath, dist, finish, loadAverage, parseArgs, say } from "./lib/report.mjs";
+import { cliPath, finish, loadAverage, parseArgs, runModules, say } from "./lib/report.mjs";
 import { command, interleave, median, ms, run, spread, x } from "./lib/stats.mjs";
 
 const args = parseArgs();
@@ -22,12 +22,7 @@ const stepRounds = args.quick ? 8 : 25;
 const coldRounds = args.quick ? 5 : 15;
 const loadBefore = loadAverage();
 
-const { openToolbox } = await dist("runtime/toolbox.js");
-const { Interrupter } = await dist("core/interrupt.js");
-const { runTask } = await dist("steps/scheduler.js");
-const { RunRecorder } = await dist("steps/run-record.js");
-const { PlainRenderer } = await dist("output/renderer.js");
-const { fanOut } = await dist("core/events.js");
+const { openToolbox, Interrupter, runTask, RunRecorder, PlainRenderer, fanOut } = await runModules();
 
 const project = await mkdtemp(join(tmpdir(), "eksbox-bench-exec-"));
 await mkdir(join(project, "config", "environments"), { recursive: true });
@@ -118,7 +113,7 @@ finish(
     loadBefore,
     targets: [
       {
-        name: "per step within a run (scheduler + run record + exec of `true`)",
+        name: "per step within a run (scheduler + run record + `true` through a step agent)",
         target: "<= 60 ms and >= 5x below `docker run --rm`",
         measured: `${ms(stepCost)} ms`,
         baseline: `${ms(base)} ms`,
@@ -126,12 +121,12 @@ finish(
         met: stepCost <= 60 && base / stepCost >= 5,
       },
       {
-        name: "per step: what eksbox adds over a bare Engine API exec (the engine's floor)",
-        target: "small against the floor",
-        measured: `${ms(stepCost - median(perStep["engine exec (no eksbox)"]))} ms`,
+        name: "per step against a bare Engine API exec of `true` (what one exec per step would cost at least)",
+        target: "below the engine's exec, which steps no longer pay",
+        measured: `${ms(stepCost)} ms`,
         baseline: `${ms(median(perStep["engine exec (no eksbox)"]))} ms (engine exec)`,
         ratio: x(stepCost / median(perStep["engine exec (no eksbox)"])),
-        met: null,
+        met: stepCost < median(perStep["engine exec (no eksbox)"]),
       },
       {
         name: "`eksbox exec -- true`, cold process",
@@ -145,7 +140,7 @@ finish(
     details: [
       `### Per step (${stepRounds} rounds, image ${image})`, "", table(perStep, base), "",
       `toolbox.run alone: ${ms(runCost)} ms; the scheduler, run record and renderer add ${ms(stepCost - runCost)} ms per step; ` +
-        `toolbox.run (pid-file wrapper, demultiplexing, line splitting, redaction, exit code) minus a bare Engine API exec: ${ms(runCost - median(perStep["engine exec (no eksbox)"]))} ms (within the noise when negative).`, "",
+        `toolbox.run (a request to a step agent, the pid file, fork and exec in the container, demultiplexing, the end marker, line splitting, redaction) is ${x(median(perStep["engine exec (no eksbox)"]) / runCost)} cheaper than a bare Engine API exec, the engine's floor for a step of its own.`, "",
       `### Cold \`eksbox exec\` (${coldRounds} rounds)`, "", table(cold, coldBase), "",
     ].join("\n"),
     raw: { perStep, cold },

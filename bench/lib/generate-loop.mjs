@@ -2,13 +2,13 @@
 // loop over `eksbox generate --env` minus the process start-ups. Prints {"ms": ...}.
 // Usage: node bench/lib/generate-loop.mjs PROJECT
 import { Writable } from "node:stream";
-import { dist } from "./report.mjs";
+import { sourceModule } from "./report.mjs";
 import { nowMs } from "./stats.mjs";
 
 const projectRoot = process.argv[2];
-const { generateCommand } = await dist("commands/generate.js");
-const { listEnvironments } = await dist("config/load.js");
-const { Interrupter } = await dist("core/interrupt.js");
+const { generateCommand } = await sourceModule("commands/generate.js");
+const { listEnvironments } = await sourceModule("config/load.js");
+const { Interrupter } = await sourceModule("core/interrupt.js");
 const sink = new Writable({ write: (_c, _e, done) => done() });
 const ctx = { projectRoot, events: { emit() {} }, interrupter: new Interrupter(), stdout: sink, output: "text", processEnv: process.env };
 const start = nowMs();

@@ -8,12 +8,29 @@ import { describeMachine, loadAverage } from "./machine.mjs";
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const cliPath = join(repoRoot, "dist", "cli.js");
 
-/** import() of a built module: `await dist("runtime/toolbox.js")`. */
-export const dist = (relative) => import(pathToFileURL(join(repoRoot, "dist", relative)).href);
+let typescriptLoader;
+/**
+ * import() of one of eksbox's own modules, `await sourceModule("runtime/toolbox.js")`: from src/
+ * through tsx, since dist/ is a bundle whose modules cannot be imported one by one. One loader for
+ * the whole process, so every module is loaded once and classes stay the same classes.
+ */
+export async function sourceModule(relative) {
+  typescriptLoader ??= import("tsx/esm/api").then(({ register }) => register());
+  await typescriptLoader;
+  return import(pathToFileURL(join(repoRoot, "src", relative.replace(/\.js$/, ".ts"))).href);
+}
 
 export function parseArgs(argv = process.argv.slice(2)) {
   const at = argv.indexOf("--json");
   return { quick: argv.includes("--quick"), json: at >= 0 ? argv[at + 1] : undefined };
+}
+
+/** What a benchmark needs to run steps the way a run does: the runtime, the scheduler, the record, the renderer. */
+export async function runModules() {
+  const [toolbox, interrupt, scheduler, record, renderer, events] = await Promise.all(
+    ["runtime/toolbox.js", "core/interrupt.js", "steps/scheduler.js", "steps/run-record.js", "output/renderer.js", "core/events.js"].map(sourceModule),
+  );
+  return { openToolbox: toolbox.openToolbox, Interrupter: interrupt.Interrupter, runTask: scheduler.runTask, RunRecorder: record.RunRecorder, PlainRenderer: renderer.PlainRenderer, fanOut: events.fanOut };
 }
 
 /** Bench progress goes to stderr; stdout carries the Markdown. */

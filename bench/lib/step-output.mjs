@@ -6,16 +6,11 @@ import { openSync, writeSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dist } from "./report.mjs";
+import { runModules } from "./report.mjs";
 import { nowMs } from "./stats.mjs";
 
 const [image, bytes] = process.argv.slice(2);
-const { openToolbox } = await dist("runtime/toolbox.js");
-const { Interrupter } = await dist("core/interrupt.js");
-const { runTask } = await dist("steps/scheduler.js");
-const { RunRecorder } = await dist("steps/run-record.js");
-const { PlainRenderer } = await dist("output/renderer.js");
-const { fanOut } = await dist("core/events.js");
+const { openToolbox, Interrupter, runTask, RunRecorder, PlainRenderer, fanOut } = await runModules();
 const { payloadCommand } = await import("./payload.mjs");
 
 const project = await mkdtemp(join(tmpdir(), "eksbox-bench-output-"));

@@ -1,12 +1,10 @@
-// The `yaml` library, loaded on first use: most files take the fast path (fast-yaml.ts), so a
-// command often never needs it, and loading it costs tens of milliseconds.
-import { createRequire } from "node:module";
+// The `yaml` library. Most files take the fast path (fast-yaml.ts), but config/tasks.yaml and
+// anything outside that subset need it. A static import lets esbuild bundle it into one chunk of
+// dist/: loaded through createRequire it was yaml's CommonJS build, about 70 files read one by one.
+import * as yaml from "yaml";
 
 type YamlLibrary = typeof import("yaml");
 
-let loaded: YamlLibrary | undefined;
-
 export function yamlLibrary(): YamlLibrary {
-  loaded ??= createRequire(import.meta.url)("yaml") as YamlLibrary;
-  return loaded;
+  return yaml;
 }

@@ -18,7 +18,7 @@ function newestMtime(dir: string): number {
 
 export async function ensureBuilt(): Promise<string> {
   if (!existsSync(cliPath) || statSync(cliPath).mtimeMs < newestMtime(join(repoRoot, "src"))) {
-    await execa("npx", ["tsc", "-p", "tsconfig.json"], { cwd: repoRoot });
+    await execa("npm", ["run", "build", "--silent"], { cwd: repoRoot });
   }
   return cliPath;
 }
