@@ -313,6 +313,7 @@ async function main(argv: string[]): Promise<void> {
       projectRoot: projectRootFromArgv(argv, process.env, () => findProjectRoot(process.cwd())),
       action,
       sessionOptions,
+      argv: argv.slice(2),
     });
   }
   installSignalHandlers(() => activeContext?.events);

@@ -16,6 +16,11 @@ export interface RegisterUserTasksOptions {
   action: ActionWrapper;
   /** env and image from the global options, plus this command's --set values. */
   sessionOptions: (opts: { set?: string[] }) => SessionOptions;
+  /**
+   * The command line. When no word of it names a task (`eksbox --help`, a mistyped command), tasks
+   * are registered by name and description only, without validating the file (see summaries.ts).
+   */
+  argv?: readonly string[];
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -103,8 +108,9 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
   // Most projects have no tasks file: then yaml and zod are not even loaded.
   const TASKS_FILE = "config/tasks.yaml";
   if (!(await access(join(opts.projectRoot, TASKS_FILE)).then(() => true, () => false))) return;
-  const { loadTasksFile } = await import("./load.js");
   const taken = new Set(program.commands.map((c) => c.name()));
+  if (opts.argv && (await registerForListing(program, opts.projectRoot, TASKS_FILE, opts.argv, taken))) return;
+  const { loadTasksFile } = await import("./load.js");
   let file: Awaited<ReturnType<typeof loadTasksFile>>;
   try {
     file = await loadTasksFile(opts.projectRoot);
@@ -136,11 +142,22 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
   }
 }
 
+/** Registers names and descriptions only, when the command line names no task; false when it does, or the file needs validating. */
+async function registerForListing(program: Command, projectRoot: string, file: string, argv: readonly string[], taken: ReadonlySet<string>): Promise<boolean> {
+  const { readTaskSummaries } = await import("./summaries.js");
+  const summaries = await readTaskSummaries(projectRoot, file);
+  if (!summaries || summaries.some((task) => argv.includes(task.name))) return false;
+  for (const { name, description } of summaries) {
+    if (!taken.has(name)) program.command(name).description(description).allowUnknownOption().allowExcessArguments();
+  }
+  return true;
+}
+
 async function rawTaskNames(projectRoot: string, file: string): Promise<string[]> {
   try {
     const { readFile } = await import("node:fs/promises");
-    const { parse } = await import("yaml");
-    const doc = parse(await readFile(join(projectRoot, file), "utf8")) as { tasks?: Record<string, unknown> };
+    const { yamlLibrary } = await import("../config/yaml-lib.js");
+    const doc = yamlLibrary().parse(await readFile(join(projectRoot, file), "utf8")) as { tasks?: Record<string, unknown> };
     return Object.keys(doc?.tasks ?? {}).filter((n) => /^[a-z][a-z0-9-]{0,39}$/.test(n));
   } catch {
     return [];

@@ -3,8 +3,9 @@
 // environments. Rules that span keys (exactly one of run/script/task, a default that fits its
 // type) live in load.ts, where they can be located in the file.
 import { z } from "zod";
+import { taskNamePattern } from "./summaries.js";
 
-export const taskNamePattern = /^[a-z][a-z0-9-]{0,39}$/;
+export { taskNamePattern };
 export const stepIdPattern = /^[a-z][a-z0-9-]{0,39}$/;
 
 const taskName = z.string().regex(taskNamePattern, "must be lower-case letters, digits and '-', starting with a letter");
