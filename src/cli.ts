@@ -83,6 +83,23 @@ function installSignalHandlers(events: () => CommandContext["events"] | undefine
   process.on("SIGHUP", onSignal);
 }
 
+/**
+ * The reader of our stdout went away (`eksbox task list | head -1`). A Unix tool would die of
+ * SIGPIPE; eksbox stops as it does for Ctrl-C instead, so a run still stops its steps, removes its
+ * container and releases its lock, and exits 141 as the shell expects.
+ */
+function installBrokenPipeHandler(events: () => CommandContext["events"] | undefined): void {
+  let handled = false;
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    if (handled) return;
+    handled = true;
+    if (!interrupter.hasListeners) process.exit(ExitCode.brokenPipe);
+    process.once("exit", () => (process.exitCode = ExitCode.brokenPipe));
+    if (interrupter.escalate() === 1) events()?.emit({ type: "interrupt", level: 1, message: "stdout was closed: stopping the run as for Ctrl-C" });
+  });
+}
+
 let activeContext: CommandContext | undefined;
 
 /** Wraps a command function: builds the context, runs it, and turns errors into output + exit code. */
@@ -317,6 +334,7 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   installSignalHandlers(() => activeContext?.events);
+  installBrokenPipeHandler(() => activeContext?.events);
   for (const command of allCommands(program)) {
     if (command !== program && command.commands.length === 0) addCommonOptions(command);
     // commander's own usage errors are bad input (2); --help and --version are not errors.

@@ -10,6 +10,8 @@ export const ExitCode = {
   /** EX_UNAVAILABLE from sysexits.h: a service we need (the Docker engine) is not there. */
   unavailable: 69,
   aborted: 130,
+  /** 128 + SIGPIPE, what a shell reports for a tool whose reader went away (`eksbox status | head -1`). */
+  brokenPipe: 141,
 } as const;
 
 export abstract class EksboxError extends Error {

@@ -198,6 +198,8 @@ export class DockerToolbox implements InteractiveToolbox {
         const grace = this.opts.graceMs ?? graceFromEnv(this.opts.processEnv) ?? DEFAULT_GRACE_MS;
         log.info(this.opts.events, `sent SIGINT to ${[...this.running].map((s) => s.name).join(", ")}; waiting up to ${Math.round(grace / 1000)}s for a clean exit (Ctrl-C again to stop now)`);
         await this.signalSteps("INT");
+        // Steps that stopped at once need no grace period (and a timer would keep eksbox alive for it).
+        if (this.running.size === 0 || this.disposed) return;
         this.graceTimer = setTimeout(() => {
           if (this.running.size === 0 || this.opts.interrupter.level > 1) return;
           log.warn(this.opts.events, "grace period over: stopping the toolbox container");
@@ -232,8 +234,8 @@ export class DockerToolbox implements InteractiveToolbox {
 
   private async disposeOnce(): Promise<void> {
     this.unsubscribe();
-    if (this.graceTimer) clearTimeout(this.graceTimer);
     await this.interruptHandling;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
     let copyError: unknown;
     if (this.mode === "archive") {
       try {

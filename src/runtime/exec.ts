@@ -95,8 +95,11 @@ function createStepOutput(host: ExecHost, request: ToolboxRunRequest, events: Ev
   let capturedBytes = 0;
   let captureOverflow = false;
   const target = request.output;
-  let waitingForDrain: { stream: NodeJS.WritableStream; resume: () => void } | undefined;
+  let waitingForDrain: { stream: NodeJS.WritableStream } | undefined;
   const resume = () => {
+    if (!waitingForDrain) return;
+    waitingForDrain.stream.removeListener("drain", resume);
+    waitingForDrain.stream.removeListener("close", resume);
     waitingForDrain = undefined;
     flow.resume();
   };
@@ -106,11 +109,14 @@ function createStepOutput(host: ExecHost, request: ToolboxRunRequest, events: Ev
     tails[name].push(line);
     if (name === "stdout" && request.captureStdout) return;
     if (target) {
+      // A reader that went away (`| head`) gets nothing more; the CLI stops the command.
+      if ((target[name] as { destroyed?: boolean }).destroyed) return;
       if (!target[name].write(`${line}\n`) && !waitingForDrain) {
         // Backpressure: a slow reader of our output slows the command instead of filling memory.
-        waitingForDrain = { stream: target[name], resume };
+        waitingForDrain = { stream: target[name] };
         flow.pause();
         target[name].once("drain", resume);
+        target[name].once("close", resume);
       }
     } else {
       events.emit({ type: "step-output", step: request.step, stream: name, line });
@@ -130,10 +136,7 @@ function createStepOutput(host: ExecHost, request: ToolboxRunRequest, events: Ev
     },
     finish(exitCode: number): ToolboxRunResult {
       // A step agent's stream serves the next step: it must not stay paused for this step's reader.
-      if (waitingForDrain) {
-        waitingForDrain.stream.removeListener("drain", waitingForDrain.resume);
-        resume();
-      }
+      resume();
       splitters.stdout.end();
       splitters.stderr.end();
       if (captureOverflow) {
