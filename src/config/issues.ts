@@ -1,6 +1,6 @@
 // Turns zod's issues into messages a user can act on: which file and line, which key, what
 // would be accepted, and "did you mean" for misspelt keys.
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ConfigIssue } from "../core/errors.js";
 import { environmentSchema } from "./schema.js";
 import { objectKeys, schemaAt } from "./schema-walk.js";

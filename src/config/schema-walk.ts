@@ -1,6 +1,6 @@
 // Finds the zod schema for a key path, so errors can list the keys an object accepts and `--set`
 // can tell whether `cluster.version=1.34` means the string "1.34" or a number.
-import type { z } from "zod";
+import type * as z from "zod";
 import type { KeyPath } from "./yaml-source.js";
 
 type AnySchema = z.ZodType;

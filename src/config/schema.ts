@@ -2,7 +2,7 @@
 // Schema that editors use (config/schema/environment.schema.json) all come from here, so they
 // cannot drift apart. Zod does this better than hand-written checks: one declaration gives the
 // TypeScript type, the defaults, precise issue paths and a JSON Schema export.
-import { z } from "zod";
+import * as z from "zod";
 
 export const DEFAULT_KUBERNETES_VERSION = "1.34";
 /** eksctl's AmazonLinux2EOLVersion: AL2 nodes are refused from this version on. */

@@ -3,7 +3,7 @@
 // thing, needs point at real steps, no cycles, no clash with a built-in command).
 import { access } from "node:fs/promises";
 import { join } from "node:path";
-import type { z } from "zod";
+import type * as z from "zod";
 import { ConfigError, type ConfigIssue } from "../core/errors.js";
 import { closest } from "../config/issues.js";
 import { objectKeys, schemaAt } from "../config/schema-walk.js";

@@ -2,7 +2,7 @@
 // use (config/schema/tasks.schema.json) all come from here, like src/config/schema.ts for
 // environments. Rules that span keys (exactly one of run/script/task, a default that fits its
 // type) live in load.ts, where they can be located in the file.
-import { z } from "zod";
+import * as z from "zod";
 import { taskNamePattern } from "./summaries.js";
 
 export { taskNamePattern };
