@@ -64,10 +64,9 @@ def _create_oidc_provider(region: str, cluster: dict) -> str:
     iam = client("iam", region)
     url = cluster["identity"]["oidc"]["issuer"]
     tags = [{"Key": "alpha.eksctl.io/cluster-name", "Value": cluster["name"]}]
-    existing = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
-    if any(arn.endswith(url.replace("https://", "")) for arn in existing):
-        # moto gives every cluster of a region the same issuer; real EKS gives each its own.
-        url = f"{url}-{cluster['name']}"
+    # moto gives every cluster of a region the same issuer; real EKS gives each its own. The cluster
+    # name makes it unique without a look-then-create race between clusters created side by side.
+    url = f"{url}-{cluster['name']}"
     arn = iam.create_open_id_connect_provider(
         Url=url, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"], Tags=tags
     )["OpenIDConnectProviderArn"]
