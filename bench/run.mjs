@@ -3,7 +3,7 @@
 // there, runs every benchmark (each measures against a baseline in the same run) and rewrites
 // bench/RESULTS.md with the figures, the machine and how to reproduce them.
 // Usage: node bench/run.mjs [--quick] [--only exec,startup,...] [--no-write]
-//   --quick: few rounds (a smoke run, a few minutes); without it the full run takes about 10 minutes.
+//   --quick: few rounds (a smoke run, a few minutes); without it the full run takes about 7 minutes on 2 cores.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -74,7 +74,7 @@ const document = [
   "Every figure is a median over rounds in which eksbox and its baseline ran interleaved in the same",
   "run, so load and drift hit both alike; ratios are what to compare across machines, not milliseconds.",
   "",
-  `Reproduce: \`npm run bench\` (full, about 10 minutes) or \`npm run bench -- --quick\` (a few rounds);`,
+  `Reproduce: \`npm run bench\` (full, about 7 minutes on 2 cores) or \`npm run bench -- --quick\` (a few rounds);`,
   "each script also runs alone (`node bench/<name>.mjs [--quick]`, see the sections).",
   "They need the Docker engine, moto (`moto_server`) and python3 on the host, as the e2e tests do;",
   "`bash test/support/setup-engine.sh` prepares the engine and base image.",
