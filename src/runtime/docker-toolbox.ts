@@ -169,8 +169,10 @@ export class DockerToolbox implements InteractiveToolbox {
     await Promise.all(
       [...this.running].map(async (step) => {
         step.interrupted = true;
-        // The step's shell wrapper wrote its pid before exec'ing the command, so the signal reaches the command itself.
-        const result = await this.internalExec(["/bin/sh", "-c", `kill -${signal} "$(cat "$0")"`, step.pidFile], "0:0").catch(
+        // The step's wrapper wrote its pid before exec'ing the command, so the signal reaches the command
+        // itself; through an agent the step leads its own process group, and the whole group gets it.
+        const script = `pid=$(cat "$0") && { kill -${signal} "-$pid" 2>/dev/null || kill -${signal} "$pid"; }`;
+        const result = await this.internalExec(["/bin/sh", "-c", script, step.pidFile], "0:0").catch(
           (error: unknown) => ({ exitCode: -1, output: String(error) }),
         );
         if (result.exitCode !== 0) log.debug(this.opts.events, `could not send SIG${signal} to step ${step.name}: ${result.output.trim()}`);

@@ -192,7 +192,7 @@ export async function runStepOnAgent(
 ): Promise<ToolboxRunResult> {
   const script = stepScript({ pidFile: step.pidFile, workingDir: opts.workingDir, env: request.env, argv: request.argv });
   const output = createStepOutput(host, request, opts.events, agent);
-  const exitCode = await agent.run(script, { onOutput: output.onData });
+  const exitCode = await agent.run(script, step.pidFile, { onOutput: output.onData });
   return output.finish(exitCode);
 }
 

@@ -20,15 +20,21 @@ import { createDemuxer, type StreamName } from "./streams.js";
 export const AGENT_UNSUPPORTED_EXIT = 97;
 
 // dash and busybox sh both run this. `read -r` keeps backslashes; the request is one line of
-// base64, so no byte of the script can end the line early. The loop's own stderr goes to /dev/null
-// (a shell reports "Killed" for a job that died of a signal; exec never did) and the steps get
-// the real stderr as fd 3.
+// nonce, pid file and base64 script, so no byte of the script can end the line early. The loop's
+// own stderr goes to /dev/null (a shell reports "Killed" for a job that died of a signal; exec never
+// did) and the steps get the real stderr as fd 3. A step runs in a process group of its own (see
+// stepScript); when it ends, whatever it left running in that group is killed, so nothing of it
+// writes into the next step's output.
 export const AGENT_SCRIPT = `command -v base64 >/dev/null 2>&1 || exit ${AGENT_UNSUPPORTED_EXIT}
 exec 3>&2 2>/dev/null
 while IFS= read -r request; do
   nonce=\${request%% *}
-  printf '%s' "\${request#* }" | base64 -d | /bin/sh -c 'eval "$(cat)"' 2>&3 3>&-
+  rest=\${request#* }
+  pidfile=\${rest%% *}
+  printf '%s' "\${rest#* }" | base64 -d | /bin/sh -c 'eval "$(cat)"' 2>&3 3>&-
   code=$?
+  pid=
+  read -r pid < "$pidfile" && kill -KILL "-$pid"
   printf '\\000%s:%s\\n' "$nonce" "$code"
   printf '\\000%s:%s\\n' "$nonce" "$code" >&3
 done`;
@@ -51,7 +57,10 @@ export function stepScript(input: { pidFile: string; workingDir: string; env?: R
     lines.push(`export ${quote(`${name}=${value}`)}`);
   }
   if (input.argv.length === 0) throw new InternalError("a step needs a command");
-  lines.push(`exec ${input.argv.map(quote).join(" ")} </dev/null`);
+  const command = input.argv.map(quote).join(" ");
+  // setsid (util-linux) in a process that leads no group makes the step's pid its process group
+  // without forking: Ctrl-C then reaches every process of the step, as a terminal's would.
+  lines.push(`command -v setsid >/dev/null 2>&1 && exec setsid ${command} </dev/null`, `exec ${command} </dev/null`);
   return lines.join("\n");
 }
 
@@ -148,7 +157,8 @@ export class StepAgent {
   }
 
   /** Runs one step script; resolves with its exit code. Output arrives through `handlers`. */
-  run(script: string, handlers: AgentRequestHandlers): Promise<number> {
+  run(script: string, pidFile: string, handlers: AgentRequestHandlers): Promise<number> {
+    if (/\s/.test(pidFile)) throw new InternalError(`a step's pid file path has a space: ${pidFile}`);
     if (this.current) throw new InternalError("a step agent got a second step while one was running");
     if (this.ended) return this.exitCodeAfterEnd();
     const nonce = randomBytes(16).toString("hex");
@@ -162,7 +172,7 @@ export class StepAgent {
         resolve,
         reject,
       };
-      this.stream.write(`${nonce} ${Buffer.from(script, "utf8").toString("base64")}\n`);
+      this.stream.write(`${nonce} ${pidFile} ${Buffer.from(script, "utf8").toString("base64")}\n`);
     }).finally(() => {
       this.current = undefined;
     });

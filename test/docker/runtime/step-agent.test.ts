@@ -4,19 +4,20 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemorySink } from "../../../src/core/events.js";
+import { AbortedError } from "../../../src/core/errors.js";
+import { MemorySink, type EksboxEvent } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { openToolbox, type DockerToolbox } from "../../../src/runtime/toolbox.js";
 import { containersOfRun, docker, ensureTestImage, newRunId } from "./support.js";
 
 const workspaces: string[] = [];
 
-async function open(imageRef: string): Promise<{ toolbox: DockerToolbox; runId: string; sink: MemorySink }> {
+async function open(imageRef: string, interrupter = new Interrupter()): Promise<{ toolbox: DockerToolbox; runId: string; sink: MemorySink }> {
   const workspace = await mkdtemp(path.join(tmpdir(), "eksbox-agent-"));
   workspaces.push(workspace);
   const runId = newRunId("agent");
   const sink = new MemorySink();
-  const toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId, events: sink, interrupter: new Interrupter(), processEnv: { HOME: workspace }, mode: "bind" });
+  const toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId, events: sink, interrupter, processEnv: { HOME: workspace }, mode: "bind", graceMs: 3_600_000 });
   return { toolbox, runId, sink };
 }
 
@@ -71,6 +72,35 @@ describe("step agents", () => {
       expect((await toolbox.run({ step: "killed", argv: ["sh", "-c", "kill -9 $$"] })).exitCode).toBe(137);
       expect((await toolbox.run({ step: "missing", argv: ["no-such-tool"] })).exitCode).toBe(127);
       expect(await parentOf(toolbox, "after")).toBe(before);
+    } finally {
+      await toolbox.dispose();
+    }
+  });
+
+  it("Ctrl-C reaches every process of a step: a script waiting on its child stops at once", async () => {
+    const interrupter = new Interrupter();
+    const { toolbox, sink } = await open(imageRef, interrupter);
+    const printed = () => sink.events.some((e: EksboxEvent) => e.type === "step-output" && e.line === "waiting");
+    try {
+      // dash waits for `sleep` here instead of exec'ing it: only a signal to the group reaches sleep.
+      const running = toolbox.run({ step: "script", argv: ["sh", "-c", "echo waiting; sleep 600; echo after"] });
+      while (!printed()) await new Promise((resolve) => setTimeout(resolve, 20));
+      interrupter.escalate();
+      // With an hour of grace, only the SIGINT reaching sleep ends this within the test's time.
+      await expect(running).rejects.toBeInstanceOf(AbortedError);
+      expect(sink.events.some((e) => e.type === "step-output" && e.line === "after")).toBe(false);
+    } finally {
+      await toolbox.dispose();
+    }
+  });
+
+  it("what a step leaves running is stopped when it ends, so nothing of it shows under the next step", async () => {
+    const { toolbox } = await open(imageRef);
+    try {
+      const first = await toolbox.runOrFail({ step: "first", argv: ["sh", "-c", "(sleep 1; echo late) & echo now"], captureStdout: true });
+      expect(first.stdout).toBe("now\n");
+      const second = await toolbox.runOrFail({ step: "second", argv: ["sh", "-c", "sleep 2; echo next"], captureStdout: true });
+      expect(second.stdout).toBe("next\n");
     } finally {
       await toolbox.dispose();
     }

@@ -77,6 +77,14 @@ describe("a step's script", () => {
     );
   });
 
+  it("makes the step the leader of its own process group, keeping its pid (so Ctrl-C reaches all of it)", () => {
+    const pidFile = path.join(dir, "group.pid");
+    const script = stepScript({ pidFile, workingDir: dir, argv: ["sh", "-c", 'echo "$$ $(cut -d" " -f5 /proc/$$/stat)"'] });
+    const [pid, group] = runLikeTheAgent(script).toString().trim().split(" ");
+    expect(group).toBe(pid);
+    expect(readFileSync(pidFile, "utf8").trim()).toBe(pid);
+  });
+
   it("refuses a variable name the shell would read as code", () => {
     expect(() => stepScript({ pidFile: "/tmp/p", workingDir: "/", env: { "A;rm": "x" }, argv: ["true"] })).toThrow(InternalError);
   });
@@ -93,7 +101,7 @@ describe("the agent loop under a real sh", () => {
       stepScript({ pidFile: "/dev/null", workingDir: "/", argv: ["sh", "-c", "echo out; echo err >&2; exit 3"] }),
       stepScript({ pidFile: "/dev/null", workingDir: "/", argv: ["sh", "-c", "echo dying >&2; kill -9 $$"] }),
     ];
-    const input = requests.map((script, i) => `nonce${i} ${Buffer.from(script).toString("base64")}\n`).join("");
+    const input = requests.map((script, i) => `nonce${i} /dev/null ${Buffer.from(script).toString("base64")}\n`).join("");
     const result = execFileSync("/bin/sh", ["-c", `${AGENT_SCRIPT} 2>/dev/null; echo "agent done $?"`], { input, stdio: ["pipe", "pipe", "pipe"] });
     expect(result.toString("latin1")).toBe("out\n\0nonce0:3\n\0nonce1:137\nagent done 0\n");
     const both = execFileSync("/bin/sh", ["-c", `(${AGENT_SCRIPT}) 2>&1 >/dev/null`], { input });
