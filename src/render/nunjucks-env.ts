@@ -9,6 +9,22 @@ import { autoescapeYaml, yamlFilter } from "./yaml-escape.js";
 
 const environments = new Map<string, nunjucks.Environment>();
 
+/** More items than any eksctl file needs; a range past it is a mistake, not a config. */
+export const MAX_RANGE_ITEMS = 10_000;
+
+/**
+ * nunjucks' range() with a ceiling. Rendering is synchronous, so a runaway `range(1e9)` would hang
+ * eksbox where not even Ctrl-C gets through; this fails at once, at the template's line.
+ */
+export function boundedRange(start: number, stop?: number, step?: number): number[] {
+  const [from, to, by] = stop === undefined ? [0, start, 1] : [start, stop, step || 1];
+  const count = Math.max(0, Math.ceil((to - from) / by));
+  if (!Number.isFinite(count) || count > MAX_RANGE_ITEMS) {
+    throw new Error(`range(${[start, stop, step].filter((v) => v !== undefined).join(", ")}) makes ${Number.isFinite(count) ? count : "endless"} items, more than the ${MAX_RANGE_ITEMS} a template may loop over: loop over values from the config instead`);
+  }
+  return Array.from({ length: count }, (_, index) => from + index * by);
+}
+
 export function templateDirs(projectRoot: string): string[] {
   const own = path.join(projectRoot, "templates");
   const bundled = path.join(packageRoot(), "templates");
@@ -57,6 +73,7 @@ export function nunjucksEnvironment(projectRoot: string): nunjucks.Environment {
   });
   env.addExtension("yamlAutoescape", { tags: [], parse() {}, preprocess: autoescapeYaml } as unknown as nunjucks.Extension);
   env.addFilter("yaml", yamlFilter);
+  env.addGlobal("range", boundedRange);
   // A map as YAML text, for values that are themselves documents (nodeadm's NodeConfig).
   env.addFilter("yamlDocument", (value: unknown) => yamlLibrary().stringify(value, { lineWidth: 0 }));
   environments.set(projectRoot, env);

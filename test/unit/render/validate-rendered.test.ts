@@ -92,6 +92,17 @@ describe("problems in edited templates point at the template line and the config
     expect(error.issues[0]).toMatchObject({ file: NODEGROUPS, line: await lineOf(project, NODEGROUPS, "worker.minSise"), message: expect.stringContaining("undefined value") });
   });
 
+  it("a runaway range() fails at its template line instead of hanging", async () => {
+    await project.edit(NODEGROUPS, (t) => t.replace("\nnodeGroups:\n", "\n{% set many = range(1000000000) %}\nnodeGroups:\n"));
+    const env = await loadEnvironment(project.root, "prod");
+    const error = (await renderEnvironment(project.root, env, { workerVersion: "v1" }).catch((e: unknown) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.issues[0]).toMatchObject({ file: NODEGROUPS, message: expect.stringContaining("makes 1000000000 items") });
+    // nunjucks locates a tag where its token starts: after the previous line's trimmed newline.
+    const tagLine = await lineOf(project, NODEGROUPS, "range(1000000000)");
+    expect([tagLine - 1, tagLine]).toContain(error.issues[0]!.line);
+  });
+
   it("text printed with | safe that breaks YAML is reported as invalid output", async () => {
     await project.edit(NODEGROUPS, (t) => t.replace("  desiredCapacity: {{ worker.desiredCapacity }}", '  desiredCapacity: {{ "[" | safe }}'));
     const env = await loadEnvironment(project.root, "prod");
