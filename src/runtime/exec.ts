@@ -14,7 +14,6 @@ import { createDemuxer, createLineSplitter, Tail, type StreamName } from "./stre
 import type { SessionRequest, ToolboxRunRequest, ToolboxRunResult } from "./types.js";
 
 export type { SessionRequest } from "./types.js";
-export { execExitCode } from "./exec-status.js";
 
 /** More than this on a captured stdout is refused: captured output is for parsing, not for logs. */
 export const CAPTURE_LIMIT_BYTES = 64 * 1024 * 1024;

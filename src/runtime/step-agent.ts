@@ -137,7 +137,7 @@ export class StepAgent {
 
   private constructor(
     private readonly exec: Dockerode.Exec,
-    readonly stream: Duplex,
+    private readonly stream: Duplex,
   ) {
     stream.on("data", createDemuxer((name, data) => this.onData(name, data)));
     const onEnd = () => this.onEnd();

@@ -158,7 +158,8 @@ async function rawTaskNames(projectRoot: string, file: string): Promise<string[]
     const { readFile } = await import("node:fs/promises");
     const { yamlLibrary } = await import("../config/yaml-lib.js");
     const doc = yamlLibrary().parse(await readFile(join(projectRoot, file), "utf8")) as { tasks?: Record<string, unknown> };
-    return Object.keys(doc?.tasks ?? {}).filter((n) => /^[a-z][a-z0-9-]{0,39}$/.test(n));
+    const { taskNamePattern } = await import("./summaries.js");
+    return Object.keys(doc?.tasks ?? {}).filter((n) => taskNamePattern.test(n));
   } catch {
     return [];
   }
