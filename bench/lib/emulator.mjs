@@ -2,11 +2,10 @@
 // as AWS, the kube-apiserver stand-in, the test toolbox image (real aws and kubectl, eksctl and
 // flux test doubles) and a temporary project whose environments point at moto.
 import { spawn } from "node:child_process";
-import { cp, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "./report.mjs";
+import { repoRoot, typescriptModule } from "./report.mjs";
 import { run } from "./stats.mjs";
 
 export const REGION = "us-east-1";
@@ -96,36 +95,16 @@ export async function startKubeApi(motoUrl) {
   return { url, stop };
 }
 
+// The same project and environment as the e2e tests (test/support/project-skeleton.ts).
+const skeleton = await typescriptModule("test/support/project-skeleton.ts");
+
 export function environmentYaml(motoUrl) {
-  return `aws:
-  region: ${REGION}
-  accountId: "123456789012"
-  endpointUrl: ${motoUrl}
-cluster:
-  serviceAccounts:
-  - name: external-dns
-    namespace: kube-system
-    attachPolicyARNs: ["arn:aws:iam::aws:policy/AmazonRoute53FullAccess"]
-worker:
-  zones: [us-east-1a, us-east-1b]
-  instanceTypes: [m5.large, c5.large]
-  minSize: 1
-  maxSize: 3
-  desiredCapacity: 1
-  volume: { size: 20 }
-gitops:
-  provider: github
-  owner: example-org
-  repository: fleet
-`;
+  return skeleton.bornEnvironmentYaml(motoUrl, REGION);
 }
 
 /** A project with the repository's templates and defaults and one environment file per name. */
 export async function makeProject(motoUrl, envNames, { prefix = "eksbox-bench-" } = {}) {
-  const root = await mkdtemp(join(tmpdir(), prefix));
-  await cp(join(repoRoot, "templates"), join(root, "templates"), { recursive: true });
-  await mkdir(join(root, "config", "environments"), { recursive: true });
-  await cp(join(repoRoot, "config", "defaults.yaml"), join(root, "config", "defaults.yaml"));
+  const root = await skeleton.makeProjectSkeleton(prefix);
   for (const name of envNames) await writeFile(join(root, "config", "environments", `${name}.yaml`), environmentYaml(motoUrl));
   return root;
 }

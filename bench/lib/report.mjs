@@ -9,15 +9,20 @@ export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const cliPath = join(repoRoot, "dist", "cli.js");
 
 let typescriptLoader;
+/** import() of a TypeScript module of this checkout (path from the repository root), through tsx. */
+export async function typescriptModule(pathFromRoot) {
+  typescriptLoader ??= import("tsx/esm/api").then(({ register }) => register());
+  await typescriptLoader;
+  return import(pathToFileURL(join(repoRoot, pathFromRoot.replace(/\.js$/, ".ts"))).href);
+}
+
 /**
  * import() of one of eksbox's own modules, `await sourceModule("runtime/toolbox.js")`: from src/
  * through tsx, since dist/ is a bundle whose modules cannot be imported one by one. One loader for
  * the whole process, so every module is loaded once and classes stay the same classes.
  */
-export async function sourceModule(relative) {
-  typescriptLoader ??= import("tsx/esm/api").then(({ register }) => register());
-  await typescriptLoader;
-  return import(pathToFileURL(join(repoRoot, "src", relative.replace(/\.js$/, ".ts"))).href);
+export function sourceModule(relative) {
+  return typescriptModule(`src/${relative}`);
 }
 
 export function parseArgs(argv = process.argv.slice(2)) {

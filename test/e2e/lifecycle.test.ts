@@ -11,7 +11,7 @@ import { startKubeApi, type KubeApi } from "../support/kube-api.js";
 import { ensureTestToolboxImage } from "../support/test-toolbox.js";
 import { awsCli, FAKE_AWS_ENV } from "../support/aws-cli.js";
 import { ensureBuilt } from "../support/cli.js";
-import { makeProjectSkeleton } from "../support/project-skeleton.js";
+import { bornEnvironmentYaml, makeProjectSkeleton } from "../support/project-skeleton.js";
 
 const GITHUB_TOKEN = "ghp_e2eFAKEtoken1234567890abcdefABCDEF";
 const REGION = "us-east-1";
@@ -24,30 +24,7 @@ let cli: string;
 
 async function makeProject(motoUrl: string): Promise<string> {
   const root = await makeProjectSkeleton("eksbox-e2e-");
-  await writeFile(
-    join(root, "config", "environments", "e2e.yaml"),
-    `aws:
-  region: ${REGION}
-  accountId: "123456789012"
-  endpointUrl: ${motoUrl}
-cluster:
-  serviceAccounts:
-  - name: external-dns
-    namespace: kube-system
-    attachPolicyARNs: ["arn:aws:iam::aws:policy/AmazonRoute53FullAccess"]
-worker:
-  zones: [us-east-1a, us-east-1b]
-  instanceTypes: [m5.large, c5.large]
-  minSize: 1
-  maxSize: 3
-  desiredCapacity: 1
-  volume: { size: 20 }
-gitops:
-  provider: github
-  owner: example-org
-  repository: fleet
-`,
-  );
+  await writeFile(join(root, "config", "environments", "e2e.yaml"), bornEnvironmentYaml(motoUrl, REGION));
   return root;
 }
 
