@@ -6,38 +6,23 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
-import { containersOfEnv, halfWrittenFiles, makeTestProject, removeOurContainers, STACK_FRAME, type CliResult, type TestProject } from "../reliability/support/project.js";
-import { startCloud, type Cloud } from "../reliability/support/cloud.js";
-import { recordCount } from "../reliability/support/counts.js";
+import { containersOfEnv, halfWrittenFiles, makeTestProject, STACK_FRAME, type CliResult, type TestProject } from "../reliability/support/project.js";
 import { startMoto, type MotoServer } from "../support/moto.js";
-import { actWhen, BORN_EXTRA, expectCleanAfterFailure, GITHUB_TOKEN, lastRunStatus, slowDown } from "./support.js";
+import { actWhen, BORN_EXTRA, expectCleanAfterFailure, GITHUB_TOKEN, lastRunStatus, slowDown, useChaosSuite } from "./support.js";
 
-let cloud: Cloud;
-const projects: TestProject[] = [];
-const envs: string[] = [];
-let cases = 0;
+const suite = useChaosSuite("faults: container/engine/network cases");
 
-beforeAll(async () => {
-  cloud = await startCloud();
-}, 900_000);
-afterAll(async () => {
-  recordCount("faults: container/engine/network cases", cases);
-  await removeOurContainers(envs);
-  await cloud?.stop();
-  await Promise.all(projects.map((p) => p.cleanup()));
-});
-
-async function bornProject(env: string, endpointUrl = cloud.moto.url): Promise<TestProject> {
-  envs.push(env);
+async function bornProject(env: string, endpointUrl = suite.cloud.moto.url): Promise<TestProject> {
+  suite.envs.push(env);
   const project = await makeTestProject(`eksbox-chaos-${env}-`);
-  projects.push(project);
+  suite.projects.push(project);
   await project.writeEnv(env, { endpointUrl, extra: BORN_EXTRA });
   return project;
 }
 
-const cliEnv = (extra: Record<string, string> = {}) => cloud.cliEnv({ GITHUB_TOKEN, EKSBOX_INTERRUPT_GRACE_SECONDS: "10", ...extra });
+const cliEnv = (extra: Record<string, string> = {}) => suite.cloud.cliEnv({ GITHUB_TOKEN, EKSBOX_INTERRUPT_GRACE_SECONDS: "10", ...extra });
 
 async function toolboxContainer(env: string): Promise<string> {
   const ids = await containersOfEnv(env);
@@ -52,7 +37,7 @@ function expectClearStepFailure(stderr: string, step: string, env: string): void
   expect(stderr).not.toMatch(STACK_FRAME);
 }
 
-async function rerunCompletes(project: TestProject, env: string, extra: Record<string, string> = {}, clusters = () => cloud.clusters()): Promise<void> {
+async function rerunCompletes(project: TestProject, env: string, extra: Record<string, string> = {}, clusters = () => suite.cloud.clusters()): Promise<void> {
   const rerun = await project.run(["born", "--env", env], { env: cliEnv(extra), timeoutMs: 300_000 });
   expect(rerun.exitCode, rerun.stderr).toBe(0);
   expect(await clusters()).toContain(env);
@@ -75,7 +60,7 @@ describe.concurrent("the step's container or process dies", () => {
     expect(await lastRunStatus(project, env)).toBe("failed");
     await expectCleanAfterFailure(project, env);
     await rerunCompletes(project, env);
-    cases++;
+    suite.cases++;
   });
 
   it("the step's process SIGKILLed inside the container (as the OOM killer does): exit 137 meaning; rerun completes", async () => {
@@ -93,7 +78,7 @@ describe.concurrent("the step's container or process dies", () => {
     expect(failed.stderr).toContain("exited 137 (killed (SIGKILL; out of memory or stopped by force))");
     await expectCleanAfterFailure(project, env);
     await rerunCompletes(project, env);
-    cases++;
+    suite.cases++;
   });
 });
 
@@ -142,7 +127,7 @@ describe("the Docker engine goes away mid-step", () => {
       // The engine never heard that the run ended, so its container may still be there: the next run removes it.
       await rerunCompletes(project, env);
       expect(await containersOfEnv(env)).toEqual([]);
-      cases++;
+      suite.cases++;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -183,9 +168,9 @@ describe("AWS unreachable mid-run", () => {
     // moto keeps state in memory: the restarted one is an empty cloud, and born builds it all again.
     moto = await startMoto({ port });
     const { awsCli } = await import("../support/aws-cli.js");
-    const clusters = async () => ((await awsCli(cloud.image, moto!.url, ["--region", "us-east-1", "eks", "list-clusters"])) ?? {}).clusters ?? [];
+    const clusters = async () => ((await awsCli(suite.cloud.image, moto!.url, ["--region", "us-east-1", "eks", "list-clusters"])) ?? {}).clusters ?? [];
     await rerunCompletes(project, env, {}, clusters);
-    cases++;
+    suite.cases++;
   });
 
   it("AWS unreachable from the start: preflight fails with a clear message naming the endpoint", async () => {
@@ -198,6 +183,6 @@ describe("AWS unreachable mid-run", () => {
     expectClearStepFailure(failed.stderr, "preflight", env);
     expect(failed.stderr).toContain(deadUrl);
     await expectCleanAfterFailure(project, env);
-    cases++;
+    suite.cases++;
   });
 });

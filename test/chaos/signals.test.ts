@@ -3,17 +3,15 @@
 // completes. A slow eksctl/flux double (.eksbox-test/slow) holds the step open for the signal.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTestProject, removeOurContainers, type TestProject } from "../reliability/support/project.js";
-import { startCloud, type Cloud } from "../reliability/support/cloud.js";
-import { recordCount } from "../reliability/support/counts.js";
-import { actWhen, BORN_EXTRA, expectCleanAfterFailure, GITHUB_TOKEN, lastRunStatus, slowDown } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { makeTestProject, type TestProject } from "../reliability/support/project.js";
+import { actWhen, BORN_EXTRA, expectCleanAfterFailure, GITHUB_TOKEN, lastRunStatus, slowDown, useChaosSuite } from "./support.js";
 
 type Prepare = (project: TestProject, env: string) => Promise<void>;
 
 /** born to the end, then a change that gives `step` work again (create cluster also makes the kubeconfig and service accounts). */
 const afterBorn = (change: Prepare): Prepare => async (project, env) => {
-  const first = await project.run(["born", "--env", env], { env: cloud.cliEnv({ GITHUB_TOKEN }), timeoutMs: 300_000 });
+  const first = await project.run(["born", "--env", env], { env: suite.cloud.cliEnv({ GITHUB_TOKEN }), timeoutMs: 300_000 });
   expect(first.exitCode, first.stderr).toBe(0);
   await change(project, env);
 };
@@ -24,7 +22,7 @@ const STEPS: [step: string, fragment: string | undefined, prepare?: Prepare][] =
   ["cluster", "create cluster"],
   ["nodegroups", "create nodegroup"],
   ["serviceaccounts", "create iamserviceaccount", afterBorn((project, env) =>
-    project.writeEnv(env, { endpointUrl: cloud.moto.url, extra: BORN_EXTRA.replace("gitops:", SECOND_SERVICE_ACCOUNT + "gitops:") }))],
+    project.writeEnv(env, { endpointUrl: suite.cloud.moto.url, extra: BORN_EXTRA.replace("gitops:", SECOND_SERVICE_ACCOUNT + "gitops:") }))],
   ["kubeconfig", "write-kubeconfig", afterBorn((project, env) => rm(join(project.root, "build", env, "kubeconfig")))],
   ["gitops", "bootstrap"],
 ];
@@ -34,31 +32,18 @@ const SECOND_SERVICE_ACCOUNT = `  - name: cert-manager
 `;
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-let cloud: Cloud;
-const projects: TestProject[] = [];
-const envs: string[] = [];
-let cases = 0;
-
-beforeAll(async () => {
-  cloud = await startCloud();
-}, 900_000);
-afterAll(async () => {
-  recordCount("faults: signal cases", cases);
-  await removeOurContainers(envs);
-  await cloud?.stop();
-  await Promise.all(projects.map((p) => p.cleanup()));
-});
+const suite = useChaosSuite("faults: signal cases");
 
 describe.concurrent.each(SIGNALS)("%s", (signal) => {
   it.each(STEPS)(`while step %s runs: exit 130, clean, rerun completes`, async (step, fragment, prepare) => {
     const env = `sig-${signal.slice(3).toLowerCase()}-${step}`;
-    envs.push(env);
+    suite.envs.push(env);
     const project = await makeTestProject(`eksbox-chaos-${env}-`);
-    projects.push(project);
-    await project.writeEnv(env, { endpointUrl: cloud.moto.url, extra: BORN_EXTRA });
+    suite.projects.push(project);
+    await project.writeEnv(env, { endpointUrl: suite.cloud.moto.url, extra: BORN_EXTRA });
     await prepare?.(project, env);
     if (fragment) await slowDown(project, 60, fragment);
-    const cliEnv = cloud.cliEnv({ GITHUB_TOKEN, EKSBOX_INTERRUPT_GRACE_SECONDS: "15" });
+    const cliEnv = suite.cloud.cliEnv({ GITHUB_TOKEN, EKSBOX_INTERRUPT_GRACE_SECONDS: "15" });
 
     const child = project.spawn(["born", "--env", env], { env: cliEnv, timeoutMs: 300_000 });
     const trigger = fragment ? /injected delay/ : new RegExp(`\\[${step}\\] start`);
@@ -75,8 +60,8 @@ describe.concurrent.each(SIGNALS)("%s", (signal) => {
 
     const rerun = await project.run(["born", "--env", env], { env: cliEnv, timeoutMs: 300_000 });
     expect(rerun.exitCode, rerun.stderr).toBe(0);
-    expect(await cloud.clusters()).toContain(env);
+    expect(await suite.cloud.clusters()).toContain(env);
     await expectCleanAfterFailure(project, env);
-    cases++;
+    suite.cases++;
   }, 600_000);
 });

@@ -3,9 +3,11 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { ResultPromise } from "execa";
-import { containersOfEnv, halfWrittenFiles, type CliResult, type TestProject } from "../reliability/support/project.js";
+import { startCloud, type Cloud } from "../reliability/support/cloud.js";
+import { recordCount } from "../reliability/support/counts.js";
+import { containersOfEnv, halfWrittenFiles, removeOurContainers, type CliResult, type TestProject } from "../reliability/support/project.js";
 
 export const GITHUB_TOKEN = "ghp_chaosFAKEtoken0123456789abcdefABCDEF";
 
@@ -68,4 +70,29 @@ export async function lastRunStatus(project: TestProject, env: string): Promise<
   } catch {
     return undefined;
   }
+}
+
+export interface ChaosSuite {
+  /** Started before the file's first case. */
+  cloud: Cloud;
+  /** Removed after the file's last case, with the containers of these environments. */
+  projects: TestProject[];
+  envs: string[];
+  /** Counted into the reliability tally under the suite's label. */
+  cases: number;
+}
+
+/** One cloud for a chaos file's cases, and the clean-up and tally after them. */
+export function useChaosSuite(countLabel: string): ChaosSuite {
+  const suite: ChaosSuite = { cloud: undefined as unknown as Cloud, projects: [], envs: [], cases: 0 };
+  beforeAll(async () => {
+    suite.cloud = await startCloud();
+  }, 900_000);
+  afterAll(async () => {
+    recordCount(countLabel, suite.cases);
+    await removeOurContainers(suite.envs);
+    await suite.cloud?.stop();
+    await Promise.all(suite.projects.map((p) => p.cleanup()));
+  });
+  return suite;
 }
