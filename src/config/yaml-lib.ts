@@ -1,5 +1,4 @@
-// The `yaml` library. Most files take the fast path (fast-yaml.ts), but config/tasks.yaml and
-// anything outside that subset need it. A static import lets esbuild bundle it into one chunk of
+// The `yaml` library, the one YAML parser of eksbox. A static import lets esbuild bundle it into one chunk of
 // dist/: loaded through createRequire it was yaml's CommonJS build, about 70 files read one by one.
 import * as yaml from "yaml";
 

@@ -4,7 +4,6 @@ import { readFileSync } from "node:fs";
 import type { Document, LineCounter, Node } from "yaml";
 import { yamlLibrary } from "./yaml-lib.js";
 import type { ConfigIssue } from "../core/errors.js";
-import { parseSimpleYaml } from "./fast-yaml.js";
 
 export type KeyPath = readonly (string | number)[];
 
@@ -24,25 +23,7 @@ export interface YamlSource {
 }
 
 export function parseYamlSource(text: string, file: string): YamlSource {
-  return refuseDeepNesting(parseValue(text, file));
-}
-
-function parseValue(text: string, file: string): YamlSource {
-  // Most files are in the subset the fast parser reads; positions are only needed for an error,
-  // so the full document (with its line counter) is built when something asks for one.
-  let fast: ReturnType<typeof parseSimpleYaml>;
-  try {
-    fast = parseSimpleYaml(text);
-  } catch (error) {
-    // Deep nesting overflows the fast parser's recursion: the full parser reports it with a position.
-    if (!(error instanceof RangeError)) throw error;
-    fast = undefined;
-  }
-  if (fast) {
-    let full: YamlSource | undefined;
-    return { file, value: fast.value, issues: [], locate: (path) => (full ??= parseFully(text, file)).locate(path) };
-  }
-  return parseFully(text, file);
+  return refuseDeepNesting(parseFully(text, file));
 }
 
 /** Config needs a handful of levels; hundreds would overflow every recursive step after parsing. */
