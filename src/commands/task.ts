@@ -1,6 +1,6 @@
 import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
-import { shellQuote } from "../output/shell-quote.js";
+import { shellQuote } from "../core/shell-quote.js";
 import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
 import { argumentSpecs, bindArguments, type ArgumentSpec } from "../tasks/args.js";
 import { compileUserTask } from "../tasks/compile.js";

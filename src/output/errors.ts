@@ -1,6 +1,6 @@
 // How each kind of error reaches the user, and the exit code it ends the process with.
 import { ExitCode, InternalError, StepFailedError, isEksboxError } from "../core/errors.js";
-import { shellQuote } from "./shell-quote.js";
+import { shellQuote } from "../core/shell-quote.js";
 
 export function exitCodeFor(error: unknown): number {
   return isEksboxError(error) ? error.exitCode : ExitCode.internal;

@@ -1,6 +1,6 @@
 import { isEksboxError } from "../core/errors.js";
 import type { PlanEntry } from "../steps/scheduler.js";
-import { shellQuote } from "./shell-quote.js";
+import { shellQuote } from "../core/shell-quote.js";
 
 export interface PlanHeader {
   task: string;

@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
 import type Dockerode from "dockerode";
 import { InternalError } from "../core/errors.js";
+import { shellWord } from "../core/shell-quote.js";
 import { execExitCode } from "./exec-status.js";
 import { createDemuxer, type StreamName } from "./streams.js";
 
@@ -41,23 +42,19 @@ done`;
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function quote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The script the agent evaluates for one step: write the pid (signals reach the command itself,
  * which keeps the shell's pid through exec), change directory, export the step's variables, then
  * replace the shell with the command. Its stdin is /dev/null, as with an exec without stdin.
  */
 export function stepScript(input: { pidFile: string; workingDir: string; env?: Readonly<Record<string, string>>; argv: readonly string[] }): string {
-  const lines = [`echo $$ > ${quote(input.pidFile)} || exit 125`, `cd ${quote(input.workingDir)} || exit 126`];
+  const lines = [`echo $$ > ${shellWord(input.pidFile)} || exit 125`, `cd ${shellWord(input.workingDir)} || exit 126`];
   for (const [name, value] of Object.entries(input.env ?? {})) {
     if (!NAME_PATTERN.test(name)) throw new InternalError(`environment variable name ${JSON.stringify(name)} cannot be passed to a step`);
-    lines.push(`export ${quote(`${name}=${value}`)}`);
+    lines.push(`export ${shellWord(`${name}=${value}`)}`);
   }
   if (input.argv.length === 0) throw new InternalError("a step needs a command");
-  const command = input.argv.map(quote).join(" ");
+  const command = input.argv.map(shellWord).join(" ");
   // setsid (util-linux) in a process that leads no group makes the step's pid its process group
   // without forking: Ctrl-C then reaches every process of the step, as a terminal's would.
   lines.push(`command -v setsid >/dev/null 2>&1 && exec setsid ${command} </dev/null`, `exec ${command} </dev/null`);

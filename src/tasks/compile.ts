@@ -10,7 +10,7 @@ import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } f
 import { rollContext, rollTask } from "../steps/roll.js";
 import { bornTask } from "../steps/born.js";
 import { upgradeContext, upgradeTask } from "../steps/upgrade.js";
-import { shellQuote } from "../output/shell-quote.js";
+import { shellQuote } from "../core/shell-quote.js";
 import { argumentSpecs, bindArguments, type BoundArguments } from "./args.js";
 import { builtinSpecs } from "./builtin-specs.js";
 import { inlineTask } from "./inline.js";

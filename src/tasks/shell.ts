@@ -5,6 +5,7 @@
 // Inside single quotes sh gives no character a meaning except `'` itself, which is written as
 // '\'' . `| safe` does not opt out here: a script that needs raw text writes it in the script.
 import nunjucks from "nunjucks";
+import { shellWord } from "../core/shell-quote.js";
 import { rewriteOutputExpressions } from "../render/template-expressions.js";
 
 export class RenderError extends Error {}
@@ -18,7 +19,7 @@ export function shellQuoteValue(value: unknown): string {
   }
   const text = String(value);
   if (text.includes("\0")) throw new RenderError("a value holds a NUL character, which no command argument can carry");
-  return `'${text.replace(/'/g, `'\\''`)}'`;
+  return shellWord(text);
 }
 
 /** Rewrites every output expression to go through `shq`. */
