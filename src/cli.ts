@@ -40,7 +40,7 @@ function makeContext(command: Command): CommandContext {
   const opts = mergedOptions(command);
   currentOptions = opts;
   const processEnv = process.env;
-  const events = createRenderer(outputMode(opts, processEnv), { stdout: process.stdout, stderr: process.stderr }, opts.verbose);
+  const events = createRenderer(outputMode(opts, processEnv), { stdout: process.stdout, stderr: process.stderr }, opts.verbose, processEnv);
   const ask = process.stdin.isTTY
     ? async (question: string) => {
         const rl = createInterface({ input: process.stdin, output: process.stderr });

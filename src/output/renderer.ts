@@ -4,18 +4,23 @@
 //  - "json":  one JSON object per event, for other programs
 // Progress always goes to stderr, so stdout carries only a command's result (JSON with --output json)
 // and `eksbox status -o json | jq` works.
+import picocolors from "picocolors";
 import type { EksboxEvent, EventSink } from "../core/events.js";
 import { isoNow, plainEventLine } from "../steps/run-record.js";
 
 export type OutputMode = "tty" | "plain" | "json";
 
-const colour = {
-  dim: (s: string) => `\x1b[2m${s}\x1b[22m`,
-  red: (s: string) => `\x1b[31m${s}\x1b[39m`,
-  green: (s: string) => `\x1b[32m${s}\x1b[39m`,
-  yellow: (s: string) => `\x1b[33m${s}\x1b[39m`,
-  bold: (s: string) => `\x1b[1m${s}\x1b[22m`,
-};
+type Colours = ReturnType<typeof picocolors.createColors>;
+
+/**
+ * Whether the live view may colour its text, by Node's own rule (tty getColorDepth): FORCE_COLOR,
+ * when set, decides ("", 1, 2, 3 and true turn colours on, anything else off); otherwise NO_COLOR,
+ * NODE_DISABLE_COLORS or TERM=dumb turn them off. Plain and JSON output are never coloured.
+ */
+export function coloursWanted(env: NodeJS.ProcessEnv): boolean {
+  if (env.FORCE_COLOR !== undefined) return ["", "1", "2", "3", "true"].includes(env.FORCE_COLOR);
+  return env.NO_COLOR === undefined && env.NODE_DISABLE_COLORS === undefined && env.TERM !== "dumb";
+}
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
@@ -64,11 +69,15 @@ export class TtyRenderer implements EventSink {
   private readonly running = new Map<string, number>();
   private statusShown = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly colour: Colours;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
     private readonly verbose = false,
-  ) {}
+    env: NodeJS.ProcessEnv = {},
+  ) {
+    this.colour = picocolors.createColors(coloursWanted(env));
+  }
 
   emit(event: EksboxEvent): void {
     switch (event.type) {
@@ -79,34 +88,34 @@ export class TtyRenderer implements EventSink {
       case "step-end": {
         this.running.delete(event.step);
         const mark =
-          event.status === "done" ? colour.green("✔") : event.status === "skipped" ? colour.dim("–") : colour.red("✖");
-        const reason = event.reason ? colour.dim(` ${event.reason}`) : "";
-        this.print(`${mark} ${colour.bold(event.step)} ${event.status} ${colour.dim(seconds(event.elapsedMs))}${reason}`);
+          event.status === "done" ? this.colour.green("✔") : event.status === "skipped" ? this.colour.dim("–") : this.colour.red("✖");
+        const reason = event.reason ? this.colour.dim(` ${event.reason}`) : "";
+        this.print(`${mark} ${this.colour.bold(event.step)} ${event.status} ${this.colour.dim(seconds(event.elapsedMs))}${reason}`);
         if (this.running.size === 0) this.stopTicking();
         break;
       }
       case "step-output":
         // With one step at a time the prefix is noise; with several it says whose line it is.
-        this.print(this.running.size > 1 ? `${colour.dim(`[${event.step}]`)} ${event.line}` : `  ${event.line}`);
+        this.print(this.running.size > 1 ? `${this.colour.dim(`[${event.step}]`)} ${event.line}` : `  ${event.line}`);
         break;
       case "log":
         if (event.level === "debug" && !this.verbose) return;
-        this.print(event.level === "warn" ? colour.yellow(`warning: ${event.message}`) : event.message);
+        this.print(event.level === "warn" ? this.colour.yellow(`warning: ${event.message}`) : event.message);
         break;
       case "run-end":
         this.stopTicking();
         this.print(
           event.status === "done"
-            ? colour.green(`done in ${seconds(event.elapsedMs)}`)
-            : `${colour.red(event.status)} after ${seconds(event.elapsedMs)}${event.resume ? `; resume with: ${colour.bold(event.resume)}` : ""}`,
+            ? this.colour.green(`done in ${seconds(event.elapsedMs)}`)
+            : `${this.colour.red(event.status)} after ${seconds(event.elapsedMs)}${event.resume ? `; resume with: ${this.colour.bold(event.resume)}` : ""}`,
         );
         break;
       case "interrupt":
-        this.print(colour.yellow(event.message));
+        this.print(this.colour.yellow(event.message));
         break;
       default: {
         const line = plainEventLine(event);
-        if (line !== undefined) this.print(colour.dim(line));
+        if (line !== undefined) this.print(this.colour.dim(line));
       }
     }
   }
@@ -127,7 +136,7 @@ export class TtyRenderer implements EventSink {
     const now = Date.now();
     const parts = [...this.running].map(([step, started]) => `${step} ${seconds(now - started)}`);
     const text = `… ${parts.join("  ")}`;
-    this.out.write(colour.dim(text.slice(0, (this.out.columns || 80) - 1)));
+    this.out.write(this.colour.dim(text.slice(0, (this.out.columns || 80) - 1)));
     this.statusShown = true;
   }
 
@@ -147,12 +156,17 @@ export class TtyRenderer implements EventSink {
   }
 }
 
-export function createRenderer(mode: OutputMode, streams: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, verbose = false): EventSink {
+export function createRenderer(
+  mode: OutputMode,
+  streams: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
+  verbose = false,
+  env: NodeJS.ProcessEnv = {},
+): EventSink {
   switch (mode) {
     case "json":
       return new JsonRenderer(streams.stderr);
     case "tty":
-      return new TtyRenderer(streams.stderr, verbose);
+      return new TtyRenderer(streams.stderr, verbose, env);
     case "plain":
       return new PlainRenderer(streams.stderr, verbose);
   }
