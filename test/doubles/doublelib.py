@@ -1,6 +1,7 @@
 # Shared plumbing for the eksbox TEST DOUBLES of eksctl and flux (and the aws wrapper).
 # These are NOT the real tools: they act on moto through botocore so eksbox's lifecycle can be tested
-# end to end on a machine that cannot download eksctl or flux. See test/doubles/README in the report.
+# end to end on a machine that cannot download eksctl or flux. test/doubles/README.md says what each
+# double simulates and where it departs from the real tool.
 import datetime
 import fcntl
 import json
@@ -211,6 +212,24 @@ def load_config(path: str) -> dict:
     if not (doc.get("metadata") or {}).get("name"):
         raise Fail(f'loading config file "{path}": metadata.name must be set')
     return doc
+
+
+def config_if_given(flags: dict):
+    """The ClusterConfig that --config-file (-f) names, validated; None when the flag is absent."""
+    return load_config(flags["config-file"]) if flags.get("config-file") else None
+
+
+def cluster_name(flags: dict, config: dict = None, flag_names=("cluster",)):
+    """The cluster a command acts on: the first of `flag_names` that is set, else the file's metadata.name."""
+    for flag in flag_names:
+        if flags.get(flag):
+            return flags[flag]
+    return ((config or {}).get("metadata") or {}).get("name")
+
+
+def cluster_not_found(name) -> Fail:
+    """eksctl's error for a cluster EKS does not know (the API's ResourceNotFoundException)."""
+    return Fail(f"ResourceNotFoundException: No cluster found for name: {name}.")
 
 
 def run_main(tool: str, main, error_prefix: str = "Error: ") -> None:

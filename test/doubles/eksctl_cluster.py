@@ -6,11 +6,11 @@ import os
 import eksctl_iamsa
 import eksctl_nodegroups
 import eksctl_upgrade
-from doublelib import Fail, client, info, load_config, parse_flags, region_from, success
+from doublelib import Fail, client, cluster_not_found, config_if_given, info, load_config, parse_flags, region_from, success
 from eksctl_kubeconfig import write_kubeconfig
 from eksctl_state import (
     DOUBLE_VERSION, TAG, cluster_stack_name, create_role, create_stack, delete_role, delete_stack,
-    describe_cluster, get_stack, iam_name, list_clusters, oidc_provider_of, outputs_of, service_trust, stacks_with_prefix,
+    describe_cluster, existing_cluster, get_stack, iam_name, list_clusters, oidc_provider_of, outputs_of, service_trust, stacks_with_prefix,
     tags_of,
 )
 
@@ -191,7 +191,7 @@ def delete_cluster(args):
         {"name", "region", "config-file", "timeout", "parallel"},
         {"wait", "force", "disable-nodegroup-eviction"},
     )
-    config = load_config(flags["config-file"]) if flags.get("config-file") else None
+    config = config_if_given(flags)
     region = region_from(flags, config)
     name = flags.get("name") or (positional[0] if positional else None) or (config or {}).get("metadata", {}).get("name")
     if not name:
@@ -199,7 +199,7 @@ def delete_cluster(args):
     stack = get_stack(region, cluster_stack_name(name))
     cluster = describe_cluster(region, name)
     if stack is None and cluster is None:
-        raise Fail(f"ResourceNotFoundException: No cluster found for name: {name}.")
+        raise cluster_not_found(name)
     info(f"deleting EKS cluster \"{name}\"")
     for sa_stack in stacks_with_prefix(region, f"eksctl-{name}-addon-iamserviceaccount-"):
         eksctl_iamsa.delete_one(region, sa_stack)
@@ -219,7 +219,7 @@ def delete_cluster(args):
                 ec2.delete_subnet(SubnetId=subnet)
             ec2.delete_vpc(VpcId=outputs["VPC"])
         delete_stack(region, stack["StackName"])
-    success(f"all cluster resources were deleted")
+    success("all cluster resources were deleted")
     return 0
 
 
@@ -231,9 +231,7 @@ def write_kubeconfig_command(args):
     name = flags.get("cluster") or flags.get("name")
     if not name:
         raise Fail("--cluster=<name> must be set")
-    cluster = describe_cluster(region, name)
-    if cluster is None:
-        raise Fail(f"ResourceNotFoundException: No cluster found for name: {name}.")
+    cluster = existing_cluster(region, name)
     path = flags.get("kubeconfig") or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
     write_kubeconfig(path, cluster, region)
     success(f'saved kubeconfig as "{path}"')

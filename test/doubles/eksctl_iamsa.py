@@ -4,9 +4,10 @@
 import fnmatch
 import json
 
-from doublelib import Fail, client, info, load_config, parse_flags, region_from, success, warn
+from doublelib import Fail, client, cluster_name, config_if_given, info, load_config, parse_flags, region_from, success, warn
 from eksctl_state import (
-    TAG, create_role, create_stack, delete_role, delete_stack, describe_cluster, iam_name, iamsa_stack_name,
+    TAG, create_role, create_stack, delete_role, delete_stack, describe_cluster, existing_cluster, iam_name,
+    iamsa_stack_name,
     missing_policies, oidc_provider_of, outputs_of, stacks_with_prefix, tags_of,
 )
 
@@ -122,8 +123,7 @@ def get_iamserviceaccount(args):
     flags, _ = parse_flags(args, {"cluster", "region", "name", "namespace", "output"}, {"only-missing"})
     region = region_from(flags)
     cluster = flags.get("cluster")
-    if not cluster or describe_cluster(region, cluster) is None:
-        raise Fail(f"ResourceNotFoundException: No cluster found for name: {cluster}.")
+    existing_cluster(region, cluster)
     rows = [
         {k: v for k, v in row.items() if k != "_stack"}
         for row in _all(region, cluster)
@@ -150,11 +150,10 @@ def delete_iamserviceaccount(args):
         args, {"cluster", "region", "name", "namespace", "config-file", "include", "exclude", "timeout"},
         {"approve", "wait", "only-missing"},
     )
-    config = load_config(flags["config-file"]) if flags.get("config-file") else None
+    config = config_if_given(flags)
     region = region_from(flags, config)
-    cluster = flags.get("cluster") or ((config or {}).get("metadata") or {}).get("name")
-    if not cluster or describe_cluster(region, cluster) is None:
-        raise Fail(f"ResourceNotFoundException: No cluster found for name: {cluster}.")
+    cluster = cluster_name(flags, config)
+    existing_cluster(region, cluster)
     rows = _all(region, cluster)
     if config is not None:
         wanted = {n for n, _ in _entries(config, flags.get("include"), flags.get("exclude"))}

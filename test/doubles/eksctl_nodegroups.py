@@ -5,9 +5,10 @@ import fnmatch
 import hashlib
 import json
 
-from doublelib import Fail, client, info, load_config, parse_flags, region_from, success, warn
+from doublelib import Fail, client, cluster_name, config_if_given, info, load_config, parse_flags, region_from, success, warn
 from eksctl_state import (
-    DOUBLE_VERSION, TAG, create_role, create_stack, delete_role, delete_stack, describe_cluster, get_stack,
+    DOUBLE_VERSION, TAG, create_role, create_stack, delete_role, delete_stack, describe_cluster, existing_cluster,
+    get_stack,
     iam_name, missing_policies, nodegroup_stack_name, nodegroups, service_trust, tags_of,
 )
 
@@ -183,8 +184,7 @@ def create_nodegroup(args):
 def _require_cluster(region: str, name) -> None:
     if not name:
         raise Fail("--cluster=<name> must be set")
-    if describe_cluster(region, name) is None:
-        raise Fail(f"ResourceNotFoundException: No cluster found for name: {name}.")
+    existing_cluster(region, name)
 
 
 def get_nodegroup(args):
@@ -230,9 +230,9 @@ def delete_nodegroup(args):
          "parallel", "pod-eviction-wait-period"},
         {"drain", "approve", "wait", "only-missing", "disable-eviction", "update-auth-configmap"},
     )
-    config = load_config(flags["config-file"]) if flags.get("config-file") else None
+    config = config_if_given(flags)
     region = region_from(flags, config)
-    cluster = flags.get("cluster") or ((config or {}).get("metadata") or {}).get("name")
+    cluster = cluster_name(flags, config)
     _require_cluster(region, cluster)
     present = {ng["Name"]: ng for ng in nodegroups(region, cluster)}
     if config is not None:

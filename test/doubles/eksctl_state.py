@@ -4,7 +4,7 @@
 import hashlib
 import json
 
-from doublelib import client
+from doublelib import client, cluster_not_found
 
 DOUBLE_VERSION = "0.230.0-test-double"
 TAG = "eksbox-test-double/"  # prefix of tags only the double reads
@@ -40,6 +40,14 @@ def describe_cluster(region: str, name: str):
         return eks.describe_cluster(name=name)["cluster"]
     except eks.exceptions.ResourceNotFoundException:
         return None
+
+
+def existing_cluster(region: str, name) -> dict:
+    """The cluster as EKS describes it; eksctl's not-found error when there is none (or no name)."""
+    cluster = describe_cluster(region, name) if name else None
+    if cluster is None:
+        raise cluster_not_found(name)
+    return cluster
 
 
 def list_clusters(region: str) -> list:

@@ -4,8 +4,8 @@
 # in CloudFormation), and addons are tags on the cluster (eksbox-test-double/addon.<name>=<version>).
 import json
 
-from doublelib import Fail, client, info, load_config, parse_flags, region_from, success, warn
-from eksctl_state import TAG, describe_cluster
+from doublelib import Fail, client, cluster_name, config_if_given, info, load_config, parse_flags, region_from, success, warn
+from eksctl_state import TAG, existing_cluster
 
 ADDON_TAG = TAG + "addon."
 VPC_CONFIG_KEYS = ("subnetIds", "securityGroupIds", "endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
@@ -33,21 +33,14 @@ def record_addons(region: str, cluster: dict, addons: list) -> None:
         info(f'addon "{name[len(ADDON_TAG):]}" at {version} (test double: recorded as a cluster tag)')
 
 
-def _cluster_or_fail(region: str, name) -> dict:
-    cluster = describe_cluster(region, name) if name else None
-    if cluster is None:
-        raise Fail(f"ResourceNotFoundException: No cluster found for name: {name}.")
-    return cluster
-
-
 def upgrade_cluster(args):
     flags, _ = parse_flags(args, {"config-file", "name", "cluster", "region", "version", "timeout"}, {"approve", "dry-run"})
-    config = load_config(flags["config-file"]) if flags.get("config-file") else None
+    config = config_if_given(flags)
     if config is not None and flags.get("version"):
         raise Fail("--version cannot be used together with --config-file: set metadata.version in the file")
     region = region_from(flags, config)
-    name = flags.get("name") or flags.get("cluster") or ((config or {}).get("metadata") or {}).get("name")
-    cluster = _cluster_or_fail(region, name)
+    name = cluster_name(flags, config, ("name", "cluster"))
+    cluster = existing_cluster(region, name)
     current = cluster["version"]
     target = str(flags.get("version") or ((config or {}).get("metadata") or {}).get("version") or f"1.{_minor(current) + 1}")
     if target == current:
@@ -93,7 +86,7 @@ def _addon_rows(cluster: dict) -> list:
 def get_addon(args):
     flags, _ = parse_flags(args, {"cluster", "region", "name", "output"}, set())
     region = region_from(flags)
-    rows = [r for r in _addon_rows(_cluster_or_fail(region, flags.get("cluster"))) if flags.get("name") in (None, r["Name"])]
+    rows = [r for r in _addon_rows(existing_cluster(region, flags.get("cluster"))) if flags.get("name") in (None, r["Name"])]
     if flags.get("output") in ("json", "yaml"):
         print(json.dumps(rows, indent=4))
     else:
@@ -106,7 +99,7 @@ def get_addon(args):
 def _addons_from(flags: dict):
     config = load_config(flags.get("config-file"))
     region = region_from(flags, config)
-    cluster = _cluster_or_fail(region, config["metadata"]["name"])
+    cluster = existing_cluster(region, config["metadata"]["name"])
     addons = [a for a in config.get("addons") or [] if flags.get("name") in (None, a.get("name"))]
     if not addons:
         raise Fail("no addons in the config file (addons:)" + (f' named {flags["name"]}' if flags.get("name") else ""))
