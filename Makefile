@@ -39,6 +39,7 @@ image: setup
 # what is missing and reuses what is there.
 test: setup
 	npm run typecheck --silent
+	npm run lint --silent
 	bash test/support/setup-engine.sh
 	npm test
 test-unit: setup

@@ -13,7 +13,7 @@ import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliPath, finish, loadAverage, parseArgs, runModules, say } from "./lib/report.mjs";
-import { command, interleave, median, ms, run, spread, x } from "./lib/stats.mjs";
+import { command, interleave, median, ms, spread, x } from "./lib/stats.mjs";
 
 const args = parseArgs();
 const imageAt = process.argv.indexOf("--image");

@@ -123,7 +123,7 @@ export class BuildProgressParser {
   private handle(record: string): void {
     let message: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } };
     try {
-      message = JSON.parse(record);
+      message = JSON.parse(record) as typeof message;
     } catch {
       this.emitText(`${record}\n`);
       return;

@@ -42,7 +42,7 @@ export function wrapWithPidFile(pidFile: string, argv: readonly string[]): strin
 function waitForEnd(stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const finish = (error?: unknown) => {
+    const finish = (error?: Error) => {
       if (settled) return;
       settled = true;
       if (error) reject(error);
@@ -123,7 +123,7 @@ function createStepOutput(host: ExecHost, request: ToolboxRunRequest, events: Ev
   };
   const splitters = { stdout: createLineSplitter(onLine("stdout")), stderr: createLineSplitter(onLine("stderr")) };
   return {
-    onData(name: StreamName, data: Buffer): void {
+    onData: (name: StreamName, data: Buffer): void => {
       if (name === "stdout" && request.captureStdout) {
         if (capturedBytes + data.length > CAPTURE_LIMIT_BYTES) captureOverflow = true;
         else {

@@ -122,8 +122,8 @@ export interface AgentRequestHandlers {
 
 interface InFlight {
   scanners: Record<StreamName, MarkerScanner>;
-  resolve(exitCode: number): void;
-  reject(error: unknown): void;
+  resolve: (exitCode: number) => void;
+  reject: (error: unknown) => void;
 }
 
 /** One agent: serves one step at a time. */

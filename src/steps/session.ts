@@ -127,6 +127,7 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
       resume,
     });
     recorder = undefined;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the scheduler caught, as it was thrown
     if (result.error !== undefined) throw result.error;
     return result;
   } finally {

@@ -9,6 +9,7 @@ import type { SessionOptions } from "../steps/session.js";
 import { usageLine, type ArgumentSpec } from "./args.js";
 
 /** The CLI's wrapper that builds the context and renders errors (src/cli.ts `action`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes an action its arguments untyped; each command function declares its own
 export type ActionWrapper = (run: (ctx: CommandContext, ...args: any[]) => Promise<unknown>) => (...args: any[]) => Promise<void>;
 
 export interface RegisterUserTasksOptions {

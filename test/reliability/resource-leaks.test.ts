@@ -4,7 +4,6 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { DockerToolbox } from "../../src/runtime/toolbox.js";
 import { CountingSink, openTestToolbox } from "./support/toolbox.js";
 import { containersOfEnv, removeOurContainers } from "./support/project.js";
 import { recordCount } from "./support/counts.js";
@@ -34,7 +33,6 @@ async function snapshot(): Promise<Snapshot> {
 it(`${STEPS} steps leak no file descriptor, handle or listener`, async () => {
   const sink = new CountingSink();
   const { toolbox, interrupter } = await openTestToolbox(root, ENV, `chaos-leaks-${process.pid}`, sink);
-  let tb: DockerToolbox | undefined = toolbox;
   const interrupterListeners = () => (interrupter as unknown as { listeners: Set<unknown> }).listeners.size;
   try {
     const step = (i: number) =>
@@ -56,8 +54,7 @@ it(`${STEPS} steps leak no file descriptor, handle or listener`, async () => {
     recordCount("steps checked for fd/handle/listener leaks", STEPS);
     console.log(`reliability: fds ${before.fds} -> ${after.fds}, handles ${before.handles} -> ${after.handles}, process listeners ${before.processListeners} -> ${after.processListeners}`);
   } finally {
-    await tb?.dispose();
-    tb = undefined;
+    await toolbox.dispose();
   }
   expect(interrupterListeners()).toBe(0);
   expect(await containersOfEnv(ENV)).toEqual([]);

@@ -47,7 +47,7 @@ async function makeProject(version?: string): Promise<string> {
   await cp(join(repoRoot, "templates"), join(root, "templates"), { recursive: true });
   await mkdir(join(root, "config", "environments"), { recursive: true });
   await cp(join(repoRoot, "config", "defaults.yaml"), join(root, "config", "defaults.yaml"));
-  const text = version ? envYaml.replace("VERSION", version) : envYaml.replace(/\n  version: "VERSION"/, "");
+  const text = version ? envYaml.replace("VERSION", version) : envYaml.replace(`\n  version: "VERSION"`, "");
   await writeFile(join(root, "config", "environments", "unit.yaml"), text);
   return root;
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, UserError } from "../../../src/core/errors.js";
+import { ConfigError } from "../../../src/core/errors.js";
 import { parseYamlSource } from "../../../src/config/yaml-source.js";
 import { argumentSpecs, bindArguments } from "../../../src/tasks/args.js";
 import { parseTasksSource } from "../../../src/tasks/load.js";
