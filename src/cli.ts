@@ -325,7 +325,7 @@ async function main(argv: string[]): Promise<void> {
   // Built-in commands do not pay for reading config/tasks.yaml; --help and user tasks do.
   const first = argv.slice(2).find((arg) => !arg.startsWith("-"));
   if (first === undefined || !program.commands.some((c) => c.name() === first)) {
-    const { registerUserTasks, projectRootFromArgv } = await import("./tasks/cli.js");
+    const { registerUserTasks, projectRootFromArgv } = await import("./commands/task.js");
     await registerUserTasks(program, {
       projectRoot: projectRootFromArgv(argv, process.env, () => findProjectRoot(process.cwd())),
       action,

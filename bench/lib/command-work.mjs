@@ -17,7 +17,7 @@ const ctx = () => ({ projectRoot, events: { emit() {} }, interrupter: new Interr
 let work;
 if (what === "help") {
   const { buildProgram } = await sourceModule("cli.js");
-  const { registerUserTasks } = await sourceModule("tasks/cli.js");
+  const { registerUserTasks } = await sourceModule("commands/task.js");
   // registerUserTasks imports what reads the tasks file itself when there is one: load it first.
   // For --help it only lists names and descriptions (tasks/summaries.ts), as `eksbox --help` does.
   await sourceModule("tasks/summaries.js");

@@ -3,8 +3,9 @@
 // masked for secrets; its exit code becomes ours.
 import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
-import { stdinHasData, terminalSession, toolboxOptionsFor } from "../runtime/session-setup.js";
-import { openToolbox, type ToolboxOptions } from "../runtime/toolbox.js";
+import { stdinHasData, terminalSession, toolboxOptionsFor } from "./session-setup.js";
+import { openToolbox } from "../runtime/toolbox.js";
+import type { ToolboxOptions } from "../runtime/types.js";
 import type { InteractiveToolbox } from "../runtime/types.js";
 
 export interface ExecOptions {

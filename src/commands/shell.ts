@@ -2,7 +2,7 @@
 // kubeconfig, in the workspace. On a terminal it runs in raw mode and follows window resizes;
 // with piped input it reads commands from it.
 import type { CommandContext } from "../core/context.js";
-import { terminalSession, toolboxOptionsFor } from "../runtime/session-setup.js";
+import { terminalSession, toolboxOptionsFor } from "./session-setup.js";
 import { openToolbox } from "../runtime/toolbox.js";
 import type { ExecDeps } from "./exec.js";
 

@@ -1,47 +1,111 @@
+// `eksbox task list`, and user tasks as commands: `eksbox <task> [parameters] [--options]`, with
+// --help generated from their declarations. src/cli.ts calls registerUserTasks before parsing.
+import { access } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
 import type { CommandContext } from "../core/context.js";
-import { UserError } from "../core/errors.js";
-import { shellQuote } from "../core/shell-quote.js";
-import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
-import { argumentSpecs, bindArguments, type ArgumentSpec } from "../tasks/args.js";
-import { compileUserTask } from "../tasks/compile.js";
-import { loadTasksFile, TASKS_FILE } from "../tasks/load.js";
+import type { SessionOptions } from "../steps/session.js";
+import { usageLine } from "../tasks/args.js";
+import { collect, defineTaskArguments, givenArguments } from "../tasks/token-parse.js";
 
-export interface UserTaskCommandOptions extends SessionOptions {
-  task: string;
-  /** name -> value as given on the command line (strings, string lists, booleans). */
-  given: Record<string, unknown>;
+/** The CLI's wrapper that builds the context and renders errors (src/cli.ts `action`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes an action its arguments untyped; each command function declares its own
+export type ActionWrapper = (run: (ctx: CommandContext, ...args: any[]) => Promise<unknown>) => (...args: any[]) => Promise<void>;
+
+export interface RegisterUserTasksOptions {
+  projectRoot: string;
+  action: ActionWrapper;
+  /** env and image from the global options, plus this command's --set values. */
+  sessionOptions: (opts: { set?: string[] }) => SessionOptions;
+  /**
+   * The command line. When no word of it names a task (`eksbox --help`, a mistyped command), tasks
+   * are registered by name and description only, without validating the file (see summaries.ts).
+   */
+  argv?: readonly string[];
 }
 
-/** eksbox <task> [args] [--options]: a task from config/tasks.yaml, under the env lock with a run record. */
-export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommandOptions): Promise<void> {
-  const file = await loadTasksFile(ctx.projectRoot);
-  const decl = file.tasks[opts.task];
-  if (!decl) throw new UserError(`there is no task ${opts.task} in ${TASKS_FILE}`);
-  const specs = argumentSpecs(decl);
-  const values = bindArguments(opts.task, specs, opts.given);
-  const session = await loadSessionEnvironment(ctx, opts);
-  const { task, extend } = compileUserTask(file, opts.task, values, session.env);
-  const resumeCommand = `eksbox ${opts.task} ${argumentTokens(specs, opts.given).map((t) => shellQuote([t])).join(" ")} --env ${session.envName}`.replace(/ +/g, " ");
-  await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand });
-}
-
-/** The given arguments as command-line tokens again (for the resume hint). */
-export function argumentTokens(specs: readonly ArgumentSpec[], given: Record<string, unknown>): string[] {
-  const tokens: string[] = [];
-  for (const spec of specs) {
-    const value = given[spec.name];
-    if (value === undefined) continue;
-    if (spec.kind === "parameter") tokens.push(...(Array.isArray(value) ? value.map(String) : [String(value)]));
-    else if (spec.type === "boolean") tokens.push(value ? `--${spec.name}` : `--no-${spec.name}`);
-    else for (const item of Array.isArray(value) ? value : [value]) tokens.push(`--${spec.name}`, String(item));
+/**
+ * Adds one command per task in config/tasks.yaml. A tasks file with problems does not break the
+ * other commands: each task name that can still be read becomes a command that reports them.
+ */
+export async function registerUserTasks(program: Command, opts: RegisterUserTasksOptions): Promise<void> {
+  // Most projects have no tasks file: then yaml and zod are not even loaded.
+  const TASKS_FILE = "config/tasks.yaml";
+  if (!(await access(join(opts.projectRoot, TASKS_FILE)).then(() => true, () => false))) return;
+  const taken = new Set(program.commands.map((c) => c.name()));
+  if (opts.argv && (await registerForListing(program, opts.projectRoot, TASKS_FILE, opts.argv, taken))) return;
+  const { loadTasksFile } = await import("../tasks/load.js");
+  let file: Awaited<ReturnType<typeof loadTasksFile>>;
+  try {
+    file = await loadTasksFile(opts.projectRoot);
+  } catch (error) {
+    for (const name of await rawTaskNames(opts.projectRoot, TASKS_FILE)) {
+      if (taken.has(name)) continue;
+      program.command(name).description(`(${TASKS_FILE} has problems)`).allowUnknownOption().allowExcessArguments()
+        .action(opts.action(async () => { throw error; }));
+    }
+    return;
   }
-  return tokens;
+  const { argumentSpecs } = await import("../tasks/args.js");
+  for (const [name, decl] of Object.entries(file.tasks)) {
+    // load.ts refuses every built-in name it knows; a built-in command always wins over a task.
+    if (taken.has(name)) continue;
+    const specs = argumentSpecs(decl);
+    const command = program.command(name).description(decl.description);
+    const bindings = defineTaskArguments(command, specs);
+    command.option("--set <path=value>", "override a config value (repeatable)", collect);
+    command.addHelpText("after", `\nSteps: ${decl.steps.map((s) => s.id).join(", ")}\nSee the commands they would run: eksbox plan ${name} ${usageLine(specs)}`.trimEnd());
+    command.action(
+      opts.action(async (ctx, ...rest: unknown[]) => {
+        const options = rest[rest.length - 1] as Record<string, unknown> & { set?: string[] };
+        const given = givenArguments(specs, bindings, rest.slice(0, -1), options);
+        const { userTaskCommand } = await import("./user-task.js");
+        await userTaskCommand(ctx, { ...opts.sessionOptions({ set: options.set }), task: name, given });
+      }),
+    );
+  }
+}
+
+/** Registers names and descriptions only, when the command line names no task; false when it does, or the file needs validating. */
+async function registerForListing(program: Command, projectRoot: string, file: string, argv: readonly string[], taken: ReadonlySet<string>): Promise<boolean> {
+  const { readTaskSummaries } = await import("../tasks/summaries.js");
+  const summaries = await readTaskSummaries(projectRoot, file);
+  if (!summaries || summaries.some((task) => argv.includes(task.name))) return false;
+  for (const { name, description } of summaries) {
+    if (!taken.has(name)) program.command(name).description(description).allowUnknownOption().allowExcessArguments();
+  }
+  return true;
+}
+
+async function rawTaskNames(projectRoot: string, file: string): Promise<string[]> {
+  try {
+    const { readFile } = await import("node:fs/promises");
+    const { yamlLibrary } = await import("../config/yaml-lib.js");
+    const doc = yamlLibrary().parse(await readFile(join(projectRoot, file), "utf8")) as { tasks?: Record<string, unknown> };
+    const { taskNamePattern } = await import("../tasks/summaries.js");
+    return Object.keys(doc?.tasks ?? {}).filter((n) => taskNamePattern.test(n));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The project root as the CLI will resolve it, read before commander parses (user tasks must be
+ * registered first): --project <dir> or --project=<dir>, then EKSBOX_PROJECT, then the fallback.
+ */
+export function projectRootFromArgv(argv: readonly string[], processEnv: NodeJS.ProcessEnv, fallback: () => string): string {
+  const at = argv.indexOf("--project");
+  const flag = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith("--project="))?.slice("--project=".length);
+  if (flag) return resolve(flag);
+  if (processEnv.EKSBOX_PROJECT) return resolve(processEnv.EKSBOX_PROJECT);
+  return fallback();
 }
 
 /** eksbox task list: the tasks in config/tasks.yaml with their usage. */
 export async function taskListCommand(ctx: CommandContext): Promise<void> {
+  const { loadTasksFile, TASKS_FILE } = await import("../tasks/load.js");
+  const { argumentSpecs } = await import("../tasks/args.js");
   const file = await loadTasksFile(ctx.projectRoot);
-  const { usageLine } = await import("../tasks/args.js");
   const rows = Object.entries(file.tasks).map(([name, decl]) => ({ name, description: decl.description, usage: `eksbox ${name} ${usageLine(argumentSpecs(decl))}`.trim() }));
   if (ctx.output === "json") {
     ctx.stdout.write(JSON.stringify(rows, null, 2) + "\n");

@@ -38,6 +38,6 @@ export async function writeJsonSchemas(projectRoot: string): Promise<string[]> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const { packageRoot } = await import("../render/package-root.js");
+  const { packageRoot } = await import("../core/package-root.js");
   for (const file of await writeJsonSchemas(packageRoot())) console.log(`wrote ${file}`);
 }

@@ -45,3 +45,41 @@ export const log = {
   warn: (sink: EventSink, message: string) => sink.emit({ type: "log", level: "warn", message }),
   debug: (sink: EventSink, message: string) => sink.emit({ type: "log", level: "debug", message }),
 };
+
+/** One event as a plain line (CI output and run.log); undefined for events that have none. */
+export function plainEventLine(event: EksboxEvent): string | undefined {
+  switch (event.type) {
+    case "log":
+      return `${event.level}: ${event.message}`;
+    case "file-written":
+      return `wrote ${event.path}`;
+    case "run-start":
+      return `run ${event.runId}: ${event.task} --env ${event.env}`;
+    case "run-end":
+      return `run ${event.runId} ${event.status} after ${(event.elapsedMs / 1000).toFixed(1)}s${event.resume ? `; resume with: ${event.resume}` : ""}`;
+    case "image":
+      return `toolbox ${event.ref} (${event.digest ?? event.id}) ${Object.entries(event.tools).map(([t, v]) => `${t} ${v}`).join(", ")}`;
+    case "image-build":
+      return `build: ${event.line}`;
+    case "step-start":
+      return `[${event.step}] start${event.description ? `: ${event.description}` : ""}`;
+    case "step-output":
+      return `[${event.step}] ${event.line}`;
+    case "step-end":
+      return `[${event.step}] ${event.status} (${(event.elapsedMs / 1000).toFixed(1)}s)${event.reason ? `: ${event.reason}` : ""}`;
+    case "interrupt":
+      return `interrupt: ${event.message}`;
+  }
+}
+
+let lastMs = 0;
+let lastIso = "";
+/** new Date().toISOString(), formatted once per millisecond: output lines come far faster than that. */
+export function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}

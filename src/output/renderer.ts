@@ -5,8 +5,7 @@
 // Progress always goes to stderr, so stdout carries only a command's result (JSON with --output json)
 // and `eksbox status -o json | jq` works.
 import picocolors from "picocolors";
-import type { EksboxEvent, EventSink } from "../core/events.js";
-import { isoNow, plainEventLine } from "../steps/run-record.js";
+import { isoNow, plainEventLine, type EksboxEvent, type EventSink } from "../core/events.js";
 
 export type OutputMode = "tty" | "plain" | "json";
 

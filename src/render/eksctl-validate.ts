@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { ajvOptions, GENERATED_VALIDATOR } from "./eksctl-validator-build.js";
-import { eksctlSchemaPath, packageRoot } from "./package-root.js";
+import { eksctlSchemaPath, packageRoot } from "../core/package-root.js";
 
 export interface SchemaFinding {
   path: (string | number)[];

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { eksctlSchemaPath, packageRoot } from "./package-root.js";
+import { eksctlSchemaPath, packageRoot } from "../core/package-root.js";
 
 export const GENERATED_VALIDATOR = "src/render/eksctl-validator.generated.mjs";
 export const REGENERATE_VALIDATOR_COMMAND = "npx tsx src/render/eksctl-validator-build.ts";

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import nunjucks from "nunjucks";
 import { yamlLibrary } from "../config/yaml-lib.js";
-import { packageRoot } from "./package-root.js";
+import { packageRoot } from "../core/package-root.js";
 import { autoescapeYaml, yamlFilter } from "./yaml-escape.js";
 
 const environments = new Map<string, nunjucks.Environment>();

@@ -15,7 +15,7 @@ import { toDockerEnv } from "./container-env.js";
 import { createDemuxer } from "./streams.js";
 import { PID_DIR, removeContainer, type DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
 import { containerLabels } from "./labels.js";
-import type { ToolboxOptions } from "./toolbox.js";
+import type { ToolboxOptions } from "./types.js";
 import type { ImageInfo } from "./types.js";
 import { copyDirectoryIn } from "./workspace.js";
 

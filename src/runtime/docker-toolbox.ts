@@ -11,7 +11,7 @@ import type { InterruptLevel } from "../core/interrupt.js";
 import { runInternalExec, runSession, runStepExec, runStepOnAgent, startStepAgent, wrapWithPidFile, type RunningStep, type StepExecOptions } from "./exec.js";
 import { AgentUnsupportedError, type StepAgent } from "./step-agent.js";
 import type { Redactor } from "./redact.js";
-import type { ToolboxOptions } from "./toolbox.js";
+import type { ToolboxOptions } from "./types.js";
 import type { ImageInfo, InteractiveToolbox, SessionRequest, ToolboxRunRequest, ToolboxRunResult } from "./types.js";
 import { copyDirectoryOut } from "./workspace.js";
 

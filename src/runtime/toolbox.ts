@@ -4,8 +4,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { AbortedError } from "../core/errors.js";
-import { log, type EventSink } from "../core/events.js";
-import type { Interrupter } from "../core/interrupt.js";
+import { log } from "../core/events.js";
 import { isMissingBindSource, setUpContainer, startContainer, TOOLBOX_HOME, writeMountProbe, type MountProbe } from "./container.js";
 import { buildContainerEnv } from "./container-env.js";
 import { DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
@@ -13,37 +12,13 @@ import { connectEngine } from "./engine.js";
 import { resolveToolboxImage } from "./image.js";
 import { sweepStaleContainers } from "./labels.js";
 import { Redactor } from "./redact.js";
+import type { ToolboxOptions } from "./types.js";
 import { runningInContainer } from "./workspace.js";
 
 export { connectEngine } from "./engine.js";
 export { sweepStaleContainers } from "./labels.js";
 export { DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
 export { TOOLBOX_HOME } from "./container.js";
-
-export interface ToolboxOptions {
-  /** The workspace: mounted (or copied) at the same absolute path, which is also the working directory. */
-  projectRoot: string;
-  envName?: string;
-  aws?: { profile?: string; region?: string; endpointUrl?: string };
-  /** Explicit --image; else processEnv.EKSBOX_IMAGE; else the project's expected ref. */
-  imageRef?: string;
-  runId: string;
-  events: EventSink;
-  interrupter: Interrupter;
-  processEnv: NodeJS.ProcessEnv;
-  /** "auto" binds when the engine can see the workspace and copies it otherwise. */
-  mode?: "auto" | "bind" | "archive";
-  /** How long a step gets to exit after the first interrupt before its container is stopped. Default EKSBOX_INTERRUPT_GRACE_SECONDS or 30 s. */
-  graceMs?: number;
-  /** After the second interrupt, how long steps get after SIGTERM before they are killed. Default 10 s. */
-  stopGraceMs?: number;
-  /** Who the commands run as; defaults to the user running eksbox, so files they write are ours. */
-  user?: { uid: number; gid: number };
-  /** Default "host": the tools reach proxies, local emulators and SSO callbacks on 127.0.0.1. */
-  networkMode?: string;
-  /** Shared with the run recorder; secrets from processEnv are added to it. */
-  redactor?: Redactor;
-}
 
 function defaultUser(): { uid: number; gid: number } | undefined {
   if (typeof process.getuid !== "function" || typeof process.getgid !== "function") return undefined;

@@ -1,5 +1,8 @@
 // The narrow interface the rest of eksbox uses to run commands in the toolbox. Only src/runtime
 // knows about dockerode; steps, tasks and tests code against Toolbox (unit tests fake it).
+import type { EventSink } from "../core/events.js";
+import type { Interrupter } from "../core/interrupt.js";
+import type { Redactor } from "./redact.js";
 
 export interface ToolboxRunRequest {
   /** Step name: labels the container/exec and prefixes output lines. */
@@ -73,4 +76,30 @@ export interface SessionRequest {
 export interface InteractiveToolbox extends Toolbox {
   /** Raw byte streams (secrets still masked), optional TTY and stdin; resolves with the exit code. */
   session(request: SessionRequest): Promise<number>;
+}
+
+/** How a run's toolbox is opened (openToolbox). */
+export interface ToolboxOptions {
+  /** The workspace: mounted (or copied) at the same absolute path, which is also the working directory. */
+  projectRoot: string;
+  envName?: string;
+  aws?: { profile?: string; region?: string; endpointUrl?: string };
+  /** Explicit --image; else processEnv.EKSBOX_IMAGE; else the project's expected ref. */
+  imageRef?: string;
+  runId: string;
+  events: EventSink;
+  interrupter: Interrupter;
+  processEnv: NodeJS.ProcessEnv;
+  /** "auto" binds when the engine can see the workspace and copies it otherwise. */
+  mode?: "auto" | "bind" | "archive";
+  /** How long a step gets to exit after the first interrupt before its container is stopped. Default EKSBOX_INTERRUPT_GRACE_SECONDS or 30 s. */
+  graceMs?: number;
+  /** After the second interrupt, how long steps get after SIGTERM before they are killed. Default 10 s. */
+  stopGraceMs?: number;
+  /** Who the commands run as; defaults to the user running eksbox, so files they write are ours. */
+  user?: { uid: number; gid: number };
+  /** Default "host": the tools reach proxies, local emulators and SSO callbacks on 127.0.0.1. */
+  networkMode?: string;
+  /** Shared with the run recorder; secrets from processEnv are added to it. */
+  redactor?: Redactor;
 }

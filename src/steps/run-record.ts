@@ -5,7 +5,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { EksboxEvent, EventSink } from "../core/events.js";
+import { isoNow, plainEventLine, type EksboxEvent, type EventSink } from "../core/events.js";
 import { writeFileAtomic } from "../core/files.js";
 
 export interface RunSummary {
@@ -33,43 +33,6 @@ function redactDeep(value: unknown, redact: (text: string) => string): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)]));
   }
   return value;
-}
-
-export function plainEventLine(event: EksboxEvent): string | undefined {
-  switch (event.type) {
-    case "log":
-      return `${event.level}: ${event.message}`;
-    case "file-written":
-      return `wrote ${event.path}`;
-    case "run-start":
-      return `run ${event.runId}: ${event.task} --env ${event.env}`;
-    case "run-end":
-      return `run ${event.runId} ${event.status} after ${(event.elapsedMs / 1000).toFixed(1)}s${event.resume ? `; resume with: ${event.resume}` : ""}`;
-    case "image":
-      return `toolbox ${event.ref} (${event.digest ?? event.id}) ${Object.entries(event.tools).map(([t, v]) => `${t} ${v}`).join(", ")}`;
-    case "image-build":
-      return `build: ${event.line}`;
-    case "step-start":
-      return `[${event.step}] start${event.description ? `: ${event.description}` : ""}`;
-    case "step-output":
-      return `[${event.step}] ${event.line}`;
-    case "step-end":
-      return `[${event.step}] ${event.status} (${(event.elapsedMs / 1000).toFixed(1)}s)${event.reason ? `: ${event.reason}` : ""}`;
-    case "interrupt":
-      return `interrupt: ${event.message}`;
-  }
-}
-
-let lastMs = 0;
-let lastIso = "";
-/** new Date().toISOString(), formatted once per millisecond: output lines come far faster than that. */
-export function isoNow(): string {
-  const now = Date.now();
-  if (now !== lastMs) {
-    lastMs = now;
-    lastIso = new Date(now).toISOString();
-  }
-  return lastIso;
 }
 
 /** A full or read-only disk must not crash the run: the record is secondary to the work. */

@@ -14,7 +14,7 @@ import { todaysVersion } from "../config/worker-version.js";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic, writeJsonState } from "../core/files.js";
 import { renderEnvironment } from "../render/render.js";
-import { inlineTask } from "../tasks/inline.js";
+import { inlineTask } from "./inline.js";
 import { runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
 import { clusterMissing, envPaths, liveNodegroupVersions, readRollTarget, type LifecycleContext } from "./lifecycle.js";

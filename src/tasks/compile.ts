@@ -13,7 +13,7 @@ import { upgradeContext, upgradeTask } from "../steps/upgrade.js";
 import { shellQuote } from "../core/shell-quote.js";
 import { argumentSpecs, bindArguments, type BoundArguments } from "./args.js";
 import { builtinSpecs } from "./builtin-specs.js";
-import { inlineTask } from "./inline.js";
+import { inlineTask } from "../steps/inline.js";
 import type { TasksFile } from "./load.js";
 import type { StepDeclaration } from "./schema.js";
 import { renderArgv, renderScript, RenderError, scriptArgv } from "./shell.js";

@@ -5,7 +5,7 @@ import { builtinTask, builtinTaskNames, type BuiltinTaskName } from "../steps/re
 import { upgradeContext, upgradeTask } from "../steps/upgrade.js";
 import { argumentSpecs, bindArguments } from "./args.js";
 import { builtinSpecs } from "./builtin-specs.js";
-import { parseTaskTokens } from "./cli.js";
+import { parseTaskTokens } from "./token-parse.js";
 import { compileUserTask, type BuiltTask } from "./compile.js";
 import { loadTasksFile } from "./load.js";
 

@@ -14,7 +14,7 @@ export function tasksSchemaText(): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const { packageRoot } = await import("../render/package-root.js");
+  const { packageRoot } = await import("../core/package-root.js");
   await writeFileAtomic(path.join(packageRoot(), TASKS_SCHEMA_FILE), tasksSchemaText());
   console.log(`wrote ${TASKS_SCHEMA_FILE}`);
 }

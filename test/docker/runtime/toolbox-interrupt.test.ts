@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortedError } from "../../../src/core/errors.js";
 import { MemorySink, type EksboxEvent } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
-import { openToolbox, type ToolboxOptions } from "../../../src/runtime/toolbox.js";
+import { openToolbox } from "../../../src/runtime/toolbox.js";
+import type { ToolboxOptions } from "../../../src/runtime/types.js";
 import { containersOfRun, ensureTestImage, newRunId } from "./support.js";
 
 let imageRef: string;

@@ -11,7 +11,7 @@ import type { CommandContext } from "../../../src/core/context.js";
 import { UserError } from "../../../src/core/errors.js";
 import { MemorySink } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
-import type { ToolboxOptions } from "../../../src/runtime/toolbox.js";
+import type { ToolboxOptions } from "../../../src/runtime/types.js";
 import type { ImageInfo, InteractiveToolbox, SessionRequest, ToolboxRunRequest, ToolboxRunResult } from "../../../src/runtime/types.js";
 
 class FakeToolbox implements InteractiveToolbox {

@@ -6,11 +6,11 @@ import { Command } from "commander";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { CommandContext } from "../../../src/core/context.js";
 import { ConfigError } from "../../../src/core/errors.js";
-import { projectRootFromArgv, registerUserTasks } from "../../../src/tasks/cli.js";
+import { projectRootFromArgv, registerUserTasks } from "../../../src/commands/task.js";
 import { makeProject, repoRoot } from "./support.js";
 
 const userTaskCommand = vi.fn(async () => {});
-vi.mock("../../../src/commands/task.js", () => ({ userTaskCommand }));
+vi.mock("../../../src/commands/user-task.js", () => ({ userTaskCommand }));
 
 const fixture = await readFile(join(repoRoot, "test/fixtures/tasks/tasks.yaml"), "utf8");
 const fakeContext = {} as CommandContext;

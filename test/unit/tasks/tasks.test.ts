@@ -6,7 +6,7 @@ import { ConfigError, StepFailedError, UserError } from "../../../src/core/error
 import { planAsText } from "../../../src/output/plan.js";
 import { planTask, runTask } from "../../../src/steps/scheduler.js";
 import { findTask, taskNames } from "../../../src/tasks/find.js";
-import { parseTaskTokens } from "../../../src/tasks/cli.js";
+import { parseTaskTokens } from "../../../src/tasks/token-parse.js";
 import { argumentSpecs } from "../../../src/tasks/args.js";
 import { loadTasksFile } from "../../../src/tasks/load.js";
 import { contextFor, fakeCloud, makeProject, repoRoot } from "./support.js";

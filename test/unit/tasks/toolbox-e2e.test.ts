@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { CommandContext } from "../../../src/core/context.js";
 import { MemorySink, type EksboxEvent } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
-import { userTaskCommand } from "../../../src/commands/task.js";
+import { userTaskCommand } from "../../../src/commands/user-task.js";
 import { ensureTestImage } from "../../docker/runtime/support.js";
 import { makeProject, repoRoot } from "./support.js";
 

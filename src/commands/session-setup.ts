@@ -5,8 +5,8 @@ import { randomBytes } from "node:crypto";
 import type { CommandContext } from "../core/context.js";
 import { log } from "../core/events.js";
 import { getStoredEnv, resolveEnvName } from "../config/env-selection.js";
-import type { ToolboxOptions } from "./toolbox.js";
-import type { SessionRequest } from "./types.js";
+import type { ToolboxOptions } from "../runtime/types.js";
+import type { SessionRequest } from "../runtime/types.js";
 
 /**
  * exec and shell work without any environment (a bare toolbox); when one is chosen (--env,

@@ -3,8 +3,8 @@
 // called task and a rerun resumes inside it like anywhere else. Each call gets its own context
 // scope (a shallow copy of the caller's, extended as the called task needs), created once per run,
 // so two calls never share `rendered` or a roll's state. Commands inside run under the prefixed id.
-import type { LifecycleContext } from "../steps/lifecycle.js";
-import type { Step, Task } from "../steps/model.js";
+import type { LifecycleContext } from "./lifecycle.js";
+import type { Step, Task } from "./model.js";
 import type { Toolbox, ToolboxRunRequest } from "../runtime/types.js";
 
 export interface InlineCall {

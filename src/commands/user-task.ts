@@ -1,0 +1,39 @@
+import type { CommandContext } from "../core/context.js";
+import { UserError } from "../core/errors.js";
+import { shellQuote } from "../core/shell-quote.js";
+import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { argumentSpecs, bindArguments, type ArgumentSpec } from "../tasks/args.js";
+import { compileUserTask } from "../tasks/compile.js";
+import { loadTasksFile, TASKS_FILE } from "../tasks/load.js";
+
+export interface UserTaskCommandOptions extends SessionOptions {
+  task: string;
+  /** name -> value as given on the command line (strings, string lists, booleans). */
+  given: Record<string, unknown>;
+}
+
+/** eksbox <task> [args] [--options]: a task from config/tasks.yaml, under the env lock with a run record. */
+export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommandOptions): Promise<void> {
+  const file = await loadTasksFile(ctx.projectRoot);
+  const decl = file.tasks[opts.task];
+  if (!decl) throw new UserError(`there is no task ${opts.task} in ${TASKS_FILE}`);
+  const specs = argumentSpecs(decl);
+  const values = bindArguments(opts.task, specs, opts.given);
+  const session = await loadSessionEnvironment(ctx, opts);
+  const { task, extend } = compileUserTask(file, opts.task, values, session.env);
+  const resumeCommand = `eksbox ${opts.task} ${argumentTokens(specs, opts.given).map((t) => shellQuote([t])).join(" ")} --env ${session.envName}`.replace(/ +/g, " ");
+  await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand });
+}
+
+/** The given arguments as command-line tokens again (for the resume hint). */
+export function argumentTokens(specs: readonly ArgumentSpec[], given: Record<string, unknown>): string[] {
+  const tokens: string[] = [];
+  for (const spec of specs) {
+    const value = given[spec.name];
+    if (value === undefined) continue;
+    if (spec.kind === "parameter") tokens.push(...(Array.isArray(value) ? value.map(String) : [String(value)]));
+    else if (spec.type === "boolean") tokens.push(value ? `--${spec.name}` : `--no-${spec.name}`);
+    else for (const item of Array.isArray(value) ? value : [value]) tokens.push(`--${spec.name}`, String(item));
+  }
+  return tokens;
+}
