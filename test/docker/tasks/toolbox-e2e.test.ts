@@ -11,8 +11,8 @@ import type { CommandContext } from "../../../src/core/context.js";
 import { MemorySink, type EksboxEvent } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { userTaskCommand } from "../../../src/commands/user-task.js";
-import { ensureTestImage } from "../../docker/runtime/support.js";
-import { makeProject, repoRoot } from "./support.js";
+import { ensureTestImage } from "../runtime/support.js";
+import { makeProject, repoRoot } from "../../unit/tasks/support.js";
 
 let image: string;
 let root: string;

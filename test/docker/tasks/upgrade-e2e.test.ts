@@ -14,8 +14,8 @@ import { UserError } from "../../../src/core/errors.js";
 import { MemorySink } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { upgradeCommand } from "../../../src/commands/upgrade.js";
-import { docker } from "../../docker/runtime/support.js";
-import { makeProject, repoRoot, unitEnvYaml } from "./support.js";
+import { docker } from "../runtime/support.js";
+import { makeProject, repoRoot, unitEnvYaml } from "../../unit/tasks/support.js";
 
 const IMAGE_DIR = join(repoRoot, "test/fixtures/tasks/upgrade-image");
 const IMAGE_FILES = ["Dockerfile", "fakecloud"];
