@@ -1,5 +1,6 @@
 import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
+import { NODEGROUP_VERSION_PATTERN } from "../core/layout.js";
 import { builtinTask } from "../steps/registry.js";
 import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
 
@@ -10,7 +11,7 @@ export interface RollCommandOptions extends SessionOptions {
 
 /** eksbox nodegroup roll: blue/green replacement of the worker nodegroups. */
 export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions): Promise<void> {
-  if (opts.toVersion !== undefined && !/^[a-z0-9]{1,16}$/.test(opts.toVersion)) {
+  if (opts.toVersion !== undefined && !NODEGROUP_VERSION_PATTERN.test(opts.toVersion)) {
     throw new UserError(`--to-version ${JSON.stringify(opts.toVersion)} is not a nodegroup version`, {
       hint: "use 1-16 lower-case letters or digits, such as 20261201",
     });

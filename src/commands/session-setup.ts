@@ -1,9 +1,9 @@
 // What `eksbox exec` and `eksbox shell` share: which environment (optional for them), the
 // toolbox options it implies, and a real terminal's raw mode and size.
 import { fstatSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import type { CommandContext } from "../core/context.js";
 import { log } from "../core/events.js";
+import { newRunId } from "../core/layout.js";
 import { getStoredEnv, resolveEnvName } from "../config/env-selection.js";
 import type { ToolboxOptions } from "../runtime/types.js";
 import type { SessionRequest } from "../runtime/types.js";
@@ -17,7 +17,7 @@ export async function toolboxOptionsFor(ctx: CommandContext, opts: { env?: strin
   const base: ToolboxOptions = {
     projectRoot: ctx.projectRoot,
     imageRef: opts.image,
-    runId: `${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`,
+    runId: newRunId(),
     events: ctx.events,
     interrupter: ctx.interrupter,
     processEnv: ctx.processEnv,

@@ -3,7 +3,8 @@ import { openToolbox } from "../runtime/toolbox.js";
 import { CloudFacts, type ClusterFacts, type NodegroupFacts } from "../steps/cloud.js";
 import { nodegroupNaming } from "../steps/lifecycle.js";
 import { currentLockHolder, type LockHolder } from "../steps/lock.js";
-import { lastRun, newRunId, type RunSummary } from "../steps/run-record.js";
+import { newRunId } from "../core/layout.js";
+import { lastRun, type RunSummary } from "../steps/run-record.js";
 import { loadSessionEnvironment, type SessionOptions } from "../steps/session.js";
 import type { ImageInfo } from "../runtime/types.js";
 

@@ -5,9 +5,10 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
+import { eksboxPaths } from "../core/layout.js";
 import { assertEnvName, listEnvironments } from "./env-names.js";
 
-export const STORED_ENV_FILE = ".eksbox/env";
+export const STORED_ENV_FILE = eksboxPaths.storedEnv;
 
 export type EnvSource = "flag" | "EKSBOX_ENV" | "stored";
 

@@ -3,6 +3,7 @@
 // cannot drift apart. Zod does this better than hand-written checks: one declaration gives the
 // TypeScript type, the defaults, precise issue paths and a JSON Schema export.
 import * as z from "zod";
+import { NODEGROUP_VERSION_PATTERN } from "../core/layout.js";
 
 export const DEFAULT_KUBERNETES_VERSION = "1.34";
 /** eksctl's AmazonLinux2EOLVersion: AL2 nodes are refused from this version on. */
@@ -120,7 +121,7 @@ const workerSchema = z.strictObject({
    */
   version: z
     .string()
-    .regex(/^[a-z0-9]{1,16}$/, "must be 1-16 lower-case letters or digits, such as 20261125")
+    .regex(NODEGROUP_VERSION_PATTERN, "must be 1-16 lower-case letters or digits, such as 20261125")
     .optional(),
   amiFamily: z.enum(["AmazonLinux2023", "AmazonLinux2", "Bottlerocket", "Ubuntu2404", "UbuntuPro2404"]).default("AmazonLinux2023"),
   ami: z.string().optional(),

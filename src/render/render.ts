@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, type ConfigIssue } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
+import { envPaths } from "../core/layout.js";
 import { isPlainObject } from "../config/merge.js";
 import type { Environment } from "../config/schema.js";
 import { resolveWorkerVersion } from "../config/worker-version.js";
@@ -37,10 +38,6 @@ export interface RenderedEnvironment {
   projectRoot?: string;
 }
 
-export function buildDir(envName: string): string {
-  return `build/${envName}`;
-}
-
 async function renderFile(
   projectRoot: string,
   templateName: string,
@@ -50,7 +47,7 @@ async function renderFile(
 ): Promise<RenderedFile> {
   const { renderTemplate, resolveTemplate } = await import("./nunjucks-env.js");
   const template = resolveTemplate(projectRoot, templateName);
-  const relativePath = `${buildDir(envName)}/${outputName}`;
+  const relativePath = `${envPaths(envName).dir}/${outputName}`;
   let text: string;
   try {
     text = await renderTemplate(projectRoot, templateName, context);
@@ -178,7 +175,7 @@ function configSourceFinder(rendered: RenderedEnvironment, env: Environment): (k
 
 /** Writes cluster.yaml and nodegroups.yaml (to outDir when given, else build/<env>/); returns absolute paths. */
 export async function writeRendered(projectRoot: string, rendered: RenderedEnvironment, outDir?: string): Promise<string[]> {
-  const dir = outDir ? path.resolve(projectRoot, outDir) : path.join(projectRoot, buildDir(rendered.env));
+  const dir = outDir ? path.resolve(projectRoot, outDir) : path.join(projectRoot, envPaths(rendered.env).dir);
   const written: string[] = [];
   for (const file of [rendered.cluster, rendered.nodegroups]) {
     const target = path.join(dir, path.basename(file.relativePath));

@@ -10,6 +10,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import type Dockerode from "dockerode";
+import { envPaths } from "../core/layout.js";
 import { InternalError } from "../core/errors.js";
 import { toDockerEnv } from "./container-env.js";
 import { createDemuxer } from "./streams.js";
@@ -80,7 +81,7 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
     }
   }
   const user = opts.user ?? { uid: 0, gid: 0 };
-  const buildDir = opts.envName ? path.posix.join(opts.projectRoot, "build", opts.envName) : "";
+  const buildDir = opts.envName ? path.posix.join(opts.projectRoot, envPaths(opts.envName).dir) : "";
   const probe = mode === "bind" && args.probe ? args.probe : undefined;
   const container = await docker.createContainer({
     Image: args.image.id,

@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { AbortedError } from "../core/errors.js";
 import { log } from "../core/events.js";
+import { envPaths } from "../core/layout.js";
 import { isMissingBindSource, setUpContainer, startContainer, TOOLBOX_HOME, writeMountProbe, type MountProbe } from "./container.js";
 import { buildContainerEnv } from "./container-env.js";
 import { DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
@@ -49,7 +50,7 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
     aws: options.aws,
     home: TOOLBOX_HOME,
     envName: options.envName,
-    kubeconfig: options.envName ? path.posix.join(options.projectRoot, "build", options.envName, "kubeconfig") : undefined,
+    kubeconfig: options.envName ? path.posix.join(options.projectRoot, envPaths(options.envName).kubeconfig) : undefined,
   });
   redactor.addFromEnv(env);
   const hostAws = path.join(options.processEnv.HOME || homedir(), ".aws");

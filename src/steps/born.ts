@@ -3,9 +3,10 @@
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../core/errors.js";
-import { recordWorkerVersion } from "../config/worker-version.js";
+import { envPaths } from "../core/layout.js";
+import { recordWorkerVersion } from "../core/state.js";
 import { probeOutput } from "./cloud.js";
-import { clusterArgs, envPaths, requireRendered, type LifecycleContext } from "./lifecycle.js";
+import { clusterArgs, requireRendered, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
 

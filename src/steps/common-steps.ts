@@ -1,9 +1,10 @@
 // Steps that several lifecycle tasks begin with.
 import { ConfigError, UserError } from "../core/errors.js";
 import { resolveWorkerVersion } from "../config/worker-version.js";
+import { envPaths } from "../core/layout.js";
 import { renderEnvironment, validateRendered, writeRendered } from "../render/render.js";
 import { runJson } from "./cloud.js";
-import { envPaths, liveNodegroupVersions, newestVersion, type LifecycleContext } from "./lifecycle.js";
+import { liveNodegroupVersions, newestVersion, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, type Step } from "./model.js";
 
 /**

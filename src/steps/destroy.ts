@@ -2,7 +2,9 @@
 // Confirmation and the protected-environment guard happen in the command, before any step runs.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { clusterArgs, envPaths, writeRollTarget, type LifecycleContext } from "./lifecycle.js";
+import { envPaths } from "../core/layout.js";
+import { environmentStateFiles, forgetEnvironmentState } from "../core/state.js";
+import { clusterArgs, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { preflightStep } from "./common-steps.js";
 
@@ -45,12 +47,11 @@ const forgetLocalStep: Step<LifecycleContext> = {
   description: "remove the environment's kubeconfig and recorded state",
   needs: ["delete-cluster"],
   async decide(ctx) {
-    return runDecision("the cluster is gone", [], [envPaths(ctx.env.name).kubeconfig, `.eksbox/state/${ctx.env.name}.json`]);
+    return runDecision("the cluster is gone", [], [envPaths(ctx.env.name).kubeconfig, ...environmentStateFiles(ctx.env.name)]);
   },
   async run(ctx) {
     await rm(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig), { force: true });
-    await rm(join(ctx.projectRoot, ".eksbox", "state", `${ctx.env.name}.json`), { force: true });
-    await writeRollTarget(ctx.projectRoot, ctx.env.name, undefined);
+    await forgetEnvironmentState(ctx.projectRoot, ctx.env.name);
   },
 };
 

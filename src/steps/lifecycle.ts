@@ -1,10 +1,7 @@
-// What the lifecycle tasks (born, roll, destroy, upgrade) share: their context, the paths they use,
-// and how a live nodegroup is recognised as one of ours and its version read off its name.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+// What the lifecycle tasks (born, roll, destroy, upgrade) share: their context and how a live nodegroup is recognised as one of ours and its version read off its name.
 import type { Environment } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
-import { writeJsonState } from "../core/files.js";
+import { NODEGROUP_VERSION_SOURCE } from "../core/layout.js";
 import { renderEnvironment, type RenderedEnvironment } from "../render/render.js";
 import type { CloudFacts } from "./cloud.js";
 import type { StepContext } from "./model.js";
@@ -16,16 +13,6 @@ export interface LifecycleContext extends StepContext {
   /** Set by the generate step for the steps after it. */
   rendered?: RenderedEnvironment;
   processEnv: NodeJS.ProcessEnv;
-}
-
-export function envPaths(envName: string) {
-  const dir = `build/${envName}`;
-  return {
-    dir,
-    cluster: `${dir}/cluster.yaml`,
-    nodegroups: `${dir}/nodegroups.yaml`,
-    kubeconfig: `${dir}/kubeconfig`,
-  };
 }
 
 export function clusterArgs(ctx: LifecycleContext): string[] {
@@ -55,7 +42,7 @@ export async function nodegroupNaming(projectRoot: string, env: Environment): Pr
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const patterns = probe.nodegroupNames
     .filter((name) => name.includes(PROBE_VERSION))
-    .map((name) => new RegExp(`^${name.split(PROBE_VERSION).map(escape).join("([a-z0-9]{1,16})")}$`));
+    .map((name) => new RegExp(`^${name.split(PROBE_VERSION).map(escape).join(`(${NODEGROUP_VERSION_SOURCE})`)}$`));
   return {
     versionOf(name) {
       for (const pattern of patterns) {
@@ -81,24 +68,6 @@ export async function liveNodegroupVersions(ctx: LifecycleContext, step: string)
 /** The newest version among live nodegroups of ours (versions are dates, so they sort). */
 export function newestVersion(versions: Iterable<string>): string | undefined {
   return [...versions].sort().at(-1);
-}
-
-/** A roll in progress is remembered, so a rerun on another day finishes the same roll. */
-function rollStatePath(projectRoot: string, envName: string): string {
-  return join(projectRoot, ".eksbox", "state", `${envName}.roll.json`);
-}
-
-export async function readRollTarget(projectRoot: string, envName: string): Promise<string | undefined> {
-  try {
-    const state = JSON.parse(await readFile(rollStatePath(projectRoot, envName), "utf8")) as { rollingTo?: string };
-    return state.rollingTo;
-  } catch {
-    return undefined;
-  }
-}
-
-export async function writeRollTarget(projectRoot: string, envName: string, version: string | undefined): Promise<void> {
-  await writeJsonState(rollStatePath(projectRoot, envName), version === undefined ? undefined : { rollingTo: version });
 }
 
 export function clusterMissing(ctx: LifecycleContext, task: string): UserError {

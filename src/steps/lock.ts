@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../core/errors.js";
+import { eksboxPaths } from "../core/layout.js";
 import { processIsAlive } from "../core/process.js";
 
 export interface LockHolder {
@@ -22,7 +23,7 @@ export interface EnvLock {
 }
 
 export function lockPath(projectRoot: string, envName: string): string {
-  return join(projectRoot, ".eksbox", "locks", `${envName}.lock`);
+  return join(projectRoot, eksboxPaths.lock(envName));
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
@@ -39,7 +40,7 @@ export async function acquireEnvLock(
   who: { runId: string; task: string },
 ): Promise<EnvLock> {
   const path = lockPath(projectRoot, envName);
-  await mkdir(join(projectRoot, ".eksbox", "locks"), { recursive: true });
+  await mkdir(join(projectRoot, eksboxPaths.locksDir), { recursive: true });
   const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...who };
   let tookOverFrom: LockHolder | undefined;
 

@@ -3,16 +3,15 @@
 // Old nodegroups are deleted only once every new one exists and has Ready nodes, so the last
 // working set is never removed. A roll that stops part-way is remembered and finished by a rerun.
 import { AbortedError, StepFailedError, UserError } from "../core/errors.js";
-import { recordWorkerVersion, resolveWorkerVersion, todaysVersion } from "../config/worker-version.js";
+import { resolveWorkerVersion, todaysVersion } from "../config/worker-version.js";
+import { envPaths } from "../core/layout.js";
+import { readRollTarget, recordWorkerVersion, writeRollTarget } from "../core/state.js";
 import { probeOutput, runJson } from "./cloud.js";
 import {
   clusterArgs,
   clusterMissing,
-  envPaths,
   liveNodegroupVersions,
-  readRollTarget,
   requireRendered,
-  writeRollTarget,
   type LifecycleContext,
 } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";

@@ -4,9 +4,9 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import { isoNow, plainEventLine, type EksboxEvent, type EventSink } from "../core/events.js";
 import { writeFileAtomic } from "../core/files.js";
+import { eksboxPaths } from "../core/layout.js";
 
 export interface RunSummary {
   runId: string;
@@ -19,11 +19,6 @@ export interface RunSummary {
   steps?: { id: string; status: string; elapsedMs: number }[];
   error?: string;
   resume?: string;
-}
-
-export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return `${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
 function redactDeep(value: unknown, redact: (text: string) => string): unknown {
@@ -75,7 +70,7 @@ export class RunRecorder implements EventSink {
     run: { runId: string; task: string; env: string },
     redact: (text: string) => string,
   ): Promise<RunRecorder> {
-    const dir = join(projectRoot, ".eksbox", "runs", run.runId);
+    const dir = join(projectRoot, eksboxPaths.run(run.runId));
     await mkdir(dir, { recursive: true });
     const summary: RunSummary = { ...run, status: "running", startedAt: new Date().toISOString() };
     const recorder = new RunRecorder(projectRoot, dir, summary, redact);
@@ -123,13 +118,13 @@ export class RunRecorder implements EventSink {
   private async writeSummary(): Promise<void> {
     const text = JSON.stringify(this.summary, null, 2) + "\n";
     await writeFileAtomic(join(this.dir, "summary.json"), text);
-    await writeFileAtomic(join(this.projectRoot, ".eksbox", "runs", `latest-${this.summary.env}.json`), text);
+    await writeFileAtomic(join(this.projectRoot, eksboxPaths.latestRun(this.summary.env)), text);
   }
 }
 
 export async function lastRun(projectRoot: string, envName: string): Promise<RunSummary | undefined> {
   try {
-    return JSON.parse(await readFile(join(projectRoot, ".eksbox", "runs", `latest-${envName}.json`), "utf8")) as RunSummary;
+    return JSON.parse(await readFile(join(projectRoot, eksboxPaths.latestRun(envName)), "utf8")) as RunSummary;
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@
 // upgrade and plan, so each of those is only its step graph.
 import type { CommandContext } from "../core/context.js";
 import { fanOut, log, type EventSink } from "../core/events.js";
+import { newRunId } from "../core/layout.js";
 import { loadEnvironment } from "../config/load.js";
 import { resolveEnvName } from "../config/env-selection.js";
 import type { Environment } from "../config/schema.js";
@@ -13,7 +14,7 @@ import { gitopsTokenVariable } from "./born.js";
 import type { LifecycleContext } from "./lifecycle.js";
 import { acquireEnvLock, type EnvLock } from "./lock.js";
 import type { Task } from "./model.js";
-import { RunRecorder, newRunId } from "./run-record.js";
+import { RunRecorder } from "./run-record.js";
 import { planTask, runTask, type PlanEntry, type TaskResult } from "./scheduler.js";
 
 export interface SessionOptions {

@@ -6,18 +6,19 @@
 // together with -f), so each hop gets its own rendered file: build/<env>/upgrade/cluster-<v>.yaml.
 // The user's YAML is never rewritten: the last step says which line to change.
 import { join } from "node:path";
-import { readFile } from "node:fs/promises";
 import type { Environment } from "../config/schema.js";
 import { DEFAULTS_FILE, environmentFile } from "../config/load.js";
 import { readYamlSource } from "../config/yaml-source.js";
 import { todaysVersion } from "../config/worker-version.js";
 import { UserError } from "../core/errors.js";
-import { writeFileAtomic, writeJsonState } from "../core/files.js";
+import { writeFileAtomic } from "../core/files.js";
+import { envPaths } from "../core/layout.js";
+import { readRollTarget, readUpgradeState, writeUpgradeState } from "../core/state.js";
 import { renderEnvironment } from "../render/render.js";
 import { inlineTask } from "./inline.js";
 import { runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
-import { clusterMissing, envPaths, liveNodegroupVersions, readRollTarget, type LifecycleContext } from "./lifecycle.js";
+import { clusterMissing, liveNodegroupVersions, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
 import { rollContext, rollTask, type RollOptions } from "./roll.js";
 
@@ -63,7 +64,7 @@ export function upgradePath(live: string, target: string): string[] {
 }
 
 export function hopFile(envName: string, version: string): string {
-  return `${envPaths(envName).dir}/upgrade/cluster-${version}.yaml`;
+  return envPaths(envName).upgradeHop(version);
 }
 
 function withClusterVersion(env: Environment, version: string): Environment {
@@ -78,31 +79,6 @@ async function writeHopFile(ctx: LifecycleContext, version: string): Promise<str
   await writeFileAtomic(join(ctx.projectRoot, file), rendered.cluster.text);
   ctx.events.emit({ type: "file-written", path: file });
   return file;
-}
-
-/**
- * An upgrade in progress is remembered, with the nodegroup versions that were live when it began,
- * so a rerun on another day still rolls exactly those and never rolls twice.
- */
-interface UpgradeState {
-  upgradingTo: string;
-  rollFrom: string[];
-}
-
-function upgradeStatePath(projectRoot: string, envName: string): string {
-  return join(projectRoot, ".eksbox", "state", `${envName}.upgrade.json`);
-}
-
-export async function readUpgradeState(projectRoot: string, envName: string): Promise<UpgradeState | undefined> {
-  try {
-    return JSON.parse(await readFile(upgradeStatePath(projectRoot, envName), "utf8")) as UpgradeState;
-  } catch {
-    return undefined;
-  }
-}
-
-async function writeUpgradeState(projectRoot: string, envName: string, state: UpgradeState | undefined): Promise<void> {
-  await writeJsonState(upgradeStatePath(projectRoot, envName), state);
 }
 
 function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {

@@ -5,7 +5,8 @@
 import type { Environment } from "../config/schema.js";
 import { ConfigError, UserError } from "../core/errors.js";
 import { preflightStep } from "../steps/common-steps.js";
-import { envPaths, type LifecycleContext } from "../steps/lifecycle.js";
+import { envPaths } from "../core/layout.js";
+import type { LifecycleContext } from "../steps/lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "../steps/model.js";
 import { rollContext, rollTask } from "../steps/roll.js";
 import { bornTask } from "../steps/born.js";

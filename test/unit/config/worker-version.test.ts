@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadEnvironment } from "../../../src/config/load.js";
-import { recordWorkerVersion, resolveWorkerVersion } from "../../../src/config/worker-version.js";
+import { resolveWorkerVersion } from "../../../src/config/worker-version.js";
+import { recordWorkerVersion } from "../../../src/core/state.js";
 import { makeProject, type Project } from "./project-fixture.js";
 
 describe("the worker version", () => {

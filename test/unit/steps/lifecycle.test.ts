@@ -193,7 +193,7 @@ describe("nodegroup roll", () => {
     cloud = withCloud(root);
     const ctx = await contextFor(root, cloud);
     // born on 2026-11-01 with no version in config: the version comes from the date.
-    const { recordWorkerVersion } = await import("../../../src/config/worker-version.js");
+    const { recordWorkerVersion } = await import("../../../src/core/state.js");
     await recordWorkerVersion(root, "unit", "20261101");
     expect((await run(bornTask(), ctx)).status).toBe("done");
   });
@@ -287,6 +287,19 @@ describe("destroy", () => {
     const again = await run(destroyTask(), await contextFor(root, cloud));
     expect(statusOf(again)).toMatchObject({ "delete-nodegroups": "skipped", "delete-cluster": "skipped" });
     expect(cloud.mutations().length).toBe(before);
+  });
+
+  it("forgets all of the environment's state: worker version, a roll and an upgrade in progress", async () => {
+    const root = await makeProject("20261101");
+    const cloud = withCloud(root);
+    expect((await run(bornTask(), await contextFor(root, cloud))).status).toBe("done");
+    const stateFiles = [".eksbox/state/unit.json", ".eksbox/state/unit.roll.json", ".eksbox/state/unit.upgrade.json"];
+    // What an interrupted roll and upgrade leave behind.
+    await writeFile(join(root, stateFiles[1]!), JSON.stringify({ rollingTo: "20261125" }));
+    await writeFile(join(root, stateFiles[2]!), JSON.stringify({ upgradingTo: "1.35", rollFrom: ["20261101"] }));
+    await access(join(root, stateFiles[0]!));
+    expect((await run(destroyTask(), await contextFor(root, cloud))).status).toBe("done");
+    for (const file of stateFiles) await expect(access(join(root, file)), file).rejects.toThrow();
   });
 });
 

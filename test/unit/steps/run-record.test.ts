@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Redactor } from "../../../src/runtime/redact.js";
-import { RunRecorder, lastRun, newRunId } from "../../../src/steps/run-record.js";
+import { newRunId } from "../../../src/core/layout.js";
+import { RunRecorder, lastRun } from "../../../src/steps/run-record.js";
 
 describe("RunRecorder", () => {
   it("keeps redacted events and log lines, and the last run per env", async () => {
