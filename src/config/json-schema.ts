@@ -1,16 +1,14 @@
 // The JSON Schemas editors use to complete and check config files (yaml-language-server reads the
 // `# yaml-language-server: $schema=...` line at the top of each file). Generated from schema.ts;
-// a unit test fails when the committed files are stale. Regenerate with:
-//   npx tsx src/config/json-schema.ts
+// a unit test fails when the committed files are stale. Regenerate with `npm run generate`.
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { writeFileAtomic } from "../core/files.js";
 import { environmentJsonSchema } from "./schema.js";
 
 export const ENVIRONMENT_SCHEMA_FILE = "config/schema/environment.schema.json";
 /** defaults.yaml is a partial environment: the same keys, none required. */
 export const DEFAULTS_SCHEMA_FILE = "config/schema/defaults.schema.json";
-export const REGENERATE_COMMAND = "npx tsx src/config/json-schema.ts";
+export const REGENERATE_COMMAND = "npm run generate";
 
 function withoutRequired(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutRequired);
@@ -35,9 +33,4 @@ export async function writeJsonSchemas(projectRoot: string): Promise<string[]> {
   ];
   for (const [file, text] of files) await writeFileAtomic(path.join(projectRoot, file), text);
   return files.map(([file]) => file);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const { packageRoot } = await import("../core/package-root.js");
-  for (const file of await writeJsonSchemas(packageRoot())) console.log(`wrote ${file}`);
 }
