@@ -6,6 +6,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { CommandContext } from "./core/context.js";
+import type { SessionOptions } from "./steps/session.js";
 import { ExitCode } from "./core/errors.js";
 import { Interrupter } from "./core/interrupt.js";
 import { createRenderer, type OutputMode } from "./output/renderer.js";
@@ -28,41 +29,90 @@ export function findProjectRoot(start: string): string {
   }
 }
 
+/**
+ * One run of the CLI: what its command actions share, instead of module state. The command being
+ * run (its merged options and context) is known once commander calls its action.
+ */
+export class Cli {
+  readonly interrupter = new Interrupter();
+  private current: { options: GlobalOptions; ctx: CommandContext } | undefined;
+  /** Found once: before parsing when user tasks must be registered, else for the first command. */
+  private projectRoot: string | undefined;
+
+  /** The project root as found before commander parses (user tasks are registered first); commands then use it. */
+  useProjectRoot(root: string): string {
+    this.projectRoot = root;
+    return root;
+  }
+
+  get options(): GlobalOptions {
+    if (!this.current) throw new Error("internal: no command is running");
+    return this.current.options;
+  }
+
+  get events(): CommandContext["events"] | undefined {
+    return this.current?.ctx.events;
+  }
+
+  /** env and image from the global options, plus a command's --set values. */
+  sessionOptions(opts: { set?: string[] }): SessionOptions {
+    const g = this.options;
+    return { env: g.env ?? undefined, image: g.image ?? undefined, set: opts.set };
+  }
+
+  /** Wraps a command function: builds the context, runs it, and turns errors into output + exit code. */
+  action<A extends unknown[]>(run: (ctx: CommandContext, ...args: A) => Promise<unknown>) {
+    return async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const options = mergedOptions(command);
+      const ctx = this.makeContext(options);
+      this.current = { options, ctx };
+      try {
+        await run(ctx, ...(args.slice(0, -1) as A));
+      } catch (error) {
+        const { Redactor } = await import("./runtime/redact.js");
+        const redactor = Redactor.fromEnv(ctx.processEnv);
+        const text = (t: string) => redactor.redact(t);
+        if (ctx.output === "json") process.stdout.write(errorAsJson(error, text));
+        else process.stderr.write(renderError(error, text));
+        process.exitCode = this.interrupter.level > 0 ? ExitCode.aborted : exitCodeFor(error);
+      }
+    };
+  }
+
+  private makeContext(opts: GlobalOptions): CommandContext {
+    const processEnv = process.env;
+    const events = createRenderer(outputMode(opts, processEnv), { stdout: process.stdout, stderr: process.stderr }, opts.verbose, processEnv);
+    const ask = process.stdin.isTTY
+      ? async (question: string) => {
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            return await rl.question(question);
+          } finally {
+            rl.close();
+          }
+        }
+      : undefined;
+    return {
+      projectRoot: (this.projectRoot ??= opts.project ? resolve(opts.project) : processEnv.EKSBOX_PROJECT ? resolve(processEnv.EKSBOX_PROJECT) : findProjectRoot(process.cwd())),
+      events,
+      interrupter: this.interrupter,
+      stdout: process.stdout,
+      output: opts.output,
+      processEnv,
+      ask,
+    };
+  }
+}
+
 function outputMode(opts: GlobalOptions, env: NodeJS.ProcessEnv): OutputMode {
   if (opts.output === "json") return "json";
   if (!opts.tty || !process.stderr.isTTY || env.CI) return "plain";
   return "tty";
 }
 
-const interrupter = new Interrupter();
-
-function makeContext(command: Command): CommandContext {
-  const opts = mergedOptions(command);
-  currentOptions = opts;
-  const processEnv = process.env;
-  const events = createRenderer(outputMode(opts, processEnv), { stdout: process.stdout, stderr: process.stderr }, opts.verbose, processEnv);
-  const ask = process.stdin.isTTY
-    ? async (question: string) => {
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
-        try {
-          return await rl.question(question);
-        } finally {
-          rl.close();
-        }
-      }
-    : undefined;
-  return {
-    projectRoot: opts.project ? resolve(opts.project) : processEnv.EKSBOX_PROJECT ? resolve(processEnv.EKSBOX_PROJECT) : findProjectRoot(process.cwd()),
-    events,
-    interrupter,
-    stdout: process.stdout,
-    output: opts.output,
-    processEnv,
-    ask,
-  };
-}
-
-function installSignalHandlers(events: () => CommandContext["events"] | undefined): void {
+function installSignalHandlers(cli: Cli): void {
+  const { interrupter } = cli;
   const messages = {
     1: "interrupt: asking the running steps to stop (SIGINT) and waiting for them; press Ctrl-C again to stop the containers",
     2: "interrupt: stopping the containers; press Ctrl-C again to kill them",
@@ -76,7 +126,7 @@ function installSignalHandlers(events: () => CommandContext["events"] | undefine
       process.exit(ExitCode.aborted);
     }
     const level = interrupter.escalate();
-    if (level > 0) events()?.emit({ type: "interrupt", level: level as 1 | 2 | 3, message: messages[level as 1 | 2 | 3] });
+    if (level > 0) cli.events?.emit({ type: "interrupt", level: level as 1 | 2 | 3, message: messages[level as 1 | 2 | 3] });
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -88,7 +138,8 @@ function installSignalHandlers(events: () => CommandContext["events"] | undefine
  * SIGPIPE; eksbox stops as it does for Ctrl-C instead, so a run still stops its steps, removes its
  * container and releases its lock, and exits 141 as the shell expects.
  */
-function installBrokenPipeHandler(events: () => CommandContext["events"] | undefined): void {
+function installBrokenPipeHandler(cli: Cli): void {
+  const { interrupter } = cli;
   let handled = false;
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
@@ -96,36 +147,28 @@ function installBrokenPipeHandler(events: () => CommandContext["events"] | undef
     handled = true;
     if (!interrupter.hasListeners) process.exit(ExitCode.brokenPipe);
     process.once("exit", () => (process.exitCode = ExitCode.brokenPipe));
-    if (interrupter.escalate() === 1) events()?.emit({ type: "interrupt", level: 1, message: "stdout was closed: stopping the run as for Ctrl-C" });
+    if (interrupter.escalate() === 1) cli.events?.emit({ type: "interrupt", level: 1, message: "stdout was closed: stopping the run as for Ctrl-C" });
   });
-}
-
-let activeContext: CommandContext | undefined;
-
-/** Wraps a command function: builds the context, runs it, and turns errors into output + exit code. */
-function action<A extends unknown[]>(run: (ctx: CommandContext, ...args: A) => Promise<unknown>) {
-  return async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const ctx = makeContext(command);
-    activeContext = ctx;
-    try {
-      await run(ctx, ...(args.slice(0, -1) as A));
-    } catch (error) {
-      const { Redactor } = await import("./runtime/redact.js");
-      const redactor = Redactor.fromEnv(ctx.processEnv);
-      const text = (t: string) => redactor.redact(t);
-      if (ctx.output === "json") process.stdout.write(errorAsJson(error, text));
-      else process.stderr.write(renderError(error, text));
-      process.exitCode = interrupter.level > 0 ? ExitCode.aborted : exitCodeFor(error);
-    }
-  };
 }
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-export function buildProgram(): Command {
+/** --set, declared once for every command that loads an environment's config. */
+function setOption(): Option {
+  return new Option("--set <path=value>", "override a config value (repeatable)").argParser(collect);
+}
+
+/** --ready-timeout, for the commands that wait for new nodes (commands/shared-options.ts parses it). */
+function readyTimeoutOption(): Option {
+  return new Option("--ready-timeout <minutes>", "how long to wait for the new nodes").default("20");
+}
+
+export function buildProgram(cli = new Cli()): Command {
+  const action = cli.action.bind(cli);
+  const globals = () => cli.options;
+  const sessionOptions = (opts: { set?: string[] }) => cli.sessionOptions(opts);
   const program = addCommonOptions(
     new Command("eksbox").description("EKS clusters from per-environment config in git; every cloud command runs in a pinned toolbox image"),
   )
@@ -147,7 +190,7 @@ export function buildProgram(): Command {
     .command("generate")
     .description("write build/<env>/cluster.yaml and nodegroups.yaml")
     .option("--out <dir>", "write here instead of build/<env>")
-    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .addOption(setOption())
     .action(
       action(async (ctx, opts: { out?: string; set?: string[] }) =>
         (await import("./commands/generate.js")).generateCommand(ctx, { env: globals().env, out: opts.out, set: opts.set }),
@@ -158,7 +201,7 @@ export function buildProgram(): Command {
     .command("validate")
     .description("render in memory and report every problem")
     .option("--all", "every environment")
-    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .addOption(setOption())
     .action(
       action(async (ctx, opts: { all?: boolean; set?: string[] }) =>
         (await import("./commands/validate.js")).validateCommand(ctx, { env: globals().env, all: opts.all, set: opts.set }),
@@ -168,7 +211,7 @@ export function buildProgram(): Command {
   program
     .command("plan <task> [args...]")
     .description("show what a task would do (born, roll, destroy, upgrade or one of config/tasks.yaml, with its arguments), changing nothing")
-    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .addOption(setOption())
     .option("--to-version <version>", "for roll: the nodegroup version to roll to")
     .allowUnknownOption()
     .action(
@@ -182,8 +225,8 @@ export function buildProgram(): Command {
     .description("upgrade Kubernetes one minor version at a time: control plane, addons, then a nodegroup roll (shows the plan first)")
     .option("--to <version>", "target Kubernetes version, such as 1.35 (default: cluster.version in the config)")
     .option("--yes", "do not ask after showing the plan")
-    .option("--ready-timeout <minutes>", "how long to wait for the new nodes", "20")
-    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .addOption(readyTimeoutOption())
+    .addOption(setOption())
     .action(
       action(async (ctx, opts: { to?: string; yes?: boolean; readyTimeout?: string; set?: string[] }) =>
         (await import("./commands/upgrade.js")).upgradeCommand(ctx, { ...sessionOptions(opts), to: opts.to, yes: opts.yes, readyTimeout: opts.readyTimeout }),
@@ -200,7 +243,7 @@ export function buildProgram(): Command {
   program
     .command("born")
     .description("create the whole cluster (or finish an earlier run): cluster, nodegroups, service accounts, kubeconfig, Flux")
-    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .addOption(setOption())
     .action(action(async (ctx, opts: { set?: string[] }) => (await import("./commands/born.js")).bornCommand(ctx, sessionOptions(opts))));
 
   const nodegroup = program.command("nodegroup").description("nodegroup operations");
@@ -208,8 +251,8 @@ export function buildProgram(): Command {
     .command("roll")
     .description("blue/green: create the next version's nodegroups, wait for Ready nodes, drain and delete the old ones")
     .option("--to-version <version>", "version suffix for the new nodegroups (default: worker.version, a roll in progress, or today)")
-    .option("--ready-timeout <minutes>", "how long to wait for the new nodes", "20")
-    .option("--set <path=value>", "override a config value (repeatable)", collect)
+    .addOption(readyTimeoutOption())
+    .addOption(setOption())
     .action(
       action(async (ctx, opts: { toVersion?: string; readyTimeout?: string; set?: string[] }) =>
         (await import("./commands/roll.js")).rollCommand(ctx, { ...sessionOptions(opts), toVersion: opts.toVersion, readyTimeout: opts.readyTimeout }),
@@ -306,35 +349,26 @@ function mergedOptions(command: Command): GlobalOptions {
   return merged as unknown as GlobalOptions;
 }
 
-let currentOptions: GlobalOptions | undefined;
-function globals(): GlobalOptions {
-  return currentOptions!;
-}
-
-function sessionOptions(opts: { set?: string[] }) {
-  const g = globals();
-  return { env: g.env ?? undefined, image: g.image ?? undefined, set: opts.set };
-}
-
 function allCommands(command: Command): Command[] {
   return [command, ...command.commands.flatMap(allCommands)];
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const cli = new Cli();
+  const program = buildProgram(cli);
   // Built-in commands do not pay for reading config/tasks.yaml; --help and user tasks do.
   const first = argv.slice(2).find((arg) => !arg.startsWith("-"));
   if (first === undefined || !program.commands.some((c) => c.name() === first)) {
     const { registerUserTasks, projectRootFromArgv } = await import("./commands/task.js");
     await registerUserTasks(program, {
-      projectRoot: projectRootFromArgv(argv, process.env, () => findProjectRoot(process.cwd())),
-      action,
-      sessionOptions,
+      projectRoot: cli.useProjectRoot(projectRootFromArgv(argv, process.env, () => findProjectRoot(process.cwd()))),
+      action: cli.action.bind(cli),
+      sessionOptions: (opts) => cli.sessionOptions(opts),
       argv: argv.slice(2),
     });
   }
-  installSignalHandlers(() => activeContext?.events);
-  installBrokenPipeHandler(() => activeContext?.events);
+  installSignalHandlers(cli);
+  installBrokenPipeHandler(cli);
   for (const command of allCommands(program)) {
     if (command !== program && command.commands.length === 0) addCommonOptions(command);
     // commander's own usage errors are bad input (2); --help and --version are not errors.

@@ -2,6 +2,7 @@ import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
 import { builtinTask } from "../steps/registry.js";
 import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { confirmOrFail } from "./shared-options.js";
 
 export interface DestroyCommandOptions extends SessionOptions {
   yes?: boolean;
@@ -17,15 +18,14 @@ export async function destroyCommand(ctx: CommandContext, opts: DestroyCommandOp
       hint: "if you really mean it, add --allow-protected",
     });
   }
-  if (!opts.yes) {
-    if (!ctx.ask) {
-      throw new UserError(`destroy needs a confirmation and there is no terminal to ask on`, {
-        hint: `pass --yes to destroy cluster ${clusterName} without being asked`,
-      });
-    }
-    const answer = (await ctx.ask(`This deletes cluster ${clusterName} and all its nodegroups. Type the cluster name to go on: `)).trim();
-    if (answer !== clusterName) throw new UserError(`"${answer}" is not "${clusterName}"; nothing was deleted`);
-  }
+  await confirmOrFail(ctx, {
+    command: "destroy",
+    yes: opts.yes,
+    question: `This deletes cluster ${clusterName} and all its nodegroups. Type the cluster name to go on: `,
+    accepts: (answer) => answer === clusterName,
+    withoutTerminal: `pass --yes to destroy cluster ${clusterName} without being asked`,
+    refused: (answer) => `"${answer}" is not "${clusterName}"; nothing was deleted`,
+  });
   const { task, extend, command } = builtinTask("destroy");
   const resume = `eksbox ${command} --env ${session.envName} --yes${session.env.config.protected ? " --allow-protected" : ""}`;
   await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand: resume });

@@ -3,6 +3,7 @@ import { UserError } from "../core/errors.js";
 import { NODEGROUP_VERSION_PATTERN } from "../core/layout.js";
 import { builtinTask } from "../steps/registry.js";
 import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { readyTimeoutMs } from "./shared-options.js";
 
 export interface RollCommandOptions extends SessionOptions {
   toVersion?: string;
@@ -16,16 +17,8 @@ export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions)
       hint: "use 1-16 lower-case letters or digits, such as 20261201",
     });
   }
-  const readyTimeoutMs = opts.readyTimeout === undefined ? undefined : parseMinutes(opts.readyTimeout);
+  const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
-  const { task, extend, command } = builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs } });
+  const { task, extend, command } = builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs: timeoutMs } });
   await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
-}
-
-function parseMinutes(text: string): number {
-  const minutes = Number(text);
-  if (!Number.isFinite(minutes) || minutes <= 0) {
-    throw new UserError(`--ready-timeout ${JSON.stringify(text)} is not a number of minutes`, { hint: "for example --ready-timeout 30" });
-  }
-  return minutes * 60_000;
 }

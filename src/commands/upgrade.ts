@@ -1,8 +1,8 @@
 import type { CommandContext } from "../core/context.js";
-import { UserError } from "../core/errors.js";
 import { planAsText } from "../output/plan.js";
 import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type SessionOptions } from "../steps/session.js";
 import { parseKubernetesVersion, upgradeContext, upgradeTask } from "../steps/upgrade.js";
+import { confirmOrFail, readyTimeoutMs } from "./shared-options.js";
 
 export interface UpgradeCommandOptions extends SessionOptions {
   /** Target Kubernetes version (default: cluster.version from the config). */
@@ -18,9 +18,9 @@ export interface UpgradeCommandOptions extends SessionOptions {
  */
 export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOptions): Promise<void> {
   if (opts.to !== undefined) parseKubernetesVersion(opts.to, "--to");
-  const readyTimeoutMs = opts.readyTimeout === undefined ? undefined : minutes(opts.readyTimeout);
+  const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
-  const build = () => upgradeTask({ to: opts.to, readyTimeoutMs });
+  const build = () => upgradeTask({ to: opts.to, readyTimeoutMs: timeoutMs });
   const entries = await planLifecycleTask({ ctx, session, task: build(), extend: upgradeContext, opts });
   const header = { task: "upgrade", env: session.envName, account: session.env.config.aws.accountId, region: session.env.config.aws.region };
   if (ctx.output === "text") ctx.stdout.write(planAsText(header, entries));
@@ -28,19 +28,14 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
   if (failed) throw failed.error;
   // preflight always "runs" (it only reads); anything else that would run changes the cluster or the state.
   if (entries.every((e) => e.id === "preflight" || e.decision?.action === "skip")) return;
-  if (!opts.yes) {
-    if (!ctx.ask) {
-      throw new UserError("upgrade needs a confirmation and there is no terminal to ask on", { hint: "read the plan above, then pass --yes" });
-    }
-    const answer = (await ctx.ask(`Upgrade cluster ${session.env.config.cluster.name} as planned above? [y/N] `)).trim().toLowerCase();
-    if (answer !== "y" && answer !== "yes") throw new UserError("not upgraded; nothing was changed");
-  }
+  await confirmOrFail(ctx, {
+    command: "upgrade",
+    yes: opts.yes,
+    question: `Upgrade cluster ${session.env.config.cluster.name} as planned above? [y/N] `,
+    accepts: (answer) => ["y", "yes"].includes(answer.toLowerCase()),
+    withoutTerminal: "read the plan above, then pass --yes",
+    refused: () => "not upgraded; nothing was changed",
+  });
   const target = opts.to ? ` --to ${opts.to}` : "";
   await runLifecycleTask({ ctx, session, task: build(), extend: upgradeContext, opts, resumeCommand: `eksbox upgrade --env ${session.envName}${target} --yes` });
-}
-
-function minutes(text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new UserError(`--ready-timeout ${JSON.stringify(text)} is not a number of minutes`, { hint: "for example --ready-timeout 30" });
-  return n * 60_000;
 }
