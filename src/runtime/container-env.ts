@@ -32,14 +32,16 @@ export interface ContainerEnvInput {
   /** Inside the container; set when an environment is selected. */
   kubeconfig?: string;
   envName?: string;
+  /** More variables to forward by name, as if they were in EKSBOX_PASS_ENV (the gitops token's). */
+  passEnv?: readonly string[];
 }
 
-function passthroughNames(processEnv: NodeJS.ProcessEnv): Set<string> {
+function passthroughNames(processEnv: NodeJS.ProcessEnv, passEnv: readonly string[]): Set<string> {
   const names = new Set<string>(PASSTHROUGH_NAMES);
   for (const name of Object.keys(processEnv)) {
     if (passthroughPrefixes.some((prefix) => name.startsWith(prefix))) names.add(name);
   }
-  for (const name of (processEnv[PASS_ENV_VARIABLE] ?? "").split(/[,\s]+/)) {
+  for (const name of [...(processEnv[PASS_ENV_VARIABLE] ?? "").split(/[,\s]+/), ...passEnv]) {
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) names.add(name);
   }
   return names;
@@ -52,7 +54,7 @@ function passthroughNames(processEnv: NodeJS.ProcessEnv): Set<string> {
  */
 export function buildContainerEnv(input: ContainerEnvInput): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of passthroughNames(input.processEnv)) {
+  for (const name of passthroughNames(input.processEnv, input.passEnv ?? [])) {
     const value = input.processEnv[name];
     if (value !== undefined) env[name] = value;
   }

@@ -50,6 +50,7 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
     aws: options.aws,
     home: TOOLBOX_HOME,
     envName: options.envName,
+    passEnv: options.passEnv,
     kubeconfig: options.envName ? path.posix.join(options.projectRoot, envPaths(options.envName).kubeconfig) : undefined,
   });
   redactor.addFromEnv(env);

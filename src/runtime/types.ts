@@ -90,6 +90,8 @@ export interface ToolboxOptions {
   events: EventSink;
   interrupter: Interrupter;
   processEnv: NodeJS.ProcessEnv;
+  /** More variables of processEnv to forward by name, as if they were in EKSBOX_PASS_ENV. */
+  passEnv?: readonly string[];
   /** "auto" binds when the engine can see the workspace and copies it otherwise. */
   mode?: "auto" | "bind" | "archive";
   /** How long a step gets to exit after the first interrupt before its container is stopped. Default EKSBOX_INTERRUPT_GRACE_SECONDS or 30 s. */

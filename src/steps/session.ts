@@ -35,11 +35,9 @@ export async function loadSessionEnvironment(ctx: CommandContext, opts: SessionO
 }
 
 /** The toolbox gets the flux token variable too, when gitops needs one; it is masked like any *_TOKEN. */
-function toolboxProcessEnv(ctx: CommandContext, env: Environment): NodeJS.ProcessEnv {
+function gitopsPassEnv(env: Environment): string[] {
   const tokenVariable = env.config.gitops ? gitopsTokenVariable(env.config.gitops.provider) : undefined;
-  if (!tokenVariable) return ctx.processEnv;
-  const passed = (ctx.processEnv.EKSBOX_PASS_ENV ?? "").split(",").filter(Boolean);
-  return { ...ctx.processEnv, EKSBOX_PASS_ENV: [...new Set([...passed, tokenVariable])].join(",") };
+  return tokenVariable ? [tokenVariable] : [];
 }
 
 interface SessionParts<C extends LifecycleContext> {
@@ -70,7 +68,8 @@ async function withToolbox<C extends LifecycleContext, T>(
     runId,
     events,
     interrupter: ctx.interrupter,
-    processEnv: toolboxProcessEnv(ctx, session.env),
+    processEnv: ctx.processEnv,
+    passEnv: gitopsPassEnv(session.env),
     redactor,
   });
   let result: T;

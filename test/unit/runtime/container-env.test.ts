@@ -39,6 +39,14 @@ describe("container environment", () => {
     expect(env.EKSBOX_TEST_B).toBe("2");
   });
 
+  it("passEnv forwards named variables that are set, beside EKSBOX_PASS_ENV (the gitops token)", () => {
+    const env = buildContainerEnv({ ...base, processEnv: { EKSBOX_PASS_ENV: "EKSBOX_TEST_A", EKSBOX_TEST_A: "1", GITHUB_TOKEN: "t0ken", OTHER: "x" }, passEnv: ["GITHUB_TOKEN", "GITLAB_TOKEN"] });
+    expect(env.GITHUB_TOKEN).toBe("t0ken");
+    expect(env.EKSBOX_TEST_A).toBe("1");
+    expect("GITLAB_TOKEN" in env).toBe(false);
+    expect("OTHER" in env).toBe(false);
+  });
+
   it("the environment's config wins over the shell for profile, region and endpoint", () => {
     const env = buildContainerEnv({
       ...base,
