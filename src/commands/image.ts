@@ -5,6 +5,7 @@ import { readDockerfilePins, withBuildArgOverrides } from "../image/pins.js";
 import { buildToolboxImage, expectedImageRef, imageToolsFromLabels, parseBuildArgFlags } from "../image/toolbox-image.js";
 import { verifyFailure, verifyToolboxImage, type VerifyReport } from "../image/verify.js";
 import { connectEngine } from "../runtime/engine.js";
+import { imageRunner } from "../runtime/run-in-image.js";
 
 export interface ImageBuildOptions {
   /** KEY=VALUE, as for `docker build --build-arg`. */
@@ -53,7 +54,7 @@ export async function imageVerifyCommand(ctx: CommandContext, options: ImageVeri
   const image = options.image ?? (await expectedImageRef(ctx.projectRoot, buildArgs));
   const pins = withBuildArgOverrides(await readDockerfilePins(ctx.projectRoot), buildArgs);
   const { docker } = await connectEngine(ctx.processEnv);
-  const report = await verifyToolboxImage(docker, image, pins);
+  const report = await verifyToolboxImage(imageRunner(docker), image, pins);
   ctx.stdout.write(ctx.output === "json" ? `${JSON.stringify(report)}\n` : renderReport(report));
   if (!report.ok) throw verifyFailure(report);
   return report;

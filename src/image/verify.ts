@@ -1,7 +1,6 @@
 // `image verify`: asks every tool in a built image for its version and compares three things that
 // must agree: the pins in this checkout's Dockerfile, the manifest the build wrote into the image,
 // and what the binaries themselves report.
-import type Dockerode from "dockerode";
 import { StepFailedError, UserError } from "../core/errors.js";
 import type { DockerfilePins, ToolboxArch } from "./pins.js";
 import { MANIFEST_PATH } from "./toolbox-image.js";
@@ -59,43 +58,15 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs one command in a throwaway container of `image` (no network, removed afterwards). */
-export async function runInImage(docker: Dockerode, image: string, argv: readonly string[]): Promise<CommandResult> {
-  const container = await docker.createContainer({
-    Image: image,
-    Cmd: [...argv],
-    Entrypoint: [],
-    Tty: false,
-    HostConfig: { NetworkMode: "none" },
-    Labels: { "io.eksbox.purpose": "image-verify" },
-  });
-  try {
-    await container.start();
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    return { exitCode: StatusCode, ...demultiplex(raw) };
-  } finally {
-    await container.remove({ force: true }).catch(() => undefined);
-  }
+/** How verify runs commands in an image: src/runtime/run-in-image.ts, the only code that knows the engine. */
+export interface ImageRunner {
+  hasImage(image: string): Promise<boolean>;
+  /** One command in a throwaway container of `image` (no network, removed afterwards). */
+  run(image: string, argv: readonly string[]): Promise<CommandResult>;
 }
 
-/** Splits the engine's multiplexed log format (8-byte header: stream, 0, 0, 0, big-endian size). */
-export function demultiplex(raw: Buffer): { stdout: string; stderr: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const kind = raw[offset]!;
-    const size = raw.readUInt32BE(offset + 4);
-    const payload = raw.subarray(offset + 8, offset + 8 + size);
-    (kind === 2 ? err : out).push(payload);
-    offset += 8 + size;
-  }
-  return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
-}
-
-export async function readImageManifest(docker: Dockerode, image: string): Promise<ToolboxManifest> {
-  const result = await runInImage(docker, image, ["cat", MANIFEST_PATH]);
+export async function readImageManifest(runner: ImageRunner, image: string): Promise<ToolboxManifest> {
+  const result = await runner.run(image, ["cat", MANIFEST_PATH]);
   if (result.exitCode !== 0) {
     throw new UserError(`${image} has no readable ${MANIFEST_PATH} (cat exited ${result.exitCode}): it was not built from eksbox's Dockerfile`, {
       hint: "build it with `eksbox image build`",
@@ -108,13 +79,11 @@ export async function readImageManifest(docker: Dockerode, image: string): Promi
   }
 }
 
-export async function verifyToolboxImage(docker: Dockerode, image: string, pins: DockerfilePins): Promise<VerifyReport> {
-  try {
-    await docker.getImage(image).inspect();
-  } catch {
+export async function verifyToolboxImage(runner: ImageRunner, image: string, pins: DockerfilePins): Promise<VerifyReport> {
+  if (!(await runner.hasImage(image))) {
     throw new UserError(`image ${image} is not in the local engine`, { hint: "build it with `eksbox image build`, or pull the prebuilt image by digest" });
   }
-  const manifest = await readImageManifest(docker, image);
+  const manifest = await readImageManifest(runner, image);
   const arch = manifest.arch as ToolboxArch;
   const checks: ToolCheck[] = [];
   for (const pin of pins.tools) {
@@ -149,7 +118,7 @@ export async function verifyToolboxImage(docker: Dockerode, image: string, pins:
     if (!probe) {
       check.problems.push(`eksbox does not know how to ask ${pin.tool} for its version`);
     } else {
-      const result = await runInImage(docker, image, probe.argv);
+      const result = await runner.run(image, probe.argv);
       const output = `${result.stdout}\n${result.stderr}`;
       check.reportedVersion = probe.pattern.exec(output)?.[1];
       if (result.exitCode !== 0) {

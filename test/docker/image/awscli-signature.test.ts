@@ -12,6 +12,7 @@ import { MemorySink } from "../../../src/core/events.js";
 import { readDockerfilePins } from "../../../src/image/pins.js";
 import { BUILD_CONTEXT_FILES, buildToolboxImage } from "../../../src/image/toolbox-image.js";
 import { readImageManifest } from "../../../src/image/verify.js";
+import { imageRunner } from "../../../src/runtime/run-in-image.js";
 import {
   createStandInRelease,
   createTestSigningKey,
@@ -64,7 +65,7 @@ describe("AWS CLI PGP signature check", () => {
     await buildToolboxImage(docker, contextDir, { events: sink, buildArgs: await signedMirror(trusted), tag: tags[0], networkMode: "host" });
     const lines = sink.events.flatMap((event) => (event.type === "image-build" ? [event.line] : []));
     expect(lines).toContain(`awscli: PGP signature OK (key ${trusted.fingerprint})`);
-    const manifest = await readImageManifest(docker, tags[0]!);
+    const manifest = await readImageManifest(imageRunner(docker), tags[0]!);
     expect(manifest.tools.find((entry) => entry.tool === "awscli")?.signature).toBe(`pgp:${trusted.fingerprint}`);
   });
 

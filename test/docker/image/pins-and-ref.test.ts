@@ -16,7 +16,7 @@ import {
   imageToolsFromLabels,
   parseBuildArgFlags,
 } from "../../../src/image/toolbox-image.js";
-import { demultiplex } from "../../../src/image/verify.js";
+import { demultiplex } from "../../../src/runtime/run-in-image.js";
 
 const projectRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const tempDirs: string[] = [];

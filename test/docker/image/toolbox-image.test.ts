@@ -9,7 +9,8 @@ import { AbortedError, StepFailedError } from "../../../src/core/errors.js";
 import { MemorySink } from "../../../src/core/events.js";
 import { readDockerfilePins } from "../../../src/image/pins.js";
 import { buildToolboxImage, expectedImageRef, imageToolsFromLabels } from "../../../src/image/toolbox-image.js";
-import { readImageManifest, runInImage } from "../../../src/image/verify.js";
+import { readImageManifest } from "../../../src/image/verify.js";
+import { imageRunner, runInImage } from "../../../src/runtime/run-in-image.js";
 import { buildSteps, workSteps } from "../../fixtures/image/build-steps.js";
 import { testContext } from "../../fixtures/image/context.js";
 import {
@@ -84,7 +85,7 @@ describe("toolbox image built from the real Dockerfile", () => {
   });
 
   it("records tool, version and sha256 of every artifact in /etc/eksbox/tools.json", async () => {
-    const manifest = await readImageManifest(docker, image);
+    const manifest = await readImageManifest(imageRunner(docker), image);
     expect(manifest.schemaVersion).toBe(1);
     expect(manifest.arch).toBe("amd64");
     expect(manifest.tools.map((entry) => entry.tool)).toEqual([...STANDIN_TOOLS].sort());
@@ -221,7 +222,7 @@ describe("toolbox image built from the real Dockerfile", () => {
     expect(kubectlCopy).toBeGreaterThan(0);
     expect(finalStage.slice(0, kubectlCopy).every((step) => step.cached)).toBe(true);
 
-    const manifest = await readImageManifest(docker, changed.tag);
+    const manifest = await readImageManifest(imageRunner(docker), changed.tag);
     expect(manifest.tools.find((entry) => entry.tool === "kubectl")).toMatchObject({ version: "1.34.12", sha256: bumped.sha256.kubectl.amd64 });
   });
 });
