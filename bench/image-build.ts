@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import Dockerode from "dockerode";
 import { MemorySink } from "../src/core/events.js";
 import { readDockerfilePins } from "../src/image/pins.js";
-import { buildToolboxImage } from "../src/image/toolbox-image.js";
+import { buildToolboxImage } from "../src/runtime/image-build.js";
 import { buildSteps, summarize } from "../test/fixtures/image/build-steps.js";
 import { createStandInRelease, mirrorBuildArgs, serveMirror, type StandInTool } from "../test/fixtures/image/mirror.js";
 

@@ -2,9 +2,10 @@
 import { log } from "../core/events.js";
 import type { CommandContext } from "../core/context.js";
 import { readDockerfilePins, withBuildArgOverrides } from "../image/pins.js";
-import { buildToolboxImage, expectedImageRef, imageToolsFromLabels, parseBuildArgFlags } from "../image/toolbox-image.js";
+import { expectedImageRef, parseBuildArgFlags } from "../image/toolbox-image.js";
 import { verifyFailure, verifyToolboxImage, type VerifyReport } from "../image/verify.js";
 import { connectEngine } from "../runtime/engine.js";
+import { buildToolboxImage, inspectToolboxImage } from "../runtime/image-build.js";
 import { imageRunner } from "../runtime/run-in-image.js";
 
 export interface ImageBuildOptions {
@@ -28,10 +29,9 @@ export async function imageBuildCommand(ctx: CommandContext, options: ImageBuild
     noCache: options.noCache,
     signal: ctx.interrupter.signal,
   });
-  const inspected = await docker.getImage(ref).inspect();
-  const tools = imageToolsFromLabels(inspected.Config?.Labels ?? undefined);
-  ctx.events.emit({ type: "image", ref, id: inspected.Id, tools });
-  const result = { ref, id: inspected.Id, tools };
+  const { id, tools } = await inspectToolboxImage(docker, ref);
+  ctx.events.emit({ type: "image", ref, id, tools });
+  const result = { ref, id, tools };
   ctx.stdout.write(ctx.output === "json" ? `${JSON.stringify(result)}\n` : `${ref}\n`);
   return result;
 }

@@ -1,11 +1,9 @@
-// Builds the toolbox image through the Engine API and names it after its inputs, so a changed pin
-// or Dockerfile means a new tag and the runtime never runs a stale toolbox by accident.
+// The toolbox image named after its inputs, so a changed pin or Dockerfile means a new tag and the
+// runtime never runs a stale toolbox by accident; runtime/image-build.ts builds it.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type Dockerode from "dockerode";
-import { AbortedError, StepFailedError, UserError } from "../core/errors.js";
-import type { EventSink } from "../core/events.js";
+import { UserError } from "../core/errors.js";
 
 export const TOOLBOX_REPOSITORY = "eksbox-toolbox";
 /** Label holding a JSON object tool -> pinned version. */
@@ -15,8 +13,6 @@ export const MANIFEST_PATH = "/etc/eksbox/tools.json";
 
 /** Everything the Dockerfile reads from the context; .dockerignore lets exactly these through. */
 export const BUILD_CONTEXT_FILES = ["Dockerfile", "src/image/fetch-verified.sh", "src/image/awscli-public-key.asc"] as const;
-
-const OUTPUT_TAIL_LINES = 25;
 
 /**
  * `eksbox-toolbox:<12 hex>`: sha256 over the build context files and any build-arg overrides, so
@@ -32,66 +28,6 @@ export async function expectedImageRef(projectRoot: string, buildArgs: Record<st
     hash.update(`arg\0${key}\0${value}\n`);
   }
   return `${repository}:${hash.digest("hex").slice(0, 12)}`;
-}
-
-export interface BuildToolboxOptions {
-  events: EventSink;
-  buildArgs?: Record<string, string>;
-  /** Defaults to expectedImageRef(projectRoot, buildArgs). */
-  tag?: string;
-  /** "host" lets the build reach servers on the host's 127.0.0.1 (the tests' mirror). */
-  networkMode?: string;
-  /** Re-run every step instead of using the engine's layer cache. */
-  noCache?: boolean;
-  signal?: AbortSignal;
-}
-
-/** Builds the Dockerfile in projectRoot, streaming each output line as an `image-build` event. */
-export async function buildToolboxImage(docker: Dockerode, projectRoot: string, opts: BuildToolboxOptions): Promise<void> {
-  const buildArgs = opts.buildArgs ?? {};
-  const tag = opts.tag ?? (await expectedImageRef(projectRoot, buildArgs));
-  for (const file of BUILD_CONTEXT_FILES) await readContextFile(projectRoot, file);
-
-  const tail: string[] = [];
-  const progress = new BuildProgressParser((line) => {
-    tail.push(line);
-    if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
-    opts.events.emit({ type: "image-build", line });
-  });
-  try {
-    const stream = await docker.buildImage(
-      { context: projectRoot, src: [...BUILD_CONTEXT_FILES] },
-      {
-        t: tag,
-        buildargs: buildArgs,
-        networkmode: opts.networkMode,
-        nocache: opts.noCache ?? false,
-        rm: true,
-        forcerm: true,
-        abortSignal: opts.signal,
-      } as Dockerode.ImageBuildOptions,
-    );
-    for await (const chunk of stream as AsyncIterable<Buffer>) progress.push(chunk);
-    progress.end();
-  } catch (error) {
-    if (opts.signal?.aborted) throw new AbortedError(`image build of ${tag} interrupted`, { cause: error });
-    // The engine refused the request itself (a Dockerfile syntax error, a missing base image).
-    const why = error instanceof Error ? error.message.replace(/^\(HTTP code \d+\)[^-]*- /, "").trim() : String(error);
-    throw new StepFailedError({ step: "image-build", message: `failed building ${tag}: ${why}`, outputTail: tail, cause: error });
-  }
-
-  if (progress.error !== undefined) {
-    const causes = tail.filter((line) => /CHECKSUM MISMATCH|SIGNATURE CHECK FAILED|NOT INSTALLED|fetch-verified: .*:/.test(line));
-    const why = causes.length > 0 ? causes.join("; ") : progress.error;
-    throw new StepFailedError({
-      step: "image-build",
-      message: `failed building ${tag}: ${why}`,
-      outputTail: tail,
-      hint: /CHECKSUM MISMATCH/.test(why)
-        ? "a downloaded artifact does not match its sha256 pin in the Dockerfile: check the pin and the download URL; never bypass the check"
-        : "see the build output above; `eksbox image build` re-runs it",
-    });
-  }
 }
 
 /** Splits the engine's JSON progress stream into output lines and notes an error object. */
@@ -176,7 +112,8 @@ export function parseBuildArgFlags(flags: readonly string[] = []): Record<string
   return args;
 }
 
-async function readContextFile(projectRoot: string, file: string): Promise<Buffer> {
+/** A build context file, or a UserError naming it when it cannot be read. */
+export async function readContextFile(projectRoot: string, file: string): Promise<Buffer> {
   try {
     return await readFile(path.join(projectRoot, file));
   } catch (error) {

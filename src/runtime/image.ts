@@ -3,7 +3,8 @@
 import type Dockerode from "dockerode";
 import { StepFailedError, UserError } from "../core/errors.js";
 import { log, type EventSink } from "../core/events.js";
-import { BuildProgressParser, buildToolboxImage, expectedImageRef, imageToolsFromLabels } from "../image/toolbox-image.js";
+import { BuildProgressParser, expectedImageRef, imageToolsFromLabels } from "../image/toolbox-image.js";
+import { buildToolboxImage } from "./image-build.js";
 import type { ImageInfo } from "./types.js";
 
 /** Tags that are moved on purpose: running one means the toolbox can change under the same name. */

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StepFailedError } from "../../../src/core/errors.js";
 import { MemorySink } from "../../../src/core/events.js";
 import { readDockerfilePins } from "../../../src/image/pins.js";
-import { BUILD_CONTEXT_FILES, buildToolboxImage } from "../../../src/image/toolbox-image.js";
+import { BUILD_CONTEXT_FILES } from "../../../src/image/toolbox-image.js";
+import { buildToolboxImage } from "../../../src/runtime/image-build.js";
 import { readImageManifest } from "../../../src/image/verify.js";
 import { imageRunner } from "../../../src/runtime/run-in-image.js";
 import {

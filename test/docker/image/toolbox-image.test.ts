@@ -8,7 +8,8 @@ import { imageBuildCommand, imageRefCommand, imageVerifyCommand } from "../../..
 import { AbortedError, StepFailedError } from "../../../src/core/errors.js";
 import { MemorySink } from "../../../src/core/events.js";
 import { readDockerfilePins } from "../../../src/image/pins.js";
-import { buildToolboxImage, expectedImageRef, imageToolsFromLabels } from "../../../src/image/toolbox-image.js";
+import { expectedImageRef, imageToolsFromLabels } from "../../../src/image/toolbox-image.js";
+import { buildToolboxImage } from "../../../src/runtime/image-build.js";
 import { readImageManifest } from "../../../src/image/verify.js";
 import { imageRunner, runInImage } from "../../../src/runtime/run-in-image.js";
 import { buildSteps, workSteps } from "../../fixtures/image/build-steps.js";
