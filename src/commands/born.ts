@@ -5,6 +5,6 @@ import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from ".
 /** eksbox born: create the whole cluster, or finish what an earlier run started. */
 export async function bornCommand(ctx: CommandContext, opts: SessionOptions): Promise<void> {
   const session = await loadSessionEnvironment(ctx, opts);
-  const { task, extend, command } = builtinTask("born");
-  await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
+  const { task, command } = builtinTask("born");
+  await runLifecycleTask({ ctx, session, task, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
 }

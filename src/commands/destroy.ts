@@ -26,7 +26,7 @@ export async function destroyCommand(ctx: CommandContext, opts: DestroyCommandOp
     withoutTerminal: `pass --yes to destroy cluster ${clusterName} without being asked`,
     refused: (answer) => `"${answer}" is not "${clusterName}"; nothing was deleted`,
   });
-  const { task, extend, command } = builtinTask("destroy");
+  const { task, command } = builtinTask("destroy");
   const resume = `eksbox ${command} --env ${session.envName} --yes${session.env.config.protected ? " --allow-protected" : ""}`;
-  await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand: resume });
+  await runLifecycleTask({ ctx, session, task, opts, resumeCommand: resume });
 }

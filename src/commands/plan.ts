@@ -17,8 +17,8 @@ export async function planCommand(ctx: CommandContext, opts: PlanCommandOptions)
     throw new UserError(`there is no task ${JSON.stringify(opts.task)} to plan`, { hint: `tasks: ${(await taskNames(ctx.projectRoot)).join(", ")}` });
   }
   const session = await loadSessionEnvironment(ctx, opts);
-  const { task, extend } = (await findTask(ctx.projectRoot, opts.task, { env: session.env, args: opts.args, toVersion: opts.toVersion }))!;
-  const entries = await planLifecycleTask({ ctx, session, task, extend, opts });
+  const { task } = (await findTask(ctx.projectRoot, opts.task, { env: session.env, args: opts.args, toVersion: opts.toVersion }))!;
+  const entries = await planLifecycleTask({ ctx, session, task, opts });
   const header = { task: opts.task, env: session.envName, account: session.env.config.aws.accountId, region: session.env.config.aws.region };
   ctx.stdout.write(ctx.output === "json" ? JSON.stringify(planAsJson(header, entries), null, 2) + "\n" : planAsText(header, entries));
   const failed = entries.find((e) => e.error !== undefined);

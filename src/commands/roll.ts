@@ -19,6 +19,6 @@ export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions)
   }
   const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
-  const { task, extend, command } = builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs: timeoutMs } });
-  await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
+  const { task, command } = builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs: timeoutMs } });
+  await runLifecycleTask({ ctx, session, task, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
 }

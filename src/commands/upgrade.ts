@@ -1,7 +1,7 @@
 import type { CommandContext } from "../core/context.js";
 import { planAsText } from "../output/plan.js";
 import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type SessionOptions } from "../steps/session.js";
-import { parseKubernetesVersion, upgradeContext, upgradeTask } from "../steps/upgrade.js";
+import { parseKubernetesVersion, upgradeTask } from "../steps/upgrade.js";
 import { confirmOrFail, readyTimeoutMs } from "./shared-options.js";
 
 export interface UpgradeCommandOptions extends SessionOptions {
@@ -21,7 +21,7 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
   const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
   const build = () => upgradeTask({ to: opts.to, readyTimeoutMs: timeoutMs });
-  const entries = await planLifecycleTask({ ctx, session, task: build(), extend: upgradeContext, opts });
+  const entries = await planLifecycleTask({ ctx, session, task: build(), opts });
   const header = { task: "upgrade", env: session.envName, account: session.env.config.aws.accountId, region: session.env.config.aws.region };
   if (ctx.output === "text") ctx.stdout.write(planAsText(header, entries));
   const failed = entries.find((e) => e.error !== undefined);
@@ -37,5 +37,5 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
     refused: () => "not upgraded; nothing was changed",
   });
   const target = opts.to ? ` --to ${opts.to}` : "";
-  await runLifecycleTask({ ctx, session, task: build(), extend: upgradeContext, opts, resumeCommand: `eksbox upgrade --env ${session.envName}${target} --yes` });
+  await runLifecycleTask({ ctx, session, task: build(), opts, resumeCommand: `eksbox upgrade --env ${session.envName}${target} --yes` });
 }

@@ -20,9 +20,9 @@ export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommand
   const specs = argumentSpecs(decl);
   const values = bindArguments(opts.task, specs, opts.given);
   const session = await loadSessionEnvironment(ctx, opts);
-  const { task, extend } = compileUserTask(file, opts.task, values, session.env);
+  const { task } = compileUserTask(file, opts.task, values, session.env);
   const resumeCommand = `eksbox ${opts.task} ${argumentTokens(specs, opts.given).map((t) => shellQuote([t])).join(" ")} --env ${session.envName}`.replace(/ +/g, " ");
-  await runLifecycleTask({ ctx, session, task, extend, opts, resumeCommand });
+  await runLifecycleTask({ ctx, session, task, opts, resumeCommand });
 }
 
 /** The given arguments as command-line tokens again (for the resume hint). */

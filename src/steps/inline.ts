@@ -9,8 +9,9 @@ import type { Toolbox, ToolboxRunRequest } from "../runtime/types.js";
 
 export interface InlineCall {
   prefix: string;
-  task: Task<LifecycleContext>;
-  extend?: (base: LifecycleContext) => LifecycleContext;
+  task: Task<LifecycleContext, LifecycleContext>;
+  /** Changes the caller's context before the called task's own extend (upgrade rolls onto its target version). */
+  adapt?: (base: LifecycleContext) => LifecycleContext;
   /** What the called task's first steps wait for (the calling step's needs). */
   needs: readonly string[];
   /** A reason to skip every step of the call, decided from the caller's context; undefined runs it. */
@@ -41,8 +42,9 @@ export function inlineTask(call: InlineCall): InlinedSteps {
   const scopeFor = (parent: LifecycleContext): LifecycleContext => {
     let scope = scopes.get(parent);
     if (!scope) {
-      const base: LifecycleContext = { ...parent, rendered: undefined, toolbox: prefixedToolbox(parent.toolbox, call.prefix) };
-      scope = call.extend ? call.extend(base) : base;
+      const copied: LifecycleContext = { ...parent, rendered: undefined, toolbox: prefixedToolbox(parent.toolbox, call.prefix) };
+      const base = call.adapt ? call.adapt(copied) : copied;
+      scope = call.task.extend ? call.task.extend(base) : base;
       scopes.set(parent, scope);
     }
     return scope;

@@ -32,11 +32,14 @@ export interface Step<C extends StepContext = StepContext> {
   run(ctx: C, decision: Extract<StepDecision, { action: "run" }>): Promise<void>;
 }
 
-export interface Task<C extends StepContext = StepContext> {
+/** B is the context the task is started with; C what its steps see once extend has added their own part. */
+export interface Task<C extends StepContext = StepContext, B extends StepContext = StepContext> {
   name: string;
   steps: readonly Step<C>[];
   /** How many steps may run at once. */
   concurrency: number;
+  /** Adds what the task's steps share (a roll's target, an upgrade's hops); once per run, or per inlined call. */
+  extend?(base: B): C;
 }
 
 export function runDecision(reason: string, commands: readonly (readonly string[])[], files?: string[]): StepDecision {

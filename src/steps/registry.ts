@@ -3,11 +3,10 @@ import { bornTask } from "./born.js";
 import { destroyTask } from "./destroy.js";
 import type { LifecycleContext } from "./lifecycle.js";
 import type { Task } from "./model.js";
-import { rollContext, rollTask, type RollOptions } from "./roll.js";
+import { rollTask, type RollOptions } from "./roll.js";
 
 export interface BuiltinTask {
-  task: Task<LifecycleContext>;
-  extend?: (base: LifecycleContext) => LifecycleContext;
+  task: Task<LifecycleContext, LifecycleContext>;
   /** The command that runs (and resumes) it. */
   command: string;
 }
@@ -20,7 +19,7 @@ export function builtinTask(name: BuiltinTaskName, opts: { roll?: RollOptions } 
     case "born":
       return { task: bornTask(), command: "born" };
     case "roll":
-      return { task: rollTask(opts.roll) as Task<LifecycleContext>, extend: rollContext, command: "nodegroup roll" };
+      return { task: rollTask(opts.roll), command: "nodegroup roll" };
     case "destroy":
       return { task: destroyTask(), command: "destroy" };
   }

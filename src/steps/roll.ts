@@ -199,10 +199,11 @@ const recordStep: Step<RollContext> = {
   },
 };
 
-export function rollTask(opts: RollOptions = {}): Task<RollContext> {
+export function rollTask(opts: RollOptions = {}): Task<RollContext, LifecycleContext> {
   return {
     name: "nodegroup roll",
     concurrency: 1,
+    extend: rollContext,
     steps: [
       preflightStep,
       generateStep({ workerVersion: (ctx) => chooseTarget(ctx as RollContext, opts) }),

@@ -43,10 +43,9 @@ function gitopsPassEnv(env: Environment): string[] {
 interface SessionParts<C extends LifecycleContext> {
   ctx: CommandContext;
   session: SessionEnvironment;
-  task: Task<C>;
+  task: Task<C, LifecycleContext>;
   opts: SessionOptions;
   planning: boolean;
-  extend?: (base: LifecycleContext) => C;
   /** Emitted for the run record and live output: e.g. "eksbox born --env prod". */
   resumeCommand: string;
 }
@@ -84,7 +83,7 @@ async function withToolbox<C extends LifecycleContext, T>(
       facts: new CloudFacts(toolbox, cluster.name, aws.region),
       processEnv: ctx.processEnv,
     };
-    result = await body(parts.extend ? parts.extend(base) : (base as C));
+    result = await body(parts.task.extend ? parts.task.extend(base) : (base as C));
   } catch (error) {
     // The body's error is the one to report; a failed clean-up after it is only a warning.
     await toolbox.dispose().catch((disposeError: unknown) => log.warn(events, disposeError instanceof Error ? disposeError.message : String(disposeError)));

@@ -20,7 +20,7 @@ import { runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
 import { clusterMissing, liveNodegroupVersions, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
-import { rollContext, rollTask, type RollOptions } from "./roll.js";
+import { rollTask, type RollOptions } from "./roll.js";
 
 /** The newest Kubernetes version the pinned eksctl (0.230.0) knows. */
 export const NEWEST_KNOWN_VERSION = "1.35";
@@ -172,9 +172,9 @@ function nodegroupRoll(opts: UpgradeOptions): Step<LifecycleContext>[] {
   const rollOpts: RollOptions = { readyTimeoutMs: opts.readyTimeoutMs, pollIntervalMs: opts.pollIntervalMs, now: opts.now };
   const { steps } = inlineTask({
     prefix: "nodegroups",
-    task: rollTask(rollOpts) as Task<LifecycleContext>,
+    task: rollTask(rollOpts),
     needs: ["addons"],
-    extend: (base) => rollContext({ ...base, env: withClusterVersion(base.env, (base as UpgradeContext).upgrade.target!) }),
+    adapt: (base) => ({ ...base, env: withClusterVersion(base.env, (base as UpgradeContext).upgrade.target!) }),
     async skipWhen(parent) {
       const ctx = parent as UpgradeContext;
       const target = ctx.upgrade.target!;
@@ -246,9 +246,9 @@ async function liveNodegroupVersion(ctx: UpgradeContext): Promise<string | undef
   return [...(await liveNodegroupVersions(ctx, "config")).values()].sort().at(-1);
 }
 
-export function upgradeTask(opts: UpgradeOptions = {}): Task<LifecycleContext> {
+export function upgradeTask(opts: UpgradeOptions = {}): Task<UpgradeContext, LifecycleContext> {
   const steps: Step<UpgradeContext>[] = [preflightStep, controlPlaneStep(opts), addonsStep, ...nodegroupRoll(opts), configStep];
-  return { name: "upgrade", concurrency: 1, steps: steps as Step<LifecycleContext>[] };
+  return { name: "upgrade", concurrency: 1, steps, extend: upgradeContext };
 }
 
 export function upgradeContext<C extends LifecycleContext>(base: C): C & UpgradeContext {

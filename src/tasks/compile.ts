@@ -8,9 +8,9 @@ import { preflightStep } from "../steps/common-steps.js";
 import { envPaths } from "../core/layout.js";
 import type { LifecycleContext } from "../steps/lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "../steps/model.js";
-import { rollContext, rollTask } from "../steps/roll.js";
+import { rollTask } from "../steps/roll.js";
 import { bornTask } from "../steps/born.js";
-import { upgradeContext, upgradeTask } from "../steps/upgrade.js";
+import { upgradeTask } from "../steps/upgrade.js";
 import { shellQuote } from "../core/shell-quote.js";
 import { argumentSpecs, bindArguments, type BoundArguments } from "./args.js";
 import { builtinSpecs } from "./builtin-specs.js";
@@ -20,8 +20,7 @@ import type { StepDeclaration } from "./schema.js";
 import { renderArgv, renderScript, RenderError, scriptArgv } from "./shell.js";
 
 export interface BuiltTask {
-  task: Task<LifecycleContext>;
-  extend?: (base: LifecycleContext) => LifecycleContext;
+  task: Task<LifecycleContext, LifecycleContext>;
   /** How the user runs (and resumes) it, without --env. */
   command: string;
 }
@@ -40,10 +39,10 @@ export function builtinCallable(name: string, values: BoundArguments): Omit<Buil
     case "roll": {
       const minutes = values["ready-timeout"] as number | undefined;
       const task = rollTask({ toVersion: values["to-version"] as string | undefined, readyTimeoutMs: minutes === undefined ? undefined : minutes * 60_000 });
-      return { task: task as Task<LifecycleContext>, extend: rollContext };
+      return { task };
     }
     case "upgrade":
-      return { task: upgradeTask({ to: values.to as string | undefined }), extend: upgradeContext };
+      return { task: upgradeTask({ to: values.to as string | undefined }) };
     default:
       throw new UserError(`task ${name} cannot be called from a task`);
   }
@@ -110,7 +109,7 @@ function compile(file: TasksFile, name: string, values: BoundArguments, env: Env
   decl.steps.forEach((step, index) => {
     const callee = callees.get(step.id);
     if (callee) {
-      steps.push(...inlineTask({ prefix: step.id, task: callee.task, extend: callee.extend, needs: needs(step.needs) }).steps);
+      steps.push(...inlineTask({ prefix: step.id, task: callee.task, needs: needs(step.needs) }).steps);
     } else {
       steps.push(commandStep(step, needs(step.needs), renderAt(`steps[${index}]`, () => renderCommands(step, context))));
     }

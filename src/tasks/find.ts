@@ -2,7 +2,7 @@
 // upgrade, and the user's tasks from config/tasks.yaml.
 import type { Environment } from "../config/schema.js";
 import { builtinTask, builtinTaskNames, type BuiltinTaskName } from "../steps/registry.js";
-import { upgradeContext, upgradeTask } from "../steps/upgrade.js";
+import { upgradeTask } from "../steps/upgrade.js";
 import { argumentSpecs, bindArguments } from "./args.js";
 import { builtinSpecs } from "./builtin-specs.js";
 import { parseTaskTokens } from "./token-parse.js";
@@ -38,7 +38,7 @@ export async function findTask(projectRoot: string, name: string, opts: FindTask
   if (name === "upgrade") {
     const specs = builtinSpecs("upgrade");
     const values = bindArguments("upgrade", specs, parseTaskTokens("upgrade", specs, tokens));
-    return { task: upgradeTask({ to: values.to as string | undefined }), extend: upgradeContext, command: "upgrade" };
+    return { task: upgradeTask({ to: values.to as string | undefined }), command: "upgrade" };
   }
   const file = await loadTasksFile(projectRoot);
   const decl = file.tasks[name];

@@ -22,7 +22,7 @@ async function build(name: string, args: string[] = [], planning = false) {
   const ctx = await contextFor(root, cloud, { planning });
   const found = await findTask(root, name, { env: ctx.env, args });
   if (!found) throw new Error(`no task ${name}`);
-  return { ctx: found.extend ? found.extend(ctx) : ctx, task: found.task };
+  return { ctx: found.task.extend ? found.task.extend(ctx) : ctx, task: found.task };
 }
 
 beforeEach(async () => {
