@@ -35,11 +35,11 @@ export async function statusCommand(ctx: CommandContext, opts: SessionOptions): 
   });
   let report: StatusReport;
   try {
-    const facts = new CloudFacts(toolbox, cluster.name, aws.region);
+    const facts = new CloudFacts(toolbox, cluster.name, aws.region).forStep("status");
     const naming = await nodegroupNaming(ctx.projectRoot, env);
     const [clusterFacts, nodegroups, run, lock] = await Promise.all([
-      facts.cluster("status"),
-      facts.nodegroups("status"),
+      facts.cluster(),
+      facts.nodegroups(),
       lastRun(ctx.projectRoot, envName),
       currentLockHolder(ctx.projectRoot, envName),
     ]);

@@ -15,7 +15,7 @@ export const clusterStep: Step<LifecycleContext> = {
   description: "create the EKS cluster",
   needs: ["generate"],
   async decide(ctx) {
-    const cluster = await ctx.facts.cluster("cluster");
+    const cluster = await ctx.facts.cluster();
     const name = ctx.facts.clusterName;
     if (!cluster) {
       const paths = envPaths(ctx.env.name);
@@ -45,7 +45,7 @@ export const clusterStep: Step<LifecycleContext> = {
     }
   },
   async run(ctx, decision) {
-    await runPlannedCommands(ctx, "cluster", decision);
+    await runPlannedCommands(ctx, decision);
     ctx.facts.forget("cluster", "nodegroups", "serviceaccounts");
   },
 };
@@ -56,7 +56,7 @@ export const nodegroupsStep: Step<LifecycleContext> = {
   needs: ["cluster"],
   async decide(ctx) {
     const rendered = requireRendered(ctx);
-    const live = new Set((await ctx.facts.nodegroups("nodegroups")).map((ng) => ng.name));
+    const live = new Set((await ctx.facts.nodegroups()).map((ng) => ng.name));
     const missing = rendered.nodegroupNames.filter((name) => !live.has(name));
     if (missing.length === 0) return skipDecision(`all ${rendered.nodegroupNames.length} nodegroups exist`);
     const paths = envPaths(ctx.env.name);
@@ -65,7 +65,7 @@ export const nodegroupsStep: Step<LifecycleContext> = {
     ], [paths.nodegroups]);
   },
   async run(ctx, decision) {
-    await runPlannedCommands(ctx, "nodegroups", decision);
+    await runPlannedCommands(ctx, decision);
     await recordWorkerVersion(ctx.projectRoot, ctx.env.name, requireRendered(ctx).workerVersion);
     ctx.facts.forget("nodegroups");
   },
@@ -78,7 +78,7 @@ export const serviceAccountsStep: Step<LifecycleContext> = {
   async decide(ctx) {
     const wanted = ctx.env.config.cluster.serviceAccounts;
     if (wanted.length === 0) return skipDecision("no IAM service accounts configured");
-    const live = new Set((await ctx.facts.serviceAccounts("serviceaccounts")).map((sa) => `${sa.namespace}/${sa.name}`));
+    const live = new Set((await ctx.facts.serviceAccounts()).map((sa) => `${sa.namespace}/${sa.name}`));
     const missing = wanted.filter((sa) => !live.has(`${sa.namespace}/${sa.name}`));
     if (missing.length === 0) return skipDecision(`all ${wanted.length} service accounts exist`);
     const paths = envPaths(ctx.env.name);
@@ -91,7 +91,7 @@ export const serviceAccountsStep: Step<LifecycleContext> = {
     return runDecision(`missing: ${missing.map((sa) => `${sa.namespace}/${sa.name}`).join(", ")}`, [argv], [paths.cluster]);
   },
   async run(ctx, decision) {
-    await runPlannedCommands(ctx, "serviceaccounts", decision);
+    await runPlannedCommands(ctx, decision);
     ctx.facts.forget("serviceaccounts");
   },
 };
@@ -103,7 +103,7 @@ export const kubeconfigStep: Step<LifecycleContext> = {
   async decide(ctx) {
     const paths = envPaths(ctx.env.name);
     const existing = await readFile(join(ctx.projectRoot, paths.kubeconfig), "utf8").catch(() => undefined);
-    const cluster = await ctx.facts.cluster("kubeconfig");
+    const cluster = await ctx.facts.cluster();
     const current =
       existing !== undefined &&
       existing.includes(ctx.facts.clusterName) &&
@@ -114,7 +114,7 @@ export const kubeconfigStep: Step<LifecycleContext> = {
     ]);
   },
   async run(ctx, decision) {
-    await runPlannedCommands(ctx, "kubeconfig", decision);
+    await runPlannedCommands(ctx, decision);
   },
 };
 
@@ -137,7 +137,7 @@ export const gitopsStep: Step<LifecycleContext> = {
       });
     }
     const kubeconfigThere = await access(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig)).then(() => true, () => false);
-    if (kubeconfigThere && (await ctx.facts.cluster("gitops"))) {
+    if (kubeconfigThere && (await ctx.facts.cluster())) {
       const probe = await ctx.toolbox.run({
         step: "gitops",
         argv: ["flux", "get", "sources", "git", "flux-system", "--namespace", "flux-system"],
@@ -157,7 +157,7 @@ export const gitopsStep: Step<LifecycleContext> = {
     return runDecision("Flux is not bootstrapped", [argv]);
   },
   async run(ctx, decision) {
-    await runPlannedCommands(ctx, "gitops", decision);
+    await runPlannedCommands(ctx, decision);
   },
 };
 

@@ -67,14 +67,24 @@ export function probeOutput(events: EventSink, step: string): { stdout: NodeJS.W
   return { stdout: toDebug(), stderr: toDebug() };
 }
 
+/**
+ * The answers of one run, shared by its steps. Each step gets a view stamped with its id (the
+ * scheduler calls forStep), so the commands behind an answer run under the step that asked first.
+ */
 export class CloudFacts {
-  private cache = new Map<string, Promise<unknown>>();
-
   constructor(
     private readonly toolbox: Toolbox,
     readonly clusterName: string,
     readonly region: string,
+    private readonly cache = new Map<string, Promise<unknown>>(),
+    /** The step the commands run as; "facts" outside any step. */
+    private readonly step = "facts",
   ) {}
+
+  /** The same answers, asked as `step`. */
+  forStep(step: string): CloudFacts {
+    return new CloudFacts(this.toolbox, this.clusterName, this.region, this.cache, step);
+  }
 
   forget(...keys: ("identity" | "cluster" | "nodegroups" | "serviceaccounts")[]): void {
     for (const key of keys) this.cache.delete(key);
@@ -90,22 +100,22 @@ export class CloudFacts {
     return value;
   }
 
-  identity(step: string): Promise<{ Account: string; Arn: string; UserId: string }> {
+  identity(): Promise<{ Account: string; Arn: string; UserId: string }> {
     return this.memo("identity", () =>
-      runJson(this.toolbox, step, ["aws", "sts", "get-caller-identity", "--region", this.region, "--output", "json"]),
+      runJson(this.toolbox, this.step, ["aws", "sts", "get-caller-identity", "--region", this.region, "--output", "json"]),
     );
   }
 
   /** undefined when the cluster does not exist. */
-  cluster(step: string): Promise<ClusterFacts | undefined> {
+  cluster(): Promise<ClusterFacts | undefined> {
     return this.memo("cluster", async () => {
-      const list = await runJson<{ clusters?: string[] }>(this.toolbox, step, [
+      const list = await runJson<{ clusters?: string[] }>(this.toolbox, this.step, [
         "aws", "eks", "list-clusters", "--region", this.region, "--output", "json",
       ]);
       if (!list.clusters?.includes(this.clusterName)) return undefined;
       const described = await runJson<{ cluster: { name: string; status: string; version?: string; endpoint?: string; arn?: string } }>(
         this.toolbox,
-        step,
+        this.step,
         ["aws", "eks", "describe-cluster", "--name", this.clusterName, "--region", this.region, "--output", "json"],
       );
       const c = described.cluster;
@@ -114,10 +124,10 @@ export class CloudFacts {
   }
 
   /** Managed and self-managed nodegroups, as eksctl sees them. Empty when there is no cluster. */
-  nodegroups(step: string): Promise<NodegroupFacts[]> {
+  nodegroups(): Promise<NodegroupFacts[]> {
     return this.memo("nodegroups", async () => {
-      if (!(await this.cluster(step))) return [];
-      const rows = await runJson<Record<string, unknown>[]>(this.toolbox, step, [
+      if (!(await this.cluster())) return [];
+      const rows = await runJson<Record<string, unknown>[]>(this.toolbox, this.step, [
         "eksctl", "get", "nodegroup", "--cluster", this.clusterName, "--region", this.region, "-o", "json",
       ]);
       return (Array.isArray(rows) ? rows : []).map((row) => ({
@@ -134,12 +144,12 @@ export class CloudFacts {
     });
   }
 
-  serviceAccounts(step: string): Promise<ServiceAccountFacts[]> {
+  serviceAccounts(): Promise<ServiceAccountFacts[]> {
     return this.memo("serviceaccounts", async () => {
-      if (!(await this.cluster(step))) return [];
+      if (!(await this.cluster())) return [];
       const rows = await runJson<{ metadata?: { name?: string; namespace?: string }; status?: { roleARN?: string } }[]>(
         this.toolbox,
-        step,
+        this.step,
         ["eksctl", "get", "iamserviceaccount", "--cluster", this.clusterName, "--region", this.region, "-o", "json"],
       );
       return (Array.isArray(rows) ? rows : []).map((row) => ({

@@ -18,7 +18,7 @@ export const preflightStep: Step<LifecycleContext> = {
   needs: [],
   async decide(ctx) {
     const { aws, cluster, worker } = ctx.env.config;
-    const identity = await ctx.facts.identity("preflight");
+    const identity = await ctx.facts.identity();
     if (identity.Account !== aws.accountId) {
       throw new UserError(
         `refusing to act: the credentials are for account ${identity.Account}, but environment ${ctx.env.name} is in account ${aws.accountId} (aws.accountId)`,
@@ -96,6 +96,6 @@ export function generateStep(opts: { workerVersion?: (ctx: LifecycleContext) => 
 
 async function liveOrResolvedVersion(ctx: LifecycleContext): Promise<string> {
   if (ctx.env.config.worker.version) return ctx.env.config.worker.version;
-  const live = await liveNodegroupVersions(ctx, "generate");
+  const live = await liveNodegroupVersions(ctx);
   return newestVersion(live.values()) ?? (await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: !ctx.planning })).version;
 }

@@ -13,14 +13,14 @@ const deleteNodegroupsStep: Step<LifecycleContext> = {
   description: "drain and delete every nodegroup",
   needs: ["preflight"],
   async decide(ctx) {
-    const live = await ctx.facts.nodegroups("delete-nodegroups");
-    if (live.length === 0) return skipDecision((await ctx.facts.cluster("delete-nodegroups")) ? "no nodegroups" : "no cluster");
+    const live = await ctx.facts.nodegroups();
+    if (live.length === 0) return skipDecision((await ctx.facts.cluster()) ? "no nodegroups" : "no cluster");
     return runDecision(`${live.length} nodegroup(s): ${live.map((ng) => ng.name).join(", ")}`, live.map((ng) => [
       "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", ng.name, "--drain", "--approve", "--wait",
     ]));
   },
   async run(ctx, decision) {
-    await runPlannedCommands(ctx, "delete-nodegroups", decision);
+    await runPlannedCommands(ctx, decision);
     ctx.facts.forget("nodegroups");
   },
 };
@@ -30,14 +30,14 @@ const deleteClusterStep: Step<LifecycleContext> = {
   description: "delete the EKS cluster and what eksctl made for it",
   needs: ["delete-nodegroups"],
   async decide(ctx) {
-    const cluster = await ctx.facts.cluster("delete-cluster");
+    const cluster = await ctx.facts.cluster();
     if (!cluster) return skipDecision(`cluster ${ctx.facts.clusterName} does not exist`);
     return runDecision(`cluster ${cluster.name} is ${cluster.status}`, [
       ["eksctl", "delete", "cluster", "--name", ctx.facts.clusterName, "--region", ctx.facts.region, "--wait"],
     ]);
   },
   async run(ctx, decision) {
-    await runPlannedCommands(ctx, "delete-cluster", decision);
+    await runPlannedCommands(ctx, decision);
     ctx.facts.forget("cluster", "nodegroups", "serviceaccounts");
   },
 };

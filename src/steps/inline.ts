@@ -2,9 +2,10 @@
 // prefixed by the calling step's id (`rollout.create-new`), so `plan` shows every step of every
 // called task and a rerun resumes inside it like anywhere else. Each call gets its own context
 // scope (a shallow copy of the caller's, extended as the called task needs), created once per run,
-// so two calls never share `rendered` or a roll's state. Commands inside run under the prefixed id.
+// so two calls never share `rendered` or a roll's state. Each inlined step sees its scope stamped
+// with its own id, and the scope's toolbox prefixes it: commands inside run under the prefixed id.
 import type { LifecycleContext } from "./lifecycle.js";
-import type { Step, Task } from "./model.js";
+import { baseContext, stepView, type Step, type Task } from "./model.js";
 import type { Toolbox, ToolboxRunRequest } from "../runtime/types.js";
 
 export interface InlineCall {
@@ -39,7 +40,9 @@ function prefixedToolbox(toolbox: Toolbox, prefix: string): Toolbox {
 
 export function inlineTask(call: InlineCall): InlinedSteps {
   const scopes = new WeakMap<LifecycleContext, LifecycleContext>();
-  const scopeFor = (parent: LifecycleContext): LifecycleContext => {
+  const scopeFor = (view: LifecycleContext): LifecycleContext => {
+    // Keyed by the run's context, not by the view each step is handed.
+    const parent = baseContext(view);
     let scope = scopes.get(parent);
     if (!scope) {
       const copied: LifecycleContext = { ...parent, rendered: undefined, toolbox: prefixedToolbox(parent.toolbox, call.prefix) };
@@ -50,11 +53,13 @@ export function inlineTask(call: InlineCall): InlinedSteps {
     return scope;
   };
   const skipReasons = new WeakMap<LifecycleContext, Promise<string | undefined>>();
-  const skipReason = (parent: LifecycleContext): Promise<string | undefined> => {
+  const skipReason = (view: LifecycleContext): Promise<string | undefined> => {
     if (!call.skipWhen) return Promise.resolve(undefined);
+    const parent = baseContext(view);
     let reason = skipReasons.get(parent);
     if (!reason) {
-      reason = call.skipWhen(parent);
+      // Decided once for the whole call, as the call (its prefix), whichever step asks first.
+      reason = call.skipWhen(stepView(parent, call.prefix));
       skipReasons.set(parent, reason);
     }
     return reason;
@@ -67,9 +72,9 @@ export function inlineTask(call: InlineCall): InlinedSteps {
     async decide(ctx) {
       const skip = await skipReason(ctx);
       if (skip !== undefined) return { action: "skip", reason: skip };
-      return inner.decide(scopeFor(ctx));
+      return inner.decide(stepView(scopeFor(ctx), inner.id));
     },
-    run: (ctx, decision) => inner.run(scopeFor(ctx), decision),
+    run: (ctx, decision) => inner.run(stepView(scopeFor(ctx), inner.id), decision),
   }));
   const needed = new Set(call.task.steps.flatMap((s) => s.needs));
   const sinks = call.task.steps.filter((s) => !needed.has(s.id)).map((s) => id(s.id));

@@ -55,10 +55,10 @@ export async function nodegroupNaming(projectRoot: string, env: Environment): Pr
 }
 
 /** Our live nodegroups (names that fit the templates' naming) and their version suffixes. */
-export async function liveNodegroupVersions(ctx: LifecycleContext, step: string): Promise<Map<string, string>> {
+export async function liveNodegroupVersions(ctx: LifecycleContext): Promise<Map<string, string>> {
   const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
   const ours = new Map<string, string>();
-  for (const ng of await ctx.facts.nodegroups(step)) {
+  for (const ng of await ctx.facts.nodegroups()) {
     const version = naming.versionOf(ng.name);
     if (version) ours.set(ng.name, version);
   }

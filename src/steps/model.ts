@@ -20,6 +20,29 @@ export interface StepContext {
   signal: AbortSignal;
   /** True under `eksbox plan`: decide only, change nothing (not even files under build/). */
   planning: boolean;
+  /** The id of the step this context was handed to (stepView); commands run under it. */
+  step?: string;
+}
+
+const BASE = Symbol("the context a step view stamps");
+
+/** The context a step view was made from (the context itself when it is not a view). */
+export function baseContext<C extends StepContext>(ctx: C): C {
+  return ((ctx as { [BASE]?: C })[BASE]) ?? ctx;
+}
+
+/**
+ * The context as one step sees it: its id stamped on `step` and on the cloud facts it asks, so a
+ * step never repeats its own id. Everything else, writes included, is the shared context's.
+ */
+export function stepView<C extends StepContext>(ctx: C, step: string): C {
+  const base = baseContext(ctx);
+  const facts = (base as { facts?: { forStep?: (step: string) => unknown } }).facts;
+  const stamped: Record<PropertyKey, unknown> = { step };
+  if (typeof facts?.forStep === "function") stamped.facts = facts.forStep(step);
+  return new Proxy(base, {
+    get: (target, key) => (key === BASE ? target : Object.hasOwn(stamped, key) ? stamped[key] : Reflect.get(target, key)),
+  });
 }
 
 export interface Step<C extends StepContext = StepContext> {
@@ -50,7 +73,8 @@ export function skipDecision(reason: string): StepDecision {
   return { action: "skip", reason };
 }
 
-/** Carries out a decision's commands in the toolbox, one after another, as the given step. */
-export async function runPlannedCommands(ctx: StepContext, step: string, decision: Extract<StepDecision, { action: "run" }>): Promise<void> {
-  for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step, argv });
+/** Carries out a decision's commands in the toolbox, one after another, as the context's step. */
+export async function runPlannedCommands(ctx: StepContext, decision: Extract<StepDecision, { action: "run" }>): Promise<void> {
+  if (ctx.step === undefined) throw new Error("internal: runPlannedCommands outside a step (hand the step a stepView)");
+  for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: ctx.step, argv });
 }

@@ -31,8 +31,8 @@ interface RollContext extends LifecycleContext {
 }
 
 async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string> {
-  if (!(await ctx.facts.cluster("generate"))) throw clusterMissing(ctx, "nodegroup roll");
-  ctx.roll.liveVersions = await liveNodegroupVersions(ctx, "generate");
+  if (!(await ctx.facts.cluster())) throw clusterMissing(ctx, "nodegroup roll");
+  ctx.roll.liveVersions = await liveNodegroupVersions(ctx);
   const inProgress = await readRollTarget(ctx.projectRoot, ctx.env.name);
   const configured = ctx.env.config.worker.version;
   const target = opts.toVersion ?? inProgress ?? configured ?? todaysVersion(opts.now ?? new Date());
@@ -55,7 +55,7 @@ const createNewStep: Step<RollContext> = {
   needs: ["generate"],
   async decide(ctx) {
     const rendered = requireRendered(ctx);
-    const live = new Set((await ctx.facts.nodegroups("create-new")).map((ng) => ng.name));
+    const live = new Set((await ctx.facts.nodegroups()).map((ng) => ng.name));
     const missing = rendered.nodegroupNames.filter((name) => !live.has(name));
     if (missing.length === 0) return skipDecision(`version ${rendered.workerVersion}: all ${rendered.nodegroupNames.length} nodegroups exist`);
     const paths = envPaths(ctx.env.name);
@@ -66,7 +66,7 @@ const createNewStep: Step<RollContext> = {
   async run(ctx, decision) {
     // Remember the target before creating anything, so a rerun tomorrow finishes this roll.
     await writeRollTarget(ctx.projectRoot, ctx.env.name, ctx.roll.target);
-    await runPlannedCommands(ctx, "create-new", decision);
+    await runPlannedCommands(ctx, decision);
     ctx.facts.forget("nodegroups");
   },
 };
@@ -121,7 +121,7 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
       const needed = readyNodesNeeded(ctx);
       const argv = readyQuery(ctx, names);
       // When the new nodegroups exist already (a rerun), ask once: Ready nodes mean nothing to wait for.
-      const live = new Set((await ctx.facts.nodegroups("wait-ready")).map((ng) => ng.name));
+      const live = new Set((await ctx.facts.nodegroups()).map((ng) => ng.name));
       if (names.every((name) => live.has(name))) {
         const probe = await ctx.toolbox.run({ step: "wait-ready", argv, captureStdout: true, output: probeOutput(ctx.events, "wait-ready") });
         const waiting = probe.exitCode === 0 ? stillWaiting(probe.stdout, names, needed) : names;
@@ -168,7 +168,7 @@ const deleteOldStep: Step<RollContext> = {
   async run(ctx, decision) {
     // Re-check just before deleting: every new nodegroup must still be there.
     ctx.facts.forget("nodegroups");
-    const live = new Set((await ctx.facts.nodegroups("delete-old")).map((ng) => ng.name));
+    const live = new Set((await ctx.facts.nodegroups()).map((ng) => ng.name));
     const absent = requireRendered(ctx).nodegroupNames.filter((name) => !live.has(name));
     if (absent.length > 0) {
       throw new StepFailedError({
@@ -178,7 +178,7 @@ const deleteOldStep: Step<RollContext> = {
       });
     }
     // One at a time: draining one zone's nodes while the others keep serving.
-    await runPlannedCommands(ctx, "delete-old", decision);
+    await runPlannedCommands(ctx, decision);
     ctx.facts.forget("nodegroups");
   },
 };

@@ -2,7 +2,7 @@
 // task's concurrency cap. After the first failure or interrupt no new step starts; steps already
 // running are allowed to finish so nothing is cut off half-way.
 import { AbortedError, InternalError, isEksboxError } from "../core/errors.js";
-import type { Step, StepContext, StepDecision, Task } from "./model.js";
+import { stepView, type Step, type StepContext, type StepDecision, type Task } from "./model.js";
 
 export type StepStatus = "done" | "skipped" | "failed" | "aborted" | "not-run";
 
@@ -81,15 +81,16 @@ export async function runTask<C extends StepContext>(task: Task<C>, ctx: C): Pro
     const elapsed = () => Math.round(performance.now() - started);
     ctx.events.emit({ type: "step-start", step: step.id, description: step.description });
     let decision: StepDecision | undefined;
+    const view = stepView(ctx, step.id);
     try {
-      decision = await step.decide(ctx);
+      decision = await step.decide(view);
       if (decision.action === "skip") {
         ctx.events.emit({ type: "step-end", step: step.id, status: "skipped", elapsedMs: elapsed(), reason: decision.reason });
         finish({ id: step.id, status: "skipped", decision, elapsedMs: elapsed() });
         return;
       }
       if (ctx.signal.aborted) throw new AbortedError(`step ${step.id} not started: interrupted`);
-      await step.run(ctx, decision);
+      await step.run(view, decision);
       ctx.events.emit({ type: "step-end", step: step.id, status: "done", elapsedMs: elapsed(), reason: decision.reason });
       finish({ id: step.id, status: "done", decision, elapsedMs: elapsed() });
     } catch (error) {
@@ -142,7 +143,7 @@ export async function planTask<C extends StepContext>(task: Task<C>, ctx: C): Pr
   for (const step of orderSteps(task)) {
     const entry: PlanEntry = { id: step.id, description: step.description, needs: step.needs };
     try {
-      entry.decision = await step.decide(ctx);
+      entry.decision = await step.decide(stepView(ctx, step.id));
     } catch (error) {
       if (error instanceof AbortedError) throw error;
       entry.error = error;

@@ -87,7 +87,7 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
     description: "upgrade the control plane, one minor version at a time",
     needs: ["preflight"],
     async decide(ctx) {
-      const cluster = await ctx.facts.cluster("control-plane");
+      const cluster = await ctx.facts.cluster();
       if (!cluster) throw clusterMissing(ctx, "upgrade");
       if (cluster.status !== "ACTIVE") {
         throw new UserError(`cluster ${cluster.name} is ${cluster.status}, not ACTIVE`, {
@@ -107,7 +107,7 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
     },
     async run(ctx, decision) {
       const previous = await readUpgradeState(ctx.projectRoot, ctx.env.name);
-      const rollFrom = previous?.rollFrom ?? [...new Set((await liveNodegroupVersions(ctx, "control-plane")).values())];
+      const rollFrom = previous?.rollFrom ?? [...new Set((await liveNodegroupVersions(ctx)).values())];
       await writeUpgradeState(ctx.projectRoot, ctx.env.name, { upgradingTo: ctx.upgrade.target!, rollFrom });
       for (const { argv } of decision.commands) {
         const hop = argv[argv.indexOf("-f") + 1]!.replace(/^.*cluster-(.*)\.yaml$/, "$1");
@@ -155,7 +155,7 @@ const addonsStep: Step<UpgradeContext> = {
   },
   async run(ctx, decision) {
     await writeHopFile(ctx, ctx.upgrade.target!);
-    await runPlannedCommands(ctx, "addons", decision);
+    await runPlannedCommands(ctx, decision);
   },
 };
 
@@ -178,10 +178,10 @@ function nodegroupRoll(opts: UpgradeOptions): Step<LifecycleContext>[] {
     async skipWhen(parent) {
       const ctx = parent as UpgradeContext;
       const target = ctx.upgrade.target!;
-      const ours = await liveNodegroupVersions(ctx, "nodegroups");
+      const ours = await liveNodegroupVersions(ctx);
       const state = await readUpgradeState(ctx.projectRoot, ctx.env.name);
       const rolling = await readRollTarget(ctx.projectRoot, ctx.env.name);
-      const facts = await ctx.facts.nodegroups("nodegroups");
+      const facts = await ctx.facts.nodegroups();
       // Managed nodegroups report their Kubernetes version; self-managed ones are known by the state.
       const behind = facts.some((ng) => ours.has(ng.name) && /^1\.\d+$/.test(ng.version ?? "") && ng.version !== target);
       const fromBefore = [...ours.values()].some((v) => state?.rollFrom.includes(v));
@@ -243,7 +243,7 @@ const configStep: Step<UpgradeContext> = {
 };
 
 async function liveNodegroupVersion(ctx: UpgradeContext): Promise<string | undefined> {
-  return [...(await liveNodegroupVersions(ctx, "config")).values()].sort().at(-1);
+  return [...(await liveNodegroupVersions(ctx)).values()].sort().at(-1);
 }
 
 export function upgradeTask(opts: UpgradeOptions = {}): Task<UpgradeContext, LifecycleContext> {

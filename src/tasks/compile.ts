@@ -160,7 +160,7 @@ function commandStep(step: StepDeclaration, needs: string[], commands: RenderedC
       return runDecision(`skipIf exited ${check.exitCode}: ${shellQuote(commands.skipIf)}`, [commands.argv]);
     },
     async run(ctx, decision) {
-      await runPlannedCommands(ctx, step.id, decision);
+      await runPlannedCommands(ctx, decision);
     },
   };
 }
