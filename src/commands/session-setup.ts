@@ -5,8 +5,7 @@ import type { CommandContext } from "../core/context.js";
 import { log } from "../core/events.js";
 import { newRunId } from "../core/layout.js";
 import { getStoredEnv, resolveEnvName } from "../config/env-selection.js";
-import type { ToolboxOptions } from "../runtime/types.js";
-import type { SessionRequest } from "../runtime/types.js";
+import type { SessionRequest, ToolboxOptions } from "../runtime/types.js";
 
 /**
  * exec and shell work without any environment (a bare toolbox); when one is chosen (--env,

@@ -41,7 +41,6 @@ export const eksboxPaths = {
   stateDir: `${EKSBOX_DIR}/state`,
   locksDir: `${EKSBOX_DIR}/locks`,
   lock: (envName: string) => `${EKSBOX_DIR}/locks/${envName}.lock`,
-  runsDir: `${EKSBOX_DIR}/runs`,
   run: (runId: string) => `${EKSBOX_DIR}/runs/${runId}`,
   latestRun: (envName: string) => `${EKSBOX_DIR}/runs/latest-${envName}.json`,
 } as const;
