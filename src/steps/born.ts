@@ -7,7 +7,7 @@ import { envPaths } from "../core/layout.js";
 import { recordWorkerVersion } from "../core/state.js";
 import { probeOutput } from "./cloud.js";
 import { clusterArgs, requireRendered, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
 
 export const clusterStep: Step<LifecycleContext> = {
@@ -139,9 +139,9 @@ export const gitopsStep: Step<LifecycleContext> = {
     const kubeconfigThere = await access(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig)).then(() => true, () => false);
     if (kubeconfigThere && (await ctx.facts.cluster())) {
       const probe = await ctx.toolbox.run({
-        step: "gitops",
+        step: stepId(ctx),
         argv: ["flux", "get", "sources", "git", "flux-system", "--namespace", "flux-system"],
-        output: probeOutput(ctx.events, "gitops"),
+        output: probeOutput(ctx.events, stepId(ctx)),
       });
       if (probe.exitCode === 0) return skipDecision("Flux is bootstrapped (GitRepository flux-system exists)");
     }

@@ -5,7 +5,7 @@ import { envPaths } from "../core/layout.js";
 import { renderEnvironment, validateRendered, writeRendered } from "../render/render.js";
 import { runJson } from "./cloud.js";
 import { liveNodegroupVersions, newestVersion, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, type Step } from "./model.js";
+import { runDecision, type Step, stepId } from "./model.js";
 
 /**
  * Refuses to act anywhere but the configured account and region, and checks that the configured
@@ -25,7 +25,7 @@ export const preflightStep: Step<LifecycleContext> = {
         { hint: `use the profile for ${aws.accountId} (aws.profile in config/environments/${ctx.env.name}.yaml or AWS_PROFILE)` },
       );
     }
-    const zones = await runJson<{ AvailabilityZones?: { ZoneName: string }[] }>(ctx.toolbox, "preflight", [
+    const zones = await runJson<{ AvailabilityZones?: { ZoneName: string }[] }>(ctx.toolbox, stepId(ctx), [
       "aws", "ec2", "describe-availability-zones", "--region", aws.region, "--output", "json",
     ]);
     const known = new Set((zones.AvailabilityZones ?? []).map((z) => z.ZoneName));
@@ -45,7 +45,7 @@ export const preflightStep: Step<LifecycleContext> = {
     if (subnets.length > 0) {
       const argv = ["aws", "ec2", "describe-subnets", "--region", aws.region, "--subnet-ids", ...subnets.map(([, s]) => s.id), "--output", "json"];
       commands.push(argv);
-      const found = await ctx.toolbox.run({ step: "preflight", argv, captureStdout: true });
+      const found = await ctx.toolbox.run({ step: stepId(ctx), argv, captureStdout: true });
       const live = found.exitCode === 0 ? ((JSON.parse(found.stdout || "{}") as { Subnets?: { SubnetId: string; AvailabilityZone: string }[] }).Subnets ?? []) : [];
       const byId = new Map(live.map((s) => [s.SubnetId, s.AvailabilityZone]));
       const problems = subnets.flatMap(([key, s]) => {

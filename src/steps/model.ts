@@ -73,8 +73,14 @@ export function skipDecision(reason: string): StepDecision {
   return { action: "skip", reason };
 }
 
+/** The id of the step a context was handed to. */
+export function stepId(ctx: StepContext): string {
+  if (ctx.step === undefined) throw new Error("internal: a step's context without its id (hand the step a stepView)");
+  return ctx.step;
+}
+
 /** Carries out a decision's commands in the toolbox, one after another, as the context's step. */
 export async function runPlannedCommands(ctx: StepContext, decision: Extract<StepDecision, { action: "run" }>): Promise<void> {
-  if (ctx.step === undefined) throw new Error("internal: runPlannedCommands outside a step (hand the step a stepView)");
-  for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: ctx.step, argv });
+  const step = stepId(ctx);
+  for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step, argv });
 }

@@ -14,7 +14,7 @@ import {
   requireRendered,
   type LifecycleContext,
 } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
 
 export interface RollOptions {
@@ -123,7 +123,7 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
       // When the new nodegroups exist already (a rerun), ask once: Ready nodes mean nothing to wait for.
       const live = new Set((await ctx.facts.nodegroups()).map((ng) => ng.name));
       if (names.every((name) => live.has(name))) {
-        const probe = await ctx.toolbox.run({ step: "wait-ready", argv, captureStdout: true, output: probeOutput(ctx.events, "wait-ready") });
+        const probe = await ctx.toolbox.run({ step: stepId(ctx), argv, captureStdout: true, output: probeOutput(ctx.events, stepId(ctx)) });
         const waiting = probe.exitCode === 0 ? stillWaiting(probe.stdout, names, needed) : names;
         if (waiting.length === 0) return skipDecision(`each new nodegroup has ${needed} Ready node(s) or more`);
       }
@@ -135,13 +135,13 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
       const argv = [...decision.commands[0]!.argv];
       const deadline = Date.now() + (opts.readyTimeoutMs ?? 20 * 60_000);
       for (;;) {
-        const counts = readyNodesByNodegroup(await runJson<NodeList>(ctx.toolbox, "wait-ready", argv));
+        const counts = readyNodesByNodegroup(await runJson<NodeList>(ctx.toolbox, stepId(ctx), argv));
         const waiting = names.filter((name) => (counts.get(name) ?? 0) < needed);
         if (waiting.length === 0) return;
         if (ctx.signal.aborted) throw new AbortedError("stopped waiting for Ready nodes: interrupted; the old nodegroups were left untouched");
         if (Date.now() > deadline) {
           throw new StepFailedError({
-            step: "wait-ready",
+            step: stepId(ctx),
             argv,
             message: `timed out: ${waiting.join(", ")} still have fewer than ${needed} Ready node(s)`,
             hint: "look at the nodegroups' instances and kubelet logs; the old nodegroups were left untouched. Rerun roll to keep waiting.",
@@ -172,7 +172,7 @@ const deleteOldStep: Step<RollContext> = {
     const absent = requireRendered(ctx).nodegroupNames.filter((name) => !live.has(name));
     if (absent.length > 0) {
       throw new StepFailedError({
-        step: "delete-old",
+        step: stepId(ctx),
         message: `refusing to delete the old nodegroups: the new ${absent.join(", ")} are gone`,
         hint: "rerun roll to recreate them first",
       });

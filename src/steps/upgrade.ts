@@ -19,7 +19,7 @@ import { inlineTask } from "./inline.js";
 import { runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
 import { clusterMissing, liveNodegroupVersions, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { rollTask, type RollOptions } from "./roll.js";
 
 /** The newest Kubernetes version the pinned eksctl (0.230.0) knows. */
@@ -112,7 +112,7 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
       for (const { argv } of decision.commands) {
         const hop = argv[argv.indexOf("-f") + 1]!.replace(/^.*cluster-(.*)\.yaml$/, "$1");
         await writeHopFile(ctx, hop);
-        await ctx.toolbox.runOrFail({ step: "control-plane", argv });
+        await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
         ctx.facts.forget("cluster");
       }
     },
@@ -140,7 +140,7 @@ const addonsStep: Step<UpgradeContext> = {
       return runDecision(`after the control plane reaches ${target}: ${wanted.map((a) => a.name).join(", ")}`, [argv], [file]);
     }
     const cluster = ctx.facts.clusterName;
-    const rows = await runJson<AddonRow[]>(ctx.toolbox, "addons", ["eksctl", "get", "addon", "--cluster", cluster, "--region", ctx.facts.region, "-o", "json"]);
+    const rows = await runJson<AddonRow[]>(ctx.toolbox, stepId(ctx), ["eksctl", "get", "addon", "--cluster", cluster, "--region", ctx.facts.region, "-o", "json"]);
     const live = new Map((Array.isArray(rows) ? rows : []).map((r) => [String(r.Name), r]));
     const stale = wanted.filter((addon) => {
       const row = live.get(addon.name);
