@@ -7,7 +7,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["dist/", "dist-*/", "build/", "coverage/", "node_modules/", "src/vendor/", "**/*.generated.mjs"] },
+  { ignores: ["dist/", "dist-*/", "build/", "coverage/", "node_modules/", "src/vendor/", "generated/"] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
