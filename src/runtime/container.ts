@@ -61,6 +61,8 @@ export interface CreateArgs {
   copyAws: boolean;
   /** Bind mode inside a container: the main process checks that the mount shows this file. */
   probe?: { file: string; token: string };
+  /** HostConfig.UsernsMode: "keep-id" on rootless Podman, "host" under Docker's userns-remap. */
+  usernsMode?: string;
 }
 
 /** Creates and starts the container, holding the attach whose end stops it; resolves once it is prepared. */
@@ -104,6 +106,7 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
       Mounts: mounts,
       NetworkMode: opts.networkMode ?? "host",
       AutoRemove: false,
+      ...(args.usernsMode ? { UsernsMode: args.usernsMode } : {}),
     },
   });
   try {

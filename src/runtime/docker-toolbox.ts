@@ -258,7 +258,7 @@ export class DockerToolbox implements InteractiveToolbox {
 
 export async function removeContainer(container: Dockerode.Container): Promise<void> {
   try {
-    await container.remove({ force: true });
+    await removeStoppingContainer(container);
   } catch (error) {
     const status = (error as { statusCode?: number }).statusCode;
     // 404: already gone; 409: removal already in progress.
@@ -268,6 +268,23 @@ export async function removeContainer(container: Dockerode.Container): Promise<v
       });
     }
     if (status !== 404 && status !== 409) throw error;
+  }
+}
+
+/**
+ * Podman 4 refuses a forced removal that races the container's own stop (its main process ends
+ * when our attach closes): "could not be stopped ... container state improper". Once stopped, the
+ * removal goes through, so it is tried again.
+ */
+async function removeStoppingContainer(container: Dockerode.Container): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await container.remove({ force: true });
+    } catch (error) {
+      const racedStop = (error as { statusCode?: number }).statusCode === 500 && /could not be stopped|container state improper/i.test(String((error as Error).message));
+      if (!racedStop || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

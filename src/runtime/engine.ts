@@ -21,6 +21,8 @@ export interface EngineConnection {
   description: string;
   /** The engine cannot see this machine's files (tcp or ssh): bind mounts of host paths would be wrong. */
   remote: boolean;
+  /** The unix socket it answered on, when it is one. */
+  socketPath?: string;
 }
 
 const PING_TIMEOUT_MS = 5_000;
@@ -153,7 +155,7 @@ export async function connectEngine(processEnv: NodeJS.ProcessEnv): Promise<Engi
     }
     try {
       await ping(candidate.options);
-      return { docker: new (dockerodeClass())(candidate.options), description: candidate.description, remote: candidate.remote };
+      return { docker: new (dockerodeClass())(candidate.options), description: candidate.description, remote: candidate.remote, socketPath };
     } catch (error) {
       tried.push(`  ${candidate.description}: ${whyNot(candidate, error)}`);
     }

@@ -8,6 +8,7 @@ import { StepFailedError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import { toDockerEnv } from "./container-env.js";
 import { createChunkRedactor, type Redactor } from "./redact.js";
+import { isContainerNotRunningError } from "./engine-kind.js";
 import { execExitCode } from "./exec-status.js";
 import { AGENT_SCRIPT, StepAgent, stepScript } from "./step-agent.js";
 import { createDemuxer, createLineSplitter, Tail, type StreamName } from "./streams.js";
@@ -60,8 +61,7 @@ async function createExec(host: ExecHost, request: ToolboxRunRequest, options: D
   try {
     return await host.container.exec(options);
   } catch (error) {
-    const status = (error as { statusCode?: number }).statusCode;
-    if (status !== 409 && status !== 404) throw error;
+    if (!isContainerNotRunningError(error)) throw error;
     throw new StepFailedError({
       step: request.step,
       argv: request.argv,

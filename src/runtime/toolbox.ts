@@ -10,6 +10,7 @@ import { isMissingBindSource, setUpContainer, startContainer, TOOLBOX_HOME, writ
 import { buildContainerEnv } from "./container-env.js";
 import { DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
 import { connectEngine } from "./engine.js";
+import { describeEngine, detectEngineKind, explainContainerStartError, planContainerUser, socketOwner } from "./engine-kind.js";
 import { resolveToolboxImage } from "./image.js";
 import { sweepStaleContainers } from "./labels.js";
 import { Redactor } from "./redact.js";
@@ -33,8 +34,11 @@ function defaultUser(): { uid: number; gid: number } | undefined {
 export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> {
   const options: ToolboxOptions = { ...opts, user: opts.user ?? defaultUser(), projectRoot: path.resolve(opts.projectRoot) };
   const redactor = (options.redactor ?? new Redactor()).addFromEnv(options.processEnv);
-  const { docker, remote, description } = await connectEngine(options.processEnv);
+  const { docker, remote, description, socketPath } = await connectEngine(options.processEnv);
   log.debug(options.events, `docker engine: ${description}`);
+  // Podman answers /info slowly (half a second): asked while the sweep and the image check run.
+  const detecting = detectEngineKind(docker);
+  detecting.catch(() => undefined);
   await sweepStaleContainers(docker, options.events);
   const image = await resolveToolboxImage(docker, {
     projectRoot: options.projectRoot,
@@ -57,19 +61,39 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
   const hostAws = path.join(options.processEnv.HOME || homedir(), ".aws");
   const awsDir = existsSync(hostAws) ? hostAws : undefined;
 
+  const kind = await detecting;
+  log.debug(options.events, `engine kind: ${describeEngine(kind)}`);
   const requested = options.mode ?? "auto";
   let mode: WorkspaceMode = requested === "archive" || (requested === "auto" && remote) ? "archive" : "bind";
   const mustProbe = requested === "auto" && mode === "bind" && runningInContainer();
+  // Who the steps run as, and the user namespace that makes their files the invoking user's (or a refusal).
+  const placement = planContainerUser({
+    kind,
+    invoking: defaultUser(),
+    requested: opts.user,
+    socketOwner: remote ? undefined : socketOwner(socketPath),
+    archive: mode === "archive",
+  });
+  options.user = placement.user;
 
   // In a container, the engine's idea of our HOME is another machine's: never mount ~/.aws from there.
   const copyAws = mode === "archive" || mustProbe;
   const probeFile = mustProbe ? await writeMountProbe(options.projectRoot) : undefined;
   const open = async (chosen: WorkspaceMode): Promise<{ toolbox: DockerToolbox; probe: MountProbe }> => {
-    const { container, keepAlive, probe } = await startContainer({ docker, opts: options, image, mode: chosen, env, awsDir, copyAws, probe: probeFile });
+    const { container, keepAlive, probe } = await startContainer({ docker, opts: options, image, mode: chosen, env, awsDir, copyAws, probe: probeFile, usernsMode: placement.usernsMode }).catch(
+      (error: unknown) => {
+        throw explainContainerStartError(kind, error);
+      },
+    );
     return { toolbox: new DockerToolbox(docker, container, keepAlive, image, chosen, redactor, options), probe };
   };
   const switchToArchive = async () => {
     log.info(options.events, "the engine cannot see this workspace (eksbox runs in a container?): copying it in and results back");
+    if (kind.product === "podman") {
+      // Docker refuses a missing mount source; Podman creates it. (Copying instead of probing would
+      // be worse: files a step renders on this side after the start would never reach the container.)
+      log.warn(options.events, `Podman may have created an empty directory ${options.projectRoot} on its host for the probe mount; remove it there if so`);
+    }
     mode = "archive";
     return (await open(mode)).toolbox;
   };

@@ -58,7 +58,9 @@ export async function copyDirectoryIn(container: Dockerode.Container, hostDir: s
  * eksbox. Deletions in the container are not replayed.
  */
 export async function copyDirectoryOut(container: Dockerode.Container, containerDir: string, hostDir: string): Promise<void> {
-  const stream = (await container.getArchive({ path: `${containerDir}/.` })) as NodeJS.ReadableStream;
+  // The directory itself, not `<dir>/.`: Docker names the entries of `<dir>/.` "./x" and Podman "x",
+  // while both name those of `<dir>` "<name>/x", which one --strip-components takes off.
+  const stream = (await container.getArchive({ path: containerDir })) as NodeJS.ReadableStream;
   await runTar(["-x", "-f", "-", "-C", hostDir, "--keep-newer-files", "--no-same-owner", "--strip-components=1"], {
     input: stream,
   });

@@ -106,7 +106,8 @@ async function removeOlderTestToolboxImages(keep: string): Promise<void> {
   const hourAgo = Date.now() - 3_600_000;
   const older = listed.stdout
     .split("\n")
-    .map((line) => line.split("\t"))
+    // Podman lists names qualified ("docker.io/eksbox-test/toolbox"); Docker does not.
+    .map((line) => line.replace(/^(docker\.io|localhost)\//, "").split("\t"))
     .filter(([ref, created]) => {
       if (!ref?.startsWith(`${TEST_TOOLBOX_REPOSITORY}:`) || ref === keep || !created) return false;
       // CreatedAt looks like "2026-11-25 12:01:02 +0000 UTC".

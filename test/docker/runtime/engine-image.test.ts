@@ -11,7 +11,7 @@ import { MemorySink } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { LABEL_OWNER, LABEL_RUN_ID, LABEL_TOOL } from "../../../src/runtime/labels.js";
 import { connectEngine, openToolbox, sweepStaleContainers } from "../../../src/runtime/toolbox.js";
-import { containersOfRun, docker, ensureTestImage, newRunId } from "./support.js";
+import { containersOfRun, docker, ensureTestImage, newRunId, engineEnv } from "./support.js";
 
 let imageRef: string;
 let workspace: string;
@@ -75,7 +75,7 @@ describe("the toolbox image", () => {
       runId,
       events: sink,
       interrupter: new Interrupter(),
-      processEnv: {},
+      processEnv: { ...engineEnv },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toContain("eksbox-test/not-built-anywhere:v0-missing is not available locally and could not be pulled");
@@ -91,7 +91,7 @@ describe("the toolbox image", () => {
       runId: newRunId("latest"),
       events: sink,
       interrupter: new Interrupter(),
-      processEnv: { EKSBOX_IMAGE: "eksbox-test/runtime:latest" },
+      processEnv: { ...engineEnv, EKSBOX_IMAGE: "eksbox-test/runtime:latest" },
     });
     await toolbox.dispose();
     await docker.getImage("eksbox-test/runtime:latest").remove({ noprune: true });
@@ -102,7 +102,7 @@ describe("the toolbox image", () => {
 
   it("a content-hash tag gets no warning", async () => {
     const sink = new MemorySink();
-    const toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("pinned"), events: sink, interrupter: new Interrupter(), processEnv: {} });
+    const toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("pinned"), events: sink, interrupter: new Interrupter(), processEnv: { ...engineEnv } });
     await toolbox.dispose();
     expect(sink.events.filter((e) => e.type === "log" && e.level === "warn")).toEqual([]);
   });
@@ -125,7 +125,7 @@ describe("the project's toolbox image", () => {
     const sink = new MemorySink();
     let builtRef: string | undefined;
     try {
-      const toolbox = await openToolbox({ projectRoot: root, runId: newRunId("build"), events: sink, interrupter: new Interrupter(), processEnv: {} });
+      const toolbox = await openToolbox({ projectRoot: root, runId: newRunId("build"), events: sink, interrupter: new Interrupter(), processEnv: { ...engineEnv } });
       builtRef = toolbox.image.ref;
       const result = await toolbox.run({ step: "version", argv: ["true"] });
       await toolbox.dispose();
@@ -143,9 +143,10 @@ describe("the project's toolbox image", () => {
     const root = await fakeProject(`FROM ${imageRef}\nRUN echo about-to-fail-${process.pid}-${Date.now()} && exit 3\n`);
     const runId = newRunId("build-fail");
     try {
-      const error = await openToolbox({ projectRoot: root, runId, events: new MemorySink(), interrupter: new Interrupter(), processEnv: {} }).catch((e: unknown) => e);
+      const error = await openToolbox({ projectRoot: root, runId, events: new MemorySink(), interrupter: new Interrupter(), processEnv: { ...engineEnv } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(/failed building eksbox-toolbox:[0-9a-f]{12}: .*returned a non-zero code: 3/);
+      // Docker's builder says "returned a non-zero code: 3", Podman's (buildah) "while running runtime: exit status 3".
+      expect((error as Error).message).toMatch(/failed building eksbox-toolbox:[0-9a-f]{12}: .*(returned a non-zero code: 3|exit status 3)/);
       expect(await containersOfRun(runId)).toEqual([]);
     } finally {
       await rm(root, { recursive: true, force: true });
@@ -194,7 +195,7 @@ describe("leftovers", () => {
       script,
       `import { openToolbox } from ${JSON.stringify(toolboxModule)};
        import { Interrupter } from ${JSON.stringify(interruptModule)};
-       const toolbox = await openToolbox({ projectRoot: ${JSON.stringify(workspace)}, imageRef: ${JSON.stringify(imageRef)}, runId: ${JSON.stringify(runId)}, events: { emit() {} }, interrupter: new Interrupter(), processEnv: {} });
+       const toolbox = await openToolbox({ projectRoot: ${JSON.stringify(workspace)}, imageRef: ${JSON.stringify(imageRef)}, runId: ${JSON.stringify(runId)}, events: { emit() {} }, interrupter: new Interrupter(), processEnv: ${JSON.stringify(engineEnv)} });
        const step = toolbox.run({ step: "long", argv: ["sleep", "600"] });
        console.log("ready");
        await step;`,

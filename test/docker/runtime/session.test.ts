@@ -8,7 +8,7 @@ import { execCommand } from "../../../src/commands/exec.js";
 import { MemorySink } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { openToolbox, type DockerToolbox } from "../../../src/runtime/toolbox.js";
-import { ensureTestImage, newRunId } from "./support.js";
+import { ensureTestImage, newRunId, engineEnv } from "./support.js";
 
 const SECRET = "ghp_sessionsecretvalue123";
 let imageRef: string;
@@ -25,7 +25,7 @@ function collector() {
 beforeAll(async () => {
   imageRef = await ensureTestImage();
   workspace = await mkdtemp(path.join(tmpdir(), "eksbox-ws-"));
-  toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("session"), events: new MemorySink(), interrupter: new Interrupter(), processEnv: { FLUX_TOKEN: SECRET, EKSBOX_PASS_ENV: "FLUX_TOKEN" } });
+  toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("session"), events: new MemorySink(), interrupter: new Interrupter(), processEnv: { ...engineEnv, FLUX_TOKEN: SECRET, EKSBOX_PASS_ENV: "FLUX_TOKEN" } });
 });
 afterAll(async () => {
   await toolbox?.dispose();
@@ -69,7 +69,7 @@ describe("sessions", () => {
 describe("interrupting a session", () => {
   it("a SIGTERM to eksbox reaches an interactive command too", async () => {
     const interrupter = new Interrupter();
-    const own = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("session-int"), events: new MemorySink(), interrupter, processEnv: {}, graceMs: 60_000 });
+    const own = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("session-int"), events: new MemorySink(), interrupter, processEnv: { ...engineEnv }, graceMs: 60_000 });
     try {
       const stdin = new PassThrough();
       const out = collector();
@@ -88,7 +88,7 @@ describe("eksbox exec", () => {
   it("prints the command's stdout, masked, and sets the exit code", async () => {
     const out = collector();
     const err = collector();
-    const ctx = { projectRoot: workspace, events: new MemorySink(), interrupter: new Interrupter(), stdout: out.stream, output: "text" as const, processEnv: { AWS_SESSION_TOKEN: SECRET } };
+    const ctx = { projectRoot: workspace, events: new MemorySink(), interrupter: new Interrupter(), stdout: out.stream, output: "text" as const, processEnv: { ...engineEnv, AWS_SESSION_TOKEN: SECRET } };
     try {
       const code = await execCommand(ctx, { image: imageRef, argv: ["sh", "-c", 'echo "token=$AWS_SESSION_TOKEN"; echo warn >&2; exit 9'] }, {
         openToolbox,

@@ -8,7 +8,7 @@ import { AbortedError } from "../../../src/core/errors.js";
 import { MemorySink, type EksboxEvent } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { openToolbox, type DockerToolbox } from "../../../src/runtime/toolbox.js";
-import { containersOfRun, docker, ensureTestImage, newRunId } from "./support.js";
+import { containersOfRun, docker, ensureTestImage, newRunId, engineEnv } from "./support.js";
 
 const workspaces: string[] = [];
 
@@ -17,7 +17,7 @@ async function open(imageRef: string, interrupter = new Interrupter()): Promise<
   workspaces.push(workspace);
   const runId = newRunId("agent");
   const sink = new MemorySink();
-  const toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId, events: sink, interrupter, processEnv: { HOME: workspace }, mode: "bind", graceMs: 3_600_000 });
+  const toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId, events: sink, interrupter, processEnv: { ...engineEnv, HOME: workspace }, mode: "bind", graceMs: 3_600_000 });
   return { toolbox, runId, sink };
 }
 

@@ -9,7 +9,13 @@ import { LABEL_RUN_ID, LABEL_TOOL, TOOL_NAME } from "../../../src/runtime/labels
 export const IMAGE_DIR = fileURLToPath(new URL("../../fixtures/runtime/image/", import.meta.url));
 const IMAGE_FILES = ["Dockerfile", "slow-step.sh"];
 
-export const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
+/** The engine under test: DOCKER_HOST when set (the Podman suite sets it), else Docker's socket. */
+export const engineSocket = process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
+export const docker = new Dockerode({ socketPath: engineSocket });
+/** The suite runs against Podman's Docker-compatible API (EKSBOX_TEST_ENGINE=podman, see vitest.podman.config.ts). */
+export const testingPodman = process.env.EKSBOX_TEST_ENGINE === "podman";
+/** Spread into a test's processEnv, so eksbox finds the engine under test rather than the default socket. */
+export const engineEnv: NodeJS.ProcessEnv = process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {};
 
 export function testImageRef(): string {
   const hash = createHash("sha256");

@@ -9,7 +9,7 @@ import { MemorySink, type EksboxEvent } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { openToolbox } from "../../../src/runtime/toolbox.js";
 import type { ToolboxOptions } from "../../../src/runtime/types.js";
-import { containersOfRun, ensureTestImage, newRunId } from "./support.js";
+import { containersOfRun, ensureTestImage, newRunId, engineEnv } from "./support.js";
 
 let imageRef: string;
 let workspace: string;
@@ -26,7 +26,7 @@ function setUp(extra: Partial<ToolboxOptions> = {}) {
   const sink = new MemorySink();
   const interrupter = new Interrupter();
   const runId = newRunId("int");
-  const open = () => openToolbox({ projectRoot: workspace, imageRef, runId, events: sink, interrupter, processEnv: {}, mode: "bind", ...extra });
+  const open = () => openToolbox({ projectRoot: workspace, imageRef, runId, events: sink, interrupter, processEnv: { ...engineEnv }, mode: "bind", ...extra });
   const lines = (step: string) =>
     sink.events.filter((e): e is Extract<EksboxEvent, { type: "step-output" }> => e.type === "step-output" && e.step === step).map((e) => e.line);
   /** Resolves once the step printed `text`, so the interrupt lands while it runs. */
@@ -132,7 +132,7 @@ describe("interrupts", () => {
     const t = setUp();
     // Escalates the moment the image is resolved, i.e. in the middle of openToolbox.
     const events = { emit: (e: EksboxEvent) => (t.sink.emit(e), e.type === "image" && t.interrupter.escalate()) };
-    await expect(openToolbox({ projectRoot: workspace, imageRef, runId: t.runId, events, interrupter: t.interrupter, processEnv: {} })).rejects.toBeInstanceOf(AbortedError);
+    await expect(openToolbox({ projectRoot: workspace, imageRef, runId: t.runId, events, interrupter: t.interrupter, processEnv: { ...engineEnv } })).rejects.toBeInstanceOf(AbortedError);
     expect(await containersOfRun(t.runId)).toEqual([]);
   });
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemorySink } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { openToolbox } from "../../../src/runtime/toolbox.js";
-import { containersOfRun, ensureTestImage, newRunId } from "./support.js";
+import { containersOfRun, ensureTestImage, newRunId, engineEnv } from "./support.js";
 
 const USER = { uid: 5432, gid: 5433 };
 let imageRef: string;
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 async function openIn(workspace: string) {
   const runId = newRunId("open");
-  const toolbox = await openToolbox({ projectRoot: workspace, envName: "stg", imageRef, runId, events: new MemorySink(), interrupter: new Interrupter(), processEnv: { HOME: workspace }, user: USER, mode: "bind" });
+  const toolbox = await openToolbox({ projectRoot: workspace, envName: "stg", imageRef, runId, events: new MemorySink(), interrupter: new Interrupter(), processEnv: { ...engineEnv, HOME: workspace }, user: USER, mode: "bind" });
   return { toolbox, runId };
 }
 

@@ -9,7 +9,7 @@ import { StepFailedError } from "../../../src/core/errors.js";
 import { MemorySink, type EksboxEvent } from "../../../src/core/events.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
 import { openToolbox, type DockerToolbox } from "../../../src/runtime/toolbox.js";
-import { containersOfRun, docker, ensureTestImage, newRunId } from "./support.js";
+import { containersOfRun, docker, ensureTestImage, newRunId, engineEnv } from "./support.js";
 
 const HOST_USER = { uid: 4321, gid: 4322 };
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -50,6 +50,7 @@ beforeAll(async () => {
     events: sink,
     interrupter: new Interrupter(),
     processEnv: {
+      ...engineEnv,
       HOME: home,
       AWS_PROFILE: "from-shell",
       AWS_SECRET_ACCESS_KEY: SECRET,
@@ -107,7 +108,7 @@ describe("a step in the toolbox", () => {
     let bytes = 0;
     const counting = new MemorySink();
     const counter = { emit: (e: EksboxEvent) => (e.type === "step-output" ? ((lines += 1), (bytes += e.line.length + 1)) : counting.emit(e)) };
-    const streaming = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("big"), events: counter, interrupter: new Interrupter(), processEnv: { HOME: home }, user: HOST_USER, mode: "bind" });
+    const streaming = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("big"), events: counter, interrupter: new Interrupter(), processEnv: { ...engineEnv, HOME: home }, user: HOST_USER, mode: "bind" });
     try {
       global.gc?.();
       const before = process.memoryUsage().rss;

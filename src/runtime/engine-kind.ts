@@ -1,0 +1,155 @@
+// Which engine answers (Docker or Podman, rootful or rootless, with or without a user namespace
+// remap) and, from that, how the toolbox's processes must be mapped so that what they write into the
+// project belongs to the user running eksbox. Everything that cannot work on that engine is refused
+// here, before a container exists, rather than in the middle of a run.
+import { statSync } from "node:fs";
+import type Dockerode from "dockerode";
+import { UserError } from "../core/errors.js";
+
+export interface EngineKind {
+  product: "docker" | "podman";
+  version: string;
+  /** The engine runs as an ordinary user: container root is that user, other ids are its sub-ids. */
+  rootless: boolean;
+  /** Docker's userns-remap: every container's ids are shifted onto a range of sub-ids. */
+  usernsRemap: boolean;
+}
+
+/** The fields of GET /info this module reads (Podman adds Rootless and BuildahVersion to Docker's). */
+export interface EngineInfo {
+  ServerVersion?: string;
+  SecurityOptions?: string[] | null;
+  Rootless?: boolean;
+  BuildahVersion?: string;
+}
+
+export function engineKindFromInfo(info: EngineInfo): EngineKind {
+  const options = info.SecurityOptions ?? [];
+  const has = (name: string) => options.some((option) => option.split(",").includes(`name=${name}`));
+  return {
+    product: info.BuildahVersion !== undefined ? "podman" : "docker",
+    version: info.ServerVersion ?? "unknown",
+    rootless: info.Rootless === true || has("rootless"),
+    usernsRemap: has("userns"),
+  };
+}
+
+export async function detectEngineKind(docker: Dockerode): Promise<EngineKind> {
+  return engineKindFromInfo((await docker.info()) as EngineInfo);
+}
+
+export function describeEngine(kind: EngineKind): string {
+  return `${kind.product === "podman" ? "Podman" : "Docker"} ${kind.version}${kind.rootless ? " (rootless)" : ""}${kind.usernsRemap ? " (userns-remap)" : ""}`;
+}
+
+export interface ContainerUser {
+  /** Who the toolbox's steps run as inside the container. */
+  user: { uid: number; gid: number };
+  /** HostConfig.UsernsMode, when the engine's default mapping would give the files to someone else. */
+  usernsMode?: string;
+}
+
+export interface UserPlanInput {
+  kind: EngineKind;
+  /** Who eksbox runs as (undefined where there are no uids, as on Windows). */
+  invoking: { uid: number; gid: number } | undefined;
+  /** An explicit ToolboxOptions.user, when the caller chose one. */
+  requested: { uid: number; gid: number } | undefined;
+  /** Owner of the engine's unix socket when it is on this machine: for a rootless engine, whose files its containers write. */
+  socketOwner: number | undefined;
+  /** The workspace is copied in and out (archive mode): files come back as the invoking user whatever the mapping. */
+  archive: boolean;
+}
+
+/**
+ * How to map ids so that files written into a bind-mounted workspace are the invoking user's:
+ *  - rootful engine: run as that uid:gid (ids are the host's);
+ *  - Docker with userns-remap: the same, in the host's user namespace (UsernsMode "host");
+ *  - rootless Podman: keep-id, which maps the engine owner's uid to itself inside the container;
+ *  - rootless Docker (no keep-id): container root, which is the engine owner on the host.
+ * A rootless engine can only give files to its owner: when that is someone else, nothing can fix it
+ * from here, so it is refused.
+ */
+export function planContainerUser(input: UserPlanInput): ContainerUser {
+  const { kind, invoking, requested, socketOwner, archive } = input;
+  const wanted = requested ?? invoking ?? { uid: 0, gid: 0 };
+  if (!kind.rootless) return kind.usernsRemap ? { user: wanted, usernsMode: "host" } : { user: wanted };
+
+  const engine = describeEngine(kind);
+  if (!archive && invoking && socketOwner !== undefined && socketOwner !== invoking.uid) {
+    throw new UserError(
+      `${engine} runs as uid ${socketOwner}, but eksbox runs as uid ${invoking.uid}: the files the toolbox writes into the project would belong to uid ${socketOwner}`,
+      {
+        hint:
+          kind.product === "podman"
+            ? "run eksbox as the user who runs `podman system service` (or point DOCKER_HOST at your own rootless Podman socket, $XDG_RUNTIME_DIR/podman/podman.sock)"
+            : "run eksbox as the user who runs the rootless dockerd (or point DOCKER_HOST at your own, $XDG_RUNTIME_DIR/docker.sock)",
+      },
+    );
+  }
+  if (kind.product === "podman") {
+    // Under keep-id the engine owner's ids appear unchanged in the container; other ids are sub-ids.
+    return { user: requested ?? invoking ?? { uid: 0, gid: 0 }, usernsMode: "keep-id" };
+  }
+  // Rootless Docker has no keep-id: container root is the engine's owner.
+  return { user: { uid: 0, gid: 0 } };
+}
+
+/** Owner of a local unix socket, or undefined (remote engine, or not readable). */
+export function socketOwner(socketPath: string | undefined): number | undefined {
+  if (!socketPath) return undefined;
+  try {
+    return statSync(socketPath).uid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Engine answers at container creation or start that mean this engine cannot run the toolbox as
+ * set up, turned into what to do about it. Anything else is returned unchanged.
+ */
+export function explainContainerStartError(kind: EngineKind, error: unknown): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  const engine = describeEngine(kind);
+  if (/container-init binary not found|init binary/i.test(message)) {
+    return new UserError(`${engine} has no init binary for the toolbox container (${firstLine(message)})`, {
+      hint:
+        kind.product === "podman"
+          ? "install catatonit (Debian/Ubuntu: `apt-get install catatonit`) or set init_path in containers.conf to tini or catatonit"
+          : "install the engine's init (docker-init / tini) or set `init-path` in daemon.json",
+      cause: error,
+    });
+  }
+  if (/error setting rlimit/i.test(message)) {
+    return new UserError(`${engine} cannot apply its default resource limits to the toolbox container (${firstLine(message)})`, {
+      hint:
+        kind.product === "podman"
+          ? "the engine may not raise limits here (no CAP_SYS_RESOURCE, e.g. inside a container): set default_ulimits in containers.conf " +
+            'to at most the current hard limits, e.g. `default_ulimits = ["nofile=<ulimit -Hn>:<ulimit -Hn>", "nproc=<n>:<n>"]`'
+          : "lower the engine's default ulimits (`default-ulimits` in daemon.json) to what this machine allows",
+      cause: error,
+    });
+  }
+  if (/keep-id|newuidmap|newgidmap|uid_map|setgroups|there might not be enough IDs available/i.test(message)) {
+    return new UserError(`${engine} cannot map your user into the toolbox container (${firstLine(message)})`, {
+      hint: "a rootless engine needs newuidmap/newgidmap (package uidmap) and ranges for your user in /etc/subuid and /etc/subgid; then `podman system migrate`",
+      cause: error,
+    });
+  }
+  return error;
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.replace(/^\(HTTP code \d+\) server error - /, "").trim().slice(0, 300);
+}
+
+/**
+ * The container is not running (or gone): Docker answers 409 (or 404); Podman answers 500
+ * "container state improper" for an exec into a stopped container.
+ */
+export function isContainerNotRunningError(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status === 404 || status === 409) return true;
+  return status === 500 && /container state improper/i.test(error instanceof Error ? error.message : String(error));
+}
