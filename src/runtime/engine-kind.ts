@@ -13,6 +13,8 @@ export interface EngineKind {
   rootless: boolean;
   /** Docker's userns-remap: every container's ids are shifted onto a range of sub-ids. */
   usernsRemap: boolean;
+  /** Rootless Podman: whether the engine's user has sub-ids beyond its own (undefined: not asked or unknown). */
+  subIds?: boolean;
 }
 
 /** The fields of GET /info this module reads (Podman adds Rootless and BuildahVersion to Docker's). */
@@ -35,7 +37,31 @@ export function engineKindFromInfo(info: EngineInfo): EngineKind {
 }
 
 export async function detectEngineKind(docker: Dockerode): Promise<EngineKind> {
-  return engineKindFromInfo((await docker.info()) as EngineInfo);
+  const kind = engineKindFromInfo((await docker.info()) as EngineInfo);
+  if (kind.product === "podman" && kind.rootless) kind.subIds = hasSubIds(await podmanIdMappings(docker));
+  return kind;
+}
+
+interface IdMapping {
+  container_id: number;
+  host_id: number;
+  size: number;
+}
+
+/** Podman's own API (not the Docker one) says how the rootless user's ids are mapped. */
+function podmanIdMappings(docker: Dockerode): Promise<{ uidmap?: IdMapping[]; gidmap?: IdMapping[] } | undefined> {
+  return new Promise((resolve) => {
+    docker.modem.dial({ path: "/v4.0.0/libpod/info", method: "GET", statusCodes: { 200: true }, options: {} }, (error, data) =>
+      resolve(error ? undefined : (data as { host?: { idMappings?: { uidmap?: IdMapping[]; gidmap?: IdMapping[] } } } | undefined)?.host?.idMappings),
+    );
+  });
+}
+
+/** Without sub-ids only the user's own id is mapped: no image with files of other owners can even be stored. */
+export function hasSubIds(mappings: { uidmap?: IdMapping[]; gidmap?: IdMapping[] } | undefined): boolean | undefined {
+  if (!mappings?.uidmap || !mappings.gidmap) return undefined;
+  const total = (map: IdMapping[]) => map.reduce((sum, entry) => sum + entry.size, 0);
+  return total(mappings.uidmap) > 1 && total(mappings.gidmap) > 1;
 }
 
 export function describeEngine(kind: EngineKind): string {
@@ -93,6 +119,17 @@ export function planContainerUser(input: UserPlanInput): ContainerUser {
   }
   // Rootless Docker has no keep-id: container root is the engine's owner.
   return { user: { uid: 0, gid: 0 } };
+}
+
+/** Refuses an engine that cannot run any toolbox, before an image is built or pulled on it. */
+export function checkEngineUsable(kind: EngineKind): void {
+  if (kind.subIds === false) {
+    throw new UserError(`${describeEngine(kind)} has no sub-ids for its user: it can map only that one id, so no toolbox image can be stored or run`, {
+      hint:
+        "give the user who runs Podman ranges in /etc/subuid and /etc/subgid (`sudo usermod --add-subuids 100000-165535 " +
+        "--add-subgids 100000-165535 <user>`, needs the uidmap package), then `podman system migrate`",
+    });
+  }
 }
 
 /** Owner of a local unix socket, or undefined (remote engine, or not readable). */

@@ -10,7 +10,7 @@ import { isMissingBindSource, setUpContainer, startContainer, TOOLBOX_HOME, writ
 import { buildContainerEnv } from "./container-env.js";
 import { DockerToolbox, type WorkspaceMode } from "./docker-toolbox.js";
 import { connectEngine } from "./engine.js";
-import { describeEngine, detectEngineKind, explainContainerStartError, planContainerUser, socketOwner } from "./engine-kind.js";
+import { checkEngineUsable, describeEngine, detectEngineKind, explainContainerStartError, planContainerUser, socketOwner } from "./engine-kind.js";
 import { resolveToolboxImage } from "./image.js";
 import { sweepStaleContainers } from "./labels.js";
 import { Redactor } from "./redact.js";
@@ -36,10 +36,13 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
   const redactor = (options.redactor ?? new Redactor()).addFromEnv(options.processEnv);
   const { docker, remote, description, socketPath } = await connectEngine(options.processEnv);
   log.debug(options.events, `docker engine: ${description}`);
-  // Podman answers /info slowly (half a second): asked while the sweep and the image check run.
+  // Podman answers /info slowly (half a second): asked while the sweep runs.
   const detecting = detectEngineKind(docker);
   detecting.catch(() => undefined);
   await sweepStaleContainers(docker, options.events);
+  const kind = await detecting;
+  log.debug(options.events, `engine kind: ${describeEngine(kind)}`);
+  checkEngineUsable(kind);
   const image = await resolveToolboxImage(docker, {
     projectRoot: options.projectRoot,
     imageRef: options.imageRef,
@@ -61,8 +64,6 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
   const hostAws = path.join(options.processEnv.HOME || homedir(), ".aws");
   const awsDir = existsSync(hostAws) ? hostAws : undefined;
 
-  const kind = await detecting;
-  log.debug(options.events, `engine kind: ${describeEngine(kind)}`);
   const requested = options.mode ?? "auto";
   let mode: WorkspaceMode = requested === "archive" || (requested === "auto" && remote) ? "archive" : "bind";
   const mustProbe = requested === "auto" && mode === "bind" && runningInContainer();

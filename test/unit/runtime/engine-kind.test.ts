@@ -3,7 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../../src/core/errors.js";
 import {
+  checkEngineUsable,
   engineKindFromInfo,
+  hasSubIds,
   explainContainerStartError,
   isContainerNotRunningError,
   planContainerUser,
@@ -70,6 +72,32 @@ describe("who the steps run as", () => {
   it("archive mode and remote engines are not refused: copied-back files are the invoking user's anyway", () => {
     expect(plan(engineKindFromInfo(podmanRootless), { socketOwner: 1002, archive: true })).toEqual({ user: me, usernsMode: "keep-id" });
     expect(plan(engineKindFromInfo(podmanRootless), { socketOwner: undefined })).toEqual({ user: me, usernsMode: "keep-id" });
+  });
+});
+
+describe("rootless Podman without sub-ids", () => {
+  // idMappings as /v4.0.0/libpod/info reports them for a user with and without /etc/subuid ranges.
+  const own = { container_id: 0, host_id: 1002, size: 1 };
+  const withSubIds = { uidmap: [own, { container_id: 1, host_id: 165536, size: 65536 }], gidmap: [own, { container_id: 1, host_id: 165536, size: 65536 }] };
+  const single = { uidmap: [own], gidmap: [own] };
+
+  it("is seen in the id mappings", () => {
+    expect(hasSubIds(withSubIds)).toBe(true);
+    expect(hasSubIds(single)).toBe(false);
+    expect(hasSubIds(undefined)).toBeUndefined();
+  });
+
+  it("is refused before any image is built or pulled, with the commands that fix it", () => {
+    const kind = { ...engineKindFromInfo(podmanRootless), subIds: false };
+    expect(() => checkEngineUsable(kind)).toThrow(UserError);
+    expect(() => checkEngineUsable(kind)).toThrow(/^Podman 4\.3\.1 \(rootless\) has no sub-ids for its user/);
+    try {
+      checkEngineUsable(kind);
+    } catch (error) {
+      expect((error as UserError).hint).toMatch(/usermod --add-subuids .*`podman system migrate`/);
+    }
+    expect(() => checkEngineUsable({ ...kind, subIds: true })).not.toThrow();
+    expect(() => checkEngineUsable(engineKindFromInfo(dockerRootful))).not.toThrow();
   });
 });
 
