@@ -5,7 +5,7 @@ EKSBOX   := node dist/cli.js
 ENV_FLAG := $(if $(filter command line,$(origin ENV)),--env $(ENV),)
 TASK     ?= born
 
-.PHONY: setup build born plan generate validate roll destroy status shell image test test-unit test-chaos bench demo demo-down clean
+.PHONY: setup build born plan generate validate roll destroy status shell image test test-unit test-chaos test-podman bench demo demo-down clean
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -47,6 +47,11 @@ test-unit: setup
 test-chaos: setup
 	bash test/support/setup-engine.sh
 	npm run test:chaos
+# The runtime tests and the lifecycle e2e again against Podman (rootful), plus rootless Podman as an
+# unprivileged user; the test set-up (setup-podman.sh) installs and starts what is missing.
+test-podman: setup
+	bash test/support/setup-engine.sh
+	npm run test:podman
 bench: setup
 	bash test/support/setup-engine.sh
 	npm run bench

@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/chaos/**", "node_modules/**"],
+    // test/podman/ runs only in the Podman suite (vitest.podman.config.ts).
+    exclude: ["test/chaos/**", "test/podman/**", "node_modules/**"],
     // Docker-backed suites share one engine on a 2-core machine: run files one at a time there.
     fileParallelism: false,
     testTimeout: 120_000,

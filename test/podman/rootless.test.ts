@@ -1,0 +1,160 @@
+// Rootless Podman for real: an unprivileged user (made by test/support/setup-podman.sh) runs its own
+// `podman system service`, and eksbox, run as that user, writes files into its project that belong
+// to that user (keep-id), not to one of the user's sub-ids. eksbox run by another user against that
+// engine is refused before any container exists. Runs only in the Podman suite (vitest.podman.config.ts).
+//
+// Rootless Docker does not run on the CI machine: Debian's dockerd-rootless.sh (rootlesskit) needs a
+// network namespace driver, and slirp4netns cannot open /dev/net/tun as an unprivileged user there
+// (permission denied); with rootlesskit's --net=host, dockerd cannot create its network sandbox
+// (netlink: operation not permitted), which eksbox's host network needs. Its id mapping (steps run
+// as container root, which is the engine's owner) is covered by test/unit/runtime/engine-kind.test.ts.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chown, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Dockerode from "dockerode";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UserError } from "../../src/core/errors.js";
+import { MemorySink } from "../../src/core/events.js";
+import { Interrupter } from "../../src/core/interrupt.js";
+import { LABEL_TOOL, TOOL_NAME } from "../../src/runtime/labels.js";
+import { openToolbox } from "../../src/runtime/toolbox.js";
+import { ensureBuilt } from "../support/cli.js";
+
+const USER = process.env.EKSBOX_TEST_ROOTLESS_USER ?? "eksbox-rootless";
+const BASE_IMAGE = process.env.EKSBOX_TEST_BASE_IMAGE ?? "eksbox-test/debian:bookworm";
+
+function userIds(): { uid: number; gid: number; home: string } | undefined {
+  try {
+    const [uid, gid, home] = execFileSync("sh", ["-c", `id -u "$0" && id -g "$0" && getent passwd "$0" | cut -d: -f6`, USER], { encoding: "utf8" }).trim().split("\n");
+    return { uid: Number(uid), gid: Number(gid), home: home! };
+  } catch {
+    return undefined;
+  }
+}
+
+const ids = userIds();
+const socket = ids ? `/run/user/${ids.uid}/podman/podman.sock` : "";
+// setup-podman.sh says (and logs to /tmp/eksbox-podman-rootless-info.log) why when it could not start it.
+const available = Boolean(ids && existsSync(socket));
+
+let cli: string;
+let project: string;
+const engine = () => new Dockerode({ socketPath: socket });
+
+describe.skipIf(!available)(`rootless Podman (user ${USER})`, () => {
+  beforeAll(async () => {
+    cli = await ensureBuilt();
+    project = await mkdtemp(path.join(ids!.home, "eksbox-project-"));
+    await mkdir(path.join(project, "build"));
+    for (const dir of [project, path.join(project, "build")]) await chown(dir, ids!.uid, ids!.gid);
+    const info = (await engine().info()) as { Rootless?: boolean };
+    expect(info.Rootless).toBe(true);
+  }, 300_000);
+  afterAll(async () => {
+    if (project) await rm(project, { recursive: true, force: true });
+  });
+
+  const asUser = (args: string[]) =>
+    execa("runuser", ["-u", USER, "--", "env", `HOME=${ids!.home}`, `XDG_RUNTIME_DIR=/run/user/${ids!.uid}`, `DOCKER_HOST=unix://${socket}`, `EKSBOX_IMAGE=${BASE_IMAGE}`, "CI=1", "EKSBOX_ENV=", "node", cli, ...args], {
+      cwd: project,
+      reject: false,
+      extendEnv: false,
+      env: { PATH: process.env.PATH },
+    });
+
+  it("bind mode: files a step writes into the project belong to the invoking user (keep-id), and the step runs as that uid", async () => {
+    // In process, to choose bind mode: this machine has /.dockerenv, so the CLI's auto mode copies
+    // the workspace on Podman (see openToolbox), which would not show the id mapping.
+    const script = path.join(project, "open-bind.mts");
+    const repo = new URL("../..", import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { openToolbox } from ${JSON.stringify(`${repo}src/runtime/toolbox.ts`)};
+       import { Interrupter } from ${JSON.stringify(`${repo}src/core/interrupt.ts`)};
+       const toolbox = await openToolbox({ projectRoot: ${JSON.stringify(project)}, imageRef: ${JSON.stringify(BASE_IMAGE)}, runId: "rootless-bind-" + process.pid,
+         events: { emit() {} }, interrupter: new Interrupter(), processEnv: { HOME: ${JSON.stringify(ids!.home)}, DOCKER_HOST: ${JSON.stringify(`unix://${socket}`)} }, mode: "bind" });
+       try {
+         const step = await toolbox.run({ step: "write", argv: ["sh", "-c", "id -u; id -g; echo made > build/bind.txt; mkdir -p build/bind-sub"], captureStdout: true });
+         console.log(JSON.stringify({ exitCode: step.exitCode, ids: step.stdout.trim().split("\\n"), mode: toolbox.mode }));
+       } finally {
+         await toolbox.dispose();
+       }`,
+    );
+    const result = await execa("runuser", ["-u", USER, "--", "env", `HOME=${ids!.home}`, `XDG_RUNTIME_DIR=/run/user/${ids!.uid}`, process.execPath, "--import", "tsx", script], {
+      cwd: repo,
+      reject: false,
+      extendEnv: false,
+      env: { PATH: process.env.PATH },
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ exitCode: 0, ids: [String(ids!.uid), String(ids!.gid)], mode: "bind" });
+    for (const made of ["build/bind.txt", "build/bind-sub"]) {
+      const owner = await stat(path.join(project, made));
+      expect({ file: made, uid: owner.uid, gid: owner.gid }).toEqual({ file: made, uid: ids!.uid, gid: ids!.gid });
+    }
+    expect(await engine().listContainers({ all: true, filters: { label: [`${LABEL_TOOL}=${TOOL_NAME}`] } })).toEqual([]);
+  });
+
+  it("the CLI as that user: `eksbox exec` runs as the user and what it writes is the user's", async () => {
+    const result = await asUser(["exec", "--no-tty", "--", "sh", "-c", "id -u; id -g; echo made > build/made-by-step.txt; mkdir -p build/sub"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.split("\n")).toEqual([String(ids!.uid), String(ids!.gid)]);
+    for (const made of ["build/made-by-step.txt", "build/sub"]) {
+      const owner = await stat(path.join(project, made));
+      expect({ file: made, uid: owner.uid, gid: owner.gid }).toEqual({ file: made, uid: ids!.uid, gid: ids!.gid });
+    }
+    expect(await engine().listContainers({ all: true, filters: { label: [`${LABEL_TOOL}=${TOOL_NAME}`] } })).toEqual([]);
+  });
+
+  it("another user binding the project through this engine is refused at start, naming the engine and what to do", async () => {
+    const error = await openToolbox({
+      projectRoot: project,
+      imageRef: BASE_IMAGE,
+      runId: `rootless-refused-${process.pid}`,
+      events: new MemorySink(),
+      interrupter: new Interrupter(),
+      processEnv: { DOCKER_HOST: `unix://${socket}` },
+      mode: "bind",
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(new RegExp(`^Podman [0-9.]+ \\(rootless\\) runs as uid ${ids!.uid}, but eksbox runs as uid ${process.getuid!()}`));
+    expect((error as UserError).hint).toContain("run eksbox as the user who runs `podman system service`");
+    expect(await engine().listContainers({ all: true, filters: { label: [`${LABEL_TOOL}=${TOOL_NAME}`] } })).toEqual([]);
+  });
+});
+
+const noSubIds = (() => {
+  try {
+    return `/run/user/${execFileSync("id", ["-u", "eksbox-nosubid"], { encoding: "utf8" }).trim()}/podman/podman.sock`;
+  } catch {
+    return "";
+  }
+})();
+
+describe.skipIf(!noSubIds || !existsSync(noSubIds))("rootless Podman without sub-ids (user eksbox-nosubid)", () => {
+  it("is refused at start, before any image is built or pulled, naming the engine and the fix", async () => {
+    const events = new MemorySink();
+    const projectRoot = await mkdtemp(path.join(tmpdir(), "eksbox-nosubid-"));
+    const error = await openToolbox({
+      projectRoot,
+      imageRef: BASE_IMAGE,
+      runId: `nosubid-${process.pid}`,
+      events,
+      interrupter: new Interrupter(),
+      processEnv: { DOCKER_HOST: `unix://${noSubIds}` },
+    }).catch((caught: unknown) => caught);
+    await rm(projectRoot, { recursive: true, force: true });
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/^Podman [0-9.]+ \(rootless\) has no sub-ids for its user/);
+    expect((error as UserError).hint).toContain("podman system migrate");
+    // Nothing was tried on the engine: no image event, no pull.
+    expect(events.events.filter((event) => event.type === "image" || event.type === "image-build")).toEqual([]);
+  });
+});
+
+describe.runIf(!available)("rootless Podman unavailable", () => {
+  it.skip(`setup-podman.sh could not start rootless Podman for ${USER}: see /tmp/eksbox-podman-rootless-info.log`, () => {});
+});
