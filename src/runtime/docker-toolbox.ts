@@ -279,7 +279,8 @@ export async function removeContainer(container: Dockerode.Container): Promise<v
 async function removeStoppingContainer(container: Dockerode.Container): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await container.remove({ force: true });
+      await container.remove({ force: true });
+      return;
     } catch (error) {
       const racedStop = (error as { statusCode?: number }).statusCode === 500 && /could not be stopped|container state improper/i.test(String((error as Error).message));
       if (!racedStop || attempt >= 20) throw error;
