@@ -116,7 +116,12 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
     await container.start();
     return { container, keepAlive, probe: await ready };
   } catch (error) {
+    // A main process that ended without a word: what the engine recorded says why (a runtime error).
+    const state = await container.inspect().then((info) => info.State, () => undefined);
     await removeContainer(container).catch(() => undefined);
+    if (error instanceof InternalError && state?.Error) {
+      throw new InternalError(`${error.message} (the engine says: ${state.Error}; exit code ${state.ExitCode})`, { cause: error });
+    }
     throw error;
   }
 }

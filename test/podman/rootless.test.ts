@@ -3,11 +3,8 @@
 // to that user (keep-id), not to one of the user's sub-ids. eksbox run by another user against that
 // engine is refused before any container exists. Runs only in the Podman suite (vitest.podman.config.ts).
 //
-// Rootless Docker does not run on the CI machine: Debian's dockerd-rootless.sh (rootlesskit) needs a
-// network namespace driver, and slirp4netns cannot open /dev/net/tun as an unprivileged user there
-// (permission denied); with rootlesskit's --net=host, dockerd cannot create its network sandbox
-// (netlink: operation not permitted), which eksbox's host network needs. Its id mapping (steps run
-// as container root, which is the engine's owner) is covered by test/unit/runtime/engine-kind.test.ts.
+// Rootless Docker too, for the same user: Debian's dockerd-rootless.sh under rootlesskit with
+// --net=host, since slirp4netns cannot open /dev/net/tun as an unprivileged user on the CI machine.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chown, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
@@ -44,6 +41,37 @@ let cli: string;
 let project: string;
 const engine = () => new Dockerode({ socketPath: socket });
 
+/**
+ * Opens a toolbox in bind mode as the unprivileged user, in a process of its own, and runs one step
+ * that prints its ids and writes into build/. In process rather than through the CLI, to choose bind
+ * mode outright (the CLI's auto mode probes first: this machine has /.dockerenv).
+ */
+async function openAsUser(dockerHost: string, projectRoot: string, name: string): Promise<unknown> {
+  const script = path.join(projectRoot, `open-${name}.mts`);
+  const repo = new URL("../..", import.meta.url).pathname;
+  await writeFile(
+    script,
+    `import { openToolbox } from ${JSON.stringify(`${repo}src/runtime/toolbox.ts`)};
+     import { Interrupter } from ${JSON.stringify(`${repo}src/core/interrupt.ts`)};
+     const toolbox = await openToolbox({ projectRoot: ${JSON.stringify(projectRoot)}, imageRef: ${JSON.stringify(BASE_IMAGE)}, runId: "rootless-${name}-" + process.pid,
+       events: { emit() {} }, interrupter: new Interrupter(), processEnv: { HOME: ${JSON.stringify(ids!.home)}, DOCKER_HOST: ${JSON.stringify(dockerHost)} }, mode: "bind" });
+     try {
+       const step = await toolbox.run({ step: "write", argv: ["sh", "-c", "id -u; id -g; echo made > build/${name}.txt; mkdir -p build/${name}-sub"], captureStdout: true });
+       console.log(JSON.stringify({ exitCode: step.exitCode, ids: step.stdout.trim().split("\\n"), mode: toolbox.mode }));
+     } finally {
+       await toolbox.dispose();
+     }`,
+  );
+  const result = await execa("runuser", ["-u", USER, "--", "env", `HOME=${ids!.home}`, `XDG_RUNTIME_DIR=/run/user/${ids!.uid}`, process.execPath, "--import", "tsx", script], {
+    cwd: repo,
+    reject: false,
+    extendEnv: false,
+    env: { PATH: process.env.PATH },
+  });
+  expect(result.exitCode, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as unknown;
+}
+
 describe.skipIf(!available)(`rootless Podman (user ${USER})`, () => {
   beforeAll(async () => {
     cli = await ensureBuilt();
@@ -66,31 +94,7 @@ describe.skipIf(!available)(`rootless Podman (user ${USER})`, () => {
     });
 
   it("bind mode: files a step writes into the project belong to the invoking user (keep-id), and the step runs as that uid", async () => {
-    // In process, to choose bind mode: this machine has /.dockerenv, so the CLI's auto mode copies
-    // the workspace on Podman (see openToolbox), which would not show the id mapping.
-    const script = path.join(project, "open-bind.mts");
-    const repo = new URL("../..", import.meta.url).pathname;
-    await writeFile(
-      script,
-      `import { openToolbox } from ${JSON.stringify(`${repo}src/runtime/toolbox.ts`)};
-       import { Interrupter } from ${JSON.stringify(`${repo}src/core/interrupt.ts`)};
-       const toolbox = await openToolbox({ projectRoot: ${JSON.stringify(project)}, imageRef: ${JSON.stringify(BASE_IMAGE)}, runId: "rootless-bind-" + process.pid,
-         events: { emit() {} }, interrupter: new Interrupter(), processEnv: { HOME: ${JSON.stringify(ids!.home)}, DOCKER_HOST: ${JSON.stringify(`unix://${socket}`)} }, mode: "bind" });
-       try {
-         const step = await toolbox.run({ step: "write", argv: ["sh", "-c", "id -u; id -g; echo made > build/bind.txt; mkdir -p build/bind-sub"], captureStdout: true });
-         console.log(JSON.stringify({ exitCode: step.exitCode, ids: step.stdout.trim().split("\\n"), mode: toolbox.mode }));
-       } finally {
-         await toolbox.dispose();
-       }`,
-    );
-    const result = await execa("runuser", ["-u", USER, "--", "env", `HOME=${ids!.home}`, `XDG_RUNTIME_DIR=/run/user/${ids!.uid}`, process.execPath, "--import", "tsx", script], {
-      cwd: repo,
-      reject: false,
-      extendEnv: false,
-      env: { PATH: process.env.PATH },
-    });
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ exitCode: 0, ids: [String(ids!.uid), String(ids!.gid)], mode: "bind" });
+    expect(await openAsUser(`unix://${socket}`, project, "bind")).toEqual({ exitCode: 0, ids: [String(ids!.uid), String(ids!.gid)], mode: "bind" });
     for (const made of ["build/bind.txt", "build/bind-sub"]) {
       const owner = await stat(path.join(project, made));
       expect({ file: made, uid: owner.uid, gid: owner.gid }).toEqual({ file: made, uid: ids!.uid, gid: ids!.gid });
@@ -152,6 +156,46 @@ describe.skipIf(!noSubIds || !existsSync(noSubIds))("rootless Podman without sub
     expect((error as UserError).hint).toContain("podman system migrate");
     // Nothing was tried on the engine: no image event, no pull.
     expect(events.events.filter((event) => event.type === "image" || event.type === "image-build")).toEqual([]);
+  });
+});
+
+// Rootless Docker for the same user (setup-podman.sh starts Debian's dockerd-rootless.sh for it).
+const dockerSocket = ids ? `/run/user/${ids.uid}/docker.sock` : "";
+
+describe.skipIf(!ids || !existsSync(dockerSocket))(`rootless Docker (user ${USER})`, () => {
+  let dockerProject: string;
+  beforeAll(async () => {
+    dockerProject = await mkdtemp(path.join(ids!.home, "eksbox-docker-project-"));
+    await mkdir(path.join(dockerProject, "build"));
+    for (const dir of [dockerProject, path.join(dockerProject, "build")]) await chown(dir, ids!.uid, ids!.gid);
+    const info = (await new Dockerode({ socketPath: dockerSocket }).info()) as { SecurityOptions?: string[] };
+    expect(info.SecurityOptions).toContain("name=rootless");
+  });
+  afterAll(async () => {
+    if (dockerProject) await rm(dockerProject, { recursive: true, force: true });
+  });
+
+  it("bind mode: steps run as container root, which is the invoking user on the host, so the files are that user's", async () => {
+    expect(await openAsUser(`unix://${dockerSocket}`, dockerProject, "docker")).toEqual({ exitCode: 0, ids: ["0", "0"], mode: "bind" });
+    for (const made of ["build/docker.txt", "build/docker-sub"]) {
+      const owner = await stat(path.join(dockerProject, made));
+      expect({ file: made, uid: owner.uid, gid: owner.gid }).toEqual({ file: made, uid: ids!.uid, gid: ids!.gid });
+    }
+  });
+
+  it("another user binding a project through this engine is refused at start", async () => {
+    const error = await openToolbox({
+      projectRoot: dockerProject,
+      imageRef: BASE_IMAGE,
+      runId: `rootless-docker-refused-${process.pid}`,
+      events: new MemorySink(),
+      interrupter: new Interrupter(),
+      processEnv: { DOCKER_HOST: `unix://${dockerSocket}` },
+      mode: "bind",
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(new RegExp(`^Docker \\S+ \\(rootless\\) runs as uid ${ids!.uid}, but eksbox runs as uid ${process.getuid!()}`));
+    expect((error as UserError).hint).toContain("rootless dockerd");
   });
 });
 

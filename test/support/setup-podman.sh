@@ -6,7 +6,8 @@
 #     setup-engine.sh) or made with debootstrap, since no registry can be reached here;
 #  4. for the rootless checks: the user eksbox-rootless with sub-ids, its own rootless
 #     `podman system service` on /run/user/<uid>/podman/podman.sock, and the base image in its store;
-#     and the user eksbox-nosubid without sub-ids, with its own service (eksbox must refuse that one).
+#     and the user eksbox-nosubid without sub-ids, with its own service (eksbox must refuse that one);
+#  5. rootless Docker (dockerd-rootless.sh under rootlesskit) for eksbox-rootless, with the base image.
 # Run as root. Prints nothing on success but one summary line.
 set -euo pipefail
 
@@ -25,6 +26,7 @@ command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v newuidmap >/dev/null 2>&1 || missing+=(uidmap)
 command -v fuse-overlayfs >/dev/null 2>&1 || missing+=(fuse-overlayfs)
 command -v slirp4netns >/dev/null 2>&1 || missing+=(slirp4netns)
+command -v rootlesskit >/dev/null 2>&1 || missing+=(rootlesskit)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   if [ ! -f /tmp/.eksbox-apt-updated ]; then apt-get update -qq && touch /tmp/.eksbox-apt-updated; fi
@@ -116,6 +118,32 @@ if [ "${EKSBOX_TEST_SKIP_ROOTLESS:-}" != 1 ]; then
     start_service "$NO_SUBID_USER" "$no_subid_dir/podman/podman.sock" /tmp/eksbox-podman-nosubid-service.log
   else
     log "rootless Podman cannot run here; see /tmp/eksbox-podman-rootless-info.log"
+  fi
+
+  # Rootless Docker for the same user, from Debian's docker.io scripts. rootlesskit runs with
+  # --net=host: slirp4netns cannot open /dev/net/tun as an unprivileged user on the CI machine, and
+  # eksbox uses the host's network anyway. Without a network namespace of its own, dockerd must not
+  # touch iptables or make a bridge.
+  rl_script=/usr/share/docker.io/contrib/dockerd-rootless.sh
+  rl_socket=$run_dir/docker.sock
+  if [ -x "$rl_script" ] && command -v rootlesskit >/dev/null 2>&1; then
+    if ! answers "$rl_socket"; then
+      log "starting rootless dockerd on $rl_socket (as $ROOTLESS_USER)"
+      (cd / && as_user env DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=none DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=0 \
+        PATH=/usr/sbin:/usr/bin:/sbin:/bin setsid nohup "$rl_script" --host "unix://$rl_socket" --data-root "$(as_user sh -c 'echo $HOME')/.local/share/docker" \
+        --exec-root "$run_dir/dockerd" --pidfile "$run_dir/dockerd.pid" --iptables=false --bridge=none \
+        >/tmp/eksbox-dockerd-rootless.log 2>&1 </dev/null &)
+      for _ in $(seq 1 60); do answers "$rl_socket" && break; sleep 0.5; done
+    fi
+    if answers "$rl_socket"; then
+      if ! DOCKER_HOST="unix://$rl_socket" docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+        log "importing $BASE_IMAGE into $ROOTLESS_USER's rootless Docker"
+        base_rootfs | DOCKER_HOST="unix://$rl_socket" docker import - "$BASE_IMAGE" >/dev/null
+      fi
+      rootless="$rootless; rootless Docker on $rl_socket"
+    else
+      log "rootless dockerd did not start; see /tmp/eksbox-dockerd-rootless.log"
+    fi
   fi
 fi
 
