@@ -140,6 +140,12 @@ if [ "${EKSBOX_TEST_SKIP_ROOTLESS:-}" != 1 ]; then
         log "importing $BASE_IMAGE into $ROOTLESS_USER's rootless Docker"
         base_rootfs | DOCKER_HOST="unix://$rl_socket" docker import - "$BASE_IMAGE" >/dev/null
       fi
+      # A freshly started rootless dockerd has once failed its first container ("failed to create
+      # default sandbox") and never a later one: start one here, retried, so no test is the first.
+      for _ in 1 2 3 4 5; do
+        DOCKER_HOST="unix://$rl_socket" docker run --rm --network host "$BASE_IMAGE" true >/dev/null 2>&1 && break
+        sleep 1
+      done
       rootless="$rootless; rootless Docker on $rl_socket"
     else
       log "rootless dockerd did not start; see /tmp/eksbox-dockerd-rootless.log"
