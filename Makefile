@@ -5,7 +5,7 @@ EKSBOX   := node dist/cli.js
 ENV_FLAG := $(if $(filter command line,$(origin ENV)),--env $(ENV),)
 TASK     ?= born
 
-.PHONY: setup build born plan generate validate roll destroy status shell image test test-unit test-chaos test-podman bench demo demo-down clean
+.PHONY: setup build born plan generate validate roll destroy status shell image test test-unit test-chaos test-podman bench demo demo-down moto clean
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -35,16 +35,21 @@ shell: setup
 image: setup
 	$(EKSBOX) image build
 
+# moto (the local AWS emulator) of the pinned version: the one on PATH when it fits, else installed
+# into .venv/ (gitignored).
+moto:
+	bash test/support/ensure-moto.sh >/dev/null
+
 # The tests need a Docker engine and a Debian base image: setup-engine.sh installs/starts/builds
 # what is missing and reuses what is there.
-test: setup
+test: setup moto
 	npm run typecheck --silent
 	npm run lint --silent
 	bash test/support/setup-engine.sh
 	npm test
 test-unit: setup
 	EKSBOX_TEST_SKIP_ENGINE=1 npm run test:unit
-test-chaos: setup
+test-chaos: setup moto
 	bash test/support/setup-engine.sh
 	npm run test:chaos
 # The runtime tests and the lifecycle e2e again against Podman (rootful), plus rootless Podman as an
@@ -58,7 +63,7 @@ bench: setup
 
 # The whole lifecycle on this machine, no AWS account: moto emulates AWS, and eksctl and flux are
 # test doubles in a local toolbox image (they cannot be downloaded here). See README "demo".
-demo: setup
+demo: setup moto
 	bash test/support/setup-engine.sh
 	bash test/support/demo.sh
 

@@ -2,7 +2,7 @@
 // test toolbox reads Ready nodes from it, derived from moto's nodegroups.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { killAtExit, stopChild } from "./moto.js";
+import { killAtExit, motoInstall, stopChild } from "./moto.js";
 
 export interface KubeApi {
   url: string;
@@ -21,7 +21,7 @@ export async function startKubeApi(
 ): Promise<KubeApi> {
   const args = [kubeApiScript, motoUrl, "--port", String(options.port ?? 0)];
   if (options.regions?.length) args.push("--regions", options.regions.join(","));
-  const child = spawn("python3", args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(motoInstall().python, args, { stdio: ["ignore", "pipe", "pipe"] });
   killAtExit(child);
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
@@ -38,7 +38,7 @@ export async function startKubeApi(
     child.stderr?.on("data", onData);
     child.once("error", (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot start python3 ${kubeApiScript}: ${e.message}`));
+      reject(new Error(`cannot start ${motoInstall().python} ${kubeApiScript}: ${e.message}`));
     });
     child.once("exit", (code) => {
       clearTimeout(timer);

@@ -32,12 +32,13 @@ moto_answers() { curl -fsS -o /dev/null --max-time 2 "$MOTO_URL/moto-api/" 2>/de
 
 start() {
   mkdir -p "$STATE"
+  # The pinned moto: the one on PATH when its version fits, else installed into .venv/.
+  eval "$(bash "$ROOT/test/support/ensure-moto.sh")"
   if moto_answers; then
     log "moto already answers on $MOTO_URL; reusing it"
   else
-    command -v moto_server >/dev/null || { log "moto_server not found: pip install 'moto[server]'"; exit 1; }
     log "starting moto on $MOTO_URL"
-    MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/emulator-moto.log" 2>&1 &
+    MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/emulator-moto.log" 2>&1 &
     echo $! >"$MOTO_PID"
     for _ in $(seq 1 60); do moto_answers && break; sleep 0.5; done
     moto_answers || { log "moto did not start; see $STATE/emulator-moto.log"; exit 1; }
@@ -48,7 +49,7 @@ start() {
   else
     rm -f "$KUBE_URL_FILE"
     log "starting the kube-apiserver stand-in"
-    nohup python3 "$ROOT/test/doubles/kube-apiserver.py" "$MOTO_URL" --port "${KUBE_API_PORT:-0}" \
+    nohup "$MOTO_PYTHON" "$ROOT/test/doubles/kube-apiserver.py" "$MOTO_URL" --port "${KUBE_API_PORT:-0}" \
       --url-file "$KUBE_URL_FILE" >"$STATE/emulator-kube-api.log" 2>&1 &
     echo $! >"$KUBE_PID"
     for _ in $(seq 1 40); do [ -s "$KUBE_URL_FILE" ] && break; sleep 0.25; done

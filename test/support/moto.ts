@@ -1,7 +1,8 @@
 // moto_server on loopback for the e2e tests and the local demo: the AWS APIs (EKS, IAM,
 // CloudFormation, EC2, STS) that the eksctl/flux test doubles and the real aws CLI talk to.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 
 export interface MotoServer {
   url: string;
@@ -55,11 +56,30 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+export interface MotoInstall {
+  /** moto_server of the pinned version: the one on PATH when it fits, else the project's .venv/. */
+  server: string;
+  /** A python3 with botocore (the kube-apiserver stand-in imports it). */
+  python: string;
+}
+
+let install: MotoInstall | undefined;
+
+/** Finds (or installs into .venv/) the pinned moto once per process: see ensure-moto.sh. */
+export function motoInstall(): MotoInstall {
+  if (install) return install;
+  const script = fileURLToPath(new URL("./ensure-moto.sh", import.meta.url));
+  const out = execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const vars = Object.fromEntries(out.trim().split("\n").map((line) => line.split("=", 2) as [string, string]));
+  install = { server: vars.MOTO_SERVER!, python: vars.MOTO_PYTHON! };
+  return install;
+}
+
 export async function startMoto(options: { port?: number; timeoutMs?: number } = {}): Promise<MotoServer> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   // AWS-managed policies (arn:aws:iam::aws:policy/...) exist in real IAM: without this moto refuses to attach them.
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
+  const child = spawn(motoInstall().server, ["-H", "127.0.0.1", "-p", String(port)], {
     env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -75,7 +95,7 @@ export async function startMoto(options: { port?: number; timeoutMs?: number } =
       throw new Error(`moto_server exited with ${child.exitCode} before answering on ${url}:\n${stderr}`);
     }
     const failed = await Promise.race([spawnError, new Promise<null>((r) => setTimeout(() => r(null), 200))]);
-    if (failed) throw new Error(`cannot start moto_server (is moto installed? pip install 'moto[server]'): ${failed.message}`);
+    if (failed) throw new Error(`cannot start moto_server (${motoInstall().server}): ${failed.message}`);
     if (await answers(url)) {
       return { url, port, stop: () => stopChild(child) };
     }
