@@ -10,7 +10,20 @@ export interface RuleFinding {
   path: (string | number)[];
   message: string;
   hint?: string;
+  /**
+   * "eksbox" marks the project's own policy (one zone per nodegroup, nodegroups in their own file,
+   * the autoscaler tags): eksctl accepts such files. The oracle tests (test/oracle/) compare only the
+   * other findings with real eksctl's verdict.
+   */
+  policy?: "eksbox";
 }
+
+/**
+ * Kubernetes versions eksctl creates clusters with. eksctl asks EKS (DescribeClusterVersions) at run
+ * time; this is that list when eksctl 0.230.0 was pinned, so that "1.3" or "1.9" fails in
+ * `eksbox validate` rather than in `eksctl create cluster`. Add a version here when EKS adds one.
+ */
+export const EKS_KUBERNETES_VERSIONS = ["1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35"] as const;
 
 const selfManagedOnly = ["instancesDistribution", "kubeletExtraConfig"] as const;
 const managedOnly = ["spot", "instanceTypes"] as const;
@@ -23,24 +36,44 @@ export function checkRenderedRules(
   const found: RuleFinding[] = [];
   const clusterMeta = isPlainObject(cluster.metadata) ? cluster.metadata : {};
   const version = clusterMeta.version;
-  if (typeof version !== "string" || !/^\d+\.\d+$/.test(version)) {
+  if (version === undefined) {
+    // eksctl would take its default version; eksbox always says which one.
+    found.push({ document: "cluster", path: ["metadata", "version"], message: 'is missing: write the Kubernetes version, such as "1.34"', policy: "eksbox" });
+  } else if (typeof version !== "string" || !/^\d+\.\d+$/.test(version)) {
     found.push({
       document: "cluster",
       path: ["metadata", "version"],
       message: `must be a quoted string such as "1.34" (got ${JSON.stringify(version)})`,
       hint: 'write version: "1.34": unquoted, YAML reads 1.30 as the number 1.3',
     });
+  } else if (!(EKS_KUBERNETES_VERSIONS as readonly string[]).includes(version)) {
+    found.push({
+      document: "cluster",
+      path: ["metadata", "version"],
+      message: `${version} is not a Kubernetes version EKS offers (${EKS_KUBERNETES_VERSIONS.join(", ")})`,
+      hint: version.length < 4 ? 'a quoted "1.3" is not "1.30": write the minor version in full' : undefined,
+    });
   }
   for (const key of ["nodeGroups", "managedNodeGroups"]) {
     if (key in cluster) {
-      found.push({ document: "cluster", path: [key], message: "nodegroups belong in nodegroups.yaml (created separately, so they can be replaced without touching the cluster)" });
+      found.push({
+        document: "cluster",
+        path: [key],
+        message: "nodegroups belong in nodegroups.yaml (created separately, so they can be replaced without touching the cluster)",
+        policy: "eksbox",
+      });
     }
   }
 
   const nodegroupMeta = isPlainObject(nodegroups.metadata) ? nodegroups.metadata : {};
   for (const key of ["name", "region"]) {
     if (nodegroupMeta[key] !== clusterMeta[key]) {
-      found.push({ document: "nodegroups", path: ["metadata", key], message: `is ${JSON.stringify(nodegroupMeta[key])} but cluster.yaml says ${JSON.stringify(clusterMeta[key])}` });
+      found.push({
+        document: "nodegroups",
+        path: ["metadata", key],
+        message: `is ${JSON.stringify(nodegroupMeta[key])} but cluster.yaml says ${JSON.stringify(clusterMeta[key])}`,
+        policy: "eksbox",
+      });
     }
   }
   if (nodegroupMeta.version !== undefined && typeof nodegroupMeta.version !== "string") {
@@ -60,6 +93,42 @@ export function checkRenderedRules(
       const name = String(ng.name);
       if (names.has(name)) found.push({ document: "nodegroups", path: at("name"), message: `${name} is used twice` });
       names.add(name);
+
+      if (typeof ng.name === "string" && !/^[a-zA-Z][-a-zA-Z0-9]*$/.test(ng.name)) {
+        found.push({ document: "nodegroups", path: at("name"), message: `${JSON.stringify(ng.name)} must be letters, digits and '-', starting with a letter` });
+      }
+      if (isPlainObject(ng.labels)) {
+        for (const [key, value] of Object.entries(ng.labels)) {
+          const problem = labelProblem(key, value);
+          if (problem) found.push({ document: "nodegroups", path: at("labels", key), message: problem });
+        }
+      }
+      if (Array.isArray(ng.taints)) {
+        ng.taints.forEach((taint: unknown, t) => {
+          if (!isPlainObject(taint)) return;
+          const keyProblem = typeof taint.key === "string" ? qualifiedNameProblem(taint.key) : "must be a string";
+          if (keyProblem) found.push({ document: "nodegroups", path: at("taints", t, "key"), message: `taint key ${keyProblem}` });
+          if (typeof taint.value === "string" && !isLabelValue(taint.value)) {
+            found.push({ document: "nodegroups", path: at("taints", t, "value"), message: `${JSON.stringify(taint.value)} is not a valid taint value: ${LABEL_VALUE_RULE}` });
+          }
+        });
+      }
+      if (typeof ng.ami === "string" && ng.ami !== "") {
+        const family = String(ng.amiFamily ?? "");
+        if (!["AmazonLinux2023", "Bottlerocket"].includes(family) && !family.startsWith("Windows") && ng.overrideBootstrapCommand === undefined) {
+          found.push({
+            document: "nodegroups",
+            path: at("ami"),
+            message: `a custom AMI based on ${family || "an unset amiFamily"} needs overrideBootstrapCommand (eksctl only bootstraps AmazonLinux2023 and Bottlerocket custom AMIs itself)`,
+          });
+        }
+        if (kind === "managedNodeGroups" && !ng.ami.startsWith("ami-")) {
+          found.push({ document: "nodegroups", path: at("ami"), message: `${JSON.stringify(ng.ami)} is not an AMI id (ami-...); managed nodegroups take only AMI ids` });
+        }
+      }
+      if (ng.volumeKmsKeyID !== undefined && ng.volumeEncrypted !== true) {
+        found.push({ document: "nodegroups", path: at("volumeKmsKeyID"), message: "needs volumeEncrypted: true" });
+      }
 
       if (ng.amiFamily === "AmazonLinux2" && typeof version === "string" && compareKubernetesVersions(version, AL2_EOL_VERSION) >= 0) {
         found.push({ document: "nodegroups", path: at("amiFamily"), message: `AmazonLinux2 is refused by eksctl for Kubernetes ${version} (>= ${AL2_EOL_VERSION})`, hint: "use AmazonLinux2023" });
@@ -97,6 +166,7 @@ export function checkRenderedRules(
           path: at(zones.length > 0 ? "availabilityZones" : "name"),
           message: `must be in exactly one zone (has ${zones.length || subnets.length || "none"})`,
           hint: "one nodegroup per zone lets cluster-autoscaler grow the zone that needs capacity",
+          policy: "eksbox",
         });
       }
 
@@ -110,14 +180,62 @@ export function checkRenderedRules(
             path: at("tags"),
             message: `lacks the cluster-autoscaler discovery tag${missing.length > 1 ? "s" : ""} ${missing.map(([k, v]) => `${k}: "${v}"`).join(", ")}`,
             hint: "without them cluster-autoscaler never scales this group",
+            policy: "eksbox",
           });
         }
         if (kind === "managedNodeGroups" && ng.propagateASGTags !== true) {
-          found.push({ document: "nodegroups", path: at("propagateASGTags"), message: "must be true so the discovery tags reach the Auto Scaling group" });
+          found.push({
+            document: "nodegroups",
+            path: at("propagateASGTags"),
+            message: "must be true so the discovery tags reach the Auto Scaling group",
+            policy: "eksbox",
+          });
         }
       }
     });
   }
-  if (count === 0) found.push({ document: "nodegroups", path: [], message: "defines no nodegroups" });
+  if (count === 0) found.push({ document: "nodegroups", path: [], message: "defines no nodegroups", policy: "eksbox" });
   return found;
+}
+
+// Kubernetes' own label syntax (k8s.io/apimachinery validation.IsQualifiedName, IsValidLabelValue),
+// which eksctl applies to nodegroup labels and taints before it creates anything.
+const LABEL_VALUE_RULE = "at most 63 characters: letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
+const labelName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function isLabelValue(value: string): boolean {
+  return value === "" || (value.length <= 63 && labelName.test(value));
+}
+
+function qualifiedNameProblem(key: string): string | undefined {
+  const parts = key.split("/");
+  if (parts.length > 2) return `${JSON.stringify(key)} has more than one '/'`;
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]!];
+  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !dnsSubdomain.test(prefix))) {
+    return `${JSON.stringify(key)}: the prefix before '/' must be a lower-case DNS name such as example.com`;
+  }
+  if (name!.length === 0 || name!.length > 63 || !labelName.test(name!)) {
+    return `${JSON.stringify(key)}: the name must be ${LABEL_VALUE_RULE.replace("at most 63", "1 to 63")}`;
+  }
+  return undefined;
+}
+
+// Labels kubelet sets itself may be given; any other under kubernetes.io or k8s.io is reserved.
+const kubeletLabels = new Set([
+  "kubernetes.io/hostname", "topology.kubernetes.io/zone", "topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
+  "failure-domain.beta.kubernetes.io/region", "beta.kubernetes.io/instance-type", "node.kubernetes.io/instance-type",
+  "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os", "beta.kubernetes.io/arch",
+]);
+const underDomain = (namespace: string, domain: string) => namespace === domain || namespace.endsWith(`.${domain}`);
+
+function labelProblem(key: string, value: unknown): string | undefined {
+  const keyProblem = qualifiedNameProblem(key);
+  if (keyProblem) return `label key ${keyProblem}`;
+  if (typeof value !== "string" || !isLabelValue(value)) return `${JSON.stringify(value)} is not a valid label value: ${LABEL_VALUE_RULE}`;
+  const namespace = key.includes("/") ? key.split("/")[0]! : "";
+  const reserved = ["kubernetes.io", "k8s.io"].some((d) => underDomain(namespace, d));
+  const kubeletMay = kubeletLabels.has(key) || ["kubelet.kubernetes.io", "node.kubernetes.io"].some((d) => underDomain(namespace, d));
+  if (reserved && !kubeletMay) return `${key} is reserved for Kubernetes (kubernetes.io/ and k8s.io/ prefixes): use your own domain`;
+  return undefined;
 }
