@@ -1,9 +1,9 @@
-// The TEST toolbox image: Debian's real aws, kubectl, jq, git and python, plus the eksctl and flux
+// The TEST toolbox image: the AWS CLI v1 from PyPI (and Debian's 2.9), kubectl, jq, git and python, plus the eksctl and flux
 // TEST DOUBLES of test/doubles/. Tagged by the content hash of everything that goes into it, so it
 // is rebuilt only when a double, the Dockerfile or the vendored eksctl schema changes.
 // Run directly (`npx tsx test/support/test-toolbox.ts`) it builds the image and prints its reference.
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,7 +18,7 @@ export const TEST_TOOLBOX_REPOSITORY = "eksbox-test/toolbox";
 /** What the image holds; the lead's image code reads this label (`io.eksbox.tools`). */
 export const TEST_TOOLBOX_TOOLS = {
   eksctl: "0.230.0-test-double",
-  aws: "2.9.19",
+  aws: "1.46.3",
   kubectl: "1.20.2",
   flux: "2.9.6-test-double",
 } as const;
@@ -71,6 +71,10 @@ async function build(): Promise<string> {
       filter: (src) => !src.includes("__pycache__") && !src.endsWith(".pyc"),
     });
     cpSync(schemaFile, join(context, "eksctl-schema.json"));
+    // pip in the build must trust what the host trusts (a TLS-inspecting egress proxy has its own CA).
+    const caBundle = [process.env.PIP_CERT, process.env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"].find((f) => f && existsSync(f));
+    if (caBundle) cpSync(caBundle, join(context, "host-ca.crt"));
+    else writeFileSync(join(context, "host-ca.crt"), "");
     const result = await execa(
       "docker",
       [
