@@ -5,7 +5,7 @@ EKSBOX   := node dist/cli.js
 ENV_FLAG := $(if $(filter command line,$(origin ENV)),--env $(ENV),)
 TASK     ?= born
 
-.PHONY: setup build born plan generate validate roll destroy status shell image test test-unit test-chaos test-podman bench demo demo-down moto clean
+.PHONY: setup build born plan generate validate roll destroy status shell image test test-unit test-chaos test-podman bench demo demo-down oracle moto clean
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -41,11 +41,13 @@ moto:
 	bash test/support/ensure-moto.sh >/dev/null
 
 # The tests need a Docker engine and a Debian base image: setup-engine.sh installs/starts/builds
-# what is missing and reuses what is there.
+# what is missing and reuses what is there. The oracle tests (test/oracle/) need the real eksctl and
+# flux: setup-oracle.sh builds them from the Go module proxy the first time (cached by version).
 test: setup moto
 	npm run typecheck --silent
 	npm run lint --silent
 	bash test/support/setup-engine.sh
+	bash test/support/setup-oracle.sh >/dev/null
 	npm test
 test-unit: setup
 	EKSBOX_TEST_SKIP_ENGINE=1 npm run test:unit
@@ -66,6 +68,16 @@ bench: setup
 demo: setup moto
 	bash test/support/setup-engine.sh
 	bash test/support/demo.sh
+
+# The real eksctl and flux judge eksbox: builds them when missing, runs test/oracle/; the last line
+# is the agreement figure ("oracle: N configs, M agree with eksctl <version>").
+oracle: setup moto
+	bash test/support/setup-oracle.sh >/dev/null
+	bash test/support/setup-engine.sh
+	@rm -f .eksbox-test/oracle-summary.txt
+	@EKSBOX_ORACLE_SUMMARY=.eksbox-test/oracle-summary.txt npx vitest run test/oracle; status=$$?; \
+	  tail -n 1 .eksbox-test/oracle-summary.txt 2>/dev/null || echo "oracle: no figure (the oracle tests did not run)"; \
+	  exit $$status
 
 demo-down:
 	bash test/support/demo.sh down

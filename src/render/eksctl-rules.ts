@@ -109,7 +109,14 @@ export function checkRenderedRules(
           const keyProblem = typeof taint.key === "string" ? qualifiedNameProblem(taint.key) : "must be a string";
           if (keyProblem) found.push({ document: "nodegroups", path: at("taints", t, "key"), message: `taint key ${keyProblem}` });
           if (typeof taint.value === "string" && !isLabelValue(taint.value)) {
-            found.push({ document: "nodegroups", path: at("taints", t, "value"), message: `${JSON.stringify(taint.value)} is not a valid taint value: ${LABEL_VALUE_RULE}` });
+            found.push({
+              document: "nodegroups",
+              path: at("taints", t, "value"),
+              message: `${JSON.stringify(taint.value)} is not a valid taint value: ${LABEL_VALUE_RULE}`,
+            });
+          }
+          if (!taintEffects.includes(taint.effect as string)) {
+            found.push({ document: "nodegroups", path: at("taints", t, "effect"), message: `must be one of ${taintEffects.join(", ")}` });
           }
         });
       }
@@ -125,6 +132,17 @@ export function checkRenderedRules(
         if (kind === "managedNodeGroups" && !ng.ami.startsWith("ami-")) {
           found.push({ document: "nodegroups", path: at("ami"), message: `${JSON.stringify(ng.ami)} is not an AMI id (ami-...); managed nodegroups take only AMI ids` });
         }
+      }
+      // eksctl checks sizes only for managed nodegroups; for self-managed ones the Auto Scaling group
+      // (desired outside min..max) or EBS (size 0) refuses them later, half-way through a create.
+      const { minSize, maxSize, desiredCapacity } = ng;
+      if (typeof minSize === "number" && typeof maxSize === "number" && minSize > maxSize) {
+        found.push({ document: "nodegroups", path: at("minSize"), message: `is ${minSize}, above maxSize (${maxSize})` });
+      } else if (typeof desiredCapacity === "number" && ((typeof minSize === "number" && desiredCapacity < minSize) || (typeof maxSize === "number" && desiredCapacity > maxSize))) {
+        found.push({ document: "nodegroups", path: at("desiredCapacity"), message: `is ${desiredCapacity}, outside minSize..maxSize (${minSize ?? "?"}..${maxSize ?? "?"})` });
+      }
+      if (typeof ng.volumeSize === "number" && ng.volumeSize < 1) {
+        found.push({ document: "nodegroups", path: at("volumeSize"), message: "must be at least 1 (GiB)" });
       }
       if (ng.volumeKmsKeyID !== undefined && ng.volumeEncrypted !== true) {
         found.push({ document: "nodegroups", path: at("volumeKmsKeyID"), message: "needs volumeEncrypted: true" });
@@ -156,6 +174,12 @@ export function checkRenderedRules(
       }
       if (String(ng.amiFamily ?? "").startsWith("Bottlerocket") && Array.isArray(ng.preBootstrapCommands) && ng.preBootstrapCommands.length > 0) {
         found.push({ document: "nodegroups", path: at("preBootstrapCommands"), message: "are not supported on Bottlerocket" });
+      }
+      // Bottlerocket takes its settings in `bottlerocket.settings`, not a kubelet file or a bootstrap script.
+      for (const field of ["kubeletExtraConfig", "overrideBootstrapCommand"] as const) {
+        if (ng.amiFamily === "Bottlerocket" && ng[field] !== undefined) {
+          found.push({ document: "nodegroups", path: at(field), message: "is not supported on Bottlerocket", hint: "use bottlerocket.settings" });
+        }
       }
 
       const zones = Array.isArray(ng.availabilityZones) ? ng.availabilityZones : [];
@@ -200,6 +224,7 @@ export function checkRenderedRules(
 
 // Kubernetes' own label syntax (k8s.io/apimachinery validation.IsQualifiedName, IsValidLabelValue),
 // which eksctl applies to nodegroup labels and taints before it creates anything.
+const taintEffects = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 const LABEL_VALUE_RULE = "at most 63 characters: letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
 const labelName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -49,6 +49,19 @@ describe("eksctl's rules, checked on the rendered files", () => {
     expect(check({ taints: [{ key: "k", value: "a b", effect: "NoSchedule" }] })).toEqual([expect.stringMatching(/^nodeGroups\.0\.taints\.0\.value:/)]);
   });
 
+  it("refuses a taint effect Kubernetes does not know", () => {
+    expect(check({ taints: [{ key: "k", value: "v", effect: "NoWay" }] })).toEqual([expect.stringMatching(/^nodeGroups\.0\.taints\.0\.effect: must be one of/)]);
+  });
+
+  it("refuses kubeletExtraConfig and overrideBootstrapCommand on Bottlerocket", () => {
+    expect(check({ amiFamily: "Bottlerocket", kubeletExtraConfig: { containerLogMaxFiles: 5 } })).toEqual([
+      "nodeGroups.0.kubeletExtraConfig: is not supported on Bottlerocket",
+    ]);
+    expect(check({ amiFamily: "Bottlerocket", overrideBootstrapCommand: "x" }, { kind: "managedNodeGroups" })).toEqual([
+      "managedNodeGroups.0.overrideBootstrapCommand: is not supported on Bottlerocket",
+    ]);
+  });
+
   it('refuses a version EKS does not offer, such as "1.3" or "1.9"', () => {
     expect(check({}, { version: "1.3" })).toEqual([expect.stringMatching(/^metadata\.version: 1\.3 is not a Kubernetes version EKS offers/)]);
     expect(check({}, { version: "1.9" })).toHaveLength(1);
