@@ -19,8 +19,8 @@ export type Doc = Record<string, unknown>;
 export interface OracleCase {
   id: string;
   group: "sample" | "golden" | "generated" | "example" | "invalid";
-  /** The one file real eksctl reads: cluster.yaml with nodegroups.yaml's nodegroups (see mergeForEksctl). */
-  file: Doc;
+  /** The one file real eksctl reads, as text: cluster.yaml with nodegroups.yaml's nodegroups (see mergeForEksctl). */
+  text: string;
   /** Why eksbox refuses it; empty when eksbox accepts. Only findings eksctl could share (not eksbox policy). */
   eksboxRefuses: string[];
   /** eksbox's own policy findings (one zone per nodegroup, ...): eksctl has no such rule. */
@@ -34,12 +34,23 @@ const WORKER_VERSION = "20261125";
  * eksctl validates both kinds of nodegroup in `create cluster --dry-run`, which needs no existing
  * cluster, so the oracle gives it one file holding both.
  */
-export function mergeForEksctl(cluster: Doc, nodegroups: Doc): Doc {
-  const merged: Doc = { ...cluster };
-  for (const kind of ["nodeGroups", "managedNodeGroups"]) {
-    if (nodegroups[kind] !== undefined) merged[kind] = nodegroups[kind];
+export function mergeForEksctl(clusterText: string, nodegroupsText: string): string {
+  // The texts as eksbox wrote them (their quoting matters: eksctl reads YAML 1.1, where an unquoted
+  // y or on is a boolean): nodegroups.yaml's top-level nodeGroups/managedNodeGroups sections appended.
+  const lines = nodegroupsText.split("\n");
+  const sections: string[] = [];
+  let keep = false;
+  for (const line of lines) {
+    // A top-level key starts a section; list items ("- ") and comments at column 0 continue one.
+    if (/^[A-Za-z_$"']/.test(line)) keep = /^(nodeGroups|managedNodeGroups):/.test(line);
+    if (keep) sections.push(line);
   }
-  return merged;
+  return `${clusterText.replace(/\n*$/, "\n")}\n${sections.join("\n")}\n`;
+}
+
+/** A document as YAML 1.1 text, so strings such as y, on or 1.30 stay quoted for eksctl. */
+export function yaml11(doc: Doc): string {
+  return new Document(doc, { version: "1.1" }).toString();
 }
 
 function findingsOfDocuments(cluster: Doc, nodegroups: Doc, clusterAutoscaler: boolean): { refuses: string[]; policy: string[] } {
@@ -65,7 +76,8 @@ async function judgeEnvironment(id: string, group: OracleCase["group"], env: Env
   if (reported !== refuses.length + policy.length) {
     throw new Error(`${id}: validateRendered reports ${reported} problems, the oracle's split ${refuses.length + policy.length}`);
   }
-  return { id, group, file: mergeForEksctl(cluster, nodegroups), eksboxRefuses: [...configFindings, ...refuses], eksboxPolicy: policy };
+  const text = mergeForEksctl(rendered.cluster.text, rendered.nodegroups.text);
+  return { id, group, text, eksboxRefuses: [...configFindings, ...refuses], eksboxPolicy: policy };
 }
 
 /** config/environments/*.yaml, as `eksbox validate --all` sees them. */
@@ -85,10 +97,11 @@ export async function sampleCases(): Promise<OracleCase[]> {
 
 /** test/golden/prod: the seed's files translated by hand, with YAML anchors and merge keys. */
 export async function goldenCases(): Promise<OracleCase[]> {
-  const read = async (file: string) => parse(await readFile(join(repoRoot, "test/golden/prod", file), "utf8"), { merge: true }) as Doc;
-  const [cluster, nodegroups] = await Promise.all([read("cluster.yaml"), read("nodegroups.yaml")]);
+  const read = (file: string) => readFile(join(repoRoot, "test/golden/prod", file), "utf8");
+  const [clusterText, nodegroupsText] = await Promise.all([read("cluster.yaml"), read("nodegroups.yaml")]);
+  const [cluster, nodegroups] = [clusterText, nodegroupsText].map((t) => parse(t, { merge: true }) as Doc) as [Doc, Doc];
   const { refuses, policy } = findingsOfDocuments(cluster, nodegroups, true);
-  return [{ id: "golden/prod", group: "golden", file: mergeForEksctl(cluster, nodegroups), eksboxRefuses: refuses, eksboxPolicy: policy }];
+  return [{ id: "golden/prod", group: "golden", text: mergeForEksctl(clusterText, nodegroupsText), eksboxRefuses: refuses, eksboxPolicy: policy }];
 }
 
 /**
@@ -100,14 +113,15 @@ export async function exampleCases(): Promise<OracleCase[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort();
   const cases: OracleCase[] = [];
   for (const file of files) {
-    const doc = parse(await readFile(join(dir, file), "utf8"), { merge: true }) as Doc;
+    const text = await readFile(join(dir, file), "utf8");
+    const doc = parse(text, { merge: true }) as Doc;
     const refuses = validateAgainstEksctlSchema(doc).map((f) => `${f.path.join(".")}: eksctl schema: ${f.message}`);
     const policy: string[] = [];
     // The example is both "files": its own nodegroups, its own metadata.
     for (const f of checkRenderedRules(doc, doc, { clusterAutoscaler: false })) {
       (f.policy ? policy : refuses).push(`${f.path.join(".")}: ${f.message}`);
     }
-    cases.push({ id: `example/${file}`, group: "example", file: doc, eksboxRefuses: refuses, eksboxPolicy: policy });
+    cases.push({ id: `example/${file}`, group: "example", text, eksboxRefuses: refuses, eksboxPolicy: policy });
   }
   return cases;
 }
@@ -119,16 +133,28 @@ const REGION = "us-east-1";
 const ZONES = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"];
 
 const labelKey = fc.oneof(
-  fc.constantFrom("node.kubernetes.io/role", "team", "example.com/owner", "topology.kubernetes.io/zone", "kubernetes.io/role", "app.k8s.io/x"),
-  fc.stringMatching(/^[a-z][a-z0-9.-]{0,12}[a-z0-9]$/),
-  fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}\.(com|io)$/), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,10}$/)).map(([d, n]) => `${d}/${n}`),
+  { weight: 3, arbitrary: fc.constantFrom("node.kubernetes.io/role", "team", "example.com/owner", "topology.kubernetes.io/zone") },
+  { weight: 1, arbitrary: fc.constantFrom("kubernetes.io/role", "app.k8s.io/x") },
+  { weight: 2, arbitrary: fc.stringMatching(/^[a-z][a-z0-9.-]{0,12}[a-z0-9]$/) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}\.(com|io)$/), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,10}$/))
+      .map(([d, n]) => `${d}/${n}`),
+  },
 );
+// Mostly valid values, so that both verdicts are exercised: a tenth are ones Kubernetes refuses.
 const labelValue = fc.oneof(
-  fc.constantFrom("", "worker", "spot", "on-demand", "a_b.c", "-bad", "bad-", "has space", "x".repeat(64), "line\nbreak"),
-  fc.stringMatching(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,20}[A-Za-z0-9])?$/),
+  { weight: 6, arbitrary: fc.constantFrom("", "worker", "spot", "on-demand", "a_b.c") },
+  { weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,20}[A-Za-z0-9])?$/) },
+  { weight: 1, arbitrary: fc.constantFrom("-bad", "bad-", "has space", "x".repeat(64), "line\nbreak") },
 );
 const taint = fc.record({
-  key: fc.oneof(fc.constantFrom("dedicated", "example.com/gpu", "node.kubernetes.io/special", "bad key", "a/b/c"), labelKey),
+  key: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom("dedicated", "example.com/gpu", "node.kubernetes.io/special") },
+    { weight: 1, arbitrary: fc.constantFrom("bad key", "a/b/c") },
+    { weight: 3, arbitrary: labelKey },
+  ),
   value: labelValue,
   effect: fc.constantFrom("NoSchedule", "PreferNoSchedule", "NoExecute"),
 });
@@ -137,7 +163,7 @@ const workerArb = fc
   .record(
     {
       type: fc.constantFrom("selfManaged", "managed"),
-      amiFamily: fc.constantFrom("AmazonLinux2023", "AmazonLinux2", "Bottlerocket", "Ubuntu2404", "UbuntuPro2404"),
+      amiFamily: fc.constantFrom("AmazonLinux2023", "AmazonLinux2023", "AmazonLinux2", "Bottlerocket", "Ubuntu2404", "UbuntuPro2404"),
       ami: fc.constantFrom(undefined, undefined, undefined, "ami-0123456789abcdef0"),
       instanceTypes: fc.oneof(
         fc.constant(["m5.large"]),
@@ -287,11 +313,12 @@ export async function invalidCases(): Promise<OracleCase[]> {
     first.labels ??= {};
     mutate(cluster, nodegroups, first);
     const { refuses, policy } = findingsOfDocuments(cluster, nodegroups, env.config.worker.clusterAutoscaler);
-    cases.push({ id: `invalid/${name}`, group: "invalid", file: mergeForEksctl(cluster, nodegroups), eksboxRefuses: refuses, eksboxPolicy: policy });
+    const text = yaml11({ ...cluster, ...Object.fromEntries(["nodeGroups", "managedNodeGroups"].filter((k) => k in nodegroups).map((k) => [k, nodegroups[k]])) });
+    cases.push({ id: `invalid/${name}`, group: "invalid", text, eksboxRefuses: refuses, eksboxPolicy: policy });
   }
   return cases;
 }
 
 export function fileText(c: OracleCase): string {
-  return new Document(c.file).toString();
+  return c.text;
 }
