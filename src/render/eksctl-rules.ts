@@ -38,7 +38,12 @@ export function checkRenderedRules(
   const version = clusterMeta.version;
   if (version === undefined) {
     // eksctl would take its default version; eksbox always says which one.
-    found.push({ document: "cluster", path: ["metadata", "version"], message: 'is missing: write the Kubernetes version, such as "1.34"', policy: "eksbox" });
+    found.push({
+      document: "cluster",
+      path: ["metadata", "version"],
+      message: 'is missing: write the Kubernetes version, such as "1.34"',
+      policy: "eksbox",
+    });
   } else if (typeof version !== "string" || !/^\d+\.\d+$/.test(version)) {
     found.push({
       document: "cluster",
@@ -95,7 +100,8 @@ export function checkRenderedRules(
       names.add(name);
 
       if (typeof ng.name === "string" && !/^[a-zA-Z][-a-zA-Z0-9]*$/.test(ng.name)) {
-        found.push({ document: "nodegroups", path: at("name"), message: `${JSON.stringify(ng.name)} must be letters, digits and '-', starting with a letter` });
+        const message = `${JSON.stringify(ng.name)} must be letters, digits and '-', starting with a letter`;
+        found.push({ document: "nodegroups", path: at("name"), message });
       }
       if (isPlainObject(ng.labels)) {
         for (const [key, value] of Object.entries(ng.labels)) {
@@ -122,15 +128,18 @@ export function checkRenderedRules(
       }
       if (typeof ng.ami === "string" && ng.ami !== "") {
         const family = String(ng.amiFamily ?? "");
-        if (!["AmazonLinux2023", "Bottlerocket"].includes(family) && !family.startsWith("Windows") && ng.overrideBootstrapCommand === undefined) {
+        const bootstrapsItself = ["AmazonLinux2023", "Bottlerocket"].includes(family) || family.startsWith("Windows");
+        if (!bootstrapsItself && ng.overrideBootstrapCommand === undefined) {
           found.push({
             document: "nodegroups",
             path: at("ami"),
-            message: `a custom AMI based on ${family || "an unset amiFamily"} needs overrideBootstrapCommand (eksctl only bootstraps AmazonLinux2023 and Bottlerocket custom AMIs itself)`,
+            message: `a custom AMI based on ${family || "an unset amiFamily"} needs overrideBootstrapCommand`,
+            hint: "eksctl bootstraps custom AMIs itself only for AmazonLinux2023 and Bottlerocket",
           });
         }
         if (kind === "managedNodeGroups" && !ng.ami.startsWith("ami-")) {
-          found.push({ document: "nodegroups", path: at("ami"), message: `${JSON.stringify(ng.ami)} is not an AMI id (ami-...); managed nodegroups take only AMI ids` });
+          const message = `${JSON.stringify(ng.ami)} is not an AMI id (ami-...); managed nodegroups take only AMI ids`;
+          found.push({ document: "nodegroups", path: at("ami"), message });
         }
       }
       // eksctl checks sizes only for managed nodegroups; for self-managed ones the Auto Scaling group
@@ -138,8 +147,12 @@ export function checkRenderedRules(
       const { minSize, maxSize, desiredCapacity } = ng;
       if (typeof minSize === "number" && typeof maxSize === "number" && minSize > maxSize) {
         found.push({ document: "nodegroups", path: at("minSize"), message: `is ${minSize}, above maxSize (${maxSize})` });
-      } else if (typeof desiredCapacity === "number" && ((typeof minSize === "number" && desiredCapacity < minSize) || (typeof maxSize === "number" && desiredCapacity > maxSize))) {
-        found.push({ document: "nodegroups", path: at("desiredCapacity"), message: `is ${desiredCapacity}, outside minSize..maxSize (${minSize ?? "?"}..${maxSize ?? "?"})` });
+      } else if (
+        typeof desiredCapacity === "number" &&
+        ((typeof minSize === "number" && desiredCapacity < minSize) || (typeof maxSize === "number" && desiredCapacity > maxSize))
+      ) {
+        const message = `is ${desiredCapacity}, outside minSize..maxSize (${minSize ?? "?"}..${maxSize ?? "?"})`;
+        found.push({ document: "nodegroups", path: at("desiredCapacity"), message });
       }
       if (typeof ng.volumeSize === "number" && ng.volumeSize < 1) {
         found.push({ document: "nodegroups", path: at("volumeSize"), message: "must be at least 1 (GiB)" });
