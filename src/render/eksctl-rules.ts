@@ -151,7 +151,8 @@ export function checkRenderedRules(
         typeof desiredCapacity === "number" &&
         ((typeof minSize === "number" && desiredCapacity < minSize) || (typeof maxSize === "number" && desiredCapacity > maxSize))
       ) {
-        const message = `is ${desiredCapacity}, outside minSize..maxSize (${minSize ?? "?"}..${maxSize ?? "?"})`;
+        const bound = (v: unknown) => (typeof v === "number" ? String(v) : "?");
+        const message = `is ${desiredCapacity}, outside minSize..maxSize (${bound(minSize)}..${bound(maxSize)})`;
         found.push({ document: "nodegroups", path: at("desiredCapacity"), message });
       }
       if (typeof ng.volumeSize === "number" && ng.volumeSize < 1) {

@@ -89,7 +89,7 @@ export async function sampleCases(): Promise<OracleCase[]> {
       cases.push(await judgeEnvironment(`sample/${name}`, "sample", await loadEnvironment(repoRoot, name), []));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      throw new Error(`the sample environment ${name} does not load: ${e.message}`);
+      throw new Error(`the sample environment ${name} does not load: ${e.message}`, { cause: e });
     }
   }
   return cases;
