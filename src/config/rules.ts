@@ -124,5 +124,46 @@ export function checkConfigRules(config: Omit<EnvironmentConfig, "cluster"> & { 
       });
     }
   }
+  if (config.gitops) found.push(...gitopsFindings(config.gitops));
+  return found;
+}
+
+const hostedProviderKeys = ["owner", "repository"] as const;
+const gitProviderKeys = ["url", "username", "privateKeyFile"] as const;
+
+/** flux bootstrap git takes a URL; the hosted providers take owner and repository. Each refuses the other's flags. */
+function gitopsFindings(gitops: NonNullable<EnvironmentConfig["gitops"]>): RuleFinding[] {
+  const found: RuleFinding[] = [];
+  const at = (key: string): KeyPath => ["gitops", key];
+  if (gitops.provider === "git") {
+    for (const key of hostedProviderKeys) {
+      if (gitops[key] !== undefined) found.push({ path: at(key), message: "is not used by provider git (flux bootstrap git takes the repository's URL)", hint: "remove it; set gitops.url" });
+    }
+    if (gitops.url === undefined) {
+      found.push({ path: at("url"), message: "is required: provider git needs the repository's URL", hint: "for example url: https://git.example.com/ops/fleet.git or ssh://git@git.example.com/ops/fleet.git" });
+      return found;
+    }
+    const scheme = /^(https?|ssh):\/\//.exec(gitops.url)?.[1];
+    if (scheme === undefined) {
+      found.push({ path: at("url"), message: "must start with https:// or ssh:// (flux bootstrap git --url)" });
+    } else if (scheme === "ssh") {
+      if (gitops.privateKeyFile === undefined) {
+        found.push({ path: at("privateKeyFile"), message: "is required for an ssh:// URL: the toolbox has no SSH agent", hint: "name a key file in the project (kept out of git), or use an https:// URL with tokenEnv" });
+      }
+      if (gitops.username !== undefined) found.push({ path: at("username"), message: "is for https:// URLs; an ssh:// URL carries its user (ssh://git@host/...)" });
+    } else if (gitops.privateKeyFile !== undefined) {
+      found.push({ path: at("privateKeyFile"), message: "is for ssh:// URLs; over https the password comes from gitops.tokenEnv" });
+    }
+    if (gitops.privateKeyFile !== undefined && (gitops.privateKeyFile.startsWith("/") || gitops.privateKeyFile.split("/").includes(".."))) {
+      found.push({ path: at("privateKeyFile"), message: "must be a path inside the project (the toolbox sees only the project)" });
+    }
+    return found;
+  }
+  for (const key of hostedProviderKeys) {
+    if (gitops[key] === undefined) found.push({ path: at(key), message: `is required for provider ${gitops.provider}` });
+  }
+  for (const key of gitProviderKeys) {
+    if (gitops[key] !== undefined) found.push({ path: at(key), message: `is only for provider git (flux bootstrap ${gitops.provider} takes owner and repository)` });
+  }
   return found;
 }

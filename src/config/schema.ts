@@ -181,8 +181,16 @@ const workerSchema = z.strictObject({
 
 const gitopsSchema = z.strictObject({
   provider: z.enum(["github", "gitlab", "bitbucket-server", "gitea", "git"]),
-  owner: nonEmpty,
-  repository: nonEmpty,
+  /** For the hosted providers (github, gitlab, bitbucket-server, gitea): the user or organisation. */
+  owner: nonEmpty.optional(),
+  /** For the hosted providers: the repository's name. */
+  repository: nonEmpty.optional(),
+  /** For provider git: the repository's https:// or ssh:// URL. */
+  url: nonEmpty.optional(),
+  /** For provider git over https: the user name (the password comes from tokenEnv, default GIT_PASSWORD). */
+  username: nonEmpty.optional(),
+  /** For provider git over ssh: the private key file, relative to the project (keep it out of git). */
+  privateKeyFile: nonEmpty.optional(),
   branch: nonEmpty.default("main"),
   /** Path in the repository for this cluster's manifests; defaults to clusters/<env>. */
   path: z.string().optional(),

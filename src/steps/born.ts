@@ -118,9 +118,39 @@ export const kubeconfigStep: Step<LifecycleContext> = {
   },
 };
 
-/** The variable flux reads the provider's token from. */
+/** The variable flux reads the token from: the provider's API token, or for git the https password (or the SSH key's passphrase). */
 export function gitopsTokenVariable(provider: string): string | undefined {
-  return { github: "GITHUB_TOKEN", gitlab: "GITLAB_TOKEN", "bitbucket-server": "BITBUCKET_TOKEN", gitea: "GITEA_TOKEN" }[provider];
+  return { github: "GITHUB_TOKEN", gitlab: "GITLAB_TOKEN", "bitbucket-server": "BITBUCKET_TOKEN", gitea: "GITEA_TOKEN", git: "GIT_PASSWORD" }[provider];
+}
+
+interface GitopsTokenConfig {
+  provider: string;
+  tokenEnv?: string;
+  url?: string;
+}
+
+/**
+ * Where the Git token comes from: `source` is the user's variable (gitops.tokenEnv, else the one flux
+ * reads), `fluxVariable` the name flux reads it under in the toolbox. Flux reads every one of these
+ * from its environment, so the token never goes on a command line. Over ssh:// the key file does
+ * the authenticating and a token (the key's passphrase) is optional.
+ */
+export function gitopsToken(gitops: GitopsTokenConfig): { source: string; fluxVariable: string; required: boolean } | undefined {
+  const fluxVariable = gitopsTokenVariable(gitops.provider);
+  if (!fluxVariable) return undefined;
+  const required = gitops.provider !== "git" || !gitops.url?.startsWith("ssh://");
+  return { source: gitops.tokenEnv ?? fluxVariable, fluxVariable, required };
+}
+
+/** The process environment the toolbox is opened with: the token under the name flux reads, forwarded by name (and masked as a *_TOKEN / *PASSWORD value). */
+export function gitopsToolboxEnv(gitops: GitopsTokenConfig | undefined, processEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const token = gitops ? gitopsToken(gitops) : undefined;
+  if (!token) return processEnv;
+  const value = processEnv[token.source];
+  const passed = (processEnv.EKSBOX_PASS_ENV ?? "").split(",").filter(Boolean);
+  const env: NodeJS.ProcessEnv = { ...processEnv, EKSBOX_PASS_ENV: [...new Set([...passed, token.fluxVariable])].join(",") };
+  if (value !== undefined) env[token.fluxVariable] = value;
+  return env;
 }
 
 export const gitopsStep: Step<LifecycleContext> = {
@@ -130,12 +160,6 @@ export const gitopsStep: Step<LifecycleContext> = {
   async decide(ctx) {
     const gitops = ctx.env.config.gitops;
     if (!gitops) return skipDecision("gitops not configured");
-    const tokenVariable = gitopsTokenVariable(gitops.provider);
-    if (tokenVariable && !ctx.processEnv[tokenVariable]) {
-      throw new UserError(`flux bootstrap ${gitops.provider} needs a token in ${tokenVariable}`, {
-        hint: `export ${tokenVariable}=... (a token with repository write access); it is passed to the toolbox and masked in all output`,
-      });
-    }
     const kubeconfigThere = await access(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig)).then(() => true, () => false);
     if (kubeconfigThere && (await ctx.facts.cluster())) {
       const probe = await ctx.toolbox.run({
@@ -145,16 +169,23 @@ export const gitopsStep: Step<LifecycleContext> = {
       });
       if (probe.exitCode === 0) return skipDecision("Flux is bootstrapped (GitRepository flux-system exists)");
     }
-    const argv = [
-      "flux", "bootstrap", gitops.provider,
-      `--owner=${gitops.owner}`,
-      `--repository=${gitops.repository}`,
-      `--branch=${gitops.branch}`,
-      `--path=${gitops.path ?? `clusters/${ctx.env.name}`}`,
-    ];
+    // Asked for only now: a rerun on a bootstrapped cluster (a CI job adding a nodegroup) needs no Git token.
+    const token = gitopsToken(gitops);
+    if (token?.required && !ctx.processEnv[token.source]) {
+      const named = gitops.tokenEnv ? `${token.source} (gitops.tokenEnv)` : token.source;
+      throw new UserError(`flux bootstrap ${gitops.provider} needs a token in ${named}`, {
+        hint: `export ${token.source}=... (a token with repository write access); it is passed to the toolbox as ${token.fluxVariable}, never on a command line, and masked in all output`,
+      });
+    }
+    const argv = ["flux", "bootstrap", gitops.provider];
+    if (gitops.provider === "git") argv.push(`--url=${gitops.url}`);
+    else argv.push(`--owner=${gitops.owner}`, `--repository=${gitops.repository}`);
+    argv.push(`--branch=${gitops.branch}`, `--path=${gitops.path ?? `clusters/${ctx.env.name}`}`);
     if (gitops.personal) argv.push("--personal");
     if (gitops.hostname) argv.push(`--hostname=${gitops.hostname}`);
-    return runDecision("Flux is not bootstrapped", [argv]);
+    if (gitops.username) argv.push(`--username=${gitops.username}`);
+    if (gitops.privateKeyFile) argv.push(`--private-key-file=${gitops.privateKeyFile}`);
+    return runDecision("Flux is not bootstrapped", [argv], { done: `bootstrapped Flux from ${gitops.url ?? `${gitops.owner}/${gitops.repository}`}` });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);

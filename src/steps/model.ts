@@ -7,7 +7,7 @@ import type { Toolbox } from "../runtime/types.js";
 /** What a step would do, as shown by `eksbox plan`. */
 export type StepDecision =
   | { action: "skip"; reason: string }
-  | { action: "run"; reason: string; commands: PlannedCommand[]; files?: string[] };
+  | { action: "run"; reason: string; commands: PlannedCommand[]; files?: string[]; done?: string };
 
 export interface PlannedCommand {
   argv: readonly string[];
@@ -65,8 +65,20 @@ export interface Task<C extends StepContext = StepContext, B extends StepContext
   extend?(base: B): C;
 }
 
-export function runDecision(reason: string, commands: readonly (readonly string[])[], files?: string[]): StepDecision {
-  return { action: "run", reason, commands: commands.map((argv) => ({ argv })), files };
+/**
+ * `reason` says why the step runs (for plan and the run record); `done` says what it did, for the
+ * line shown when it finishes ("deleted cluster prod", not "cluster prod is ACTIVE").
+ */
+export interface RunDecisionExtras {
+  files?: string[];
+  done?: string;
+}
+
+export function runDecision(reason: string, commands: readonly (readonly string[])[], extras?: string[] | RunDecisionExtras): StepDecision {
+  const { files, done } = Array.isArray(extras) ? { files: extras, done: undefined } : (extras ?? {});
+  const decision: StepDecision = { action: "run", reason, commands: commands.map((argv) => ({ argv })), files };
+  if (done !== undefined) decision.done = done;
+  return decision;
 }
 
 export function skipDecision(reason: string): StepDecision {

@@ -10,7 +10,7 @@ import type { Environment } from "../config/schema.js";
 import { openToolbox } from "../runtime/toolbox.js";
 import { Redactor } from "../runtime/redact.js";
 import { CloudFacts } from "./cloud.js";
-import { gitopsTokenVariable } from "./born.js";
+import { gitopsToken, gitopsToolboxEnv } from "./born.js";
 import type { LifecycleContext } from "./lifecycle.js";
 import { acquireEnvLock, type EnvLock } from "./lock.js";
 import type { Task } from "./model.js";
@@ -34,10 +34,14 @@ export async function loadSessionEnvironment(ctx: CommandContext, opts: SessionO
   return { envName, env };
 }
 
-/** The toolbox gets the flux token variable too, when gitops needs one; it is masked like any *_TOKEN. */
+/** The toolbox gets the Git token too, under the name flux reads (whatever gitops.tokenEnv is), when gitops is configured. */
 function gitopsPassEnv(env: Environment): string[] {
-  const tokenVariable = env.config.gitops ? gitopsTokenVariable(env.config.gitops.provider) : undefined;
-  return tokenVariable ? [tokenVariable] : [];
+  const token = env.config.gitops ? gitopsToken(env.config.gitops) : undefined;
+  return token ? [token.fluxVariable] : [];
+}
+
+function toolboxProcessEnv(ctx: CommandContext, env: Environment): NodeJS.ProcessEnv {
+  return gitopsToolboxEnv(env.config.gitops, ctx.processEnv);
 }
 
 interface SessionParts<C extends LifecycleContext> {
@@ -67,7 +71,7 @@ async function withToolbox<C extends LifecycleContext, T>(
     runId,
     events,
     interrupter: ctx.interrupter,
-    processEnv: ctx.processEnv,
+    processEnv: toolboxProcessEnv(ctx, session.env),
     passEnv: gitopsPassEnv(session.env),
     redactor,
   });
@@ -102,7 +106,8 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
   // While the lock is held, Ctrl-C must take the graceful path (the run ends, the lock is released)
   // even before the toolbox is up to listen.
   const stopListening = ctx.interrupter.onEscalate(() => {});
-  const redactor = Redactor.fromEnv(ctx.processEnv);
+  // The toolbox's environment, so the Git token is masked under the name flux reads too, whatever gitops.tokenEnv is called.
+  const redactor = Redactor.fromEnv(toolboxProcessEnv(ctx, session.env));
   let recorder: RunRecorder | undefined;
   try {
     recorder = await RunRecorder.open(ctx.projectRoot, { runId, task: task.name, env: session.envName }, (text) => redactor.redact(text));
@@ -138,6 +143,6 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
 
 /** Decides every step of a task and changes nothing: no lock, no run record, no files written. */
 export async function planLifecycleTask<C extends LifecycleContext>(parts: Omit<SessionParts<C>, "planning" | "resumeCommand">): Promise<PlanEntry[]> {
-  const redactor = Redactor.fromEnv(parts.ctx.processEnv);
+  const redactor = Redactor.fromEnv(toolboxProcessEnv(parts.ctx, parts.session.env));
   return withToolbox({ ...parts, planning: true, resumeCommand: "" }, newRunId(), parts.ctx.events, redactor, (lc) => planTask(parts.task, lc));
 }
