@@ -14,7 +14,8 @@ export type EksboxEvent =
   | { type: "image-build"; line: string }
   | { type: "step-start"; step: string; argv?: readonly string[]; description?: string }
   | { type: "step-output"; step: string; stream: "stdout" | "stderr"; line: string }
-  | { type: "step-end"; step: string; status: StepStatus; elapsedMs: number; reason?: string }
+  /** `reason`: why the step decided as it did (kept in the run record); `summary`: what a done step did (shown). */
+  | { type: "step-end"; step: string; status: StepStatus; elapsedMs: number; reason?: string; summary?: string }
   | { type: "interrupt"; level: 1 | 2 | 3; message: string };
 
 export interface EventSink {
@@ -47,6 +48,11 @@ export const log = {
 };
 
 /** One event as a plain line (CI output and run.log); undefined for events that have none. */
+/** A done step says what it did; a skipped or failed one why. */
+export function stepEndText(event: Extract<EksboxEvent, { type: "step-end" }>): string | undefined {
+  return event.status === "done" && event.summary !== undefined ? event.summary : event.reason;
+}
+
 export function plainEventLine(event: EksboxEvent): string | undefined {
   switch (event.type) {
     case "log":
@@ -66,7 +72,7 @@ export function plainEventLine(event: EksboxEvent): string | undefined {
     case "step-output":
       return `[${event.step}] ${event.line}`;
     case "step-end":
-      return `[${event.step}] ${event.status} (${(event.elapsedMs / 1000).toFixed(1)}s)${event.reason ? `: ${event.reason}` : ""}`;
+      return `[${event.step}] ${event.status} (${(event.elapsedMs / 1000).toFixed(1)}s)${stepEndText(event) ? `: ${stepEndText(event)}` : ""}`;
     case "interrupt":
       return `interrupt: ${event.message}`;
   }

@@ -5,7 +5,7 @@
 // Progress always goes to stderr, so stdout carries only a command's result (JSON with --output json)
 // and `eksbox status -o json | jq` works.
 import picocolors from "picocolors";
-import { isoNow, plainEventLine, type EksboxEvent, type EventSink } from "../core/events.js";
+import { isoNow, plainEventLine, stepEndText, type EksboxEvent, type EventSink } from "../core/events.js";
 
 export type OutputMode = "tty" | "plain" | "json";
 
@@ -88,7 +88,8 @@ export class TtyRenderer implements EventSink {
         this.running.delete(event.step);
         const mark =
           event.status === "done" ? this.colour.green("✔") : event.status === "skipped" ? this.colour.dim("–") : this.colour.red("✖");
-        const reason = event.reason ? this.colour.dim(` ${event.reason}`) : "";
+        const text = stepEndText(event);
+        const reason = text ? this.colour.dim(` ${text}`) : "";
         this.print(`${mark} ${this.colour.bold(event.step)} ${event.status} ${this.colour.dim(seconds(event.elapsedMs))}${reason}`);
         if (this.running.size === 0) this.stopTicking();
         break;

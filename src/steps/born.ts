@@ -2,6 +2,7 @@
 //   preflight -> generate -> cluster -> { nodegroups, serviceaccounts, kubeconfig } -> gitops
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { UserError } from "../core/errors.js";
 import { envPaths } from "../core/layout.js";
 import { recordWorkerVersion } from "../core/state.js";
@@ -21,7 +22,7 @@ export const clusterStep: Step<LifecycleContext> = {
       const paths = envPaths(ctx.env.name);
       return runDecision(`cluster ${name} does not exist`, [
         ["eksctl", "create", "cluster", "-f", paths.cluster, "--kubeconfig", paths.kubeconfig],
-      ], [paths.cluster]);
+      ], { files: [paths.cluster], done: `created cluster ${name}` });
     }
     switch (cluster.status) {
       case "ACTIVE":
@@ -62,7 +63,7 @@ export const nodegroupsStep: Step<LifecycleContext> = {
     const paths = envPaths(ctx.env.name);
     return runDecision(`missing: ${missing.join(", ")}`, [
       ["eksctl", "create", "nodegroup", "-f", paths.nodegroups, `--include=${missing.join(",")}`],
-    ], [paths.nodegroups]);
+    ], { files: [paths.nodegroups], done: `created ${missing.join(", ")}` });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
@@ -88,7 +89,8 @@ export const serviceAccountsStep: Step<LifecycleContext> = {
       "--approve",
     ];
     if (missing.some((sa) => sa.overrideExisting)) argv.push("--override-existing-serviceaccounts");
-    return runDecision(`missing: ${missing.map((sa) => `${sa.namespace}/${sa.name}`).join(", ")}`, [argv], [paths.cluster]);
+    const names = missing.map((sa) => `${sa.namespace}/${sa.name}`).join(", ");
+    return runDecision(`missing: ${names}`, [argv], { files: [paths.cluster], done: `created ${names}` });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
@@ -104,19 +106,35 @@ export const kubeconfigStep: Step<LifecycleContext> = {
     const paths = envPaths(ctx.env.name);
     const existing = await readFile(join(ctx.projectRoot, paths.kubeconfig), "utf8").catch(() => undefined);
     const cluster = await ctx.facts.cluster();
-    const current =
-      existing !== undefined &&
-      existing.includes(ctx.facts.clusterName) &&
-      (!cluster?.endpoint || existing.includes(cluster.endpoint) || existing.includes("server:"));
-    if (current) return skipDecision(`${paths.kubeconfig} is there`);
-    return runDecision(`${paths.kubeconfig} is missing`, [
-      ["eksctl", "utils", "write-kubeconfig", ...clusterArgs(ctx), "--kubeconfig", paths.kubeconfig],
-    ]);
+    const argv = ["eksctl", "utils", "write-kubeconfig", ...clusterArgs(ctx), "--kubeconfig", paths.kubeconfig];
+    const done = { done: `wrote ${paths.kubeconfig}` };
+    if (existing === undefined) return runDecision(`${paths.kubeconfig} is missing`, [argv], done);
+    const servers = kubeconfigServers(existing, ctx.facts.clusterName);
+    if (servers.length === 0) return runDecision(`${paths.kubeconfig} does not name cluster ${ctx.facts.clusterName}`, [argv], done);
+    // Until the cluster exists (plan before born) there is no endpoint to compare with.
+    if (!cluster?.endpoint) return skipDecision(`${paths.kubeconfig} names cluster ${ctx.facts.clusterName}`);
+    if (!servers.includes(cluster.endpoint)) {
+      return runDecision(`${paths.kubeconfig} points at ${servers.join(", ")}, the cluster's endpoint is ${cluster.endpoint}`, [argv], done);
+    }
+    return skipDecision(`${paths.kubeconfig} points at ${cluster.endpoint}`);
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
   },
 };
+
+/** The API servers a kubeconfig gives for the cluster (eksctl names its entries <cluster>.<region>.eksctl.io). */
+export function kubeconfigServers(text: string, clusterName: string): string[] {
+  let doc: { clusters?: { name?: string; cluster?: { server?: string } }[] } | undefined;
+  try {
+    doc = parseYaml(text) as typeof doc;
+  } catch {
+    return [];
+  }
+  return (doc?.clusters ?? [])
+    .filter((c) => c.name === clusterName || c.name?.startsWith(`${clusterName}.`) || c.name?.endsWith(`/${clusterName}`))
+    .flatMap((c) => (typeof c.cluster?.server === "string" ? [c.cluster.server] : []));
+}
 
 /** The variable flux reads the token from: the provider's API token, or for git the https password (or the SSH key's passphrase). */
 export function gitopsTokenVariable(provider: string): string | undefined {

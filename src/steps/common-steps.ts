@@ -61,7 +61,9 @@ export const preflightStep: Step<LifecycleContext> = {
         );
       }
     }
-    return runDecision(`account ${identity.Account}, region ${aws.region}, ${subnets.length} subnet(s) checked`, commands);
+    return runDecision(`account ${identity.Account}, region ${aws.region}, ${subnets.length} subnet(s) checked`, commands, {
+      done: `account ${identity.Account}, region ${aws.region}, ${subnets.length} subnet(s) checked`,
+    });
   },
   async run() {
     // Everything was checked while deciding.
@@ -84,7 +86,7 @@ export function generateStep(opts: { workerVersion?: (ctx: LifecycleContext) => 
       if (issues.length > 0) throw new ConfigError(issues, `the rendered eksctl files for ${ctx.env.name} are not valid`);
       ctx.rendered = rendered;
       const paths = envPaths(ctx.env.name);
-      return runDecision(`nodegroup version ${version}`, [], [paths.cluster, paths.nodegroups]);
+      return runDecision(`nodegroup version ${version}`, [], { files: [paths.cluster, paths.nodegroups], done: `wrote ${paths.cluster} and ${paths.nodegroups} (nodegroup version ${version})` });
     },
     async run(ctx) {
       if (ctx.planning) return;

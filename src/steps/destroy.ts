@@ -15,9 +15,10 @@ const deleteNodegroupsStep: Step<LifecycleContext> = {
   async decide(ctx) {
     const live = await ctx.facts.nodegroups();
     if (live.length === 0) return skipDecision((await ctx.facts.cluster()) ? "no nodegroups" : "no cluster");
-    return runDecision(`${live.length} nodegroup(s): ${live.map((ng) => ng.name).join(", ")}`, live.map((ng) => [
+    const names = live.map((ng) => ng.name).join(", ");
+    return runDecision(`${live.length} nodegroup(s): ${names}`, live.map((ng) => [
       "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", ng.name, "--drain", "--approve", "--wait",
-    ]));
+    ]), { done: `deleted ${names}` });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
@@ -34,7 +35,7 @@ const deleteClusterStep: Step<LifecycleContext> = {
     if (!cluster) return skipDecision(`cluster ${ctx.facts.clusterName} does not exist`);
     return runDecision(`cluster ${cluster.name} is ${cluster.status}`, [
       ["eksctl", "delete", "cluster", "--name", ctx.facts.clusterName, "--region", ctx.facts.region, "--wait"],
-    ]);
+    ], { done: `deleted cluster ${ctx.facts.clusterName}` });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
@@ -47,7 +48,10 @@ const forgetLocalStep: Step<LifecycleContext> = {
   description: "remove the environment's kubeconfig and recorded state",
   needs: ["delete-cluster"],
   async decide(ctx) {
-    return runDecision("the cluster is gone", [], [envPaths(ctx.env.name).kubeconfig, ...environmentStateFiles(ctx.env.name)]);
+    return runDecision("the cluster is gone", [], {
+      files: [envPaths(ctx.env.name).kubeconfig, ...environmentStateFiles(ctx.env.name)],
+      done: `removed ${envPaths(ctx.env.name).kubeconfig} and the recorded state`,
+    });
   },
   async run(ctx) {
     await rm(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig), { force: true });

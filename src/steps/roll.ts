@@ -61,7 +61,7 @@ const createNewStep: Step<RollContext> = {
     const paths = envPaths(ctx.env.name);
     return runDecision(`version ${rendered.workerVersion}: missing ${missing.join(", ")}`, [
       ["eksctl", "create", "nodegroup", "-f", paths.nodegroups, `--include=${missing.join(",")}`],
-    ], [paths.nodegroups]);
+    ], { files: [paths.nodegroups], done: `created ${missing.join(", ")}` });
   },
   async run(ctx, decision) {
     // Remember the target before creating anything, so a rerun tomorrow finishes this roll.
@@ -127,7 +127,7 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
         const waiting = probe.exitCode === 0 ? stillWaiting(probe.stdout, names, needed) : names;
         if (waiting.length === 0) return skipDecision(`each new nodegroup has ${needed} Ready node(s) or more`);
       }
-      return runDecision(`need ${needed} Ready node(s) in each of ${names.join(", ")}`, [argv]);
+      return runDecision(`need ${needed} Ready node(s) in each of ${names.join(", ")}`, [argv], { done: `${names.join(", ")} have ${needed} Ready node(s) or more each` });
     },
     async run(ctx, decision) {
       const names = requireRendered(ctx).nodegroupNames;
@@ -163,7 +163,7 @@ const deleteOldStep: Step<RollContext> = {
     if (old.length === 0) return skipDecision("no nodegroups of an older version");
     return runDecision(`old: ${old.join(", ")}`, old.map((name) => [
       "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", name, "--drain", "--approve", "--wait",
-    ]));
+    ]), { done: `drained and deleted ${old.join(", ")}` });
   },
   async run(ctx, decision) {
     // Re-check just before deleting: every new nodegroup must still be there.
@@ -191,7 +191,7 @@ const recordStep: Step<RollContext> = {
     const recorded = await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: false }).catch(() => undefined);
     const inProgress = await readRollTarget(ctx.projectRoot, ctx.env.name);
     if (recorded?.version === ctx.roll.target && !inProgress) return skipDecision(`version ${ctx.roll.target} is recorded`);
-    return runDecision(`record version ${ctx.roll.target}`, []);
+    return runDecision(`record version ${ctx.roll.target}`, [], { done: `recorded version ${ctx.roll.target}` });
   },
   async run(ctx) {
     await recordWorkerVersion(ctx.projectRoot, ctx.env.name, ctx.roll.target!);

@@ -91,7 +91,7 @@ export async function runTask<C extends StepContext>(task: Task<C>, ctx: C): Pro
       }
       if (ctx.signal.aborted) throw new AbortedError(`step ${step.id} not started: interrupted`);
       await step.run(view, decision);
-      ctx.events.emit({ type: "step-end", step: step.id, status: "done", elapsedMs: elapsed(), reason: decision.reason });
+      ctx.events.emit({ type: "step-end", step: step.id, status: "done", elapsedMs: elapsed(), reason: decision.reason, summary: decision.done ?? step.description });
       finish({ id: step.id, status: "done", decision, elapsedMs: elapsed() });
     } catch (error) {
       const status = isAbort(error, ctx.signal) ? "aborted" : "failed";

@@ -102,7 +102,7 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
       return runDecision(
         `Kubernetes ${[live, ...hops].join(" -> ")}`,
         hops.map((v) => ["eksctl", "upgrade", "cluster", "-f", hopFile(ctx.env.name, v), "--approve"]),
-        hops.map((v) => hopFile(ctx.env.name, v)),
+        { files: hops.map((v) => hopFile(ctx.env.name, v)), done: `upgraded the control plane to Kubernetes ${target}` },
       );
     },
     async run(ctx, decision) {
@@ -137,7 +137,7 @@ const addonsStep: Step<UpgradeContext> = {
     const file = hopFile(ctx.env.name, target);
     const argv = ["eksctl", "update", "addon", "-f", file];
     if ((ctx.upgrade.hops ?? []).length > 0) {
-      return runDecision(`after the control plane reaches ${target}: ${wanted.map((a) => a.name).join(", ")}`, [argv], [file]);
+      return runDecision(`after the control plane reaches ${target}: ${wanted.map((a) => a.name).join(", ")}`, [argv], { files: [file], done: `updated ${wanted.map((a) => a.name).join(", ")}` });
     }
     const cluster = ctx.facts.clusterName;
     const rows = await runJson<AddonRow[]>(ctx.toolbox, stepId(ctx), ["eksctl", "get", "addon", "--cluster", cluster, "--region", ctx.facts.region, "-o", "json"]);
@@ -151,7 +151,7 @@ const addonsStep: Step<UpgradeContext> = {
       return !bare(String(row.Version ?? "")).startsWith(bare(addon.version));
     });
     if (stale.length === 0) return skipDecision(`the addons are current for Kubernetes ${target}`);
-    return runDecision(`behind: ${stale.map((a) => `${a.name} ${live.get(a.name)?.Version ?? "?"}`).join(", ")}`, [argv], [file]);
+    return runDecision(`behind: ${stale.map((a) => `${a.name} ${live.get(a.name)?.Version ?? "?"}`).join(", ")}`, [argv], { files: [file], done: `updated ${stale.map((a) => a.name).join(", ")}` });
   },
   async run(ctx, decision) {
     await writeHopFile(ctx, ctx.upgrade.target!);
@@ -234,7 +234,9 @@ const configStep: Step<UpgradeContext> = {
     ctx.upgrade.advice = advice;
     const inProgress = await readUpgradeState(ctx.projectRoot, ctx.env.name);
     if (advice.length === 0 && !inProgress && (ctx.upgrade.hops ?? []).length === 0) return skipDecision(`the config says Kubernetes ${ctx.upgrade.target}`);
-    return runDecision(advice.length > 0 ? advice.join("; ") : `the config says Kubernetes ${ctx.upgrade.target}`, []);
+    return runDecision(advice.length > 0 ? advice.join("; ") : `the config says Kubernetes ${ctx.upgrade.target}`, [], {
+      done: advice.length > 0 ? `finished the upgrade to ${ctx.upgrade.target}; ${advice.length} config change(s) to make (above)` : `finished the upgrade to ${ctx.upgrade.target}`,
+    });
   },
   async run(ctx) {
     await writeUpgradeState(ctx.projectRoot, ctx.env.name, undefined);

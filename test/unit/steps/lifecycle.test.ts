@@ -144,6 +144,41 @@ describe("born", () => {
     expect(creates("nodegroup")).toBe(fragment === "create nodegroup" ? 2 : 1);
   });
 
+  it("a done line says what was done, not the reason the step decided to run", async () => {
+    const { plainEventLine } = await import("../../../src/core/events.js");
+    const ctx = await contextFor(root, cloud);
+    expect((await run(bornTask(), ctx)).status).toBe("done");
+    const doneLines = Object.fromEntries(
+      ctx.sink.events.flatMap((e) => (e.type === "step-end" && e.status === "done" ? [[e.step, plainEventLine(e)!.replace(/\(\d+\.\ds\)/, "(t)")]] : [])),
+    );
+    expect(doneLines).toMatchObject({
+      cluster: "[cluster] done (t): created cluster unit",
+      nodegroups: "[nodegroups] done (t): created worker-1b-20261101, worker-1c-20261101",
+      serviceaccounts: "[serviceaccounts] done (t): created kube-system/cluster-autoscaler",
+      gitops: "[gitops] done (t): bootstrapped Flux from example/fleet",
+    });
+    // The decision stays in the event (the run record keeps it).
+    expect(ctx.sink.events.find((e) => e.type === "step-end" && e.step === "cluster")).toMatchObject({ reason: "cluster unit does not exist" });
+
+    const destroyCtx = await contextFor(root, cloud);
+    expect((await run(destroyTask(), destroyCtx)).status).toBe("done");
+    const destroyLines = destroyCtx.sink.events.flatMap((e) => (e.type === "step-end" && e.status === "done" ? [plainEventLine(e)!] : []));
+    expect(destroyLines.find((l) => l.startsWith("[delete-cluster]"))).toMatch(/: deleted cluster unit$/);
+    expect(destroyLines.find((l) => l.startsWith("[delete-nodegroups]"))).toMatch(/: deleted worker-1b-20261101, worker-1c-20261101$/);
+  });
+
+  it("rewrites a kubeconfig that names the cluster but points at an old endpoint", async () => {
+    expect((await run(bornTask(), await contextFor(root, cloud))).status).toBe("done");
+    const path = join(root, "build/unit/kubeconfig");
+    await writeFile(path, (await readFile(path, "utf8")).replace("https://fake.eks", "https://old-endpoint.eks"));
+    const rerun = await run(bornTask(), await contextFor(root, cloud));
+    expect(statusOf(rerun).kubeconfig).toBe("done");
+    expect(cloud.mutations().at(-1)!.slice(0, 3)).toEqual(["eksctl", "utils", "write-kubeconfig"]);
+    expect(await readFile(path, "utf8")).toContain("server: https://fake.eks");
+    const third = await run(bornTask(), await contextFor(root, cloud));
+    expect(statusOf(third).kubeconfig).toBe("skipped");
+  });
+
   it("refuses another account before changing anything", async () => {
     cloud.account = "999999999999";
     const result = await run(bornTask(), await contextFor(root, cloud));
