@@ -2,6 +2,7 @@
 import type { Environment } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
 import { NODEGROUP_VERSION_SOURCE } from "../core/layout.js";
+import { todaysVersion } from "../config/worker-version.js";
 import { renderEnvironment, type RenderedEnvironment } from "../render/render.js";
 import type { CloudFacts } from "./cloud.js";
 import type { StepContext } from "./model.js";
@@ -68,6 +69,14 @@ export async function liveNodegroupVersions(ctx: LifecycleContext): Promise<Map<
 /** The newest version among live nodegroups of ours (versions are dates, so they sort). */
 export function newestVersion(versions: Iterable<string>): string | undefined {
   return [...versions].sort().at(-1);
+}
+
+/** Today's version, or today's with a letter when a live nodegroup already has it (born or rolled today). */
+export function freshVersion(now: Date, taken: ReadonlySet<string>): string {
+  const today = todaysVersion(now);
+  if (!taken.has(today)) return today;
+  for (const letter of "bcdefghijklmnopqrstuvwxyz") if (!taken.has(today + letter)) return today + letter;
+  return `${today}z${taken.size}`;
 }
 
 export function clusterMissing(ctx: LifecycleContext, task: string): UserError {

@@ -3,13 +3,14 @@
 // Old nodegroups are deleted only once every new one exists and has Ready nodes, so the last
 // working set is never removed. A roll that stops part-way is remembered and finished by a rerun.
 import { AbortedError, StepFailedError, UserError } from "../core/errors.js";
-import { resolveWorkerVersion, todaysVersion } from "../config/worker-version.js";
+import { resolveWorkerVersion } from "../config/worker-version.js";
 import { envPaths } from "../core/layout.js";
 import { readRollTarget, recordWorkerVersion, writeRollTarget } from "../core/state.js";
 import { probeOutput, runJson } from "./cloud.js";
 import {
   clusterArgs,
   clusterMissing,
+  freshVersion,
   liveNodegroupVersions,
   requireRendered,
   type LifecycleContext,
@@ -35,11 +36,31 @@ async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string
   ctx.roll.liveVersions = await liveNodegroupVersions(ctx);
   const inProgress = await readRollTarget(ctx.projectRoot, ctx.env.name);
   const configured = ctx.env.config.worker.version;
-  const target = opts.toVersion ?? inProgress ?? configured ?? todaysVersion(opts.now ?? new Date());
   if (opts.toVersion && inProgress && opts.toVersion !== inProgress) {
     throw new UserError(`a roll to ${inProgress} is in progress; finish it before rolling to ${opts.toVersion}`, {
       hint: `rerun without --to-version to finish it: eksbox nodegroup roll --env ${ctx.env.name}`,
     });
+  }
+  // A roll asked for moves to a new version. Only a roll in progress may target what runs already
+  // (its old nodegroups may be gone, its record not yet written).
+  const live = new Set(ctx.roll.liveVersions.values());
+  const fresh = freshVersion(opts.now ?? new Date(), live);
+  const runsAlready = (version: string) => inProgress === undefined && live.size > 0 && [...live].every((v) => v === version);
+  const refuse = (version: string, from: string) =>
+    new UserError(`the nodegroups run version ${version} already: a roll to it would change nothing`, {
+      hint: `roll to a new version: eksbox nodegroup roll --env ${ctx.env.name} --to-version ${fresh}` + (from === "worker.version" ? " (or bump worker.version in git)" : ""),
+    });
+  let target: string;
+  if (opts.toVersion !== undefined) {
+    if (runsAlready(opts.toVersion)) throw refuse(opts.toVersion, "--to-version");
+    target = opts.toVersion;
+  } else if (inProgress !== undefined) {
+    target = inProgress;
+  } else if (configured !== undefined) {
+    if (runsAlready(configured)) throw refuse(configured, "worker.version");
+    target = configured;
+  } else {
+    target = fresh;
   }
   ctx.roll.target = target;
   return target;

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import type { Environment } from "../config/schema.js";
 import { DEFAULTS_FILE, environmentFile } from "../config/load.js";
 import { readYamlSource } from "../config/yaml-source.js";
-import { todaysVersion } from "../config/worker-version.js";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
 import { envPaths } from "../core/layout.js";
@@ -18,7 +17,7 @@ import { renderEnvironment } from "../render/render.js";
 import { inlineTask } from "./inline.js";
 import { runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
-import { clusterMissing, liveNodegroupVersions, type LifecycleContext } from "./lifecycle.js";
+import { clusterMissing, freshVersion, liveNodegroupVersions, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { rollTask, type RollOptions } from "./roll.js";
 
@@ -158,14 +157,6 @@ const addonsStep: Step<UpgradeContext> = {
     await runPlannedCommands(ctx, decision);
   },
 };
-
-/** Today's version, or today's with a letter when a live nodegroup already has it (born today). */
-function freshVersion(now: Date, taken: Set<string>): string {
-  const today = todaysVersion(now);
-  if (!taken.has(today)) return today;
-  for (const letter of "bcdefghijklmnopqrstuvwxyz") if (!taken.has(today + letter)) return today + letter;
-  return `${today}z${taken.size}`;
-}
 
 function nodegroupRoll(opts: UpgradeOptions): Step<LifecycleContext>[] {
   // rollTask reads toVersion when its generate step decides, after skipWhen below has set it.

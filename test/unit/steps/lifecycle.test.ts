@@ -248,10 +248,32 @@ describe("nodegroup roll", () => {
     const state = JSON.parse(await readFile(join(root, ".eksbox/state/unit.json"), "utf8"));
     expect(state.workerVersion).toBe("20261125");
 
-    const before = cloud.mutations().length;
+    // Asked for again the same day, a roll moves to a new version: today's is taken, so a letter is added.
     const again = await roll({ now: new Date("2026-11-25T10:00:00Z"), pollIntervalMs: 1 });
     expect(again.status).toBe("done");
-    expect(cloud.mutations().length).toBe(before);
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261125b", "worker-1c-20261125b"]);
+  });
+
+  it("on the day of born, a roll moves to a free suffix instead of reporting done with nothing rolled", async () => {
+    const root2 = await makeProject();
+    const cloud2 = withCloud(root2);
+    const { recordWorkerVersion } = await import("../../../src/config/worker-version.js");
+    await recordWorkerVersion(root2, "unit", "20261126");
+    expect((await run(bornTask(), await contextFor(root2, cloud2))).status).toBe("done");
+    const result = await run(rollTask({ now: new Date("2026-11-26T15:00:00Z"), pollIntervalMs: 1 }), rollContext(await contextFor(root2, cloud2)));
+    expect(result.status).toBe("done");
+    expect([...cloud2.nodegroups.keys()].sort()).toEqual(["worker-1b-20261126b", "worker-1c-20261126b"]);
+    expect(cloud2.mutations().filter((a) => a[1] === "delete").map((a) => a[a.indexOf("--name") + 1])).toEqual(["worker-1b-20261126", "worker-1c-20261126"]);
+  });
+
+  it("refuses a roll to the version the nodegroups already run, with the --to-version hint", async () => {
+    const result = await roll({ toVersion: "20261101", pollIntervalMs: 1 });
+    expect(result.error).toBeInstanceOf(UserError);
+    expect(result.error).toMatchObject({
+      message: "the nodegroups run version 20261101 already: a roll to it would change nothing",
+      hint: expect.stringContaining("eksbox nodegroup roll --env unit --to-version "),
+    });
+    expect(cloud.mutations().filter((a) => a[1] === "delete")).toEqual([]);
   });
 
   it("never deletes the old set while the new nodes are not Ready, and a later rerun finishes the same roll", async () => {

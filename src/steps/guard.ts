@@ -1,0 +1,39 @@
+// The one guard in front of every destructive action (destroy, nodegroup roll, upgrade, and a
+// converge change that deletes or drains): planned first, then confirmed by typing the cluster's
+// name on a terminal (`--yes` in CI), and on a protected environment only with --allow-protected.
+import { UserError } from "../core/errors.js";
+
+export interface DestructiveRequest {
+  /** The environment acted on: its name and whether it is `protected: true`. */
+  env: { name: string; protected: boolean };
+  /** What would be destroyed or changed one way, one line each (from the plan). Empty: nothing to guard. */
+  actions: readonly string[];
+  /** What the user types to confirm: the cluster's name. */
+  confirmWord: string;
+  /** The command, for hints: "eksbox destroy --env prod". */
+  command: string;
+  yes?: boolean;
+  allowProtected?: boolean;
+  /** Asks on the terminal; undefined when there is none (CI, no TTY). */
+  prompt?: (question: string) => Promise<string>;
+}
+
+/** Resolves when the actions may go ahead; throws a UserError (nothing changed) when they may not. */
+export async function confirmDestructive(request: DestructiveRequest): Promise<void> {
+  const { env, actions, confirmWord, command } = request;
+  if (actions.length === 0) return;
+  const list = actions.map((a) => `  - ${a}`).join("\n");
+  if (env.protected && !request.allowProtected) {
+    throw new UserError(`environment ${env.name} is protected (protected: true); refusing to:\n${list}`, {
+      hint: `if you really mean it: ${command} --allow-protected`,
+    });
+  }
+  if (request.yes) return;
+  if (!request.prompt) {
+    throw new UserError(`this needs a confirmation and there is no terminal to ask on; it would:\n${list}`, {
+      hint: `read the plan, then pass --yes: ${command} --yes${env.protected ? " --allow-protected" : ""}`,
+    });
+  }
+  const answer = (await request.prompt(`This will:\n${list}\nType the cluster's name (${confirmWord}) to go on: `)).trim();
+  if (answer !== confirmWord) throw new UserError(`"${answer}" is not "${confirmWord}"; nothing was changed`);
+}
