@@ -224,12 +224,15 @@ export function buildProgram(cli = new Cli()): Command {
     .command("upgrade")
     .description("upgrade Kubernetes one minor version at a time: control plane, addons, then a nodegroup roll (shows the plan first)")
     .option("--to <version>", "target Kubernetes version, such as 1.35 (default: cluster.version in the config)")
-    .option("--yes", "do not ask after showing the plan")
+    .option("--yes", "do not ask after showing the plan (required without a terminal)")
+    .option("--allow-protected", "allow upgrading an environment marked protected: true")
     .addOption(readyTimeoutOption())
     .addOption(setOption())
     .action(
-      action(async (ctx, opts: { to?: string; yes?: boolean; readyTimeout?: string; set?: string[] }) =>
-        (await import("./commands/upgrade.js")).upgradeCommand(ctx, { ...sessionOptions(opts), to: opts.to, yes: opts.yes, readyTimeout: opts.readyTimeout }),
+      action(async (ctx, opts: { to?: string; yes?: boolean; allowProtected?: boolean; readyTimeout?: string; set?: string[] }) =>
+        (await import("./commands/upgrade.js")).upgradeCommand(ctx, {
+          ...sessionOptions(opts), to: opts.to, yes: opts.yes, allowProtected: opts.allowProtected, readyTimeout: opts.readyTimeout,
+        }),
       ),
     );
 
@@ -252,10 +255,14 @@ export function buildProgram(cli = new Cli()): Command {
     .description("blue/green: create the next version's nodegroups, wait for Ready nodes, drain and delete the old ones")
     .option("--to-version <version>", "version suffix for the new nodegroups (default: worker.version, a roll in progress, or today)")
     .addOption(readyTimeoutOption())
+    .option("--yes", "do not ask before draining and deleting the old nodegroups (required without a terminal)")
+    .option("--allow-protected", "allow rolling an environment marked protected: true")
     .addOption(setOption())
     .action(
-      action(async (ctx, opts: { toVersion?: string; readyTimeout?: string; set?: string[] }) =>
-        (await import("./commands/roll.js")).rollCommand(ctx, { ...sessionOptions(opts), toVersion: opts.toVersion, readyTimeout: opts.readyTimeout }),
+      action(async (ctx, opts: { toVersion?: string; readyTimeout?: string; yes?: boolean; allowProtected?: boolean; set?: string[] }) =>
+        (await import("./commands/roll.js")).rollCommand(ctx, {
+          ...sessionOptions(opts), toVersion: opts.toVersion, readyTimeout: opts.readyTimeout, yes: opts.yes, allowProtected: opts.allowProtected,
+        }),
       ),
     );
 

@@ -1,8 +1,8 @@
 import type { CommandContext } from "../core/context.js";
-import { UserError } from "../core/errors.js";
+import { confirmDestructive } from "../steps/guard.js";
+import { envPaths } from "../core/layout.js";
 import { builtinTask } from "../steps/registry.js";
 import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
-import { confirmOrFail } from "./shared-options.js";
 
 export interface DestroyCommandOptions extends SessionOptions {
   yes?: boolean;
@@ -13,20 +13,18 @@ export interface DestroyCommandOptions extends SessionOptions {
 export async function destroyCommand(ctx: CommandContext, opts: DestroyCommandOptions): Promise<void> {
   const session = await loadSessionEnvironment(ctx, opts);
   const clusterName = session.env.config.cluster.name;
-  if (session.env.config.protected && !opts.allowProtected) {
-    throw new UserError(`environment ${session.envName} is protected (protected: true); refusing to destroy cluster ${clusterName}`, {
-      hint: "if you really mean it, add --allow-protected",
-    });
-  }
-  await confirmOrFail(ctx, {
-    command: "destroy",
+  const isProtected = session.env.config.protected;
+  // Confirmed before the toolbox starts: what destroy deletes does not depend on the plan.
+  await confirmDestructive({
+    env: { name: session.envName, protected: isProtected },
+    actions: [`delete cluster ${clusterName} and all its nodegroups (drained)`, `remove ${envPaths(session.envName).kubeconfig} and the recorded state`],
+    confirmWord: clusterName,
+    command: `eksbox destroy --env ${session.envName}`,
     yes: opts.yes,
-    question: `This deletes cluster ${clusterName} and all its nodegroups. Type the cluster name to go on: `,
-    accepts: (answer) => answer === clusterName,
-    withoutTerminal: `pass --yes to destroy cluster ${clusterName} without being asked`,
-    refused: (answer) => `"${answer}" is not "${clusterName}"; nothing was deleted`,
+    allowProtected: opts.allowProtected,
+    prompt: ctx.ask,
   });
   const { task, command } = builtinTask("destroy");
-  const resume = `eksbox ${command} --env ${session.envName} --yes${session.env.config.protected ? " --allow-protected" : ""}`;
+  const resume = `eksbox ${command} --env ${session.envName} --yes${isProtected ? " --allow-protected" : ""}`;
   await runLifecycleTask({ ctx, session, task, opts, resumeCommand: resume });
 }

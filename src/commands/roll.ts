@@ -2,12 +2,15 @@ import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
 import { NODEGROUP_VERSION_PATTERN } from "../core/layout.js";
 import { builtinTask } from "../steps/registry.js";
-import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { confirmDestructive, destructiveActions } from "../steps/guard.js";
+import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type SessionOptions } from "../steps/session.js";
 import { readyTimeoutMs } from "./shared-options.js";
 
 export interface RollCommandOptions extends SessionOptions {
   toVersion?: string;
   readyTimeout?: string;
+  yes?: boolean;
+  allowProtected?: boolean;
 }
 
 /** eksbox nodegroup roll: blue/green replacement of the worker nodegroups. */
@@ -19,6 +22,23 @@ export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions)
   }
   const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
-  const { task, command } = builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs: timeoutMs } });
-  await runLifecycleTask({ ctx, session, task, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
+  const build = () => builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs: timeoutMs } });
+  // Planned first, so the question names the nodegroups that would be drained and deleted.
+  const planned = build();
+  const entries = await planLifecycleTask({ ctx, session, task: planned.task, opts });
+  const failed = entries.find((e) => e.error !== undefined);
+  if (failed) throw failed.error;
+  const base = `eksbox ${planned.command} --env ${session.envName}${opts.toVersion ? ` --to-version ${opts.toVersion}` : ""}`;
+  await confirmDestructive({
+    env: { name: session.envName, protected: session.env.config.protected },
+    actions: destructiveActions(entries),
+    confirmWord: session.env.config.cluster.name,
+    command: base,
+    yes: opts.yes,
+    allowProtected: opts.allowProtected,
+    prompt: ctx.ask,
+  });
+  const { task } = build();
+  const resume = `${base} --yes${session.env.config.protected ? " --allow-protected" : ""}`;
+  await runLifecycleTask({ ctx, session, task, opts, resumeCommand: resume });
 }

@@ -1,14 +1,16 @@
 import type { CommandContext } from "../core/context.js";
 import { planAsText } from "../output/plan.js";
+import { confirmDestructive, destructiveActions } from "../steps/guard.js";
 import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { readyTimeoutMs } from "./shared-options.js";
 import { parseKubernetesVersion, upgradeTask } from "../steps/upgrade.js";
-import { confirmOrFail, readyTimeoutMs } from "./shared-options.js";
 
 export interface UpgradeCommandOptions extends SessionOptions {
   /** Target Kubernetes version (default: cluster.version from the config). */
   to?: string;
   /** Do not ask before upgrading. */
   yes?: boolean;
+  allowProtected?: boolean;
   readyTimeout?: string;
 }
 
@@ -28,14 +30,22 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
   if (failed) throw failed.error;
   // preflight always "runs" (it only reads); anything else that would run changes the cluster or the state.
   if (entries.every((e) => e.id === "preflight" || e.decision?.action === "skip")) return;
-  await confirmOrFail(ctx, {
-    command: "upgrade",
-    yes: opts.yes,
-    question: `Upgrade cluster ${session.env.config.cluster.name} as planned above? [y/N] `,
-    accepts: (answer) => ["y", "yes"].includes(answer.toLowerCase()),
-    withoutTerminal: "read the plan above, then pass --yes",
-    refused: () => "not upgraded; nothing was changed",
-  });
+  // Everything an upgrade changes is asked for, the one-way and draining steps by what they do.
+  const destructive = destructiveActions(entries);
+  const others = entries
+    .filter((e) => e.id !== "preflight" && e.decision?.action === "run" && e.decision.destructive === undefined)
+    .map((e) => `${e.id}: ${(e.decision as { done?: string; reason: string }).done ?? e.decision!.reason}`);
   const target = opts.to ? ` --to ${opts.to}` : "";
-  await runLifecycleTask({ ctx, session, task: build(), opts, resumeCommand: `eksbox upgrade --env ${session.envName}${target} --yes` });
+  const command = `eksbox upgrade --env ${session.envName}${target}`;
+  await confirmDestructive({
+    env: { name: session.envName, protected: session.env.config.protected },
+    actions: [...destructive, ...others],
+    confirmWord: session.env.config.cluster.name,
+    command,
+    yes: opts.yes,
+    allowProtected: opts.allowProtected,
+    prompt: ctx.ask,
+  });
+  const resume = `${command} --yes${session.env.config.protected ? " --allow-protected" : ""}`;
+  await runLifecycleTask({ ctx, session, task: build(), opts, resumeCommand: resume });
 }

@@ -18,7 +18,7 @@ const deleteNodegroupsStep: Step<LifecycleContext> = {
     const names = live.map((ng) => ng.name).join(", ");
     return runDecision(`${live.length} nodegroup(s): ${names}`, live.map((ng) => [
       "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", ng.name, "--drain", "--approve", "--wait",
-    ]), { done: `deleted ${names}` });
+    ]), { done: `deleted ${names}`, destructive: `drain and delete nodegroup(s) ${names}` });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
@@ -35,7 +35,7 @@ const deleteClusterStep: Step<LifecycleContext> = {
     if (!cluster) return skipDecision(`cluster ${ctx.facts.clusterName} does not exist`);
     return runDecision(`cluster ${cluster.name} is ${cluster.status}`, [
       ["eksctl", "delete", "cluster", "--name", ctx.facts.clusterName, "--region", ctx.facts.region, "--wait"],
-    ], { done: `deleted cluster ${ctx.facts.clusterName}` });
+    ], { done: `deleted cluster ${ctx.facts.clusterName}`, destructive: `delete cluster ${ctx.facts.clusterName} and what eksctl made for it` });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);

@@ -2,6 +2,7 @@
 // converge change that deletes or drains): planned first, then confirmed by typing the cluster's
 // name on a terminal (`--yes` in CI), and on a protected environment only with --allow-protected.
 import { UserError } from "../core/errors.js";
+import type { PlanEntry } from "./scheduler.js";
 
 export interface DestructiveRequest {
   /** The environment acted on: its name and whether it is `protected: true`. */
@@ -36,4 +37,9 @@ export async function confirmDestructive(request: DestructiveRequest): Promise<v
   }
   const answer = (await request.prompt(`This will:\n${list}\nType the cluster's name (${confirmWord}) to go on: `)).trim();
   if (answer !== confirmWord) throw new UserError(`"${answer}" is not "${confirmWord}"; nothing was changed`);
+}
+
+/** The destructive actions in a plan: every step that would run with a `destructive` decision. */
+export function destructiveActions(entries: readonly PlanEntry[]): string[] {
+  return entries.flatMap((e) => (e.decision?.action === "run" && e.decision.destructive !== undefined ? [e.decision.destructive] : []));
 }

@@ -7,7 +7,7 @@ import type { Toolbox } from "../runtime/types.js";
 /** What a step would do, as shown by `eksbox plan`. */
 export type StepDecision =
   | { action: "skip"; reason: string }
-  | { action: "run"; reason: string; commands: PlannedCommand[]; files?: string[]; done?: string };
+  | { action: "run"; reason: string; commands: PlannedCommand[]; files?: string[]; done?: string; destructive?: string };
 
 export interface PlannedCommand {
   argv: readonly string[];
@@ -72,12 +72,15 @@ export interface Task<C extends StepContext = StepContext, B extends StepContext
 export interface RunDecisionExtras {
   files?: string[];
   done?: string;
+  /** Set when the step deletes, drains or switches something one way: what, for the confirmation (see guard.ts). */
+  destructive?: string;
 }
 
 export function runDecision(reason: string, commands: readonly (readonly string[])[], extras?: string[] | RunDecisionExtras): StepDecision {
-  const { files, done } = Array.isArray(extras) ? { files: extras, done: undefined } : (extras ?? {});
+  const { files, done, destructive } = Array.isArray(extras) ? { files: extras, done: undefined, destructive: undefined } : (extras ?? {});
   const decision: StepDecision = { action: "run", reason, commands: commands.map((argv) => ({ argv })), files };
   if (done !== undefined) decision.done = done;
+  if (destructive !== undefined) decision.destructive = destructive;
   return decision;
 }
 

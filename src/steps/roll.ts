@@ -184,7 +184,7 @@ const deleteOldStep: Step<RollContext> = {
     if (old.length === 0) return skipDecision("no nodegroups of an older version");
     return runDecision(`old: ${old.join(", ")}`, old.map((name) => [
       "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", name, "--drain", "--approve", "--wait",
-    ]), { done: `drained and deleted ${old.join(", ")}` });
+    ]), { done: `drained and deleted ${old.join(", ")}`, destructive: `drain and delete nodegroup(s) ${old.join(", ")}` });
   },
   async run(ctx, decision) {
     // Re-check just before deleting: every new nodegroup must still be there.

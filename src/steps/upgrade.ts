@@ -101,7 +101,11 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
       return runDecision(
         `Kubernetes ${[live, ...hops].join(" -> ")}`,
         hops.map((v) => ["eksctl", "upgrade", "cluster", "-f", hopFile(ctx.env.name, v), "--approve"]),
-        { files: hops.map((v) => hopFile(ctx.env.name, v)), done: `upgraded the control plane to Kubernetes ${target}` },
+        {
+          files: hops.map((v) => hopFile(ctx.env.name, v)),
+          done: `upgraded the control plane to Kubernetes ${target}`,
+          destructive: `upgrade the control plane of ${cluster.name} to Kubernetes ${[live, ...hops].join(" -> ")} (one way: EKS has no downgrade)`,
+        },
       );
     },
     async run(ctx, decision) {

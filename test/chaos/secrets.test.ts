@@ -53,7 +53,7 @@ it("no credential appears in any output, record or file of a whole lifecycle", a
   // A secret in an override is refused without being repeated.
   const refused = await eksbox(["validate", "--env", ENV, "--set", `gitops.token=${SECRETS.GITHUB_TOKEN}`], 2);
   expect(refused.stderr).toContain("gitops");
-  await eksbox(["nodegroup", "roll", "--env", ENV, "--to-version", "20991231"], 0);
+  await eksbox(["nodegroup", "roll", "--env", ENV, "--to-version", "20991231", "--yes"], 0);
   await eksbox(["destroy", "--env", ENV, "--yes"], 0);
 
   const files = await filesUnder(project.root);

@@ -165,7 +165,7 @@ describe("lifecycle against the local emulator", () => {
   });
 
   it("roll creates the next version beside the old one, waits for Ready nodes, then removes the old", async () => {
-    const result = await eksbox(["nodegroup", "roll", "--env", "e2e", "--to-version", "20991231"]);
+    const result = await eksbox(["nodegroup", "roll", "--env", "e2e", "--to-version", "20991231", "--yes"]);
     expect(result.exitCode, result.stderr).toBe(0);
     const nodegroupStacks = (await liveStacks()).filter((s) => s.startsWith("eksctl-e2e-nodegroup-"));
     expect(nodegroupStacks).toEqual(["eksctl-e2e-nodegroup-worker-1a-20991231", "eksctl-e2e-nodegroup-worker-1b-20991231"]);

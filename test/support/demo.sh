@@ -31,7 +31,7 @@ say "status"
 eksbox status --env local
 next=$(date -u -d tomorrow +%Y%m%d)
 say "nodegroup roll to version $next: new nodegroups beside the old, wait for Ready nodes, drain and delete the old"
-eksbox nodegroup roll --env local --to-version "$next"
+eksbox nodegroup roll --env local --to-version "$next" --yes
 eksbox status --env local
 say "destroy"
 eksbox destroy --env local --yes

@@ -16,6 +16,7 @@ import { Interrupter } from "../../../src/core/interrupt.js";
 import { upgradeCommand } from "../../../src/commands/upgrade.js";
 import { docker } from "../runtime/support.js";
 import { makeProject, repoRoot, unitEnvYaml } from "../../unit/tasks/support.js";
+import { rollCommand } from "../../../src/commands/roll.js";
 
 const IMAGE_DIR = join(repoRoot, "test/fixtures/tasks/upgrade-image");
 const IMAGE_FILES = ["Dockerfile", "fakecloud"];
@@ -101,12 +102,36 @@ describe("eksbox upgrade in the toolbox", () => {
     const ctx = await context(root);
     const error = await upgradeCommand(ctx, { env: "unit", image }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).hint).toBe("read the plan above, then pass --yes");
+    expect((error as UserError).hint).toBe("read the plan, then pass --yes: eksbox upgrade --env unit --yes");
     const asked = await context(root);
     const questions: string[] = [];
-    asked.ask = async (q) => (questions.push(q), "n");
-    await expect(upgradeCommand(asked, { env: "unit", image })).rejects.toThrow("not upgraded; nothing was changed");
-    expect(questions).toEqual(["Upgrade cluster unit as planned above? [y/N] "]);
+    asked.ask = async (q) => (questions.push(q), "y");
+    await expect(upgradeCommand(asked, { env: "unit", image })).rejects.toThrow('"y" is not "unit"; nothing was changed');
+    expect(questions[0]).toMatch(/upgrade the control plane of unit to Kubernetes 1\.34 -> 1\.35 \(one way/);
+    expect(questions[0]).toMatch(/Type the cluster's name \(unit\) to go on: $/);
+    expect(await cloudLog(root)).toEqual([]);
+  });
+
+  it("on a protected environment, upgrade and nodegroup roll need --allow-protected, even with --yes", async () => {
+    const root = await project("1.34", ["worker-1b-20261101", "worker-1c-20261101"]);
+    await writeFile(join(root, "config/environments/unit.yaml"), `protected: true\n${unitEnvYaml}`);
+    const upgrade = await upgradeCommand(await context(root), { env: "unit", image, yes: true }).catch((e: unknown) => e as UserError);
+    expect(upgrade!.message).toMatch(/^environment unit is protected \(protected: true\); refusing to:\n  - upgrade the control plane/);
+    expect(upgrade!.hint).toBe("if you really mean it: eksbox upgrade --env unit --allow-protected");
+    const roll = await rollCommand(await context(root), { env: "unit", image, yes: true, toVersion: "20991231" }).catch((e: unknown) => e as UserError);
+    expect(roll!.message).toMatch(/refusing to:\n  - drain and delete nodegroup\(s\) worker-1b-20261101, worker-1c-20261101$/);
+    expect(roll!.hint).toBe("if you really mean it: eksbox nodegroup roll --env unit --to-version 20991231 --allow-protected");
+    expect(await cloudLog(root)).toEqual([]);
+
+    await rollCommand(await context(root), { env: "unit", image, yes: true, allowProtected: true, toVersion: "20991231" });
+    expect((await readFile(join(root, ".fakecloud/nodegroups"), "utf8")).trim().split("\n").sort()).toEqual(["worker-1b-20991231", "worker-1c-20991231"]);
+  });
+
+  it("nodegroup roll without a terminal needs --yes before it drains anything", async () => {
+    const root = await project("1.35", ["worker-1b-20261101", "worker-1c-20261101"]);
+    const error = await rollCommand(await context(root), { env: "unit", image, toVersion: "20991231" }).catch((e: unknown) => e as UserError);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error!.hint).toBe("read the plan, then pass --yes: eksbox nodegroup roll --env unit --to-version 20991231 --yes");
     expect(await cloudLog(root)).toEqual([]);
   });
 });

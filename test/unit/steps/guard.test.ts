@@ -48,3 +48,34 @@ describe("confirmDestructive", () => {
     expect((await refusal(base({ ...prod, allowProtected: true })))!.hint).toMatch(/--yes --allow-protected$/);
   });
 });
+
+describe("destroy's guard, before anything starts", () => {
+  // The guard runs before the toolbox: these need no Docker engine, and a failure here means
+  // nothing could have been deleted.
+  const setup = async () => {
+    const { makeProject, commandContext } = await import("../config/project-fixture.js");
+    return { project: await makeProject(), commandContext };
+  };
+
+  it("refuses a protected environment without --allow-protected, even with --yes", async () => {
+    const { destroyCommand } = await import("../../../src/commands/destroy.js");
+    const { project, commandContext } = await setup();
+    const { ctx } = commandContext(project.root);
+    const error = await destroyCommand(ctx, { env: "prod", yes: true }).catch((e: unknown) => e as UserError);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error!.message).toMatch(/^environment prod is protected \(protected: true\); refusing to:\n  - delete cluster prod and all its nodegroups/);
+    expect(error!.hint).toBe("if you really mean it: eksbox destroy --env prod --allow-protected");
+  });
+
+  it("without a terminal needs --yes; on one, the cluster's name", async () => {
+    const { destroyCommand } = await import("../../../src/commands/destroy.js");
+    const { project, commandContext } = await setup();
+    const { ctx } = commandContext(project.root);
+    const noTerminal = await destroyCommand(ctx, { env: "stg" }).catch((e: unknown) => e as UserError);
+    expect(noTerminal!.hint).toBe("read the plan, then pass --yes: eksbox destroy --env stg --yes");
+    const questions: string[] = [];
+    ctx.ask = async (q) => (questions.push(q), "prod");
+    await expect(destroyCommand(ctx, { env: "stg" })).rejects.toThrow('"prod" is not "stg"; nothing was changed');
+    expect(questions[0]).toMatch(/Type the cluster's name \(stg\) to go on: $/);
+  });
+});

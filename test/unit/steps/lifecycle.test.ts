@@ -257,7 +257,7 @@ describe("nodegroup roll", () => {
   it("on the day of born, a roll moves to a free suffix instead of reporting done with nothing rolled", async () => {
     const root2 = await makeProject();
     const cloud2 = withCloud(root2);
-    const { recordWorkerVersion } = await import("../../../src/config/worker-version.js");
+    const { recordWorkerVersion } = await import("../../../src/core/state.js");
     await recordWorkerVersion(root2, "unit", "20261126");
     expect((await run(bornTask(), await contextFor(root2, cloud2))).status).toBe("done");
     const result = await run(rollTask({ now: new Date("2026-11-26T15:00:00Z"), pollIntervalMs: 1 }), rollContext(await contextFor(root2, cloud2)));
