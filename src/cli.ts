@@ -11,6 +11,8 @@ import { ExitCode } from "./core/errors.js";
 import { Interrupter } from "./core/interrupt.js";
 import { createRenderer, type OutputMode } from "./output/renderer.js";
 import { errorAsJson, exitCodeFor, renderError } from "./output/errors.js";
+import { isRunReport, runReportAsJson } from "./output/run-report.js";
+import { runReportOf } from "./steps/run-report.js";
 
 interface GlobalOptions {
   env?: string;
@@ -68,12 +70,19 @@ export class Cli {
       const ctx = this.makeContext(options);
       this.current = { options, ctx };
       try {
-        await run(ctx, ...(args.slice(0, -1) as A));
+        const result = await run(ctx, ...(args.slice(0, -1) as A));
+        // A lifecycle command's result: one object on stdout (the steps already redacted what they say).
+        if (ctx.output === "json" && isRunReport(result)) {
+          const { Redactor } = await import("./runtime/redact.js");
+          const redactor = Redactor.fromEnv(ctx.processEnv);
+          process.stdout.write(runReportAsJson(result, undefined, (t) => redactor.redact(t)));
+        }
       } catch (error) {
         const { Redactor } = await import("./runtime/redact.js");
         const redactor = Redactor.fromEnv(ctx.processEnv);
         const text = (t: string) => redactor.redact(t);
-        if (ctx.output === "json") process.stdout.write(errorAsJson(error, text));
+        const report = runReportOf(error);
+        if (ctx.output === "json") process.stdout.write(report ? runReportAsJson(report, error, text) : errorAsJson(error, text));
         else process.stderr.write(renderError(error, text));
         process.exitCode = this.interrupter.level > 0 ? ExitCode.aborted : exitCodeFor(error);
       }

@@ -1,10 +1,10 @@
 import type { CommandContext } from "../core/context.js";
 import { builtinTask } from "../steps/registry.js";
-import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { loadSessionEnvironment, runLifecycleTask, type RunReport, type SessionOptions } from "../steps/session.js";
 
 /** eksbox born: create the whole cluster, or finish what an earlier run started. */
-export async function bornCommand(ctx: CommandContext, opts: SessionOptions): Promise<void> {
+export async function bornCommand(ctx: CommandContext, opts: SessionOptions): Promise<RunReport> {
   const session = await loadSessionEnvironment(ctx, opts);
   const { task, command } = builtinTask("born");
-  await runLifecycleTask({ ctx, session, task, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
+  return runLifecycleTask({ ctx, session, task, opts, resumeCommand: `eksbox ${command} --env ${session.envName}` });
 }

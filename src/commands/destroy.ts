@@ -2,7 +2,7 @@ import type { CommandContext } from "../core/context.js";
 import { confirmDestructive } from "../steps/guard.js";
 import { envPaths } from "../core/layout.js";
 import { builtinTask } from "../steps/registry.js";
-import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { loadSessionEnvironment, runLifecycleTask, type RunReport, type SessionOptions } from "../steps/session.js";
 
 export interface DestroyCommandOptions extends SessionOptions {
   yes?: boolean;
@@ -10,7 +10,7 @@ export interface DestroyCommandOptions extends SessionOptions {
 }
 
 /** eksbox destroy: nodegroups, then the cluster. Asks for the cluster's name unless --yes. */
-export async function destroyCommand(ctx: CommandContext, opts: DestroyCommandOptions): Promise<void> {
+export async function destroyCommand(ctx: CommandContext, opts: DestroyCommandOptions): Promise<RunReport> {
   const session = await loadSessionEnvironment(ctx, opts);
   const clusterName = session.env.config.cluster.name;
   const isProtected = session.env.config.protected;
@@ -26,5 +26,5 @@ export async function destroyCommand(ctx: CommandContext, opts: DestroyCommandOp
   });
   const { task, command } = builtinTask("destroy");
   const resume = `eksbox ${command} --env ${session.envName} --yes${isProtected ? " --allow-protected" : ""}`;
-  await runLifecycleTask({ ctx, session, task, opts, resumeCommand: resume });
+  return runLifecycleTask({ ctx, session, task, opts, resumeCommand: resume });
 }

@@ -3,7 +3,7 @@ import { UserError } from "../core/errors.js";
 import { NODEGROUP_VERSION_PATTERN } from "../core/layout.js";
 import { builtinTask } from "../steps/registry.js";
 import { confirmDestructive, destructiveActions } from "../steps/guard.js";
-import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type RunReport, type SessionOptions } from "../steps/session.js";
 import { readyTimeoutMs } from "./shared-options.js";
 
 export interface RollCommandOptions extends SessionOptions {
@@ -14,7 +14,7 @@ export interface RollCommandOptions extends SessionOptions {
 }
 
 /** eksbox nodegroup roll: blue/green replacement of the worker nodegroups. */
-export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions): Promise<void> {
+export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions): Promise<RunReport> {
   if (opts.toVersion !== undefined && !NODEGROUP_VERSION_PATTERN.test(opts.toVersion)) {
     throw new UserError(`--to-version ${JSON.stringify(opts.toVersion)} is not a nodegroup version`, {
       hint: "use 1-16 lower-case letters or digits, such as 20261201",
@@ -40,5 +40,5 @@ export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions)
   });
   const { task } = build();
   const resume = `${base} --yes${session.env.config.protected ? " --allow-protected" : ""}`;
-  await runLifecycleTask({ ctx, session, task, opts, resumeCommand: resume });
+  return runLifecycleTask({ ctx, session, task, opts, resumeCommand: resume });
 }

@@ -60,7 +60,7 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
         const options = rest[rest.length - 1] as Record<string, unknown> & { set?: string[] };
         const given = givenArguments(specs, bindings, rest.slice(0, -1), options);
         const { userTaskCommand } = await import("./user-task.js");
-        await userTaskCommand(ctx, { ...opts.sessionOptions({ set: options.set }), task: name, given });
+        return userTaskCommand(ctx, { ...opts.sessionOptions({ set: options.set }), task: name, given });
       }),
     );
   }

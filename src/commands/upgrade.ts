@@ -1,7 +1,7 @@
 import type { CommandContext } from "../core/context.js";
 import { planAsText } from "../output/plan.js";
 import { confirmDestructive, destructiveActions } from "../steps/guard.js";
-import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, unchangedReport, type RunReport, type SessionOptions } from "../steps/session.js";
 import { readyTimeoutMs } from "./shared-options.js";
 import { parseKubernetesVersion, upgradeTask } from "../steps/upgrade.js";
 
@@ -18,7 +18,7 @@ export interface UpgradeCommandOptions extends SessionOptions {
  * eksbox upgrade: shows the plan, asks (unless --yes), then upgrades the control plane one minor
  * version at a time, updates the addons and rolls the nodegroups. Resumable: rerun the same command.
  */
-export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOptions): Promise<void> {
+export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOptions): Promise<RunReport> {
   if (opts.to !== undefined) parseKubernetesVersion(opts.to, "--to");
   const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
@@ -29,7 +29,7 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
   const failed = entries.find((e) => e.error !== undefined);
   if (failed) throw failed.error;
   // preflight always "runs" (it only reads); anything else that would run changes the cluster or the state.
-  if (entries.every((e) => e.id === "preflight" || e.decision?.action === "skip")) return;
+  if (entries.every((e) => e.id === "preflight" || e.decision?.action === "skip")) return unchangedReport("upgrade", session.envName, entries);
   // Everything an upgrade changes is asked for, the one-way and draining steps by what they do.
   const destructive = destructiveActions(entries);
   const others = entries
@@ -47,5 +47,5 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
     prompt: ctx.ask,
   });
   const resume = `${command} --yes${session.env.config.protected ? " --allow-protected" : ""}`;
-  await runLifecycleTask({ ctx, session, task: build(), opts, resumeCommand: resume });
+  return runLifecycleTask({ ctx, session, task: build(), opts, resumeCommand: resume });
 }

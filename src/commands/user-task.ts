@@ -1,7 +1,7 @@
 import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
 import { shellQuote } from "../core/shell-quote.js";
-import { loadSessionEnvironment, runLifecycleTask, type SessionOptions } from "../steps/session.js";
+import { loadSessionEnvironment, runLifecycleTask, type RunReport, type SessionOptions } from "../steps/session.js";
 import { argumentSpecs, bindArguments, type ArgumentSpec } from "../tasks/args.js";
 import { compileUserTask } from "../tasks/compile.js";
 import { loadTasksFile, TASKS_FILE } from "../tasks/load.js";
@@ -13,7 +13,7 @@ export interface UserTaskCommandOptions extends SessionOptions {
 }
 
 /** eksbox <task> [args] [--options]: a task from config/tasks.yaml, under the env lock with a run record. */
-export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommandOptions): Promise<void> {
+export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommandOptions): Promise<RunReport> {
   const file = await loadTasksFile(ctx.projectRoot);
   const decl = file.tasks[opts.task];
   if (!decl) throw new UserError(`there is no task ${opts.task} in ${TASKS_FILE}`);
@@ -22,7 +22,7 @@ export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommand
   const session = await loadSessionEnvironment(ctx, opts);
   const { task } = compileUserTask(file, opts.task, values, session.env);
   const resumeCommand = `eksbox ${opts.task} ${argumentTokens(specs, opts.given).map((t) => shellQuote([t])).join(" ")} --env ${session.envName}`.replace(/ +/g, " ");
-  await runLifecycleTask({ ctx, session, task, opts, resumeCommand });
+  return runLifecycleTask({ ctx, session, task, opts, resumeCommand });
 }
 
 /** The given arguments as command-line tokens again (for the resume hint). */

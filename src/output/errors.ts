@@ -27,7 +27,8 @@ export function renderError(error: unknown, redact: (text: string) => string = (
   return redact(lines.join("\n")) + "\n";
 }
 
-export function errorAsJson(error: unknown, redact: (text: string) => string = (t) => t): string {
+/** What an error says, as JSON fields (not yet redacted). */
+export function errorFields(error: unknown): Record<string, unknown> {
   const base = isEksboxError(error)
     ? { kind: error.kind, message: error.message, hint: error.hint }
     : { kind: "internal", message: error instanceof Error ? error.message : String(error) };
@@ -35,5 +36,9 @@ export function errorAsJson(error: unknown, redact: (text: string) => string = (
     error instanceof StepFailedError
       ? { step: error.step, argv: error.argv, exitCode: error.commandExitCode, outputTail: error.outputTail }
       : {};
-  return redact(JSON.stringify({ type: "error", exitCode: exitCodeFor(error), ...base, ...extra })) + "\n";
+  return { ...base, ...extra };
+}
+
+export function errorAsJson(error: unknown, redact: (text: string) => string = (t) => t): string {
+  return redact(JSON.stringify({ type: "error", exitCode: exitCodeFor(error), ...errorFields(error) })) + "\n";
 }

@@ -15,6 +15,8 @@ import type { LifecycleContext } from "./lifecycle.js";
 import { acquireEnvLock, type EnvLock } from "./lock.js";
 import type { Task } from "./model.js";
 import { RunRecorder } from "./run-record.js";
+import { attachRunReport, stepReport, type RunReport } from "./run-report.js";
+export { unchangedReport, type RunReport } from "./run-report.js";
 import { planTask, runTask, type PlanEntry, type TaskResult } from "./scheduler.js";
 
 export interface SessionOptions {
@@ -97,8 +99,8 @@ async function withToolbox<C extends LifecycleContext, T>(
   return result;
 }
 
-/** Runs a task under the env lock with a run record. Throws the task's first error after recording it. */
-export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<SessionParts<C>, "planning">): Promise<TaskResult> {
+/** Runs a task under the env lock with a run record. Throws the task's first error after recording it (with the run's report attached). */
+export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<SessionParts<C>, "planning">): Promise<RunReport> {
   const { ctx, session, task } = parts;
   const runId = newRunId();
   const started = performance.now();
@@ -123,7 +125,13 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
       result = { status: ctx.interrupter.level > 0 ? "aborted" : "failed", outcomes: [], error };
     }
     const resume = result.status === "done" ? undefined : parts.resumeCommand;
-    events.emit({ type: "run-end", runId, status: result.status, elapsedMs: Math.round(performance.now() - started), resume });
+    const elapsedMs = Math.round(performance.now() - started);
+    events.emit({ type: "run-end", runId, status: result.status, elapsedMs, resume });
+    const report: RunReport = {
+      type: "run", runId, task: task.name, env: session.envName, outcome: result.status, elapsedMs,
+      steps: result.outcomes.map(stepReport),
+      ...(resume === undefined ? {} : { resume }),
+    };
     await recorder.close({
       status: result.status,
       steps: result.outcomes.map((o) => ({ id: o.id, status: o.status, elapsedMs: o.elapsedMs })),
@@ -131,9 +139,12 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
       resume,
     });
     recorder = undefined;
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the scheduler caught, as it was thrown
-    if (result.error !== undefined) throw result.error;
-    return result;
+    if (result.error !== undefined) {
+      attachRunReport(result.error, report);
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the scheduler caught, as it was thrown
+      throw result.error;
+    }
+    return report;
   } finally {
     await recorder?.close({ status: "failed" }).catch(() => {});
     await lock.release();

@@ -17,6 +17,8 @@ import { upgradeCommand } from "../../../src/commands/upgrade.js";
 import { docker } from "../runtime/support.js";
 import { makeProject, repoRoot, unitEnvYaml } from "../../unit/tasks/support.js";
 import { rollCommand } from "../../../src/commands/roll.js";
+import { execa } from "execa";
+import { ensureBuilt } from "../../support/cli.js";
 
 const IMAGE_DIR = join(repoRoot, "test/fixtures/tasks/upgrade-image");
 const IMAGE_FILES = ["Dockerfile", "fakecloud"];
@@ -115,10 +117,10 @@ describe("eksbox upgrade in the toolbox", () => {
   it("on a protected environment, upgrade and nodegroup roll need --allow-protected, even with --yes", async () => {
     const root = await project("1.34", ["worker-1b-20261101", "worker-1c-20261101"]);
     await writeFile(join(root, "config/environments/unit.yaml"), `protected: true\n${unitEnvYaml}`);
-    const upgrade = await upgradeCommand(await context(root), { env: "unit", image, yes: true }).catch((e: unknown) => e as UserError);
+    const upgrade = await upgradeCommand(await context(root), { env: "unit", image, yes: true }).then(() => undefined, (e: unknown) => e as UserError);
     expect(upgrade!.message).toMatch(/^environment unit is protected \(protected: true\); refusing to:\n  - upgrade the control plane/);
     expect(upgrade!.hint).toBe("if you really mean it: eksbox upgrade --env unit --allow-protected");
-    const roll = await rollCommand(await context(root), { env: "unit", image, yes: true, toVersion: "20991231" }).catch((e: unknown) => e as UserError);
+    const roll = await rollCommand(await context(root), { env: "unit", image, yes: true, toVersion: "20991231" }).then(() => undefined, (e: unknown) => e as UserError);
     expect(roll!.message).toMatch(/refusing to:\n  - drain and delete nodegroup\(s\) worker-1b-20261101, worker-1c-20261101$/);
     expect(roll!.hint).toBe("if you really mean it: eksbox nodegroup roll --env unit --to-version 20991231 --allow-protected");
     expect(await cloudLog(root)).toEqual([]);
@@ -129,9 +131,49 @@ describe("eksbox upgrade in the toolbox", () => {
 
   it("nodegroup roll without a terminal needs --yes before it drains anything", async () => {
     const root = await project("1.35", ["worker-1b-20261101", "worker-1c-20261101"]);
-    const error = await rollCommand(await context(root), { env: "unit", image, toVersion: "20991231" }).catch((e: unknown) => e as UserError);
+    const error = await rollCommand(await context(root), { env: "unit", image, toVersion: "20991231" }).then(() => undefined, (e: unknown) => e as UserError);
     expect(error).toBeInstanceOf(UserError);
     expect(error!.hint).toBe("read the plan, then pass --yes: eksbox nodegroup roll --env unit --to-version 20991231 --yes");
     expect(await cloudLog(root)).toEqual([]);
+  });
+});
+
+describe("--output json: one result object on stdout", () => {
+  async function eksboxJson(root: string, args: string[]) {
+    const cli = await ensureBuilt();
+    const result = await execa("node", [cli, ...args, "--env", "unit", "--output", "json", "--project", root], {
+      reject: false,
+      env: { HOME: await mkdtemp(join(tmpdir(), "eksbox-home-")), PATH: process.env.PATH, EKSBOX_IMAGE: image },
+      extendEnv: false,
+    });
+    const lines = result.stdout.split("\n").filter(Boolean);
+    expect(lines, result.stderr).toHaveLength(1);
+    return { exitCode: result.exitCode, report: JSON.parse(lines[0]!) as Record<string, unknown> & { steps: Record<string, unknown>[] } };
+  }
+
+  it.each([
+    ["born", ["born"], "failed", "kubeconfig"],
+    ["nodegroup roll", ["nodegroup", "roll", "--to-version", "20991231", "--yes"], "done", undefined],
+    ["destroy", ["destroy", "--yes"], "failed", "delete-cluster"],
+    ["upgrade", ["upgrade", "--yes"], "done", undefined],
+    ["a user task", ["whoami"], "done", undefined],
+  ])("%s", async (_name, args, outcome, failedStep) => {
+    const root = await project("1.34", ["worker-1b-20261101", "worker-1c-20261101"]);
+    await writeFile(join(root, "config/tasks.yaml"), "tasks:\n  whoami:\n    description: who am I\n    steps:\n    - id: ask\n      run: [aws, sts, get-caller-identity]\n");
+    const { exitCode, report } = await eksboxJson(root, args);
+    expect(report).toMatchObject({ type: "run", env: "unit", outcome, runId: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/) });
+    expect(exitCode).toBe(outcome === "done" ? 0 : 1);
+    const preflight = report.steps.find((s) => s.id === "preflight" || s.id === "ask")!;
+    expect(preflight).toMatchObject({ status: "done", decision: "run", reason: expect.any(String) });
+    for (const step of report.steps) expect(["done", "skipped", "failed", "aborted", "not-run"]).toContain(step.status);
+    if (failedStep) {
+      expect(report.steps.find((s) => s.id === failedStep)).toMatchObject({ status: "failed", decision: "run" });
+      expect(report.resume).toMatch(new RegExp(`^eksbox ${args[0]} --env unit`));
+      expect(report.error).toMatchObject({ kind: "step", step: failedStep });
+    } else {
+      expect(report.resume).toBeUndefined();
+    }
+    // The run record is the same run.
+    expect(await readdir(join(root, ".eksbox/runs"))).toContain(report.runId);
   });
 });
