@@ -9,7 +9,6 @@ export async function generateCommand(ctx: CommandContext, opts: { env?: string;
   const name = await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv });
   const env = await loadEnvironment(ctx.projectRoot, name, { sets: opts.set });
   const { rendered, written } = await generateEnvironment(ctx.projectRoot, env, { outDir: opts.out });
-  for (const file of written) ctx.events.emit({ type: "file-written", path: file });
   const shown = written.map((file) => path.relative(ctx.projectRoot, file) || file);
   if (ctx.output === "json") {
     ctx.stdout.write(`${JSON.stringify({ env: name, workerVersion: rendered.workerVersion, nodegroups: rendered.nodegroupNames, written })}\n`);

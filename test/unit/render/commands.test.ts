@@ -14,15 +14,13 @@ describe("eksbox generate", () => {
   });
   afterEach(() => project.cleanup());
 
-  it("writes the stored environment's files, emits file-written and prints what it wrote", async () => {
+  it("writes the stored environment's files and prints each written file once", async () => {
     await setStoredEnv(project.root, "stg");
     const { ctx, events, output } = commandContext(project.root);
     await generateCommand(ctx, { set: ["worker.desiredCapacity=3"] });
     expect(output()).toBe("wrote build/stg/cluster.yaml\nwrote build/stg/nodegroups.yaml\n");
-    expect(events.events).toEqual([
-      { type: "file-written", path: path.join(project.root, "build/stg/cluster.yaml") },
-      { type: "file-written", path: path.join(project.root, "build/stg/nodegroups.yaml") },
-    ]);
+    // The result is on stdout; a progress event for the same files would print each one twice.
+    expect(events.events.filter((e) => e.type === "file-written")).toEqual([]);
     const nodegroups = parse(await project.read("build/stg/nodegroups.yaml")) as { nodeGroups: { desiredCapacity: number }[] };
     expect(nodegroups.nodeGroups.map((ng) => ng.desiredCapacity)).toEqual([3, 3, 3]);
   });
