@@ -19,14 +19,24 @@ export function locateIssue(provenance: Provenance, path: KeyPath, issue: Omit<C
   const set = provenance.sets.find((s) => startsWith(path, s.path));
   // The key only: the value may be the very secret the issue is about.
   if (set) return { file: `--set ${dottedPath(set.path)}`, path: dotted, ...issue };
-  let fallback: ConfigIssue | undefined;
   for (const source of provenance.files) {
     const pos = source.locate(path);
     if (pos?.exact) return { file: source.file, line: pos.line, column: pos.column, path: dotted, ...issue };
-    if (!fallback && pos && path.length > 0) fallback = { file: source.file, line: pos.line, column: pos.column, path: dotted, ...issue };
   }
-  // Missing keys belong in the environment file (the first file).
-  return fallback ?? { file: provenance.files[0]?.file, path: dotted, ...issue };
+  // A missing key belongs in the environment file (the first file), under its nearest parent there
+  // if it has one; never in defaults.yaml, which the user may not even know about.
+  const envFile = provenance.files[0];
+  const pos = path.length > 1 ? envFile?.locate(path) : undefined;
+  if (envFile && pos) return { file: envFile.file, line: pos.line, column: pos.column, path: dotted, ...issue };
+  return { file: envFile?.file, path: dotted, ...issue };
+}
+
+/** The value at `path` as the user wrote it, from the file it comes from (for hints about YAML's reading of it). */
+export function writtenText(provenance: Provenance, path: KeyPath): string | undefined {
+  for (const source of provenance.files) {
+    if (source.locate(path)?.exact) return source.sourceText?.(path);
+  }
+  return undefined;
 }
 
 function startsWith(path: KeyPath, prefix: KeyPath): boolean {
@@ -71,7 +81,9 @@ export function zodIssuesToConfigIssues(issues: readonly z.core.$ZodIssue[], mer
     }
     if (issue.code === "invalid_type" && issue.expected === "string" && typeof actual === "number") {
       const message = issue.message.startsWith("Invalid input") ? "must be a string, but YAML read a number" : issue.message;
-      out.push(locateIssue(provenance, path, { message, hint: `quote it: "${String(actual)}" reads as a number in YAML` }));
+      const written = writtenText(provenance, path) ?? String(actual);
+      const hint = written === String(actual) ? `quote it: "${written}" reads as a number in YAML` : `quote it: "${written}" (unquoted, YAML reads the number ${String(actual)})`;
+      out.push(locateIssue(provenance, path, { message, hint }));
       continue;
     }
     out.push(locateIssue(provenance, path, { message: issue.message }));

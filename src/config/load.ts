@@ -2,12 +2,12 @@
 // overrides, checked as a whole so the user sees every problem in one run.
 import path from "node:path";
 import { ConfigError, UserError, type ConfigIssue } from "../core/errors.js";
-import { locateIssue, zodIssuesToConfigIssues, type Provenance } from "./issues.js";
+import { locateIssue, valueAt, zodIssuesToConfigIssues, type Provenance } from "./issues.js";
 import { applySetOverride, deepMerge, isPlainObject, parseSetOverride, type SetOverride } from "./merge.js";
-import { checkConfigRules } from "./rules.js";
+import { checkConfigRules, type RuleFinding } from "./rules.js";
 import { environmentSchema, type Environment, type EnvironmentConfig } from "./schema.js";
 import { findSecrets } from "./secrets.js";
-import { readYamlSource, type YamlSource } from "./yaml-source.js";
+import { dottedPath, readYamlSource, type KeyPath, type YamlSource } from "./yaml-source.js";
 
 export const DEFAULTS_FILE = "config/defaults.yaml";
 export { ENVIRONMENTS_DIR, assertEnvName, environmentFile, listEnvironments } from "./env-names.js";
@@ -21,6 +21,55 @@ async function readIfPresent(absolute: string, display: string): Promise<YamlSou
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+type ParsedEnvironment = ReturnType<typeof environmentSchema.parse>;
+
+/** The key paths a schema issue refuses: the value there (or, in a list, the list) is not usable. */
+function refusedPaths(issue: { code: string; path: PropertyKey[]; keys?: string[] }): KeyPath[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+  if (issue.code === "unrecognized_keys") return (issue.keys ?? []).map((key) => [...path, key]);
+  const listAt = path.findIndex((segment) => typeof segment === "number");
+  return [listAt >= 0 ? path.slice(0, listAt) : path];
+}
+
+/** The merged config with the refused values removed, parsed (defaults fill them); undefined when it still fails. */
+function withoutRefused(merged: Record<string, unknown>, refused: readonly KeyPath[]): ParsedEnvironment | undefined {
+  if (refused.some((path) => path.length === 0)) return undefined;
+  const repaired = structuredClone(merged);
+  for (const path of refused) {
+    const parent = valueAt(repaired, path.slice(0, -1));
+    if (parent && typeof parent === "object") delete (parent as Record<string | number, unknown>)[path[path.length - 1]!];
+  }
+  const second = environmentSchema.safeParse(repaired);
+  return second.success ? second.data : undefined;
+}
+
+/** Either path lies inside the other. */
+function overlaps(a: KeyPath, b: KeyPath): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (String(a[i]) !== String(b[i])) return false;
+  return true;
+}
+
+/**
+ * A rule finding is shown against the key it names, unless a `--set` argument changed a key it
+ * depends on: then against that argument, which is what the user has to change (the key's own
+ * place in the files goes into the hint).
+ */
+function locateRuleFinding(provenance: Provenance, finding: RuleFinding): ConfigIssue {
+  const issue = locateIssue(provenance, finding.path, { message: finding.message, hint: finding.hint });
+  if (issue.file?.startsWith("--set ")) return issue;
+  const cause = (finding.causes ?? []).find((path) => provenance.sets.some((s) => overlaps(path, s.path)));
+  if (!cause) return issue;
+  const set = provenance.sets.find((s) => overlaps(cause, s.path))!;
+  const where = issue.file ? ` (${[issue.file, issue.line, issue.column].filter((p) => p !== undefined).join(":")})` : "";
+  return {
+    file: `--set ${dottedPath(set.path)}`,
+    path: issue.path,
+    message: issue.message,
+    hint: [issue.hint, `${issue.path} is set${where}; the --set made it a problem`].filter(Boolean).join("; "),
+  };
 }
 
 export async function loadEnvironment(projectRoot: string, name: string, opts: { sets?: string[] } = {}): Promise<Environment> {
@@ -67,15 +116,20 @@ export async function loadEnvironment(projectRoot: string, name: string, opts: {
   // Nothing else is reported when a secret is there: other messages might quote the value.
   if (issues.length > 0) throw new ConfigError(issues, `refusing the configuration of ${name}`);
 
+  // Schema problems and rule problems are reported together. When the schema refuses keys, the rules
+  // run on the config with those keys back at their defaults, and any finding that reads one of them
+  // is left out (it would be judging a default, not what the user wrote).
   const result = environmentSchema.safeParse(merged);
-  if (!result.success) {
-    throw new ConfigError(zodIssuesToConfigIssues(result.error.issues, merged, provenance), `invalid configuration for ${name}`);
-  }
-  const parsed = result.data;
-  const ruleIssues = checkConfigRules(parsed).map((finding) =>
-    locateIssue(provenance, finding.path, { message: finding.message, hint: finding.hint }),
-  );
-  if (ruleIssues.length > 0) throw new ConfigError(ruleIssues, `invalid configuration for ${name}`);
+  const schemaIssues = result.success ? [] : result.error.issues;
+  const refused = schemaIssues.flatMap(refusedPaths);
+  const parsed = result.success ? result.data : withoutRefused(merged, refused);
+  const ruleIssues = parsed
+    ? checkConfigRules(parsed)
+        .filter((finding) => ![finding.path, ...(finding.causes ?? [])].some((read) => refused.some((bad) => overlaps(read, bad))))
+        .map((finding) => locateRuleFinding(provenance, finding))
+    : [];
+  const allIssues = [...zodIssuesToConfigIssues(schemaIssues, merged, provenance), ...ruleIssues];
+  if (allIssues.length > 0 || !parsed) throw new ConfigError(allIssues, `invalid configuration for ${name}`);
 
   const config: EnvironmentConfig = {
     ...parsed,

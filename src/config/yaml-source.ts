@@ -20,6 +20,8 @@ export interface YamlSource {
   value: unknown;
   issues: ConfigIssue[];
   locate(path: KeyPath): SourcePosition | undefined;
+  /** The value at `path` as written in the file (`1.30`, not the number 1.3); undefined when absent. */
+  sourceText?(path: KeyPath): string | undefined;
 }
 
 export function parseYamlSource(text: string, file: string): YamlSource {
@@ -96,6 +98,10 @@ function parseFully(text: string, file: string): YamlSource {
     value,
     issues,
     locate: (path) => locateInDocument(doc, lineCounter, path),
+    sourceText(path) {
+      const node = doc.getIn(path as (string | number)[], true) as Node | undefined;
+      return node?.range ? text.slice(node.range[0], node.range[1]) : undefined;
+    },
   };
 }
 
