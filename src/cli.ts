@@ -308,6 +308,20 @@ export function buildProgram(cli = new Cli()): Command {
     .description("an interactive shell in the toolbox")
     .action(action(async (ctx) => (await import("./commands/shell.js")).shellCommand(ctx, { env: globals().env, image: globals().image })));
 
+  program
+    .command("completion <shell>")
+    .description("print a completion script for bash, zsh or fish: source <(eksbox completion bash)")
+    .action(
+      action(async (ctx, shell: string) => {
+        const { SHELLS, completionScript } = await import("./cli-completion.js");
+        if (!(SHELLS as readonly string[]).includes(shell)) {
+          const { UserError } = await import("./core/errors.js");
+          throw new UserError(`no completion for shell ${JSON.stringify(shell)}`, { hint: `eksbox completion ${SHELLS.join("|")}` });
+        }
+        ctx.stdout.write(completionScript(shell as (typeof SHELLS)[number]));
+      }),
+    );
+
   const image = program.command("image").description("the toolbox image");
   image
     .command("build")
@@ -369,7 +383,28 @@ function allCommands(command: Command): Command[] {
   return [command, ...command.commands.flatMap(allCommands)];
 }
 
+/** `eksbox __complete <words...>`: the candidates for the last word, one a line (what the completion scripts call). */
+async function complete(words: string[]): Promise<void> {
+  const cli = new Cli();
+  const program = buildProgram(cli);
+  const builtins = program.commands.map((c) => c.name());
+  const { registerUserTasks, projectRootFromArgv } = await import("./commands/task.js");
+  const projectRoot = projectRootFromArgv(words, process.env, () => findProjectRoot(process.cwd()));
+  // A tasks file with problems still completes everything else.
+  await registerUserTasks(program, {
+    projectRoot: cli.useProjectRoot(projectRoot),
+    action: cli.action.bind(cli),
+    sessionOptions: (opts) => cli.sessionOptions(opts),
+    argv: [],
+  }).catch(() => {});
+  for (const command of allCommands(program)) if (command !== program && command.commands.length === 0) addCommonOptions(command);
+  const { completeWords } = await import("./cli-completion.js");
+  const candidates = await completeWords(program, words, projectRoot, builtins).catch(() => []);
+  process.stdout.write(candidates.map((c) => `${c}\n`).join(""));
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[2] === "__complete") return complete(argv.slice(3));
   const cli = new Cli();
   const program = buildProgram(cli);
   // Built-in commands do not pay for reading config/tasks.yaml; --help and user tasks do.
