@@ -6,6 +6,7 @@
 // and `eksbox status -o json | jq` works.
 import picocolors from "picocolors";
 import { isoNow, plainEventLine, stepEndText, type EksboxEvent, type EventSink } from "../core/events.js";
+import { FLUSH_AT_CHARS } from "../steps/run-record.js";
 
 export type OutputMode = "tty" | "plain" | "json";
 
@@ -47,7 +48,8 @@ export class PlainRenderer implements EventSink {
     this.pending += `${isoNow()} ${line}\n`;
     // Output lines are written a batch per turn of the event loop (one write instead of thousands);
     // any other event writes at once, after them, so nothing is reordered or left behind.
-    if (event.type !== "step-output") this.flush();
+    // A burst of output in one turn is written as each batch fills, so memory stays bounded.
+    if (event.type !== "step-output" || this.pending.length >= FLUSH_AT_CHARS) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());

@@ -46,6 +46,9 @@ function appendOrDrop(fd: number | undefined, text: string): number | undefined 
   }
 }
 
+/** How much unwritten text a sink holds at most before writing it, whatever the turn of the event loop. */
+export const FLUSH_AT_CHARS = 256 * 1024;
+
 export class RunRecorder implements EventSink {
   readonly dir: string;
   /** Appended synchronously, a batch per turn of the event loop: a fast producer is slowed down rather than buffered in memory. */
@@ -87,10 +90,15 @@ export class RunRecorder implements EventSink {
     const line = plainEventLine(safe);
     if (line !== undefined) this.pendingLog += `${at} ${line}\n`;
     if (safe.type === "image") this.summary.image = { ref: safe.ref, id: safe.id, digest: safe.digest };
-    // One write per file per turn of the event loop instead of two per line.
-    if (!this.flushScheduled) {
+    // One write per file per turn of the event loop instead of two per line, and at once when a burst
+    // (the engine's socket can deliver megabytes in one turn) fills a batch: memory stays bounded.
+    if (this.pendingEvents.length + this.pendingLog.length >= FLUSH_AT_CHARS) this.flush();
+    else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
     }
   }
 
@@ -99,7 +107,6 @@ export class RunRecorder implements EventSink {
   private flushScheduled = false;
 
   private flush(): void {
-    this.flushScheduled = false;
     this.eventsFd = appendOrDrop(this.eventsFd, this.pendingEvents);
     this.logFd = appendOrDrop(this.logFd, this.pendingLog);
     this.pendingEvents = "";

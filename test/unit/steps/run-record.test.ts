@@ -29,3 +29,29 @@ describe("RunRecorder", () => {
     expect(await lastRun(root, "stg")).toBeUndefined();
   });
 });
+
+describe("output held in memory through a step (bench: 200 MB through a step)", () => {
+  // A burst of output read in one turn of the event loop (the engine's socket delivers megabytes at
+  // once) must be written as it comes, not held until the turn ends.
+  const line = "x".repeat(100);
+
+  it("the run record writes a burst before the turn ends, holding at most a bounded batch", async () => {
+    const { statSync } = await import("node:fs");
+    const root = await mkdtemp(join(tmpdir(), "eksbox-runs-"));
+    const recorder = await RunRecorder.open(root, { runId: newRunId(), task: "born", env: "prod" }, (t) => t);
+    const lines = 50_000;
+    for (let i = 0; i < lines; i++) recorder.emit({ type: "step-output", step: "cluster", stream: "stdout", line });
+    const written = statSync(join(recorder.dir, "run.log")).size;
+    const total = lines * (line.length + "[cluster] ".length + 26);
+    expect(total - written).toBeLessThan(1024 * 1024);
+    await recorder.close({ status: "done" });
+  });
+
+  it("the plain renderer writes a burst before the turn ends", async () => {
+    const { PlainRenderer } = await import("../../../src/output/renderer.js");
+    let written = 0;
+    const renderer = new PlainRenderer({ write: (text: string) => ((written += text.length), true) } as unknown as NodeJS.WritableStream);
+    for (let i = 0; i < 50_000; i++) renderer.emit({ type: "step-output", step: "cluster", stream: "stdout", line });
+    expect(50_000 * (line.length + 36) - written).toBeLessThan(1024 * 1024);
+  });
+});
