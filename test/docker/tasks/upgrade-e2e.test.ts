@@ -118,10 +118,10 @@ describe("eksbox upgrade in the toolbox", () => {
     const root = await project("1.34", ["worker-1b-20261101", "worker-1c-20261101"]);
     await writeFile(join(root, "config/environments/unit.yaml"), `protected: true\n${unitEnvYaml}`);
     const upgrade = await upgradeCommand(await context(root), { env: "unit", image, yes: true }).then(() => undefined, (e: unknown) => e as UserError);
-    expect(upgrade!.message).toMatch(/^environment unit is protected \(protected: true\); refusing to:\n  - upgrade the control plane/);
+    expect(upgrade!.message).toMatch(/^environment unit is protected \(protected: true\); refusing to:\n {2}- upgrade the control plane/);
     expect(upgrade!.hint).toBe("if you really mean it: eksbox upgrade --env unit --allow-protected");
     const roll = await rollCommand(await context(root), { env: "unit", image, yes: true, toVersion: "20991231" }).then(() => undefined, (e: unknown) => e as UserError);
-    expect(roll!.message).toMatch(/refusing to:\n  - drain and delete nodegroup\(s\) worker-1b-20261101, worker-1c-20261101$/);
+    expect(roll!.message).toMatch(/refusing to:\n {2}- drain and delete nodegroup\(s\) worker-1b-20261101, worker-1c-20261101$/);
     expect(roll!.hint).toBe("if you really mean it: eksbox nodegroup roll --env unit --to-version 20991231 --allow-protected");
     expect(await cloudLog(root)).toEqual([]);
 

@@ -12,7 +12,6 @@ async function problems(promise: Promise<unknown>): Promise<ConfigError> {
   return error as ConfigError;
 }
 
-const lineOf = async (project: Project, file: string, text: string) => (await project.read(file)).split("\n").findIndex((l) => l.includes(text)) + 1;
 
 let project: Project;
 beforeEach(async () => {

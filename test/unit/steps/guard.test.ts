@@ -32,7 +32,7 @@ describe("confirmDestructive", () => {
 
   it("refuses without a terminal unless --yes, with the flag in the hint", async () => {
     const error = await refusal(base());
-    expect(error!.message).toMatch(/no terminal to ask on; it would:\n  - drain and delete worker-1b-20261101/);
+    expect(error!.message).toMatch(/no terminal to ask on; it would:\n {2}- drain and delete worker-1b-20261101/);
     expect(error!.hint).toBe("read the plan, then pass --yes: eksbox nodegroup roll --env stg --yes");
     await expect(confirmDestructive(base({ yes: true }))).resolves.toBeUndefined();
   });
@@ -41,7 +41,7 @@ describe("confirmDestructive", () => {
     const prod = { env: { name: "prod", protected: true }, confirmWord: "prod" };
     let asked = false;
     const error = await refusal(base({ ...prod, yes: true, prompt: async () => ((asked = true), "prod") }));
-    expect(error!.message).toMatch(/^environment prod is protected \(protected: true\); refusing to:\n  - drain and delete/);
+    expect(error!.message).toMatch(/^environment prod is protected \(protected: true\); refusing to:\n {2}- drain and delete/);
     expect(error!.hint).toBe("if you really mean it: eksbox nodegroup roll --env stg --allow-protected");
     expect(asked).toBe(false);
     await expect(confirmDestructive(base({ ...prod, yes: true, allowProtected: true }))).resolves.toBeUndefined();
@@ -63,7 +63,7 @@ describe("destroy's guard, before anything starts", () => {
     const { ctx } = commandContext(project.root);
     const error = await destroyCommand(ctx, { env: "prod", yes: true }).then(() => undefined, (e: unknown) => e as UserError);
     expect(error).toBeInstanceOf(UserError);
-    expect(error!.message).toMatch(/^environment prod is protected \(protected: true\); refusing to:\n  - delete cluster prod and all its nodegroups/);
+    expect(error!.message).toMatch(/^environment prod is protected \(protected: true\); refusing to:\n {2}- delete cluster prod and all its nodegroups/);
     expect(error!.hint).toBe("if you really mean it: eksbox destroy --env prod --allow-protected");
   });
 
