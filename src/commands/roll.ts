@@ -23,22 +23,26 @@ export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions)
   const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
   const build = () => builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs: timeoutMs } });
-  // Planned first, so the question names the nodegroups that would be drained and deleted.
-  const planned = build();
-  const entries = await planLifecycleTask({ ctx, session, task: planned.task, opts });
-  const failed = entries.find((e) => e.error !== undefined);
-  if (failed) throw failed.error;
-  const base = `eksbox ${planned.command} --env ${session.envName}${opts.toVersion ? ` --to-version ${opts.toVersion}` : ""}`;
-  await confirmDestructive({
-    env: { name: session.envName, protected: session.env.config.protected },
-    actions: destructiveActions(entries),
-    confirmWord: session.env.config.cluster.name,
-    command: base,
-    yes: opts.yes,
-    allowProtected: opts.allowProtected,
-    prompt: ctx.ask,
-  });
+  const isProtected = session.env.config.protected;
+  const base = `eksbox ${build().command} --env ${session.envName}${opts.toVersion ? ` --to-version ${opts.toVersion}` : ""}`;
+  // Planned first, so the question names the nodegroups that would be drained and deleted. With
+  // --yes (and --allow-protected where needed) the guard lets any plan through: no plan is made.
+  if (!(opts.yes && (!isProtected || opts.allowProtected))) {
+    const planned = build();
+    const entries = await planLifecycleTask({ ctx, session, task: planned.task, opts });
+    const failed = entries.find((e) => e.error !== undefined);
+    if (failed) throw failed.error;
+    await confirmDestructive({
+      env: { name: session.envName, protected: isProtected },
+      actions: destructiveActions(entries),
+      confirmWord: session.env.config.cluster.name,
+      command: base,
+      yes: opts.yes,
+      allowProtected: opts.allowProtected,
+      prompt: ctx.ask,
+    });
+  }
   const { task } = build();
-  const resume = `${base} --yes${session.env.config.protected ? " --allow-protected" : ""}`;
+  const resume = `${base} --yes${isProtected ? " --allow-protected" : ""}`;
   return runLifecycleTask({ ctx, session, task, opts, resumeCommand: resume });
 }
