@@ -28,7 +28,12 @@ export async function toolboxOptionsFor(ctx: CommandContext, opts: { env?: strin
   const envName = await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv });
   const { loadEnvironment } = await import("../config/load.js");
   const { config } = await loadEnvironment(ctx.projectRoot, envName);
-  return { ...base, envName, aws: { profile: config.aws.profile || undefined, region: config.aws.region, endpointUrl: config.aws.endpointUrl } };
+  return {
+    ...base,
+    envName,
+    aws: { profile: config.aws.profile || undefined, region: config.aws.region, endpointUrl: config.aws.endpointUrl },
+    credentials: { assumeRole: config.aws.assumeRole },
+  };
 }
 
 /** Piped or redirected input is forwarded; a terminal or an inherited CI descriptor is not. */

@@ -32,6 +32,7 @@ export async function statusCommand(ctx: CommandContext, opts: SessionOptions): 
     events: ctx.events,
     interrupter: ctx.interrupter,
     processEnv: ctx.processEnv,
+    credentials: { assumeRole: aws.assumeRole },
   });
   let report: StatusReport;
   try {

@@ -35,6 +35,17 @@ const logSize = z
 
 export const controlPlaneLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 
+/** A role assumed from the credentials on this machine for every step of the environment (credentials.ts). */
+const assumeRoleSchema = z.strictObject({
+  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN such as arn:aws:iam::123456789012:role/eksbox-deploy"),
+  /** Only when the role's trust policy asks for one. */
+  externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2-1224 letters, digits or +=,.@:/-").optional(),
+  /** Shown in CloudTrail; default eksbox-<env>. */
+  sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be 2-64 letters, digits or +=,.@-").optional(),
+  /** How long each assumed session lasts; eksbox renews it before it ends. */
+  durationSeconds: z.number().int().min(900, "must be at least 900 (STS's minimum)").max(43200, "must be at most 43200 (12 hours)").default(3600),
+});
+
 const awsSchema = z.strictObject({
   /** Named profile from ~/.aws; empty means the environment's own credentials. */
   profile: z.string().default(""),
@@ -43,6 +54,8 @@ const awsSchema = z.strictObject({
   accountId,
   /** For the local emulator only (make demo); real environments leave it unset. */
   endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Per-environment role: every step runs as this role, assumed from the credentials on this machine. */
+  assumeRole: assumeRoleSchema.optional(),
 });
 
 const subnetsByZone = z.record(availabilityZone, z.strictObject({ id: subnetId }));

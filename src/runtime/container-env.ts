@@ -75,3 +75,12 @@ export function buildContainerEnv(input: ContainerEnvInput): Record<string, stri
 export function toDockerEnv(env: Readonly<Record<string, string>>): string[] {
   return Object.entries(env).map(([name, value]) => `${name}=${value}`);
 }
+
+/** What the toolbox's tools would find before the broker's endpoint: the caller's keys and profile. */
+const HOST_CREDENTIAL_NAMES = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION"];
+
+/** Drops them (in place) once the credentials are brokered. */
+export function withoutHostCredentials(env: Record<string, string>): Record<string, string> {
+  for (const name of HOST_CREDENTIAL_NAMES) delete env[name];
+  return env;
+}

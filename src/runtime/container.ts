@@ -29,10 +29,13 @@ const AWS_WRITABLE_CACHES = ["sso/cache", "cli/cache"];
 const READY = "eksbox-toolbox-ready";
 const READY_TIMEOUT_MS = 60_000;
 
-// Arguments: uid gid home pid-dir workspace-to-create build-dir-to-create probe-file probe-token.
-// Directories eksbox creates for the user are the user's; existing ones are left as they are.
+// Arguments: uid gid home pid-dir workspace-to-create build-dir-to-create probe-file probe-token
+// broker-port. Directories eksbox creates for the user are the user's; existing ones are left as they are.
+// The credential broker listens on 127.0.0.1 in eksbox's network namespace: the container shares it
+// exactly when its /proc/net/tcp lists that listening socket (0100007F:<port hex>, state 0A), which
+// needs no tool in the image and no connection.
 const ENTRYPOINT_SCRIPT = `set -e
-uid=$1 gid=$2 home=$3 pids=$4 workspace=$5 builddir=$6 probe=$7 token=$8
+uid=$1 gid=$2 home=$3 pids=$4 workspace=$5 builddir=$6 probe=$7 token=$8 brokerport=$9
 grep -q "^[^:]*:[^:]*:$uid:" /etc/passwd || echo "eksbox:x:$uid:$gid:eksbox:$home:/bin/sh" >> /etc/passwd
 grep -q "^[^:]*:[^:]*:$gid:" /etc/group || echo "eksbox:x:$gid:" >> /etc/group
 mkdir -p "$home" "$pids"
@@ -44,11 +47,18 @@ if [ -n "$builddir" ]; then
 fi
 seen=none
 if [ -n "$probe" ]; then seen=missing; [ "$(cat "$probe" 2>/dev/null)" = "$token" ] && seen=bind; fi
-echo "${READY} $seen"
+broker=none
+if [ -n "$brokerport" ]; then
+  broker=unreachable
+  grep -q "^ *[0-9]*: 0100007F:$(printf '%04X' "$brokerport") 00000000:0000 0A" /proc/net/tcp 2>/dev/null && broker=reachable
+fi
+echo "${READY} $seen $broker"
 exec cat >/dev/null`;
 
 /** The workspace mount was checked by the main process: this machine's files are (or are not) there. */
 export type MountProbe = "bind" | "missing" | "none";
+/** Whether the container shares the network namespace the credential broker listens in. */
+export type BrokerProbe = "reachable" | "unreachable" | "none";
 
 export interface CreateArgs {
   docker: Dockerode;
@@ -63,10 +73,12 @@ export interface CreateArgs {
   probe?: { file: string; token: string };
   /** HostConfig.UsernsMode: "keep-id" on rootless Podman, "host" under Docker's userns-remap. */
   usernsMode?: string;
+  /** The credential broker's port on 127.0.0.1: the main process says whether it can reach it. */
+  brokerPort?: number;
 }
 
 /** Creates and starts the container, holding the attach whose end stops it; resolves once it is prepared. */
-export async function startContainer(args: CreateArgs): Promise<{ container: Dockerode.Container; keepAlive: Duplex; probe: MountProbe }> {
+export async function startContainer(args: CreateArgs): Promise<{ container: Dockerode.Container; keepAlive: Duplex; probe: MountProbe; broker: BrokerProbe }> {
   const { docker, opts, mode } = args;
   // Mounts, not Binds: a workspace the engine cannot see is an error here, where Binds would
   // silently create an empty directory on the engine's host.
@@ -89,7 +101,7 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
     Image: args.image.id,
     name: `eksbox-${opts.runId}-${randomBytes(3).toString("hex")}`.replace(/[^a-zA-Z0-9_.-]/g, "-"),
     Entrypoint: ["/bin/sh", "-c", ENTRYPOINT_SCRIPT, "eksbox-toolbox"],
-    Cmd: [String(user.uid), String(user.gid), TOOLBOX_HOME, PID_DIR, mode === "archive" ? opts.projectRoot : "", buildDir, probe?.file ?? "", probe?.token ?? ""],
+    Cmd: [String(user.uid), String(user.gid), TOOLBOX_HOME, PID_DIR, mode === "archive" ? opts.projectRoot : "", buildDir, probe?.file ?? "", probe?.token ?? "", args.brokerPort ? String(args.brokerPort) : ""],
     // Root only to prepare; every step runs as the user (execs name their user).
     User: "0:0",
     WorkingDir: mode === "bind" ? opts.projectRoot : "/",
@@ -114,7 +126,7 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
     keepAlive.on("error", () => undefined);
     const ready = readyLine(keepAlive);
     await container.start();
-    return { container, keepAlive, probe: await ready };
+    return { container, keepAlive, ...(await ready) };
   } catch (error) {
     // A main process that ended without a word: what the engine recorded says why (a runtime error).
     const state = await container.inspect().then((info) => info.State, () => undefined);
@@ -127,18 +139,21 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
 }
 
 /** Reads the main process's output up to its ready line; the output of a failed preparation becomes the error. */
-function readyLine(stream: Duplex): Promise<MountProbe> {
+function readyLine(stream: Duplex): Promise<{ probe: MountProbe; broker: BrokerProbe }> {
   return new Promise((resolve, reject) => {
     let output = "";
     const timer = setTimeout(() => finish(new InternalError(`the toolbox container did not get ready within ${READY_TIMEOUT_MS / 1000}s`)), READY_TIMEOUT_MS);
     const onData = createDemuxer((_name, data) => {
       output += data.toString("utf8");
       const line = output.split("\n").find((candidate) => candidate.startsWith(`${READY} `));
-      if (line) finish(undefined, line.slice(READY.length + 1).trim() as MountProbe);
+      if (line) {
+        const [probe, broker] = line.slice(READY.length + 1).trim().split(" ");
+        finish(undefined, { probe: probe as MountProbe, broker: (broker ?? "none") as BrokerProbe });
+      }
       else if (output.length > 16_384) output = output.slice(-8_192);
     });
     const onEnd = () => finish(new InternalError(`preparing the toolbox container failed: ${output.trim().slice(-500) || "its main process ended"}`));
-    function finish(error: Error | undefined, probe?: MountProbe) {
+    function finish(error: Error | undefined, answer?: { probe: MountProbe; broker: BrokerProbe }) {
       clearTimeout(timer);
       stream.off("data", onData);
       stream.off("end", onEnd);
@@ -146,7 +161,7 @@ function readyLine(stream: Duplex): Promise<MountProbe> {
       // From here on nothing is read: the stream only carries our stdin (the dead-man switch).
       stream.resume();
       if (error) reject(error);
-      else resolve(probe!);
+      else resolve(answer!);
     }
     stream.on("data", onData);
     stream.on("end", onEnd);

@@ -10,6 +10,7 @@ import { log } from "../core/events.js";
 import type { InterruptLevel } from "../core/interrupt.js";
 import { runInternalExec, runSession, runStepExec, runStepOnAgent, startStepAgent, wrapWithPidFile, type RunningStep, type StepExecOptions } from "./exec.js";
 import { AgentUnsupportedError, type StepAgent } from "./step-agent.js";
+import type { CredentialBroker, CredentialSource } from "./credentials.js";
 import type { Redactor } from "./redact.js";
 import type { ToolboxOptions } from "./types.js";
 import type { ImageInfo, InteractiveToolbox, SessionRequest, ToolboxRunRequest, ToolboxRunResult } from "./types.js";
@@ -21,6 +22,12 @@ const DEFAULT_GRACE_MS = 30_000;
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
 export type WorkspaceMode = "bind" | "archive";
+
+/** Brokered credentials: served by the broker, or (without one) put into each step's environment. */
+export interface ToolboxCredentialAccess {
+  source: CredentialSource;
+  broker?: CredentialBroker;
+}
 
 export class DockerToolbox implements InteractiveToolbox {
   private readonly running = new Set<RunningStep>();
@@ -42,7 +49,21 @@ export class DockerToolbox implements InteractiveToolbox {
     readonly mode: WorkspaceMode,
     readonly redactor: Redactor,
     private readonly opts: ToolboxOptions,
+    private readonly credentials?: ToolboxCredentialAccess,
   ) {}
+
+  /** The broker's endpoint when there is one; tests ask it directly. */
+  get credentialBroker(): CredentialBroker | undefined {
+    return this.credentials?.broker;
+  }
+
+  /** Without a broker, each step gets credentials renewed just before it starts. */
+  private async withCredentials<R extends { env?: Readonly<Record<string, string>> }>(request: R): Promise<R> {
+    if (!this.credentials || this.credentials.broker) return request;
+    // Blank endpoint variables: a container created for the broker must not look for it.
+    const noEndpoint = { AWS_CONTAINER_CREDENTIALS_FULL_URI: "", AWS_CONTAINER_AUTHORIZATION_TOKEN: "" };
+    return { ...request, env: { ...noEndpoint, ...(await this.credentials.source.stepEnv()), ...request.env } };
+  }
 
   get workspace(): string {
     return this.opts.projectRoot;
@@ -77,6 +98,7 @@ export class DockerToolbox implements InteractiveToolbox {
    */
   async run(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
     this.checkNotInterrupted(request.step);
+    request = await this.withCredentials(request);
     const step = this.newRunningStep(request.step);
     this.running.add(step);
     try {
@@ -137,6 +159,7 @@ export class DockerToolbox implements InteractiveToolbox {
   /** An interactive command (`shell`, `exec` on a terminal): raw streams, optional TTY and stdin. */
   async session(request: SessionRequest): Promise<number> {
     this.checkNotInterrupted(request.step);
+    request = await this.withCredentials(request);
     // Registered like a step, so a SIGTERM or SIGHUP to eksbox reaches it too.
     const step = this.newRunningStep(request.step);
     this.running.add(step);
@@ -228,9 +251,9 @@ export class DockerToolbox implements InteractiveToolbox {
     await this.container.kill().catch(() => undefined);
   }
 
-  /** Copies results back (archive mode), then removes the container. Safe to call more than once. */
-  dispose(): Promise<void> {
-    this.disposed ??= this.disposeOnce();
+  /** Copies results back (archive mode), removes the container, stops the broker. Safe to call more than once. */
+  dispose(options: { keepCredentials?: boolean } = {}): Promise<void> {
+    this.disposed ??= this.disposeOnce().finally(() => (options.keepCredentials ? undefined : this.credentials?.broker?.stop()));
     return this.disposed;
   }
 

@@ -2,6 +2,7 @@
 // knows about dockerode; steps, tasks and tests code against Toolbox (unit tests fake it).
 import type { EventSink } from "../core/events.js";
 import type { Interrupter } from "../core/interrupt.js";
+import type { AssumeRoleSettings } from "./credentials.js";
 import type { Redactor } from "./redact.js";
 
 export interface ToolboxRunRequest {
@@ -104,4 +105,9 @@ export interface ToolboxOptions {
   networkMode?: string;
   /** Shared with the run recorder; secrets from processEnv are added to it. */
   redactor?: Redactor;
+  /**
+   * Resolve the credentials on this machine and serve them to the toolbox (credentials.ts), chaining
+   * the environment's aws.assumeRole. Absent: the toolbox gets ~/.aws and the AWS_* variables as they are.
+   */
+  credentials?: { assumeRole?: AssumeRoleSettings; now?: () => number };
 }

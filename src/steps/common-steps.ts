@@ -22,7 +22,11 @@ export const preflightStep: Step<LifecycleContext> = {
     if (identity.Account !== aws.accountId) {
       throw new UserError(
         `refusing to act: the credentials are for account ${identity.Account}, but environment ${ctx.env.name} is in account ${aws.accountId} (aws.accountId)`,
-        { hint: `use the profile for ${aws.accountId} (aws.profile in config/environments/${ctx.env.name}.yaml or AWS_PROFILE)` },
+        {
+          hint: aws.assumeRole
+            ? `aws.assumeRole.roleArn (${aws.assumeRole.roleArn}) gave credentials for ${identity.Account}: point it at a role in ${aws.accountId}`
+            : `use the profile for ${aws.accountId} (aws.profile in config/environments/${ctx.env.name}.yaml or AWS_PROFILE), or set aws.assumeRole`,
+        },
       );
     }
     const zones = await runJson<{ AvailabilityZones?: { ZoneName: string }[] }>(ctx.toolbox, stepId(ctx), [

@@ -76,6 +76,7 @@ async function withToolbox<C extends LifecycleContext, T>(
     processEnv: toolboxProcessEnv(ctx, session.env),
     passEnv: gitopsPassEnv(session.env),
     redactor,
+    credentials: { assumeRole: aws.assumeRole },
   });
   let result: T;
   try {

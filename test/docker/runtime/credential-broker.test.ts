@@ -1,0 +1,178 @@
+// The credential broker against moto (which serves STS assume-role into any account id): the
+// loopback endpoint and its token, renewal across expiry with an injected clock, and through the
+// CLI with the test toolbox: a role in another account that preflight sees, a web-identity profile
+// resolved on this machine, and the step-environment fallback for engines that cannot reach it.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CredentialBroker, CredentialSource, RENEW_BEFORE_MS } from "../../../src/runtime/credentials.js";
+import { Redactor } from "../../../src/runtime/redact.js";
+import { FAKE_AWS_ENV } from "../../support/aws-cli.js";
+import { startMoto, type MotoServer } from "../../support/moto.js";
+import { ensureTestToolboxImage } from "../../support/test-toolbox.js";
+import { envYaml, makeTestProject, removeOurContainers, type TestProject } from "../../reliability/support/project.js";
+
+const OTHER_ACCOUNT = "210987654321";
+const ROLE = `arn:aws:iam::${OTHER_ACCOUNT}:role/eksbox-deploy`;
+
+let moto: MotoServer;
+beforeAll(async () => {
+  moto = await startMoto();
+}, 60_000);
+afterAll(async () => {
+  await moto?.stop();
+});
+
+function assumingSource(now: () => number, redactor = new Redactor()) {
+  return new CredentialSource(
+    {
+      region: "us-east-1",
+      endpointUrl: moto.url,
+      assumeRole: { roleArn: ROLE, durationSeconds: 900 },
+      envName: "stg",
+      processEnv: { ...FAKE_AWS_ENV },
+      now,
+    },
+    redactor,
+  );
+}
+
+async function get(url: string, token?: string): Promise<{ status: number; body: Record<string, string> }> {
+  const response = await fetch(url, { headers: token === undefined ? {} : { authorization: token } });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+describe("the loopback endpoint", () => {
+  it("serves the assumed role's credentials with its token, refuses a missing or wrong one, and stops with the run", async () => {
+    const redactor = new Redactor();
+    const broker = await CredentialBroker.start(assumingSource(Date.now, redactor), redactor);
+    const { AWS_CONTAINER_CREDENTIALS_FULL_URI: url, AWS_CONTAINER_AUTHORIZATION_TOKEN: token } = broker.endpoint;
+    expect(new URL(url).hostname).toBe("127.0.0.1");
+
+    const missing = await get(url);
+    expect(missing.status).toBe(401);
+    expect(JSON.stringify(missing.body)).not.toMatch(/ASIA|Secret/);
+    const wrong = await get(url, token.replace(/.$/, (c) => (c === "0" ? "1" : "0")));
+    expect(wrong.status).toBe(401);
+
+    const served = await get(url, token);
+    expect(served.status).toBe(200);
+    expect(served.body.AccessKeyId).toMatch(/^ASIA/);
+    expect(Date.parse(served.body.Expiration!)).toBeGreaterThan(Date.now());
+    // Every served value and the token are masked from here on.
+    expect(redactor.redact(`${served.body.SecretAccessKey} ${served.body.Token} ${token}`)).toBe("*** *** ***");
+
+    await broker.stop();
+    await expect(fetch(url, { headers: { authorization: token } })).rejects.toThrow();
+  });
+});
+
+describe("renewal", () => {
+  it("keeps the session while it has time left and assumes the role again before it expires", async () => {
+    let clock = Date.now();
+    const redactor = new Redactor();
+    const source = assumingSource(() => clock, redactor);
+    const first = await source.get();
+    clock += 60_000;
+    expect((await source.get()).accessKeyId).toBe(first.accessKeyId);
+    // Inside the renewal window (900 s session, renewed RENEW_BEFORE_MS before its end).
+    clock = first.expiration!.getTime() - RENEW_BEFORE_MS + 1_000;
+    const second = await source.get();
+    expect(second.accessKeyId).not.toBe(first.accessKeyId);
+    expect(second.expiration!.getTime()).toBeGreaterThanOrEqual(first.expiration!.getTime());
+    // The broker serves the renewed session while it has time left, and both sessions' secrets are masked.
+    clock = second.expiration!.getTime() - RENEW_BEFORE_MS - 1_000;
+    const broker = await CredentialBroker.start(source, redactor);
+    try {
+      const served = await get(broker.endpoint.AWS_CONTAINER_CREDENTIALS_FULL_URI, broker.endpoint.AWS_CONTAINER_AUTHORIZATION_TOKEN);
+      expect(served.body.AccessKeyId).toBe(second.accessKeyId);
+      expect(served.body.Expiration).toBe(second.expiration!.toISOString());
+    } finally {
+      await broker.stop();
+    }
+    expect(redactor.redact(`${first.secretAccessKey}|${second.secretAccessKey}|${second.sessionToken}`)).toBe("***|***|***");
+  });
+
+  it("says which role could not be assumed, without the credentials it used", async () => {
+    const source = new CredentialSource(
+      { region: "us-east-1", endpointUrl: "http://127.0.0.1:9", assumeRole: { roleArn: ROLE }, processEnv: { ...FAKE_AWS_ENV }, envName: "stg" },
+      new Redactor().addFromEnv(FAKE_AWS_ENV),
+    );
+    const error = await source.get().then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).toContain(`cannot assume ${ROLE} (aws.assumeRole of stg)`);
+    expect(error?.message).not.toContain(FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY);
+  });
+});
+
+describe("through the CLI and the toolbox", () => {
+  let project: TestProject;
+  let image: string;
+  let awsDir: string;
+  const envNames = ["cross", "wrong-account", "web"];
+
+  beforeAll(async () => {
+    image = await ensureTestToolboxImage();
+    project = await makeTestProject("eksbox-broker-");
+    const assume = `  assumeRole:\n    roleArn: ${ROLE}\n    durationSeconds: 900`;
+    const withRole = (accountId: string) =>
+      envYaml({ endpointUrl: moto.url }).replace('  accountId: "123456789012"', `  accountId: "${accountId}"\n${assume}`);
+    await writeFile(join(project.root, "config/environments/cross.yaml"), withRole(OTHER_ACCOUNT));
+    await writeFile(join(project.root, "config/environments/wrong-account.yaml"), withRole("123456789012"));
+    // A GitHub-OIDC-style profile: the token file exists only on this machine, never in the toolbox.
+    awsDir = await mkdtemp(join(tmpdir(), "eksbox-broker-aws-"));
+    await writeFile(join(awsDir, "token"), "eyJhbGciOiJSUzI1NiJ9.e30.test-web-identity-token");
+    await writeFile(
+      join(awsDir, "config"),
+      `[profile ci]\nrole_arn = arn:aws:iam::333333333333:role/github-ci\nweb_identity_token_file = ${join(awsDir, "token")}\nregion = us-east-1\n`,
+    );
+    await writeFile(
+      join(project.root, "config/environments/web.yaml"),
+      envYaml({ endpointUrl: moto.url }).replace('  accountId: "123456789012"', '  accountId: "333333333333"\n  profile: ci'),
+    );
+  }, 900_000);
+  afterAll(async () => {
+    await removeOurContainers(envNames);
+    await project?.cleanup();
+    if (awsDir) await rm(awsDir, { recursive: true, force: true });
+  });
+
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    project.run(args, { env: { ...FAKE_AWS_ENV, EKSBOX_IMAGE: image, ...env }, timeoutMs: 180_000 });
+
+  it("preflight sees the account of the assumed role: it passes for that account and refuses another", async () => {
+    const planned = await run(["plan", "born", "--env", "cross"]);
+    expect(planned.exitCode, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain(`account ${OTHER_ACCOUNT}`);
+
+    const refused = await run(["plan", "born", "--env", "wrong-account"]);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain(`the credentials are for account ${OTHER_ACCOUNT}, but environment wrong-account is in account 123456789012`);
+  });
+
+  it("the toolbox gets the broker's endpoint on loopback and none of this machine's keys", async () => {
+    const script = 'echo "uri=$AWS_CONTAINER_CREDENTIALS_FULL_URI key=${AWS_ACCESS_KEY_ID:-none} profile=${AWS_PROFILE:-none}"; aws sts get-caller-identity --output json';
+    const result = await run(["exec", "--env", "cross", "--", "sh", "-c", script]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/uri=http:\/\/127\.0\.0\.1:\d+\/eksbox\/credentials\/[0-9a-f]+ key=none profile=none/);
+    expect(JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))).Account).toBe(OTHER_ACCOUNT);
+  });
+
+  it("without a reachable broker, each step gets the credentials in its environment", async () => {
+    const script = 'echo "uri=${AWS_CONTAINER_CREDENTIALS_FULL_URI:-none}"; aws sts get-caller-identity --output json';
+    const result = await run(["exec", "--env", "cross", "--", "sh", "-c", script], { EKSBOX_CREDENTIAL_DELIVERY: "step-env" });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain("uri=none");
+    expect(JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))).Account).toBe(OTHER_ACCOUNT);
+  });
+
+  it("a web-identity profile is resolved on this machine: the toolbox acts as its role without the token file", async () => {
+    const script = `test -e ${join(awsDir, "token")} && echo token-visible; aws sts get-caller-identity --output json`;
+    const result = await run(["exec", "--env", "web", "--", "sh", "-c", script], { AWS_CONFIG_FILE: join(awsDir, "config"), AWS_SHARED_CREDENTIALS_FILE: join(awsDir, "none") });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain("token-visible");
+    const identity = JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))) as { Account: string; Arn: string };
+    expect(identity.Account).toBe("333333333333");
+    expect(identity.Arn).toContain("assumed-role/github-ci/");
+  });
+});
