@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { CommandContext } from "./core/context.js";
 import type { SessionOptions } from "./steps/session.js";
-import { ExitCode } from "./core/errors.js";
+import { ExitCode, UserError } from "./core/errors.js";
 import { Interrupter } from "./core/interrupt.js";
 import { createRenderer, type OutputMode } from "./output/renderer.js";
 import { errorAsJson, exitCodeFor, renderError } from "./output/errors.js";
@@ -37,7 +37,7 @@ export function findProjectRoot(start: string): string {
  */
 export class Cli {
   readonly interrupter = new Interrupter();
-  private current: { options: GlobalOptions; ctx: CommandContext } | undefined;
+  private current: { options: GlobalOptions; ctx: CommandContext; name: string } | undefined;
   /** Found once: before parsing when user tasks must be registered, else for the first command. */
   private projectRoot: string | undefined;
 
@@ -56,10 +56,22 @@ export class Cli {
     return this.current?.ctx.events;
   }
 
-  /** env and image from the global options, plus a command's --set values. */
-  sessionOptions(opts: { set?: string[] }): SessionOptions {
+  /** env and image from the global options, plus a command's --set values; commands that change things take one environment. */
+  sessionOptions(opts: { set?: string[] }, manyEnvironments = false): SessionOptions {
     const g = this.options;
+    if (!manyEnvironments) this.oneEnvironment();
     return { env: g.env ?? undefined, image: g.image ?? undefined, set: opts.set };
+  }
+
+  /** Fleets change through CI, one job per environment: a mutating command never takes a list. */
+  oneEnvironment(): void {
+    const env = this.options.env;
+    const name = this.current?.name ?? "this command";
+    if (env?.includes(",")) {
+      throw new UserError(`${name} acts on one environment per invocation, not ${env}`, {
+        hint: `run it once per environment (eksbox ${name} --env <name>); fleets change through CI, one job per environment (eksbox ci github). status, plan, diff, validate and generate take --env a,b or --all`,
+      });
+    }
   }
 
   /** Wraps a command function: builds the context, runs it, and turns errors into output + exit code. */
@@ -68,7 +80,9 @@ export class Cli {
       const command = args[args.length - 1] as Command;
       const options = mergedOptions(command);
       const ctx = this.makeContext(options);
-      this.current = { options, ctx };
+      const names: string[] = [];
+      for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+      this.current = { options, ctx, name: names.join(" ") };
       try {
         const result = await run(ctx, ...(args.slice(0, -1) as A));
         // A lifecycle command's result: one object on stdout (the steps already redacted what they say).
@@ -177,7 +191,7 @@ function readyTimeoutOption(): Option {
 export function buildProgram(cli = new Cli()): Command {
   const action = cli.action.bind(cli);
   const globals = () => cli.options;
-  const sessionOptions = (opts: { set?: string[] }) => cli.sessionOptions(opts);
+  const sessionOptions = (opts: { set?: string[] }, manyEnvironments = false) => cli.sessionOptions(opts, manyEnvironments);
   const program = addCommonOptions(
     new Command("eksbox").description("EKS clusters from per-environment config in git; every cloud command runs in a pinned toolbox image"),
   )
@@ -198,11 +212,12 @@ export function buildProgram(cli = new Cli()): Command {
   program
     .command("generate")
     .description("write build/<env>/cluster.yaml and nodegroups.yaml")
-    .option("--out <dir>", "write here instead of build/<env>")
+    .option("--out <dir>", "write here instead of build/<env> (with several environments: <dir>/<env>)")
+    .option("--all", "every environment (or --env a,b)")
     .addOption(setOption())
     .action(
-      action(async (ctx, opts: { out?: string; set?: string[] }) =>
-        (await import("./commands/generate.js")).generateCommand(ctx, { env: globals().env, out: opts.out, set: opts.set }),
+      action(async (ctx, opts: { out?: string; set?: string[]; all?: boolean }) =>
+        (await import("./commands/generate.js")).generateCommand(ctx, { env: globals().env, out: opts.out, set: opts.set, all: opts.all }),
       ),
     );
 
@@ -222,10 +237,19 @@ export function buildProgram(cli = new Cli()): Command {
     .description("show what a task would do (born, roll, destroy, upgrade or one of config/tasks.yaml, with its arguments), changing nothing")
     .addOption(setOption())
     .option("--to-version <version>", "for roll: the nodegroup version to roll to")
+    .option("--all", "every environment (or --env a,b), side by side")
+    .option("--parallel <n>", "environments at once with --all or --env a,b (default 4)")
     .allowUnknownOption()
     .action(
-      action(async (ctx, task: string, args: string[], opts: { set?: string[]; toVersion?: string }) =>
-        (await import("./commands/plan.js")).planCommand(ctx, { ...sessionOptions(opts), task, args, toVersion: opts.toVersion }),
+      action(async (ctx, task: string, args: string[], opts: { set?: string[]; toVersion?: string; all?: boolean; parallel?: string }) =>
+        (await import("./commands/plan.js")).planCommand(ctx, {
+          ...sessionOptions(opts, true),
+          task,
+          args,
+          toVersion: opts.toVersion,
+          all: opts.all,
+          parallel: opts.parallel,
+        }),
       ),
     );
 
@@ -289,7 +313,13 @@ export function buildProgram(cli = new Cli()): Command {
   program
     .command("status")
     .description("cluster, nodegroups, toolbox image and the last run")
-    .action(action(async (ctx) => (await import("./commands/status.js")).statusCommand(ctx, sessionOptions({}))));
+    .option("--all", "every environment (or --env a,b), side by side, one table")
+    .option("--parallel <n>", "environments at once with --all or --env a,b (default 4)")
+    .action(
+      action(async (ctx, opts: { all?: boolean; parallel?: string }) =>
+        (await import("./commands/status.js")).statusCommand(ctx, { ...sessionOptions({}, true), all: opts.all, parallel: opts.parallel }),
+      ),
+    );
 
   program
     .command("exec")
@@ -299,6 +329,7 @@ export function buildProgram(cli = new Cli()): Command {
     .action(
       action(async (ctx, argv: string[]) => {
         const g = globals();
+        cli.oneEnvironment();
         await (await import("./commands/exec.js")).execCommand(ctx, { env: g.env, image: g.image, tty: g.tty && process.stdout.isTTY === true, argv });
       }),
     );
@@ -306,7 +337,12 @@ export function buildProgram(cli = new Cli()): Command {
   program
     .command("shell")
     .description("an interactive shell in the toolbox")
-    .action(action(async (ctx) => (await import("./commands/shell.js")).shellCommand(ctx, { env: globals().env, image: globals().image })));
+    .action(
+      action(async (ctx) => {
+        cli.oneEnvironment();
+        await (await import("./commands/shell.js")).shellCommand(ctx, { env: globals().env, image: globals().image });
+      }),
+    );
 
   program
     .command("completion <shell>")

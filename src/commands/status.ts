@@ -1,4 +1,5 @@
 import type { CommandContext } from "../core/context.js";
+import { fleetEnvironments, parallelism, runFleet, type FleetCommand, type FleetSelection } from "./fleet.js";
 import { openToolbox } from "../runtime/toolbox.js";
 import { CloudFacts, type ClusterFacts, type NodegroupFacts } from "../steps/cloud.js";
 import { nodegroupNaming } from "../steps/lifecycle.js";
@@ -19,8 +20,37 @@ export interface StatusReport {
   lock: LockHolder | null;
 }
 
-/** eksbox status: what exists in AWS for the environment, the toolbox, and the last run. */
-export async function statusCommand(ctx: CommandContext, opts: SessionOptions): Promise<void> {
+/** eksbox status: what exists in AWS for the environment, the toolbox, and the last run; --all for every one. */
+export async function statusCommand(ctx: CommandContext, opts: SessionOptions & FleetSelection): Promise<void> {
+  const names = await fleetEnvironments(ctx, opts);
+  if (names) {
+    await runFleet(ctx, names, parallelism(opts.parallel, ctx.processEnv), statusFleet((child, env) => oneStatus(child, { ...opts, env })));
+    return;
+  }
+  await oneStatus(ctx, opts);
+}
+
+export function statusFleet(runOne: FleetCommand["runOne"]): FleetCommand {
+  return {
+    name: "status",
+    runOne,
+    columns: ["ACCOUNT", "REGION", "CLUSTER", "NODEGROUPS", "LAST RUN"],
+    row(r) {
+      const report = r.result as StatusReport;
+      const c = report.cluster;
+      const versions = [...new Set(report.nodegroups.map((ng) => ng.eksboxVersion ?? "-"))].join(",");
+      return [
+        report.account,
+        report.region,
+        c ? `${c.name} ${c.status} ${c.version ?? "?"}` : "not created",
+        report.nodegroups.length === 0 ? "none" : `${report.nodegroups.length} (${versions})`,
+        report.lastRun ? `${report.lastRun.task} ${report.lastRun.status}` : report.lock ? `locked by ${report.lock.task}` : "none",
+      ];
+    },
+  };
+}
+
+async function oneStatus(ctx: CommandContext, opts: SessionOptions): Promise<void> {
   const { envName, env } = await loadSessionEnvironment(ctx, opts);
   const { aws, cluster } = env.config;
   const toolbox = await openToolbox({

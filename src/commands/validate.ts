@@ -2,7 +2,8 @@
 import type { CommandContext } from "../core/context.js";
 import { ConfigError, UserError, type ConfigIssue } from "../core/errors.js";
 import { resolveEnvName } from "../config/env-selection.js";
-import { listEnvironments, loadEnvironment } from "../config/load.js";
+import { loadEnvironment } from "../config/load.js";
+import { fleetEnvironments } from "./fleet.js";
 import { resolveWorkerVersion } from "../config/worker-version.js";
 import { renderEnvironment, validateRendered } from "../render/render.js";
 
@@ -22,10 +23,7 @@ export async function validateEnvironment(projectRoot: string, name: string, set
 }
 
 export async function validateCommand(ctx: CommandContext, opts: { env?: string; all?: boolean; set?: string[] }): Promise<void> {
-  if (opts.all && opts.env) throw new UserError("use either --all or --env, not both");
-  const names = opts.all
-    ? await listEnvironments(ctx.projectRoot)
-    : [await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv })];
+  const names = (await fleetEnvironments(ctx, opts)) ?? [await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv })];
   if (names.length === 0) throw new UserError("no environments to validate: add config/environments/<name>.yaml");
 
   // One after another: the work is CPU-bound, and a hundred renders in flight only add garbage.

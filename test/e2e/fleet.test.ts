@@ -1,0 +1,98 @@
+// Many environments at once against moto: the read-only commands take --env a,b and --all, run side
+// by side, print one table (or per-environment JSON) and exit with the worst code; the commands
+// that change things refuse a list.
+import { writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FAKE_AWS_ENV } from "../support/aws-cli.js";
+import { startMoto, type MotoServer } from "../support/moto.js";
+import { ensureTestToolboxImage } from "../support/test-toolbox.js";
+import { envYaml, makeTestProject, removeOurContainers, type TestProject } from "../reliability/support/project.js";
+
+const ENVS = ["fleet-a", "fleet-b", "fleet-c"];
+let moto: MotoServer;
+let project: TestProject;
+let image: string;
+
+beforeAll(async () => {
+  image = await ensureTestToolboxImage();
+  moto = await startMoto();
+  project = await makeTestProject("eksbox-fleet-");
+  for (const name of ENVS) await project.writeEnv(name, { endpointUrl: moto.url });
+}, 900_000);
+afterAll(async () => {
+  await removeOurContainers(ENVS);
+  await moto?.stop();
+  await project?.cleanup();
+});
+
+const run = (args: string[], env: Record<string, string> = {}) =>
+  project.run(args, { env: { ...FAKE_AWS_ENV, EKSBOX_IMAGE: image, ...env }, timeoutMs: 300_000 });
+
+describe("read-only commands over several environments", () => {
+  it("status --env a,b,c --output json gives each environment's own result", async () => {
+    const result = await run(["status", "--env", ENVS.join(","), "--output", "json"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const json = JSON.parse(result.stdout) as { exitCode: number; environments: { env: string; exitCode: number; result: { env: string; cluster: unknown } }[] };
+    expect(json.exitCode).toBe(0);
+    expect(json.environments.map((e) => e.env)).toEqual(ENVS);
+    for (const e of json.environments) {
+      expect(e.result.env).toBe(e.env);
+      expect(e.result.cluster).toBeNull();
+    }
+  });
+
+  it("plan born over a fleet with one bad environment: one table, the others planned, the worst exit code", async () => {
+    await writeFile(
+      join(project.root, "config/environments/fleet-c.yaml"),
+      envYaml({ endpointUrl: moto.url }).replace('accountId: "123456789012"', 'accountId: "999999999999"'),
+    );
+    try {
+      const result = await run(["plan", "born", "--env", ENVS.join(",")]);
+      expect(result.exitCode).toBe(2);
+      const lines = result.stdout.trim().split("\n");
+      expect(lines[0]).toMatch(/^ENV\s+RESULT\s+ACCOUNT\s+WOULD RUN$/);
+      expect(lines[1]).toMatch(/^fleet-a\s+ok\s+123456789012\s+.*cluster/);
+      expect(lines[2]).toMatch(/^fleet-b\s+ok\s+123456789012/);
+      expect(lines[3]).toMatch(/^fleet-c\s+failed \(2\)\s+refusing to act: the credentials are for account 123456789012/);
+      expect(lines[4]).toBe("plan born: 3 environment(s), 1 not ok");
+      expect(result.stderr).toContain("[fleet-c] error: refusing to act");
+    } finally {
+      await project.writeEnv("fleet-c", { endpointUrl: moto.url });
+    }
+  });
+
+  it("generate --all writes every environment's files; validate takes a list", async () => {
+    const generated = await run(["generate", "--all", "--output", "json"]);
+    expect(generated.exitCode, generated.stderr).toBe(0);
+    const names = (JSON.parse(generated.stdout) as { environments: { env: string }[] }).environments.map((e) => e.env);
+    for (const name of ENVS) {
+      expect(names).toContain(name);
+      expect(existsSync(join(project.root, "build", name, "cluster.yaml"))).toBe(true);
+    }
+    const validated = await run(["validate", "--env", "fleet-a,fleet-b"]);
+    expect(validated.exitCode, validated.stderr).toBe(0);
+    expect(validated.stdout.trim()).toBe("fleet-a: ok\nfleet-b: ok");
+  });
+
+  it("refuses an unknown name in the list before starting anything", async () => {
+    const result = await run(["status", "--env", "fleet-a,nope"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("unknown environment nope");
+  });
+});
+
+describe("commands that change things", () => {
+  it.each([
+    [["born", "--env", "fleet-a,fleet-b"], "born"],
+    [["destroy", "--env", "fleet-a,fleet-b", "--yes"], "destroy"],
+    [["nodegroup", "roll", "--env", "fleet-a,fleet-b"], "nodegroup roll"],
+    [["exec", "--env", "fleet-a,fleet-b", "--", "true"], "exec"],
+  ])("%j refuses more than one environment", async (args, name) => {
+    const result = await run(args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`error: ${name} acts on one environment per invocation, not fleet-a,fleet-b`);
+    expect(result.stderr).toContain("one job per environment");
+  });
+});
