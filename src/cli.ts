@@ -358,6 +358,21 @@ export function buildProgram(cli = new Cli()): Command {
       }),
     );
 
+  program
+    .command("ci")
+    .description("CI for the fleet")
+    .command("github")
+    .description("write .github/workflows/eksbox.yml: plan on pull requests, apply on merge, nightly drift check")
+    .option("--branch <name>", "the branch whose pushes apply", "main")
+    .option("--cron <schedule>", "when the drift check runs (UTC)", "17 3 * * *")
+    .option("--node <version>", "Node.js version on the runner", "20")
+    .option("--force", "replace a workflow file eksbox did not write")
+    .action(
+      action(async (ctx, opts: { branch?: string; cron?: string; node?: string; force?: boolean }) =>
+        (await import("./commands/ci.js")).ciGithubCommand(ctx, opts),
+      ),
+    );
+
   const image = program.command("image").description("the toolbox image");
   image
     .command("build")

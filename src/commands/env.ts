@@ -15,7 +15,20 @@ export async function envListCommand(ctx: CommandContext): Promise<void> {
     environments.length === 0
       ? "no environments: add config/environments/<name>.yaml\n"
       : environments.map((name) => `${name === current ? "*" : " "} ${name}\n`).join("");
-  write(ctx, { environments, current: current ?? null }, text);
+  if (ctx.output !== "json") return write(ctx, undefined, text);
+  // For CI matrices (`eksbox ci github`): what a job needs to know before it runs eksbox.
+  const { loadEnvironment } = await import("../config/load.js");
+  const details = await Promise.all(
+    environments.map(async (name) => {
+      try {
+        const { config } = await loadEnvironment(ctx.projectRoot, name);
+        return { name, region: config.aws.region, accountId: config.aws.accountId, protected: config.protected, assumeRole: config.aws.assumeRole?.roleArn ?? null };
+      } catch (error) {
+        return { name, error: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
+  write(ctx, { environments, current: current ?? null, details }, text);
 }
 
 export async function envSetCommand(ctx: CommandContext, opts: { name: string }): Promise<void> {
