@@ -26,6 +26,7 @@ const benches = [
   { id: "exec", script: "bench/exec.mjs" },
   { id: "throughput", script: "bench/throughput.mjs" },
   { id: "born", script: "bench/born.mjs" },
+  { id: "fleet", script: "bench/fleet.mjs" },
 ].filter((b) => !only || only.includes(b.id));
 
 function newestMtime(dir) {

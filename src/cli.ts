@@ -238,7 +238,7 @@ export function buildProgram(cli = new Cli()): Command {
     .addOption(setOption())
     .option("--to-version <version>", "for roll: the nodegroup version to roll to")
     .option("--all", "every environment (or --env a,b), side by side")
-    .option("--parallel <n>", "environments at once with --all or --env a,b (default 4)")
+    .option("--parallel <n>", "environments at once with --all or --env a,b (default 10)")
     .allowUnknownOption()
     .action(
       action(async (ctx, task: string, args: string[], opts: { set?: string[]; toVersion?: string; all?: boolean; parallel?: string }) =>
@@ -314,7 +314,7 @@ export function buildProgram(cli = new Cli()): Command {
     .command("status")
     .description("cluster, nodegroups, toolbox image and the last run")
     .option("--all", "every environment (or --env a,b), side by side, one table")
-    .option("--parallel <n>", "environments at once with --all or --env a,b (default 4)")
+    .option("--parallel <n>", "environments at once with --all or --env a,b (default 10)")
     .action(
       action(async (ctx, opts: { all?: boolean; parallel?: string }) =>
         (await import("./commands/status.js")).statusCommand(ctx, { ...sessionOptions({}, true), all: opts.all, parallel: opts.parallel }),
