@@ -1,10 +1,9 @@
-// What eksbox remembers about an environment between runs, under .eksbox/state/ (gitignored):
-//   <env>.json          the worker version its nodegroups were created with
-//   <env>.roll.json     the version a roll in progress is rolling to
-//   <env>.upgrade.json  an upgrade in progress, and the nodegroup versions it must roll
-// Each kind is read, written and forgotten here only, so moving this state elsewhere changes one file.
+// What eksbox remembers about an environment between runs on this machine, under .eksbox/state/
+// (gitignored): <env>.json, the worker version its nodegroups were created with, for generating
+// offline. Whatever every machine must agree on lives in the cloud instead: a roll or an upgrade in
+// progress as tags on the cluster (steps/cluster-state.ts), the lock and the last run in the
+// environment's account (steps/cloud-state.ts).
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "./errors.js";
 import { writeFileAtomic, writeJsonState } from "./files.js";
@@ -14,7 +13,7 @@ const stateFile = (suffix: string) => (envName: string) => {
   assertEnvName(envName);
   return `${eksboxPaths.stateDir}/${envName}${suffix}`;
 };
-const stateFiles = { worker: stateFile(".json"), roll: stateFile(".roll.json"), upgrade: stateFile(".upgrade.json") };
+const stateFiles = { worker: stateFile(".json") };
 
 /** Every state file of an environment, relative to the project root (what destroy forgets). */
 export function environmentStateFiles(envName: string): string[] {
@@ -23,14 +22,6 @@ export function environmentStateFiles(envName: string): string[] {
 
 export async function forgetEnvironmentState(projectRoot: string, envName: string): Promise<void> {
   for (const file of environmentStateFiles(envName)) await writeJsonState(join(projectRoot, file), undefined);
-}
-
-async function readJson<T>(projectRoot: string, file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(join(projectRoot, file), "utf8")) as T;
-  } catch {
-    return undefined;
-  }
 }
 
 // --- worker version ---
@@ -70,35 +61,4 @@ export async function recordWorkerVersion(projectRoot: string, envName: string, 
   const file = workerStateFile(projectRoot, envName);
   const state = readWorkerState(file);
   await writeFileAtomic(file, `${JSON.stringify({ ...state, workerVersion: version }, null, 2)}\n`);
-}
-
-// --- roll in progress: a rerun on another day finishes the same roll ---
-
-export async function readRollTarget(projectRoot: string, envName: string): Promise<string | undefined> {
-  return (await readJson<{ rollingTo?: string }>(projectRoot, stateFiles.roll(envName)))?.rollingTo;
-}
-
-/** undefined forgets it. */
-export async function writeRollTarget(projectRoot: string, envName: string, version: string | undefined): Promise<void> {
-  await writeJsonState(join(projectRoot, stateFiles.roll(envName)), version === undefined ? undefined : { rollingTo: version });
-}
-
-// --- upgrade in progress ---
-
-/**
- * Remembered with the nodegroup versions that were live when it began, so a rerun on another day
- * still rolls exactly those and never rolls twice.
- */
-export interface UpgradeState {
-  upgradingTo: string;
-  rollFrom: string[];
-}
-
-export async function readUpgradeState(projectRoot: string, envName: string): Promise<UpgradeState | undefined> {
-  return readJson<UpgradeState>(projectRoot, stateFiles.upgrade(envName));
-}
-
-/** undefined forgets it. */
-export async function writeUpgradeState(projectRoot: string, envName: string, state: UpgradeState | undefined): Promise<void> {
-  await writeJsonState(join(projectRoot, stateFiles.upgrade(envName)), state);
 }

@@ -12,6 +12,7 @@ export interface ClusterFacts {
   version?: string;
   endpoint?: string;
   arn?: string;
+  tags?: Record<string, string>;
 }
 
 export interface NodegroupFacts {
@@ -113,13 +114,13 @@ export class CloudFacts {
         "aws", "eks", "list-clusters", "--region", this.region, "--output", "json",
       ]);
       if (!list.clusters?.includes(this.clusterName)) return undefined;
-      const described = await runJson<{ cluster: { name: string; status: string; version?: string; endpoint?: string; arn?: string } }>(
+      const described = await runJson<{ cluster: { name: string; status: string; version?: string; endpoint?: string; arn?: string; tags?: Record<string, string> } }>(
         this.toolbox,
         this.step,
         ["aws", "eks", "describe-cluster", "--name", this.clusterName, "--region", this.region, "--output", "json"],
       );
       const c = described.cluster;
-      return { name: c.name, status: c.status, version: c.version, endpoint: c.endpoint, arn: c.arn };
+      return { name: c.name, status: c.status, version: c.version, endpoint: c.endpoint, arn: c.arn, tags: c.tags ?? {} };
     });
   }
 

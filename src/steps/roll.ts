@@ -5,7 +5,8 @@
 import { AbortedError, StepFailedError, UserError } from "../core/errors.js";
 import { resolveWorkerVersion } from "../config/worker-version.js";
 import { envPaths } from "../core/layout.js";
-import { readRollTarget, recordWorkerVersion, writeRollTarget } from "../core/state.js";
+import { recordWorkerVersion } from "../core/state.js";
+import { readRollTarget, writeRollTarget } from "./cluster-state.js";
 import { probeOutput, runJson } from "./cloud.js";
 import {
   clusterArgs,
@@ -34,7 +35,7 @@ interface RollContext extends LifecycleContext {
 async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string> {
   if (!(await ctx.facts.cluster())) throw clusterMissing(ctx, "nodegroup roll");
   ctx.roll.liveVersions = await liveNodegroupVersions(ctx);
-  const inProgress = await readRollTarget(ctx.projectRoot, ctx.env.name);
+  const inProgress = await readRollTarget(ctx, ctx.roll.liveVersions);
   const configured = ctx.env.config.worker.version;
   if (opts.toVersion && inProgress && opts.toVersion !== inProgress) {
     throw new UserError(`a roll to ${inProgress} is in progress; finish it before rolling to ${opts.toVersion}`, {
@@ -85,8 +86,9 @@ const createNewStep: Step<RollContext> = {
     ], { files: [paths.nodegroups], done: `created ${missing.join(", ")}` });
   },
   async run(ctx, decision) {
-    // Remember the target before creating anything, so a rerun tomorrow finishes this roll.
-    await writeRollTarget(ctx.projectRoot, ctx.env.name, ctx.roll.target);
+    // Tag the cluster with the target before creating anything, so a rerun tomorrow, from any
+    // machine, finishes this roll rather than starting a third set of nodegroups.
+    await writeRollTarget(ctx, ctx.roll.target);
     await runPlannedCommands(ctx, decision);
     ctx.facts.forget("nodegroups");
   },
@@ -210,13 +212,13 @@ const recordStep: Step<RollContext> = {
   needs: ["delete-old"],
   async decide(ctx) {
     const recorded = await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: false }).catch(() => undefined);
-    const inProgress = await readRollTarget(ctx.projectRoot, ctx.env.name);
+    const inProgress = await readRollTarget(ctx);
     if (recorded?.version === ctx.roll.target && !inProgress) return skipDecision(`version ${ctx.roll.target} is recorded`);
     return runDecision(`record version ${ctx.roll.target}`, [], { done: `recorded version ${ctx.roll.target}` });
   },
   async run(ctx) {
     await recordWorkerVersion(ctx.projectRoot, ctx.env.name, ctx.roll.target!);
-    await writeRollTarget(ctx.projectRoot, ctx.env.name, undefined);
+    await writeRollTarget(ctx, undefined);
   },
 };
 

@@ -12,12 +12,12 @@ import { readYamlSource } from "../config/yaml-source.js";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
 import { envPaths } from "../core/layout.js";
-import { readRollTarget, readUpgradeState, writeUpgradeState } from "../core/state.js";
 import { renderEnvironment } from "../render/render.js";
 import { inlineTask } from "./inline.js";
 import { runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
 import { clusterMissing, freshVersion, liveNodegroupVersions, type LifecycleContext } from "./lifecycle.js";
+import { readRollTarget, readUpgradeState, writeUpgradeState } from "./cluster-state.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { rollTask, type RollOptions } from "./roll.js";
 
@@ -109,9 +109,11 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
       );
     },
     async run(ctx, decision) {
-      const previous = await readUpgradeState(ctx.projectRoot, ctx.env.name);
+      // Tagged on the cluster before the first hop, so a rerun from any machine rolls exactly the
+      // nodegroups that were live when the upgrade began, and never rolls twice.
+      const previous = await readUpgradeState(ctx);
       const rollFrom = previous?.rollFrom ?? [...new Set((await liveNodegroupVersions(ctx)).values())];
-      await writeUpgradeState(ctx.projectRoot, ctx.env.name, { upgradingTo: ctx.upgrade.target!, rollFrom });
+      await writeUpgradeState(ctx, { upgradingTo: ctx.upgrade.target!, rollFrom });
       for (const { argv } of decision.commands) {
         const hop = argv[argv.indexOf("-f") + 1]!.replace(/^.*cluster-(.*)\.yaml$/, "$1");
         await writeHopFile(ctx, hop);
@@ -174,8 +176,8 @@ function nodegroupRoll(opts: UpgradeOptions): Step<LifecycleContext>[] {
       const ctx = parent as UpgradeContext;
       const target = ctx.upgrade.target!;
       const ours = await liveNodegroupVersions(ctx);
-      const state = await readUpgradeState(ctx.projectRoot, ctx.env.name);
-      const rolling = await readRollTarget(ctx.projectRoot, ctx.env.name);
+      const state = await readUpgradeState(ctx);
+      const rolling = await readRollTarget(ctx, ours);
       const facts = await ctx.facts.nodegroups();
       // Managed nodegroups report their Kubernetes version; self-managed ones are known by the state.
       const behind = facts.some((ng) => ours.has(ng.name) && /^1\.\d+$/.test(ng.version ?? "") && ng.version !== target);
@@ -224,17 +226,17 @@ const configStep: Step<UpgradeContext> = {
   description: "say what to change in the config; finish the upgrade",
   needs: ["nodegroups.record"],
   async decide(ctx) {
-    const rolledTo = (await readRollTarget(ctx.projectRoot, ctx.env.name)) ?? (await liveNodegroupVersion(ctx));
+    const rolledTo = (await readRollTarget(ctx)) ?? (await liveNodegroupVersion(ctx));
     const advice = await configAdvice(ctx, rolledTo);
     ctx.upgrade.advice = advice;
-    const inProgress = await readUpgradeState(ctx.projectRoot, ctx.env.name);
+    const inProgress = await readUpgradeState(ctx);
     if (advice.length === 0 && !inProgress && (ctx.upgrade.hops ?? []).length === 0) return skipDecision(`the config says Kubernetes ${ctx.upgrade.target}`);
     return runDecision(advice.length > 0 ? advice.join("; ") : `the config says Kubernetes ${ctx.upgrade.target}`, [], {
       done: advice.length > 0 ? `finished the upgrade to ${ctx.upgrade.target}; ${advice.length} config change(s) to make (above)` : `finished the upgrade to ${ctx.upgrade.target}`,
     });
   },
   async run(ctx) {
-    await writeUpgradeState(ctx.projectRoot, ctx.env.name, undefined);
+    await writeUpgradeState(ctx, undefined);
     for (const line of ctx.upgrade.advice ?? []) ctx.events.emit({ type: "log", level: "warn", message: `update your config: ${line}` });
   },
 };

@@ -21,7 +21,7 @@ export class FakeCloud implements Toolbox {
   account = "123456789012";
   zones = ["ap-northeast-1a", "ap-northeast-1b", "ap-northeast-1c", "ap-northeast-1d"];
   subnets = new Map<string, string>(); // id -> zone
-  clusters = new Map<string, { status: string; version: string }>();
+  clusters = new Map<string, { status: string; version: string; tags?: Record<string, string> }>();
   nodegroups = new Map<string, FakeNodegroup>();
   serviceAccounts = new Set<string>();
   fluxBootstrapped = false;
@@ -82,7 +82,20 @@ export class FakeCloud implements Toolbox {
       if (verb === "eks list-clusters") return ok({ clusters: [...this.clusters.keys()] });
       if (verb === "eks describe-cluster") {
         const c = this.clusters.get(flag("--name")!);
-        return c ? ok({ cluster: { name: flag("--name"), status: c.status, version: c.version, endpoint: "https://fake.eks" } }) : fail("ResourceNotFoundException");
+        const arn = `arn:aws:eks:ap-northeast-1:${this.account}:cluster/${flag("--name")}`;
+        return c ? ok({ cluster: { name: flag("--name"), arn, status: c.status, version: c.version, endpoint: "https://fake.eks", tags: { ...c.tags } } }) : fail("ResourceNotFoundException");
+      }
+      if (verb === "eks tag-resource" || verb === "eks untag-resource") {
+        const c = this.clusters.get(flag("--resource-arn")!.split("/").at(-1)!);
+        if (!c) return fail("ResourceNotFoundException");
+        c.tags ??= {};
+        if (verb === "eks tag-resource") Object.assign(c.tags, JSON.parse(flag("--tags")!) as Record<string, string>);
+        else {
+          const after = argv.slice(argv.indexOf("--tag-keys") + 1);
+          const end = after.findIndex((a) => a.startsWith("--"));
+          for (const key of end < 0 ? after : after.slice(0, end)) delete c.tags[key];
+        }
+        return ok();
       }
     }
     if (tool === "eksctl") {

@@ -282,18 +282,47 @@ describe("nodegroup roll", () => {
     expect(stuck.status).toBe("failed");
     expect((stuck.error as Error).message).toMatch(/worker-1c-20261125 still have fewer than 1 Ready node/);
     expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261101", "worker-1b-20261125", "worker-1c-20261101", "worker-1c-20261125"]);
+    // The target is on the cluster, where any machine finds it.
+    expect(cloud.clusters.get("unit")!.tags).toEqual({ "eksbox.io/roll-target": "20261125" });
 
     cloud.notReady.clear();
     // The next day: the roll in progress is finished, not a new one started.
     const finished = await roll({ now: new Date("2026-11-26T09:00:00Z"), pollIntervalMs: 1 });
     expect(finished.status).toBe("done");
     expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261125", "worker-1c-20261125"]);
-    await expect(access(join(root, ".eksbox/state/unit.roll.json"))).rejects.toThrow();
+    expect(cloud.clusters.get("unit")!.tags).toEqual({});
+  });
+
+  it("a roll stopped part-way is finished from another checkout toward the same target, not a third version", async () => {
+    cloud.notReady.add("worker-1c-20991231");
+    const stuck = await roll({ toVersion: "20991231", now: new Date("2026-11-25T09:00:00Z"), readyTimeoutMs: 5, pollIntervalMs: 1 });
+    expect(stuck.status).toBe("failed");
+    cloud.notReady.clear();
+
+    // Another machine: a fresh checkout with no .eksbox/, the same cloud, another day, no --to-version.
+    const other = await makeProject();
+    const otherCloud = withCloud(other);
+    otherCloud.clusters = cloud.clusters;
+    otherCloud.nodegroups = cloud.nodegroups;
+    const finished = await run(rollTask({ now: new Date("2026-11-30T09:00:00Z"), pollIntervalMs: 1 }), rollContext(await contextFor(other, otherCloud)));
+    expect(finished.status).toBe("done");
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20991231", "worker-1c-20991231"]);
+    expect(otherCloud.mutations().filter((a) => a[1] === "create")).toEqual([]);
+    expect(cloud.clusters.get("unit")!.tags).toEqual({});
+  });
+
+  it("without the tag, two versions live at once are a roll in progress toward the newer", async () => {
+    cloud.notReady.add("worker-1c-20991231");
+    expect((await roll({ toVersion: "20991231", readyTimeoutMs: 5, pollIntervalMs: 1 })).status).toBe("failed");
+    cloud.notReady.clear();
+    cloud.clusters.get("unit")!.tags = {};
+    expect((await roll({ now: new Date("2026-11-30T09:00:00Z"), pollIntervalMs: 1 })).status).toBe("done");
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20991231", "worker-1c-20991231"]);
   });
 
   it("on a rerun whose new nodes are Ready already, wait-ready decides skip instead of waiting", async () => {
     expect((await roll({ now: new Date("2026-11-25T09:00:00Z"), pollIntervalMs: 1 })).status).toBe("done");
-    await writeFile(join(root, ".eksbox/state/unit.roll.json"), JSON.stringify({ rollingTo: "20261125" }));
+    cloud.clusters.get("unit")!.tags = { "eksbox.io/roll-target": "20261125" };
     const ctx = rollContext(await contextFor(root, cloud));
     const entries = await planTask(rollTask({ pollIntervalMs: 1 }), ctx);
     expect(entries.find((e) => e.id === "wait-ready")?.decision).toEqual({ action: "skip", reason: "each new nodegroup has 1 Ready node(s) or more" });
@@ -346,17 +375,17 @@ describe("destroy", () => {
     expect(cloud.mutations().length).toBe(before);
   });
 
-  it("forgets all of the environment's state: worker version, a roll and an upgrade in progress", async () => {
+  it("forgets the environment's local state (the worker version); a roll's target goes with the cluster", async () => {
     const root = await makeProject("20261101");
     const cloud = withCloud(root);
     expect((await run(bornTask(), await contextFor(root, cloud))).status).toBe("done");
-    const stateFiles = [".eksbox/state/unit.json", ".eksbox/state/unit.roll.json", ".eksbox/state/unit.upgrade.json"];
-    // What an interrupted roll and upgrade leave behind.
-    await writeFile(join(root, stateFiles[1]!), JSON.stringify({ rollingTo: "20261125" }));
-    await writeFile(join(root, stateFiles[2]!), JSON.stringify({ upgradingTo: "1.35", rollFrom: ["20261101"] }));
-    await access(join(root, stateFiles[0]!));
+    const stateFile = ".eksbox/state/unit.json";
+    await access(join(root, stateFile));
+    // What an interrupted roll leaves behind is on the cluster, not in .eksbox/.
+    cloud.clusters.get("unit")!.tags = { "eksbox.io/roll-target": "20261125" };
     expect((await run(destroyTask(), await contextFor(root, cloud))).status).toBe("done");
-    for (const file of stateFiles) await expect(access(join(root, file)), file).rejects.toThrow();
+    await expect(access(join(root, stateFile))).rejects.toThrow();
+    expect(cloud.clusters.has("unit")).toBe(false);
   });
 });
 

@@ -63,7 +63,7 @@ describe("upgrade", () => {
     expect(cloud.addons.get("coredns")).toEqual({ version: "v1.0-k8s1.35" });
     expect(await readFile(join(root, "build/unit/upgrade/cluster-1.34.yaml"), "utf8")).toMatch(/version: "?1\.34"?/);
     expect(statusOf(result!).config).toBe("done");
-    await expect(access(join(root, ".eksbox/state/unit.upgrade.json"))).rejects.toThrow();
+    expect(cloud.clusters.get("unit")!.tags ?? {}).toEqual({});
 
     cloud.calls = [];
     const { result: again } = await upgrade();
@@ -102,12 +102,12 @@ describe("upgrade", () => {
   it("never rolls twice: a rerun after the roll but before the last step only finishes", async () => {
     expect((await upgrade()).result!.status).toBe("done");
     // As if the run had stopped just before its config step cleared the upgrade in progress.
-    await writeFile(join(root, ".eksbox/state/unit.upgrade.json"), JSON.stringify({ upgradingTo: "1.35", rollFrom: [born] }));
+    cloud.clusters.get("unit")!.tags = { "eksbox.io/upgrade-to": "1.35", "eksbox.io/upgrade-roll-from": born };
     cloud.calls = [];
     const { result } = await upgrade();
     expect(statusOf(result!)).toMatchObject({ "nodegroups.create-new": "skipped", config: "done" });
     expect(cloud.mutations()).toEqual([]);
-    await expect(access(join(root, ".eksbox/state/unit.upgrade.json"))).rejects.toThrow();
+    expect(cloud.clusters.get("unit")!.tags ?? {}).toEqual({});
   });
 
   it("says which config line to change when --to differs from the config, and does not edit it", async () => {
