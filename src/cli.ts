@@ -215,9 +215,10 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--out <dir>", "write here instead of build/<env> (with several environments: <dir>/<env>)")
     .option("--all", "every environment (or --env a,b)")
     .addOption(setOption())
+    .option("--offline", "do not ask AWS for the live nodegroups' version (use the recorded one, or today's)")
     .action(
-      action(async (ctx, opts: { out?: string; set?: string[]; all?: boolean }) =>
-        (await import("./commands/generate.js")).generateCommand(ctx, { env: globals().env, out: opts.out, set: opts.set, all: opts.all }),
+      action(async (ctx, opts: { out?: string; set?: string[]; all?: boolean; offline?: boolean }) =>
+        (await import("./commands/generate.js")).generateCommand(ctx, { ...sessionOptions(opts), out: opts.out, all: opts.all, offline: opts.offline }),
       ),
     );
 
@@ -309,6 +310,11 @@ export function buildProgram(cli = new Cli()): Command {
         (await import("./commands/destroy.js")).destroyCommand(ctx, { ...sessionOptions({}), yes: opts.yes, allowProtected: opts.allowProtected }),
       ),
     );
+
+  program
+    .command("unlock <run-id>")
+    .description("release the environment's lock held by a run that is certainly gone (like terraform force-unlock)")
+    .action(action(async (ctx, runId: string) => (await import("./commands/unlock.js")).unlockCommand(ctx, { ...sessionOptions({}), runId })));
 
   program
     .command("status")

@@ -1,11 +1,15 @@
 import type { CommandContext } from "../core/context.js";
 import { fleetEnvironments, parallelism, runFleet, type FleetCommand, type FleetSelection } from "./fleet.js";
+import { log } from "../core/events.js";
 import { openToolbox } from "../runtime/toolbox.js";
 import { CloudFacts, type ClusterFacts, type NodegroupFacts } from "../steps/cloud.js";
 import { nodegroupNaming } from "../steps/lifecycle.js";
 import { currentLockHolder, type LockHolder } from "../steps/lock.js";
 import { newRunId } from "../core/layout.js";
 import { lastRun, type RunSummary } from "../steps/run-record.js";
+import { environmentStateStore } from "../steps/cloud-lock.js";
+import type { CloudLockHolder, CloudRunSummary } from "../steps/cloud-state.js";
+import { ROLL_TARGET_TAG } from "../steps/cluster-state.js";
 import { loadSessionEnvironment, type SessionOptions } from "../steps/session.js";
 import type { ImageInfo } from "../runtime/types.js";
 
@@ -16,8 +20,12 @@ export interface StatusReport {
   cluster: ClusterFacts | null;
   nodegroups: (NodegroupFacts & { eksboxVersion?: string })[];
   toolbox: ImageInfo;
-  lastRun: RunSummary | null;
-  lock: LockHolder | null;
+  /** A nodegroup roll in progress: the version it rolls to (the cluster's roll-target tag). */
+  rollingTo: string | null;
+  /** The last run on any machine (from the environment's AWS account), with this checkout's record of it when it ran here. */
+  lastRun: (Partial<RunSummary> & Partial<CloudRunSummary> & { runId: string }) | null;
+  /** Who holds the environment's lock, on any machine. */
+  lock: (LockHolder & Partial<CloudLockHolder>) | null;
 }
 
 /** eksbox status: what exists in AWS for the environment, the toolbox, and the last run; --all for every one. */
@@ -68,11 +76,14 @@ async function oneStatus(ctx: CommandContext, opts: SessionOptions): Promise<voi
   try {
     const facts = new CloudFacts(toolbox, cluster.name, aws.region).forStep("status");
     const naming = await nodegroupNaming(ctx.projectRoot, env);
-    const [clusterFacts, nodegroups, run, lock] = await Promise.all([
+    const store = environmentStateStore(toolbox, ctx.events, env);
+    const [clusterFacts, nodegroups, run, lock, cloudRun, cloudLock] = await Promise.all([
       facts.cluster(),
       facts.nodegroups(),
       lastRun(ctx.projectRoot, envName),
       currentLockHolder(ctx.projectRoot, envName),
+      store.lastRun().catch(unreadable(ctx, "the last run")),
+      store.holder().catch(unreadable(ctx, "the lock")),
     ]);
     report = {
       env: envName,
@@ -81,13 +92,29 @@ async function oneStatus(ctx: CommandContext, opts: SessionOptions): Promise<voi
       cluster: clusterFacts ?? null,
       nodegroups: nodegroups.map((ng) => ({ ...ng, eksboxVersion: naming.versionOf(ng.name) })),
       toolbox: toolbox.image,
-      lastRun: run ?? null,
-      lock: lock ?? null,
+      rollingTo: clusterFacts?.tags?.[ROLL_TARGET_TAG] ?? null,
+      lastRun: mergeLastRun(run, cloudRun),
+      lock: cloudLock ?? lock ?? null,
     };
   } finally {
     await toolbox.dispose();
   }
   ctx.stdout.write(ctx.output === "json" ? JSON.stringify(report, null, 2) + "\n" : statusAsText(report));
+}
+
+/** Status still reports the rest when the account's state cannot be read (no DynamoDB permission, say). */
+function unreadable(ctx: CommandContext, what: string) {
+  return (error: unknown): undefined => {
+    log.warn(ctx.events, `could not read ${what} from the environment's account: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`);
+    return undefined;
+  };
+}
+
+/** The cloud's record says which run was last; this checkout's record adds the steps and the resume command when it was that run. */
+function mergeLastRun(local: RunSummary | undefined, cloud: CloudRunSummary | undefined): StatusReport["lastRun"] {
+  if (!cloud) return local ?? null;
+  const fromCloud = { ...cloud, status: cloud.outcome as RunSummary["status"] };
+  return local?.runId === cloud.runId ? { ...local, ...fromCloud } : fromCloud;
 }
 
 export function statusAsText(report: StatusReport): string {
@@ -112,7 +139,13 @@ export function statusAsText(report: StatusReport): string {
   const tools = Object.entries(report.toolbox.tools).map(([t, v]) => `${t} ${v}`).join(", ");
   lines.push(`toolbox     ${report.toolbox.ref} (${report.toolbox.digest ?? report.toolbox.id})${tools ? `: ${tools}` : ""}`);
   const r = report.lastRun;
-  lines.push(r ? `last run    ${r.task} ${r.status} (${r.runId}, ${r.endedAt ?? r.startedAt})${r.resume ? `; resume with: ${r.resume}` : ""}` : "last run    none");
-  if (report.lock) lines.push(`locked      by ${report.lock.task} (pid ${report.lock.pid} on ${report.lock.host}, since ${report.lock.startedAt})`);
+  if (report.rollingTo) lines.push(`roll        in progress to version ${report.rollingTo}; finish it: eksbox nodegroup roll --env ${report.env}`);
+  lines.push(
+    r
+      ? `last run    ${r.command ?? r.task} ${r.status} (${r.runId}${r.host ? ` on ${r.host}` : ""}, ${r.endedAt ?? r.startedAt})${r.resume ? `; resume with: ${r.resume}` : ""}`
+      : "last run    none",
+  );
+  const l = report.lock;
+  if (l) lines.push(`locked      by ${l.task} (run ${l.runId}, pid ${l.pid} on ${l.host}, since ${l.startedAt}${l.heartbeatAt ? `, last heartbeat ${l.heartbeatAt}` : ""})`);
   return lines.join("\n") + "\n";
 }

@@ -82,8 +82,8 @@ export class DockerToolbox implements InteractiveToolbox {
     });
   }
 
-  private checkNotInterrupted(step: string): void {
-    if (this.opts.interrupter.level > 0) throw new AbortedError(`not starting step ${step}: the run was interrupted`);
+  private checkNotInterrupted(step: string, evenAfterInterrupt = false): void {
+    if (this.opts.interrupter.level > (evenAfterInterrupt ? 1 : 0)) throw new AbortedError(`not starting step ${step}: the run was interrupted`);
     if (this.disposed) throw new InternalError(`step ${step} started after the toolbox was disposed`);
   }
 
@@ -97,7 +97,7 @@ export class DockerToolbox implements InteractiveToolbox {
    * caller should record that); otherwise it rejects with AbortedError.
    */
   async run(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
-    this.checkNotInterrupted(request.step);
+    this.checkNotInterrupted(request.step, request.evenAfterInterrupt);
     request = await this.withCredentials(request);
     const step = this.newRunningStep(request.step);
     this.running.add(step);

@@ -1,7 +1,7 @@
 // Which toolbox image a run uses and making sure it is there: the project's content-tagged image
 // (built when missing), or an explicit --image / EKSBOX_IMAGE override (pulled when missing).
 import type Dockerode from "dockerode";
-import { StepFailedError, UserError } from "../core/errors.js";
+import { StepFailedError, UnavailableError, UserError } from "../core/errors.js";
 import { log, type EventSink } from "../core/events.js";
 import { BuildProgressParser, expectedImageRef, imageToolsFromLabels } from "../image/toolbox-image.js";
 import { buildToolboxImage } from "./image-build.js";
@@ -40,6 +40,8 @@ export interface ResolveImageOptions {
   processEnv: NodeJS.ProcessEnv;
   events: EventSink;
   signal?: AbortSignal;
+  /** Use the image only if it is here already: never build or pull (for commands that only ask, such as generate). */
+  onlyIfPresent?: boolean;
 }
 
 async function inspectOrUndefined(docker: Dockerode, ref: string): Promise<Dockerode.ImageInspectInfo | undefined> {
@@ -79,6 +81,9 @@ export async function resolveToolboxImage(docker: Dockerode, opts: ResolveImageO
   }
 
   let inspected = await inspectOrUndefined(docker, ref);
+  if (!inspected && opts.onlyIfPresent) {
+    throw new UnavailableError(`toolbox image ${ref} is not here`, { hint: projectRef ? "build it with eksbox image build" : `pull it: docker pull ${ref}` });
+  }
   if (!inspected) {
     if (projectRef) {
       log.info(opts.events, `toolbox image ${ref} is not here yet: building it (once per Dockerfile change)`);

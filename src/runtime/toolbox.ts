@@ -84,6 +84,7 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
     processEnv: options.processEnv,
     events: options.events,
     signal: options.interrupter.signal,
+    onlyIfPresent: options.onlyIfImagePresent,
   });
   if (options.interrupter.level > 0) throw new AbortedError("interrupted before the toolbox started");
 

@@ -23,6 +23,11 @@ export interface ToolboxRunRequest {
    * events (for `eksbox exec`, whose output is the command's). A slow reader slows the command.
    */
   output?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  /**
+   * Bookkeeping that must still run after the first interrupt (releasing the environment's lock):
+   * it starts even though the run was interrupted. A second interrupt still stops the container.
+   */
+  evenAfterInterrupt?: boolean;
 }
 
 export interface ToolboxRunResult {
@@ -110,4 +115,6 @@ export interface ToolboxOptions {
    * the environment's aws.assumeRole. Absent: the toolbox gets ~/.aws and the AWS_* variables as they are.
    */
   credentials?: { assumeRole?: AssumeRoleSettings; now?: () => number };
+  /** Fail (UnavailableError) rather than build or pull a missing image. */
+  onlyIfImagePresent?: boolean;
 }

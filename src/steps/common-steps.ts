@@ -7,6 +7,23 @@ import { runJson } from "./cloud.js";
 import { liveNodegroupVersions, newestVersion, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, type Step, stepId } from "./model.js";
 
+/** Refuses credentials for any account but aws.accountId (the lock and every step rely on it). */
+export async function checkAccount(ctx: Pick<LifecycleContext, "facts" | "env">): Promise<{ Account: string }> {
+  const { aws } = ctx.env.config;
+  const identity = await ctx.facts.identity();
+  if (identity.Account !== aws.accountId) {
+    throw new UserError(
+      `refusing to act: the credentials are for account ${identity.Account}, but environment ${ctx.env.name} is in account ${aws.accountId} (aws.accountId)`,
+      {
+        hint: aws.assumeRole
+          ? `aws.assumeRole.roleArn (${aws.assumeRole.roleArn}) gave credentials for ${identity.Account}: point it at a role in ${aws.accountId}`
+          : `use the profile for ${aws.accountId} (aws.profile in config/environments/${ctx.env.name}.yaml or AWS_PROFILE), or set aws.assumeRole`,
+      },
+    );
+  }
+  return identity;
+}
+
 /**
  * Refuses to act anywhere but the configured account and region, and checks that the configured
  * subnets exist in the zones the config puts them in. It only reads, so it decides (and fails)
@@ -18,17 +35,7 @@ export const preflightStep: Step<LifecycleContext> = {
   needs: [],
   async decide(ctx) {
     const { aws, cluster, worker } = ctx.env.config;
-    const identity = await ctx.facts.identity();
-    if (identity.Account !== aws.accountId) {
-      throw new UserError(
-        `refusing to act: the credentials are for account ${identity.Account}, but environment ${ctx.env.name} is in account ${aws.accountId} (aws.accountId)`,
-        {
-          hint: aws.assumeRole
-            ? `aws.assumeRole.roleArn (${aws.assumeRole.roleArn}) gave credentials for ${identity.Account}: point it at a role in ${aws.accountId}`
-            : `use the profile for ${aws.accountId} (aws.profile in config/environments/${ctx.env.name}.yaml or AWS_PROFILE), or set aws.assumeRole`,
-        },
-      );
-    }
+    const identity = await checkAccount(ctx);
     const zones = await runJson<{ AvailabilityZones?: { ZoneName: string }[] }>(ctx.toolbox, stepId(ctx), [
       "aws", "ec2", "describe-availability-zones", "--region", aws.region, "--output", "json",
     ]);

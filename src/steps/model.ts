@@ -63,6 +63,12 @@ export interface Task<C extends StepContext = StepContext, B extends StepContext
   concurrency: number;
   /** Adds what the task's steps share (a roll's target, an upgrade's hops); once per run, or per inlined call. */
   extend?(base: B): C;
+  /**
+   * Which lock the run holds: "cloud" (default) also takes the environment's lock in its AWS
+   * account, which every machine sees; "local" only this checkout's, for a task that checks no AWS
+   * account (a user task with preflight: false), since the account's lock is written with it.
+   */
+  lockScope?: "cloud" | "local";
 }
 
 /**

@@ -8,11 +8,14 @@ import { loadEnvironment } from "../config/load.js";
 import { resolveEnvName } from "../config/env-selection.js";
 import type { Environment } from "../config/schema.js";
 import { openToolbox } from "../runtime/toolbox.js";
+import type { Toolbox } from "../runtime/types.js";
 import { Redactor } from "../runtime/redact.js";
 import { CloudFacts } from "./cloud.js";
 import { gitopsToken, gitopsToolboxEnv } from "./born.js";
 import type { LifecycleContext } from "./lifecycle.js";
 import { acquireEnvLock, type EnvLock } from "./lock.js";
+import { acquireCloudLock, environmentStateStore } from "./cloud-lock.js";
+import { checkAccount } from "./common-steps.js";
 import type { Task } from "./model.js";
 import { RunRecorder } from "./run-record.js";
 import { attachRunReport, stepReport, type RunReport } from "./run-report.js";
@@ -56,16 +59,10 @@ interface SessionParts<C extends LifecycleContext> {
   resumeCommand: string;
 }
 
-async function withToolbox<C extends LifecycleContext, T>(
-  parts: SessionParts<C>,
-  runId: string,
-  events: EventSink,
-  redactor: Redactor,
-  body: (lc: C) => Promise<T>,
-): Promise<T> {
+function openSessionToolbox(parts: Pick<SessionParts<LifecycleContext>, "ctx" | "session" | "opts">, runId: string, events: EventSink, redactor: Redactor) {
   const { ctx, session, opts } = parts;
-  const { aws, cluster } = session.env.config;
-  const toolbox = await openToolbox({
+  const { aws } = session.env.config;
+  return openToolbox({
     projectRoot: ctx.projectRoot,
     envName: session.envName,
     aws: { profile: aws.profile || undefined, region: aws.region, endpointUrl: aws.endpointUrl },
@@ -78,6 +75,18 @@ async function withToolbox<C extends LifecycleContext, T>(
     redactor,
     credentials: { assumeRole: aws.assumeRole },
   });
+}
+
+async function withToolbox<C extends LifecycleContext, T>(
+  parts: SessionParts<C>,
+  runId: string,
+  events: EventSink,
+  redactor: Redactor,
+  body: (lc: C) => Promise<T>,
+): Promise<T> {
+  const { ctx, session } = parts;
+  const { aws, cluster } = session.env.config;
+  const toolbox = await openSessionToolbox(parts, runId, events, redactor);
   let result: T;
   try {
     const base: LifecycleContext = {
@@ -98,6 +107,48 @@ async function withToolbox<C extends LifecycleContext, T>(
   }
   await toolbox.dispose();
   return result;
+}
+
+/**
+ * The environment's lock in its AWS account, around the task: every machine sees it. Taken after
+ * the account check, so the lock is never written with another account's credentials.
+ */
+async function underCloudLock(
+  lc: LifecycleContext,
+  ctx: CommandContext,
+  run: { runId: string; task: string; command: string },
+  body: () => Promise<TaskResult>,
+  reopen: () => Promise<Toolbox>,
+): Promise<TaskResult> {
+  // The same check (and the same answer, cached) as the preflight step's.
+  await checkAccount({ env: lc.env, facts: lc.facts.forStep("preflight") });
+  const lock = await acquireCloudLock({
+    store: environmentStateStore(lc.toolbox, lc.events, lc.env),
+    envName: lc.env.name,
+    events: lc.events,
+    processEnv: lc.processEnv,
+    run,
+    onLost(by) {
+      log.warn(lc.events, `the lock of environment ${lc.env.name} is no longer this run's${by ? `: run ${by.runId} on ${by.host} holds it now` : " (released with eksbox unlock)"}; stopping`);
+      ctx.interrupter.escalate();
+    },
+  });
+  let outcome: TaskResult["status"] = "failed";
+  try {
+    const result = await body();
+    outcome = result.status;
+    return result;
+  } catch (error) {
+    outcome = ctx.interrupter.level > 0 ? "aborted" : "failed";
+    throw error;
+  } finally {
+    // The run's container may be gone (killed, stopped by a second Ctrl-C): then release through a
+    // fresh one, so the next run need not wait for the heartbeat to expire.
+    await lock.release(outcome, async () => {
+      const toolbox = await reopen();
+      return { store: environmentStateStore(toolbox, lc.events, lc.env), close: () => toolbox.dispose() };
+    });
+  }
 }
 
 /** Runs a task under the env lock with a run record. Throws the task's first error after recording it (with the run's report attached). */
@@ -121,7 +172,11 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
     events.emit({ type: "run-start", runId, task: task.name, env: session.envName });
     let result: TaskResult;
     try {
-      result = await withToolbox({ ...parts, planning: false }, runId, events, redactor, (lc) => runTask(task, lc));
+      result = await withToolbox({ ...parts, planning: false }, runId, events, redactor, (lc) =>
+        task.lockScope === "local"
+          ? runTask(task, lc)
+          : underCloudLock(lc, ctx, { runId, task: task.name, command: parts.resumeCommand }, () => runTask(task, lc), () => openSessionToolbox(parts, runId, events, redactor)),
+      );
     } catch (error) {
       result = { status: ctx.interrupter.level > 0 ? "aborted" : "failed", outcomes: [], error };
     }

@@ -114,7 +114,7 @@ function compile(file: TasksFile, name: string, values: BoundArguments, env: Env
       steps.push(commandStep(step, needs(step.needs), renderAt(`steps[${index}]`, () => renderCommands(step, context))));
     }
   });
-  return { name, concurrency: decl.concurrency, steps };
+  return { name, concurrency: decl.concurrency, steps, lockScope: decl.preflight ? "cloud" : "local" };
 }
 
 /** A user task called from one that already checked the account does not check it again. */

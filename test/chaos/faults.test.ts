@@ -124,6 +124,11 @@ describe("the Docker engine goes away mid-step", () => {
       expect(failed.stderr).toContain(`resume with: eksbox born --env ${env}`);
       expect(existsSync(join(project.root, ".eksbox", "locks", `${env}.lock`))).toBe(false);
       expect(await halfWrittenFiles(project.root)).toEqual([]);
+      // Without an engine the run cannot reach AWS to release the account's lock: it says so, and how.
+      const unlock = /could not release the lock of environment \S+ in .*; it is taken over \d+s after its last heartbeat, or release it now: eksbox unlock --env (\S+) (\S+)/.exec(failed.stderr);
+      expect(unlock, failed.stderr).not.toBeNull();
+      const released = await project.run(["unlock", unlock![2]!, "--env", unlock![1]!], { env: cliEnv(), timeoutMs: 300_000 });
+      expect(released.exitCode, released.stderr).toBe(0);
       // The engine never heard that the run ended, so its container may still be there: the next run removes it.
       await rerunCompletes(project, env);
       expect(await containersOfEnv(env)).toEqual([]);

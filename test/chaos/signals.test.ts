@@ -56,12 +56,12 @@ describe.concurrent.each(SIGNALS)("%s", (signal) => {
     expect(stopped.stderr).toContain(`resume with: eksbox born --env ${env}`);
     expect(stopped.stderr).not.toContain("internal error");
     expect(await lastRunStatus(project, env)).toBe("aborted");
-    await expectCleanAfterFailure(project, env);
+    await expectCleanAfterFailure(project, env, suite.cloud);
 
     const rerun = await project.run(["born", "--env", env], { env: cliEnv, timeoutMs: 300_000 });
     expect(rerun.exitCode, rerun.stderr).toBe(0);
     expect(await suite.cloud.clusters()).toContain(env);
-    await expectCleanAfterFailure(project, env);
+    await expectCleanAfterFailure(project, env, suite.cloud);
     suite.cases++;
   }, 600_000);
 });

@@ -57,10 +57,11 @@ export async function actWhen(
   return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: Boolean(r.timedOut), signal: r.signal ?? undefined, acted };
 }
 
-/** What every failed or aborted run must leave: no container, no lock, no half-written file. */
-export async function expectCleanAfterFailure(project: TestProject, env: string): Promise<void> {
+/** What every failed or aborted run must leave: no container, no lock (here or in the account), no half-written file. */
+export async function expectCleanAfterFailure(project: TestProject, env: string, cloud?: Cloud): Promise<void> {
   expect(await containersOfEnv(env), "containers left behind").toEqual([]);
   expect(existsSync(join(project.root, ".eksbox", "locks", `${env}.lock`)), "lock left behind").toBe(false);
+  if (cloud) expect(await cloud.lockItem(env), "lock left behind in the account").toBeNull();
   expect(await halfWrittenFiles(project.root), "half-written files").toEqual([]);
 }
 

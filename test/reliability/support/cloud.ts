@@ -12,6 +12,8 @@ export interface Cloud {
   /** What every CLI call in these suites gets: fake credentials, the test image, the kube stand-in. */
   cliEnv(extra?: Record<string, string>): Record<string, string>;
   clusters(): Promise<string[]>;
+  /** The environment lock's item in the account's eksbox-state table (null when no run holds it), read with the real aws CLI. */
+  lockItem(clusterName: string): Promise<Record<string, { S?: string; N?: string }> | null>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,15 @@ export async function startCloud(): Promise<Cloud> {
       ...extra,
     }),
     clusters: async () => ((await awsCli(image, moto.url, ["--region", "us-east-1", "eks", "list-clusters"])) ?? {}).clusters ?? [],
+    async lockItem(clusterName) {
+      const key = JSON.stringify({ LockID: { S: `eks/us-east-1/${clusterName}` } });
+      try {
+        return (await awsCli(image, moto.url, ["--region", "us-east-1", "dynamodb", "get-item", "--consistent-read", "--table-name", "eksbox-state", "--key", key]))?.Item ?? null;
+      } catch (error) {
+        if (String(error).includes("ResourceNotFoundException")) return null; // no run ever took a lock here
+        throw error;
+      }
+    },
     async stop() {
       await kube.stop();
       await moto.stop();

@@ -17,10 +17,18 @@ describe("eksbox generate", () => {
   it("writes the stored environment's files and prints each written file once", async () => {
     await setStoredEnv(project.root, "stg");
     const { ctx, events, output } = commandContext(project.root);
-    await generateCommand(ctx, { set: ["worker.desiredCapacity=3"] });
+    await generateCommand(ctx, { set: ["worker.desiredCapacity=3"], offline: true });
     expect(output()).toBe("wrote build/stg/cluster.yaml\nwrote build/stg/nodegroups.yaml\n");
+<<<<<<< HEAD
     // The result is on stdout; a progress event for the same files would print each one twice.
     expect(events.events.filter((e) => e.type === "file-written")).toEqual([]);
+=======
+    expect(events.events).toEqual([
+      { type: "log", level: "warn", message: expect.stringMatching(/^nodegroup version \d{8} assumed: --offline; it is today's date/) },
+      { type: "file-written", path: path.join(project.root, "build/stg/cluster.yaml") },
+      { type: "file-written", path: path.join(project.root, "build/stg/nodegroups.yaml") },
+    ]);
+>>>>>>> c948eb7 (lock, status, unlock: one lock per environment in its AWS account, the last run beside it)
     const nodegroups = parse(await project.read("build/stg/nodegroups.yaml")) as { nodeGroups: { desiredCapacity: number }[] };
     expect(nodegroups.nodeGroups.map((ng) => ng.desiredCapacity)).toEqual([3, 3, 3]);
   });
@@ -28,11 +36,33 @@ describe("eksbox generate", () => {
   it("--env beats EKSBOX_ENV and the stored one; --out changes the directory; JSON output", async () => {
     await setStoredEnv(project.root, "stg");
     const { ctx, output } = commandContext(project.root, { output: "json", processEnv: { EKSBOX_ENV: "test" } });
-    await generateCommand(ctx, { env: "prod", out: "elsewhere" });
+    await generateCommand(ctx, { env: "prod", out: "elsewhere", offline: true });
     const result = JSON.parse(output()) as { env: string; written: string[]; nodegroups: string[]; workerVersion: string };
     expect(result.env).toBe("prod");
     expect(result.written).toEqual([path.join(project.root, "elsewhere/cluster.yaml"), path.join(project.root, "elsewhere/nodegroups.yaml")]);
     expect(result.nodegroups).toEqual(["1b", "1c", "1d"].map((z) => `worker-${z}-${result.workerVersion}`));
+  });
+
+  it("offline, says which version it assumed and why: the recorded one on the second run", async () => {
+    const first = commandContext(project.root, { output: "json" });
+    await generateCommand(first.ctx, { env: "stg", offline: true });
+    const version = (JSON.parse(first.output()) as { workerVersion: string; workerVersionFrom: string }).workerVersion;
+    expect(JSON.parse(first.output())).toMatchObject({ workerVersionFrom: "new" });
+    const second = commandContext(project.root, { output: "json" });
+    await generateCommand(second.ctx, { env: "stg", offline: true });
+    expect(JSON.parse(second.output())).toMatchObject({ workerVersion: version, workerVersionFrom: "state" });
+    expect(second.events.events).toContainEqual({
+      type: "log",
+      level: "warn",
+      message: `nodegroup version ${version} assumed: --offline; it is the version recorded in .eksbox/state/stg.json. Set worker.version in the config to pin it`,
+    });
+  });
+
+  it("asks nothing when the config pins the version", async () => {
+    const { ctx, events, output } = commandContext(project.root, { output: "json" });
+    await generateCommand(ctx, { env: "stg", set: ["worker.version=v7"] });
+    expect(JSON.parse(output())).toMatchObject({ workerVersion: "v7", workerVersionFrom: "config" });
+    expect(events.events.filter((e) => e.type === "log")).toEqual([]);
   });
 
   it("with no environment chosen it says how to choose", async () => {
