@@ -183,12 +183,15 @@ export class DynamoStateStore implements EnvironmentStateStore {
   async acquire(me: CloudLockHolder, expiredBefore: Date): Promise<AcquireResult> {
     // Read, then write on the condition that what was read is still there: two runs taking over the
     // same expired lock cannot both win, and the one that wins knows whose lock it replaced.
+    const item = toItem(this.opts.lockKey, { ...me, Heartbeat: epochSeconds(new Date(me.heartbeatAt)) });
+    // Most often the lock is free: one conditional put, no read.
+    const free = ["put-item", "--item", JSON.stringify(item), "--condition-expression", "attribute_not_exists(LockID)"];
+    if ((await this.call(free, "taking the lock", { conditional: true })) !== "condition-failed") return { acquired: true };
     for (let attempt = 0; attempt < 5; attempt++) {
       const seen = await this.getItem(this.opts.lockKey);
       const seenHolder = seen ? (fromItem(seen, LOCK_FIELDS) as unknown as CloudLockHolder) : undefined;
       const seenHeartbeat = seen && "N" in (seen.Heartbeat ?? {}) ? Number((seen.Heartbeat as { N: string }).N) : 0;
       if (seenHolder && seenHeartbeat >= epochSeconds(expiredBefore)) return { acquired: false, holder: seenHolder };
-      const item = toItem(this.opts.lockKey, { ...me, Heartbeat: epochSeconds(new Date(me.heartbeatAt)) });
       const argv = seenHolder
         ? [
             "put-item", "--item", JSON.stringify(item),

@@ -3,6 +3,7 @@
 // upgrade and plan, so each of those is only its step graph.
 import type { CommandContext } from "../core/context.js";
 import { fanOut, log, type EventSink } from "../core/events.js";
+import { Interrupter } from "../core/interrupt.js";
 import { newRunId } from "../core/layout.js";
 import { loadEnvironment } from "../config/load.js";
 import { resolveEnvName } from "../config/env-selection.js";
@@ -59,7 +60,13 @@ interface SessionParts<C extends LifecycleContext> {
   resumeCommand: string;
 }
 
-function openSessionToolbox(parts: Pick<SessionParts<LifecycleContext>, "ctx" | "session" | "opts">, runId: string, events: EventSink, redactor: Redactor) {
+function openSessionToolbox(
+  parts: Pick<SessionParts<LifecycleContext>, "ctx" | "session" | "opts">,
+  runId: string,
+  events: EventSink,
+  redactor: Redactor,
+  interrupter: Interrupter = parts.ctx.interrupter,
+) {
   const { ctx, session, opts } = parts;
   const { aws } = session.env.config;
   return openToolbox({
@@ -69,7 +76,7 @@ function openSessionToolbox(parts: Pick<SessionParts<LifecycleContext>, "ctx" | 
     imageRef: opts.image,
     runId,
     events,
-    interrupter: ctx.interrupter,
+    interrupter,
     processEnv: toolboxProcessEnv(ctx, session.env),
     passEnv: gitopsPassEnv(session.env),
     redactor,
@@ -151,6 +158,20 @@ async function underCloudLock(
   }
 }
 
+/**
+ * For the toolbox that releases the lock after the run's own is gone (a first Ctrl-C whose grace
+ * period ran out stops the run's container): it starts even though the run was interrupted, and
+ * stops at the next Ctrl-C.
+ */
+function releaseInterrupter(run: Interrupter): Interrupter {
+  const release = new Interrupter();
+  const levelAtStart = run.level;
+  run.onEscalate((level) => {
+    if (level > levelAtStart) release.escalate();
+  });
+  return release;
+}
+
 /** Runs a task under the env lock with a run record. Throws the task's first error after recording it (with the run's report attached). */
 export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<SessionParts<C>, "planning">): Promise<RunReport> {
   const { ctx, session, task } = parts;
@@ -175,7 +196,8 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
       result = await withToolbox({ ...parts, planning: false }, runId, events, redactor, (lc) =>
         task.lockScope === "local"
           ? runTask(task, lc)
-          : underCloudLock(lc, ctx, { runId, task: task.name, command: parts.resumeCommand }, () => runTask(task, lc), () => openSessionToolbox(parts, runId, events, redactor)),
+          : underCloudLock(lc, ctx, { runId, task: task.name, command: parts.resumeCommand }, () => runTask(task, lc), () =>
+              openSessionToolbox(parts, runId, events, redactor, releaseInterrupter(ctx.interrupter))),
       );
     } catch (error) {
       result = { status: ctx.interrupter.level > 0 ? "aborted" : "failed", outcomes: [], error };
