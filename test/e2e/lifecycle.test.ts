@@ -131,7 +131,8 @@ describe("lifecycle against the local emulator", () => {
     const last = JSON.parse(await readFile(join(project, ".eksbox", "runs", "latest-e2e.json"), "utf8"));
     expect(last).toMatchObject({ task: "born", env: "e2e", status: "done" });
     expect(await leftoverContainers()).toBe("");
-  });
+    // The first run in an account also creates the lock table (eksbox-state): minutes on a loaded machine.
+  }, 600_000);
 
   it("born again creates nothing", async () => {
     const before = mutating(await doubleCalls()).length;
