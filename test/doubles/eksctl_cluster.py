@@ -132,6 +132,9 @@ def create_cluster(args):
         logging={"clusterLogging": [{"types": [t for t in logging_types if t != "*"], "enabled": True}]} if logging_types else {},
         tags=tags,
     )["cluster"]
+    if logging_types:
+        import eksctl_update
+        eksctl_update.ensure_log_group(region, name, ((config.get("cloudWatch") or {}).get("clusterLogging") or {}).get("logRetentionInDays"))
     if (config.get("iam") or {}).get("withOIDC"):
         arn = _create_oidc_provider(region, cluster)
         info(f"created IAM Open ID Connect provider for cluster \"{name}\" ({arn})")

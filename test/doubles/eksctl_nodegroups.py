@@ -1,6 +1,10 @@
-# `eksctl create/get/delete nodegroup` of the eksctl TEST DOUBLE. Self-managed nodegroups are a
-# CloudFormation stack whose tags carry sizes and instance types (no EC2 instances or ASG in moto);
-# managed ones are moto EKS nodegroups plus the stack eksctl would make for them.
+# `eksctl create/get/delete/scale nodegroup` of the eksctl TEST DOUBLE. A self-managed nodegroup is
+# what eksctl's CloudFormation stack makes: a launch template and an Auto Scaling group in moto
+# (tagged alpha.eksctl.io/cluster-name and alpha.eksctl.io/nodegroup-name, as eksctl tags them), plus
+# a stand-in stack whose tags carry what the double needs to read back. Sizes are read from the ASG,
+# so a change made by hand through the AWS API is what eksctl (and eksbox) see. Managed nodegroups are
+# moto EKS nodegroups (their scaling config, labels and taints live in EKS) plus the stack.
+# Departure: moto's managed nodegroups have no Auto Scaling group of their own.
 import fnmatch
 import hashlib
 import json
@@ -22,6 +26,13 @@ MANAGED_AMI_TYPES = {
     "AmazonLinux2023": "AL2023_x86_64_STANDARD",
     "AmazonLinux2": "AL2_x86_64",
     "Bottlerocket": "BOTTLEROCKET_x86_64",
+}
+DISTRIBUTION_KEYS = {
+    "onDemandBaseCapacity": "OnDemandBaseCapacity",
+    "onDemandPercentageAboveBaseCapacity": "OnDemandPercentageAboveBaseCapacity",
+    "spotAllocationStrategy": "SpotAllocationStrategy",
+    "spotInstancePools": "SpotInstancePools",
+    "maxPrice": "SpotMaxPrice",
 }
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 
@@ -146,6 +157,8 @@ def create_from_config(config: dict, region: str, include, exclude) -> int:
         }
         info(f'building nodegroup stack "{stack}"')
         create_stack(region, stack, tags, {"NodeInstanceRoleARN": role_arn}, f"EKS nodes ({section})")
+        if section == "nodeGroups":
+            _create_asg(region, cluster_name, ng, tags, image, types, distribution, [s for z in zones for s in cluster_zones[z]])
         if section == "managedNodeGroups":
             client("eks", region).create_nodegroup(
                 clusterName=cluster_name,
@@ -165,6 +178,65 @@ def create_from_config(config: dict, region: str, include, exclude) -> int:
         created += 1
     success(f'created {created} nodegroup(s) in cluster "{cluster_name}"')
     return 0
+
+
+def _asg_tags(cluster: str, ng: dict) -> dict:
+    """The tags eksctl's nodegroup template puts on the Auto Scaling group (propagated to instances)."""
+    return {
+        "alpha.eksctl.io/cluster-name": cluster,
+        "alpha.eksctl.io/nodegroup-name": ng["name"],
+        "alpha.eksctl.io/nodegroup-type": "unmanaged",
+        "eksctl.cluster.k8s.io/v1alpha1/cluster-name": cluster,
+        f"kubernetes.io/cluster/{cluster}": "owned",
+        "Name": f"{cluster}-{ng['name']}-Node",
+        **{k: str(v) for k, v in (ng.get("tags") or {}).items()},
+    }
+
+
+def _create_asg(region: str, cluster: str, ng: dict, stack_tags: dict, image: str, types: list, distribution: dict, subnets: list) -> None:
+    """The launch template and Auto Scaling group eksctl's CloudFormation stack makes for a self-managed nodegroup."""
+    template_name = f"eksctl-{cluster}-nodegroup-{ng['name']}"
+    ec2 = client("ec2", region)
+    data = {
+        "ImageId": image,
+        "InstanceType": types[0],
+        "BlockDeviceMappings": [{
+            "DeviceName": "/dev/xvda",
+            "Ebs": {"VolumeSize": int(ng.get("volumeSize", 80)), "VolumeType": ng.get("volumeType", "gp3"), "Encrypted": bool(ng.get("volumeEncrypted", False))},
+        }],
+        "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 2},
+    }
+    tag_list = [{"Key": k, "Value": str(v)} for k, v in _asg_tags(cluster, ng).items()]
+    ec2.create_launch_template(
+        LaunchTemplateName=template_name, LaunchTemplateData=data,
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": tag_list}],
+    )
+    launch = {"LaunchTemplateName": template_name, "Version": "$Latest"}
+    sizes = dict(MinSize=int(stack_tags[TAG + "min-size"]), MaxSize=int(stack_tags[TAG + "max-size"]), DesiredCapacity=int(stack_tags[TAG + "desired-capacity"]))
+    common = dict(AutoScalingGroupName=stack_tags[TAG + "asg-name"], VPCZoneIdentifier=",".join(subnets), **sizes,
+                  Tags=[{**t, "PropagateAtLaunch": True} for t in tag_list])
+    if distribution:
+        policy = {"LaunchTemplate": {"LaunchTemplateSpecification": launch, "Overrides": [{"InstanceType": t} for t in types]},
+                  "InstancesDistribution": {DISTRIBUTION_KEYS[k]: v for k, v in distribution.items() if k in DISTRIBUTION_KEYS}}
+        client("autoscaling", region).create_auto_scaling_group(MixedInstancesPolicy=policy, **common)
+    else:
+        client("autoscaling", region).create_auto_scaling_group(LaunchTemplate=launch, **common)
+
+
+def _delete_asg(region: str, cluster: str, name: str, asg_name) -> None:
+    autoscaling = client("autoscaling", region)
+    if asg_name:
+        try:
+            autoscaling.delete_auto_scaling_group(AutoScalingGroupName=asg_name, ForceDelete=True)
+        except Exception as e:  # already gone (a rerun after a failure)
+            if "not found" not in str(e).lower() and "ValidationError" not in str(e):
+                raise
+    ec2 = client("ec2", region)
+    try:
+        ec2.delete_launch_template(LaunchTemplateName=f"eksctl-{cluster}-nodegroup-{name}")
+    except Exception as e:
+        if "NotFound" not in str(e) and "does not exist" not in str(e):
+            raise
 
 
 def create_nodegroup(args):
@@ -217,6 +289,8 @@ def delete_one(region: str, cluster: str, ng: dict) -> None:
     stack = get_stack(region, nodegroup_stack_name(cluster, ng["Name"]))
     if ng["NodeGroupType"] == "managed":
         client("eks", region).delete_nodegroup(clusterName=cluster, nodegroupName=ng["Name"])
+    else:
+        _delete_asg(region, cluster, ng["Name"], ng.get("AutoScalingGroupName"))
     if stack is not None:
         if tags_of(stack).get(TAG + "role-created") == "true":
             delete_role(iam_name(f"eksctl-{cluster}-nodegroup-{ng['Name']}-NodeInstanceRole"))
@@ -259,4 +333,66 @@ def delete_nodegroup(args):
         info(f'will delete stack "{nodegroup_stack_name(cluster, name)}"')
         delete_one(region, cluster, present[name])
     success(f"deleted {len(names)} nodegroup(s) from cluster \"{cluster}\"")
+    return 0
+
+
+def scale_nodegroup(args):
+    """`eksctl scale nodegroup --cluster c --name ng [--nodes N] [--nodes-min m] [--nodes-max M]`, or `-f file` for all."""
+    flags, positional = parse_flags(
+        args,
+        {"cluster", "name", "config-file", "nodes", "nodes-min", "nodes-max", "region", "timeout"},
+        set(),
+        short={"-n": "name", "-N": "nodes", "-m": "nodes-min", "-M": "nodes-max"},
+    )
+    config = load_config(flags["config-file"]) if flags.get("config-file") else None
+    region = region_from(flags, config)
+    cluster = flags.get("cluster") or ((config or {}).get("metadata") or {}).get("name")
+    _require_cluster(region, cluster)
+    name = flags.get("name") or (positional[0] if positional else None)
+    wanted = {}
+    for flag, key in (("nodes", "desiredCapacity"), ("nodes-min", "minSize"), ("nodes-max", "maxSize")):
+        if flag in flags:
+            try:
+                wanted[key] = int(flags[flag])
+            except ValueError:
+                raise Fail(f'invalid argument "{flags[flag]}" for "--{flag}" flag: strconv.ParseInt: parsing "{flags[flag]}": invalid syntax')
+    if name:
+        if config is not None and not wanted:
+            entries = {ng["name"]: ng for ng in (config.get("nodeGroups") or []) + (config.get("managedNodeGroups") or [])}
+            if name not in entries:
+                raise Fail(f'nodegroup "{name}" not found in the config file')
+            wanted = {k: entries[name][k] for k in ("desiredCapacity", "minSize", "maxSize") if k in entries[name]}
+        targets = [(name, wanted)]
+    elif config is not None:
+        targets = [(ng["name"], {k: ng[k] for k in ("desiredCapacity", "minSize", "maxSize") if k in ng})
+                   for ng in (config.get("nodeGroups") or []) + (config.get("managedNodeGroups") or [])]
+    else:
+        raise Fail("--name=<nodegroup> must be set (or a config file with -f)")
+    present = {ng["Name"]: ng for ng in nodegroups(region, cluster)}
+    for ng_name, sizes in targets:
+        if not sizes:
+            raise Fail("at least one of minimum, maximum and desired nodes must be set")
+        if any(v < 0 for v in sizes.values()):
+            raise Fail("the number of nodes must be 0 or greater")
+        if ng_name not in present:
+            raise Fail(f'nodegroup "{ng_name}" not found in cluster "{cluster}"')
+        live = present[ng_name]
+        minimum = sizes.get("minSize", live["MinSize"])
+        maximum = sizes.get("maxSize", live["MaxSize"])
+        desired = sizes.get("desiredCapacity", min(max(live["DesiredCapacity"], minimum), maximum))
+        if minimum > maximum:
+            raise Fail(f"minimum number of nodes ({minimum}) cannot be greater than maximum number of nodes ({maximum})")
+        if not minimum <= desired <= maximum:
+            raise Fail(f"number of nodes must be within range of min nodes and max nodes (min {minimum}, max {maximum}, desired {desired})")
+        info(f'scaling nodegroup "{ng_name}" in cluster {cluster}')
+        if live["NodeGroupType"] == "managed":
+            client("eks", region).update_nodegroup_config(
+                clusterName=cluster, nodegroupName=ng_name,
+                scalingConfig={"minSize": minimum, "maxSize": maximum, "desiredSize": desired},
+            )
+        else:
+            client("autoscaling", region).update_auto_scaling_group(
+                AutoScalingGroupName=live["AutoScalingGroupName"], MinSize=minimum, MaxSize=maximum, DesiredCapacity=desired,
+            )
+        success(f'nodegroup "{ng_name}" has been scaled (min {minimum}, max {maximum}, desired {desired})')
     return 0

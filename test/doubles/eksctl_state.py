@@ -171,10 +171,20 @@ def nodegroups(region: str, cluster: str) -> list:
     info = describe_cluster(region, cluster)
     version = (info or {}).get("version", "")
     result = []
+    # Sizes come from the Auto Scaling groups, as real eksctl reads them: one call for the cluster's.
+    groups = {}
+    for page in client("autoscaling", region).get_paginator("describe_auto_scaling_groups").paginate(
+        Filters=[{"Name": "tag:alpha.eksctl.io/cluster-name", "Values": [cluster]}]
+    ):
+        for group in page["AutoScalingGroups"]:
+            groups[group["AutoScalingGroupName"]] = group
     for stack in stacks_with_prefix(region, f"eksctl-{cluster}-nodegroup-"):
         tags = tags_of(stack)
         if tags.get("alpha.eksctl.io/nodegroup-type") != "unmanaged":
             continue
+        group = groups.get(tags[TAG + "asg-name"])
+        if group is not None:
+            tags = {**tags, TAG + "min-size": group["MinSize"], TAG + "max-size": group["MaxSize"], TAG + "desired-capacity": group["DesiredCapacity"]}
         result.append({
             "StackName": stack["StackName"],
             "Cluster": cluster,

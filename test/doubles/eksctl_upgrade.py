@@ -1,13 +1,16 @@
 # `eksctl upgrade cluster` and `eksctl create/get/update addon` of the eksctl TEST DOUBLE.
 # moto has no UpdateClusterVersion and no addons, so: an upgrade re-creates the moto cluster with
 # the new version (same name, ARN, tags and subnets; only with self-managed nodegroups, which live
-# in CloudFormation), and addons are tags on the cluster (eksbox-test-double/addon.<name>=<version>).
+# in CloudFormation), and addons are tags on the cluster (eksbox-test-double/addon.<name>=<version>,
+# and eksbox-test-double/addon-config.<name>=<configurationValues> when it has any).
 import json
 
 from doublelib import Fail, client, cluster_name, config_if_given, info, load_config, parse_flags, region_from, success, warn
 from eksctl_state import TAG, existing_cluster
 
 ADDON_TAG = TAG + "addon."
+ADDON_CONFIG_TAG = TAG + "addon-config."
+ADDON_FLAGS_WITHOUT_FILE = ("name", "version", "service-account-role-arn")
 VPC_CONFIG_KEYS = ("subnetIds", "securityGroupIds", "endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
 
 
@@ -28,7 +31,12 @@ def record_addons(region: str, cluster: dict, addons: list) -> None:
     if not addons:
         return
     tags = {ADDON_TAG + a["name"]: _resolve(a.get("version"), cluster["version"], a["name"]) for a in addons}
-    client("eks", region).tag_resource(resourceArn=cluster["arn"], tags=tags)
+    configs = {ADDON_CONFIG_TAG + a["name"]: str(a["configurationValues"]) for a in addons if a.get("configurationValues")}
+    unset = [ADDON_CONFIG_TAG + a["name"] for a in addons if not a.get("configurationValues")]
+    client("eks", region).tag_resource(resourceArn=cluster["arn"], tags={**tags, **configs})
+    gone = [k for k in unset if k in (cluster.get("tags") or {})]
+    if gone:
+        client("eks", region).untag_resource(resourceArn=cluster["arn"], tagKeys=gone)
     for name, version in sorted(tags.items()):
         info(f'addon "{name[len(ADDON_TAG):]}" at {version} (test double: recorded as a cluster tag)')
 
@@ -78,7 +86,8 @@ def _addon_rows(cluster: dict) -> list:
         latest = latest_addon_version(name, cluster["version"])
         rows.append({
             "Name": name, "Version": version, "NewerVersion": latest if latest != version else "",
-            "IAMRole": "", "Status": "ACTIVE", "ConfigurationValues": "", "Issues": None,
+            "IAMRole": "", "Status": "ACTIVE", "ConfigurationValues": (cluster.get("tags") or {}).get(ADDON_CONFIG_TAG + name, ""),
+            "Issues": None,
         })
     return rows
 
@@ -97,17 +106,35 @@ def get_addon(args):
 
 
 def _addons_from(flags: dict):
-    config = load_config(flags.get("config-file"))
-    region = region_from(flags, config)
-    cluster = existing_cluster(region, config["metadata"]["name"])
-    addons = [a for a in config.get("addons") or [] if flags.get("name") in (None, a.get("name"))]
-    if not addons:
-        raise Fail("no addons in the config file (addons:)" + (f' named {flags["name"]}' if flags.get("name") else ""))
-    return region, cluster, addons
+    """With -f: every addon in the file (--name and friends are refused, as eksctl does); else the one the flags name."""
+    if flags.get("config-file"):
+        for flag in ADDON_FLAGS_WITHOUT_FILE:
+            if flag in flags:
+                raise Fail(f"cannot use --{flag} when --config-file/-f is set")
+        config = load_config(flags["config-file"])
+        region = region_from(flags, config)
+        cluster = existing_cluster(region, config["metadata"]["name"])
+        addons = list(config.get("addons") or [])
+        if not addons:
+            raise Fail("no addons specified")
+        return region, cluster, addons
+    region = region_from(flags)
+    if not flags.get("cluster"):
+        raise Fail("--cluster must be set")
+    cluster = existing_cluster(region, flags["cluster"])
+    if not flags.get("name"):
+        raise Fail("no addons specified")
+    addon = {"name": flags["name"], "version": flags.get("version")}
+    if flags.get("service-account-role-arn"):
+        addon["serviceAccountRoleARN"] = flags["service-account-role-arn"]
+    return region, cluster, [addon]
 
 
 def create_addon(args):
-    flags, _ = parse_flags(args, {"config-file", "name", "cluster", "region", "timeout"}, {"force", "wait", "auto-apply-pod-identity-associations"})
+    flags, _ = parse_flags(
+        args, {"config-file", "name", "version", "service-account-role-arn", "cluster", "region", "timeout"},
+        {"force", "wait", "auto-apply-pod-identity-associations"},
+    )
     region, cluster, addons = _addons_from(flags)
     present = {r["Name"] for r in _addon_rows(cluster)}
     for existing in [a["name"] for a in addons if a["name"] in present]:
@@ -117,7 +144,7 @@ def create_addon(args):
 
 
 def update_addon(args):
-    flags, _ = parse_flags(args, {"config-file", "name", "cluster", "region", "timeout"}, {"force", "wait"})
+    flags, _ = parse_flags(args, {"config-file", "name", "version", "service-account-role-arn", "cluster", "region", "timeout"}, {"force", "wait"})
     region, cluster, addons = _addons_from(flags)
     present = {r["Name"] for r in _addon_rows(cluster)}
     missing = [a["name"] for a in addons if a["name"] not in present]
