@@ -75,7 +75,7 @@ export class Cli {
   }
 
   /** Wraps a command function: builds the context, runs it, and turns errors into output + exit code. */
-  action<A extends unknown[]>(run: (ctx: CommandContext, ...args: A) => Promise<unknown>) {
+  action<A extends unknown[]>(run: (ctx: CommandContext, ...args: A) => Promise<unknown>, opts: { errorExitCode?: number } = {}) {
     return async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
       const options = mergedOptions(command);
@@ -98,7 +98,7 @@ export class Cli {
         const report = runReportOf(error);
         if (ctx.output === "json") process.stdout.write(report ? runReportAsJson(report, error, text) : errorAsJson(error, text));
         else process.stderr.write(renderError(error, text));
-        process.exitCode = this.interrupter.level > 0 ? ExitCode.aborted : exitCodeFor(error);
+        process.exitCode = this.interrupter.level > 0 ? ExitCode.aborted : (opts.errorExitCode ?? exitCodeFor(error));
       }
     };
   }
@@ -240,17 +240,44 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--to-version <version>", "for roll: the nodegroup version to roll to")
     .option("--all", "every environment (or --env a,b), side by side")
     .option("--parallel <n>", "environments at once with --all or --env a,b (default 10)")
+    .option("--out <file>", "for born: save the plan, to apply exactly it with eksbox born --plan <file>")
+    .option("--roll", "for born: plan as born --roll")
+    .option("--prune", "for born: plan as born --prune")
+    .option("--reset-desired", "for born: plan as born --reset-desired")
     .allowUnknownOption()
     .action(
-      action(async (ctx, task: string, args: string[], opts: { set?: string[]; toVersion?: string; all?: boolean; parallel?: string }) =>
-        (await import("./commands/plan.js")).planCommand(ctx, {
-          ...sessionOptions(opts, true),
-          task,
-          args,
-          toVersion: opts.toVersion,
-          all: opts.all,
-          parallel: opts.parallel,
-        }),
+      action(
+        async (
+          ctx,
+          task: string,
+          args: string[],
+          opts: { set?: string[]; toVersion?: string; all?: boolean; parallel?: string; out?: string; roll?: boolean; prune?: boolean; resetDesired?: boolean },
+        ) =>
+          (await import("./commands/plan.js")).planCommand(ctx, {
+            ...sessionOptions(opts, true),
+            task,
+            args,
+            toVersion: opts.toVersion,
+            all: opts.all,
+            parallel: opts.parallel,
+            out: opts.out,
+            converge: { roll: opts.roll, prune: opts.prune, resetDesired: opts.resetDesired },
+          }),
+      ),
+    );
+
+  program
+    .command("diff")
+    .description("only the differences between the config and the live environment; --exit-code: 0 none, 2 some, 1 error")
+    .option("--exit-code", "exit 2 when there are differences (for a scheduled drift check)")
+    .addOption(setOption())
+    .action(
+      action(
+        async (ctx, opts: { set?: string[]; exitCode?: boolean }) => {
+          const code = await (await import("./commands/diff.js")).diffCommand(ctx, { ...sessionOptions(opts), exitCode: opts.exitCode });
+          if (code !== 0) process.exitCode = code;
+        },
+        { errorExitCode: 1 },
       ),
     );
 
@@ -279,9 +306,27 @@ export function buildProgram(cli = new Cli()): Command {
 
   program
     .command("born")
-    .description("create the whole cluster (or finish an earlier run): cluster, nodegroups, service accounts, kubeconfig, Flux")
+    .description("create the whole cluster (or finish an earlier run) and bring what exists to the config: cluster, nodegroups, service accounts, addons, kubeconfig, Flux")
     .addOption(setOption())
-    .action(action(async (ctx, opts: { set?: string[] }) => (await import("./commands/born.js")).bornCommand(ctx, sessionOptions(opts))));
+    .option("--roll", "replace nodegroups whose launch spec changed (a blue/green roll)")
+    .option("--prune", "delete what eksbox manages but the config no longer names (destructive)")
+    .option("--yes", "confirm destructive changes (a zone's nodegroup, --prune)")
+    .option("--allow-protected", "allow destructive changes on an environment marked protected: true")
+    .option("--reset-desired", "set nodegroups' desired capacity to the config's (normally the autoscaler's)")
+    .option("--plan <file>", "apply exactly a plan saved by eksbox plan born --out; refused when the cluster changed since")
+    .action(
+      action(async (ctx, opts: { set?: string[]; roll?: boolean; prune?: boolean; yes?: boolean; allowProtected?: boolean; resetDesired?: boolean; plan?: string }) =>
+        (await import("./commands/born.js")).bornCommand(ctx, {
+          ...sessionOptions(opts),
+          roll: opts.roll,
+          prune: opts.prune,
+          yes: opts.yes,
+          allowProtected: opts.allowProtected,
+          resetDesired: opts.resetDesired,
+          plan: opts.plan,
+        }),
+      ),
+    );
 
   const nodegroup = program.command("nodegroup").description("nodegroup operations");
   nodegroup

@@ -1,4 +1,5 @@
 import { isEksboxError } from "../core/errors.js";
+import { describeChange } from "../steps/converge/diff.js";
 import type { PlanEntry } from "../steps/scheduler.js";
 import { shellQuote } from "../core/shell-quote.js";
 
@@ -20,6 +21,7 @@ export function planAsJson(header: PlanHeader, entries: readonly PlanEntry[]): u
       reason: e.error !== undefined ? errorText(e.error) : e.decision?.reason,
       commands: e.decision?.action === "run" ? e.decision.commands.map((c) => c.argv) : [],
       files: e.decision?.action === "run" ? (e.decision.files ?? []) : [],
+      changes: e.decision?.changes ?? [],
     })),
   };
 }
@@ -35,6 +37,7 @@ export function planAsText(header: PlanHeader, entries: readonly PlanEntry[]): s
     const action = entry.error !== undefined ? "ERROR" : entry.decision?.action === "skip" ? "skip" : "run";
     const reason = entry.error !== undefined ? errorText(entry.error) : entry.decision?.reason ?? "";
     lines.push(`${String(index + 1).padStart(2)}. ${entry.id.padEnd(width)}  ${action.padEnd(5)} ${reason}`);
+    for (const change of entry.decision?.changes ?? []) lines.push(`      ${describeChange(change)}`);
     if (entry.decision?.action === "run") {
       for (const command of entry.decision.commands) lines.push(`      $ ${shellQuote(command.argv)}`);
       for (const file of entry.decision.files ?? []) lines.push(`      file ${file}`);

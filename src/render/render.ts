@@ -12,6 +12,7 @@ import { dottedPath, parseYamlSource, type YamlSource } from "../config/yaml-sou
 import { checkRenderedRules } from "./eksctl-rules.js";
 import { loadValidator, validateAgainstEksctlSchema } from "./eksctl-validate.js";
 import { configKeyFor, templateLineFor } from "./provenance.js";
+import { addSpecHashTags } from "./spec-hash.js";
 import { buildViewModel } from "./view-model.js";
 import { templateLineMarker } from "./yaml-escape.js";
 
@@ -34,6 +35,8 @@ export interface RenderedEnvironment {
   cluster: RenderedFile;
   nodegroups: RenderedFile;
   nodegroupNames: string[];
+  /** Each nodegroup's launch-time spec hash (also written as its eksbox.io/spec-hash tag). */
+  specHashes: Map<string, string>;
   /** Where the config files are, to point problems at the config line that caused them. */
   projectRoot?: string;
 }
@@ -98,7 +101,9 @@ export async function renderEnvironment(projectRoot: string, env: Environment, o
     const list = nodegroups.document[kind];
     return Array.isArray(list) ? list.filter(isPlainObject).map((ng) => String(ng.name)) : [];
   });
-  return { env: env.name, workerVersion: opts.workerVersion, cluster, nodegroups, nodegroupNames, projectRoot };
+  const tagged = addSpecHashTags(nodegroups.text, nodegroups.document);
+  nodegroups.text = tagged.text;
+  return { env: env.name, workerVersion: opts.workerVersion, cluster, nodegroups, nodegroupNames, specHashes: tagged.hashes, projectRoot };
 }
 
 /** Every problem in the rendered files: eksctl's schema, then the rules it does not express. */

@@ -1,24 +1,81 @@
 // born: the whole cluster, from nothing or from wherever an earlier run stopped.
-//   preflight -> generate -> cluster -> { nodegroups, serviceaccounts, kubeconfig } -> gitops
+//   preflight -> generate -> cluster -> { nodegroups, serviceaccounts, addons, kubeconfig } -> gitops
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { UserError } from "../core/errors.js";
+import { ConfigError, UserError } from "../core/errors.js";
 import { envPaths } from "../core/layout.js";
 import { recordWorkerVersion } from "../core/state.js";
 import { probeOutput } from "./cloud.js";
 import { clusterArgs, requireRendered, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
+import { runDecision, skipDecision, type Step, type StepDecision, type Task, runPlannedCommands, stepId } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
+import { convergeFor, forgetConverge, readClusterIdentity, recordClusterIdentity, type ConvergeOptions } from "./converge/converge.js";
+import { commandsOf, describeChange, type Change, type ConvergeStep } from "./converge/diff.js";
+import { refuseUnconfirmed } from "./converge/guard.js";
+
+async function changesFor(ctx: LifecycleContext, step: ConvergeStep): Promise<Change[]> {
+  return (await convergeFor(ctx)).changes.filter((c) => c.step === step);
+}
+
+const summary = (changes: readonly Change[]) => `${changes.length} change(s): ${changes.map((c) => `${c.resource.split(" ").slice(1).join(" ")} ${c.field}`).join(", ")}`;
+
+/** A saved plan (born --plan) is applied only to the world it was made from, and only as it was. */
+async function refuseMovedPlan(ctx: LifecycleContext): Promise<void> {
+  const saved = ctx.converge?.savedPlan;
+  if (!saved) return;
+  const now = await convergeFor(ctx);
+  if (now.fingerprint !== saved.fingerprint) {
+    throw new UserError(`the live state of ${ctx.facts.clusterName} has changed since ${saved.file} was made; nothing was applied`, {
+      hint: `make a new plan (eksbox plan born --env ${ctx.env.name} --out ${saved.file}), review it, then apply it`,
+    });
+  }
+  // What the autoscaler moves (reported only) is no reason to refuse.
+  const key = (changes: readonly Change[]) =>
+    JSON.stringify(changes.filter((c) => !c.reportOnly).map((c) => [c.step, c.resource, c.field, c.kind, c.wanted, c.argv ?? null]));
+  if (key(now.changes) !== key(saved.changes)) {
+    throw new UserError(`the config of ${ctx.env.name} no longer gives the changes in ${saved.file}; nothing was applied`, {
+      hint: `make a new plan (eksbox plan born --env ${ctx.env.name} --out ${saved.file}), review it, then apply it`,
+    });
+  }
+}
+
+/** Renaming the cluster or moving its region in the config would make a second cluster: refused. */
+async function refuseMovedCluster(ctx: LifecycleContext): Promise<void> {
+  const recorded = await readClusterIdentity(ctx.projectRoot, ctx.env.name);
+  const name = ctx.facts.clusterName;
+  const region = ctx.facts.region;
+  if (!recorded || (recorded.name === name && recorded.region === region)) return;
+  const stillThere =
+    recorded.region === region
+      ? (await ctx.facts.clusterNames()).includes(recorded.name)
+      : (await ctx.toolbox.run({
+          step: stepId(ctx),
+          argv: ["aws", "eks", "describe-cluster", "--name", recorded.name, "--region", recorded.region, "--output", "json"],
+          output: probeOutput(ctx.events, stepId(ctx)),
+        })).exitCode === 0;
+  if (!stillThere) return;
+  const file = `config/environments/${ctx.env.name}.yaml`;
+  const issues = [];
+  if (recorded.name !== name) {
+    issues.push({ file, path: "cluster.name", message: `the cluster is ${recorded.name}, the config now says ${name}: an EKS cluster cannot be renamed, and born would create a second cluster` });
+  }
+  if (recorded.region !== region) {
+    issues.push({ file, path: "aws.region", message: `the cluster is in ${recorded.region}, the config now says ${region}: a cluster cannot move to another region, and born would create a second cluster` });
+  }
+  throw new ConfigError(issues, `refusing an immutable change to environment ${ctx.env.name}; nothing was changed`);
+}
 
 export const clusterStep: Step<LifecycleContext> = {
   id: "cluster",
-  description: "create the EKS cluster",
+  description: "create the EKS cluster, or bring its settings to the config",
   needs: ["generate"],
   async decide(ctx) {
     const cluster = await ctx.facts.cluster();
     const name = ctx.facts.clusterName;
     if (!cluster) {
+      await refuseMovedCluster(ctx);
+      await refuseMovedPlan(ctx);
       const paths = envPaths(ctx.env.name);
       return runDecision(`cluster ${name} does not exist`, [
         ["eksctl", "create", "cluster", "-f", paths.cluster, "--kubeconfig", paths.kubeconfig],
@@ -27,9 +84,24 @@ export const clusterStep: Step<LifecycleContext> = {
     switch (cluster.status) {
       case "ACTIVE":
       case "UPDATING": {
+        if (!ctx.planning && !(await readClusterIdentity(ctx.projectRoot, ctx.env.name))) {
+          await recordClusterIdentity(ctx.projectRoot, ctx.env.name, { name, region: ctx.facts.region });
+        }
+        await refuseMovedPlan(ctx);
+        const changes = await changesFor(ctx, "cluster");
+        const immutable = changes.filter((c) => c.kind === "immutable");
+        if (immutable.length > 0) {
+          throw new ConfigError(
+            immutable.map((c) => ({ file: `config/environments/${ctx.env.name}.yaml`, path: c.key, message: `${describeChange(c)}` })),
+            `refusing an immutable change to cluster ${name}; nothing was changed`,
+          );
+        }
+        const inPlace = changes.filter((c) => c.kind === "inPlace" && !c.reportOnly);
         const wanted = ctx.env.config.cluster.version;
         const note = cluster.version && cluster.version !== wanted ? `; it runs ${cluster.version}, the config says ${wanted}: see eksbox upgrade` : "";
-        return skipDecision(`cluster ${name} exists (${cluster.status}, Kubernetes ${cluster.version ?? "?"})${note}`);
+        const exists = `cluster ${name} exists (${cluster.status}, Kubernetes ${cluster.version ?? "?"})${note}`;
+        if (inPlace.length === 0) return skipDecision(exists, changes);
+        return runDecision(`${exists}; ${summary(inPlace)}`, commandsOf(inPlace), { changes, done: `changed ${summary(inPlace)}` });
       }
       case "CREATING":
         throw new UserError(`cluster ${name} is still being created (CREATING)`, {
@@ -46,55 +118,97 @@ export const clusterStep: Step<LifecycleContext> = {
     }
   },
   async run(ctx, decision) {
+    const creating = decision.commands.some((c) => c.argv[1] === "create");
     await runPlannedCommands(ctx, decision);
-    ctx.facts.forget("cluster", "nodegroups", "serviceaccounts");
+    if (creating) await recordClusterIdentity(ctx.projectRoot, ctx.env.name, { name: ctx.facts.clusterName, region: ctx.facts.region });
+    ctx.facts.forget("cluster", "nodegroups", "serviceaccounts", "asgs", "managed", "addons", "policies", "loggroup");
+    forgetConverge(ctx);
   },
 };
 
+/** Commands of some changes, in the order the kinds must run in: create before change before delete. */
+function orderedCommands(changes: readonly Change[]): string[][] {
+  const rank = (c: Change) => (c.kind === "create" || c.kind === "zoneAdd" ? 0 : c.destructive ? 2 : 1);
+  return commandsOf([...changes].sort((a, b) => rank(a) - rank(b)));
+}
+
+/**
+ * The decision of a step from its share of the changes: creates and in-place changes run; extras are
+ * deleted only with --prune; destructive ones need the confirmation; roll changes are only said.
+ */
+async function convergeDecision(ctx: LifecycleContext, changes: readonly Change[], nothing: string, files: string[], command: string): Promise<StepDecision> {
+  const prune = !!ctx.converge?.prune;
+  const applied = changes.filter((c) => (c.kind === "create" || c.kind === "zoneAdd" || c.kind === "inPlace" || c.kind === "zoneRemove" || (c.kind === "extra" && prune)) && !c.reportOnly);
+  const destructive = applied.filter((c) => c.destructive);
+  if (!ctx.planning) await refuseUnconfirmed(ctx, destructive, command);
+  const notes: string[] = [];
+  const rolls = changes.filter((c) => c.kind === "roll");
+  if (rolls.length > 0) {
+    const names = [...new Set(rolls.map((c) => c.resource.split(" ")[1]))].join(", ");
+    notes.push(ctx.converge?.roll
+      ? `a roll follows for ${names} (--roll)`
+      : `a roll is needed for ${names} (the launch spec changed); nothing is rolled without --roll: eksbox born --roll --env ${ctx.env.name}, or eksbox nodegroup roll`);
+  }
+  const extras = changes.filter((c) => c.kind === "extra" && !prune);
+  if (extras.length > 0) notes.push(`${extras.length} not in the config any more (kept; --prune deletes)`);
+  if (ctx.planning && destructive.length > 0 && !ctx.converge?.yes) notes.push(`${destructive.length} destructive: born needs --yes${ctx.env.config.protected ? " --allow-protected" : ""}`);
+  const reason = (applied.length > 0 ? summary(applied) : nothing) + (notes.length > 0 ? `; ${notes.join("; ")}` : "");
+  if (applied.length === 0) return skipDecision(reason, changes);
+  return runDecision(reason, orderedCommands(applied), {
+    files: applied.some((c) => c.argv?.includes("-f")) ? files : undefined,
+    changes,
+    done: `made ${summary(applied)}`,
+    destructive: destructive.length > 0 ? destructive.map(describeChange).join("; ") : undefined,
+  });
+}
+
 export const nodegroupsStep: Step<LifecycleContext> = {
   id: "nodegroups",
-  description: "create the missing nodegroups (one per zone)",
+  description: "create the missing nodegroups (one per zone) and bring their sizes, labels and taints to the config",
   needs: ["cluster"],
   async decide(ctx) {
     const rendered = requireRendered(ctx);
-    const live = new Set((await ctx.facts.nodegroups()).map((ng) => ng.name));
-    const missing = rendered.nodegroupNames.filter((name) => !live.has(name));
-    if (missing.length === 0) return skipDecision(`all ${rendered.nodegroupNames.length} nodegroups exist`);
+    const changes = await changesFor(ctx, "nodegroups");
     const paths = envPaths(ctx.env.name);
-    return runDecision(`missing: ${missing.join(", ")}`, [
-      ["eksctl", "create", "nodegroup", "-f", paths.nodegroups, `--include=${missing.join(",")}`],
-    ], { files: [paths.nodegroups], done: `created ${missing.join(", ")}` });
+    return convergeDecision(ctx, changes, `all ${rendered.nodegroupNames.length} nodegroups exist as configured`, [paths.nodegroups], `eksbox born --env ${ctx.env.name}`);
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
-    await recordWorkerVersion(ctx.projectRoot, ctx.env.name, requireRendered(ctx).workerVersion);
-    ctx.facts.forget("nodegroups");
+    if (decision.commands.some((c) => c.argv[1] === "create")) await recordWorkerVersion(ctx.projectRoot, ctx.env.name, requireRendered(ctx).workerVersion);
+    ctx.facts.forget("nodegroups", "asgs", "managed");
   },
 };
 
 export const serviceAccountsStep: Step<LifecycleContext> = {
   id: "serviceaccounts",
-  description: "create the IAM service accounts",
+  description: "create the IAM service accounts and bring their policies to the config",
   needs: ["cluster"],
   async decide(ctx) {
     const wanted = ctx.env.config.cluster.serviceAccounts;
-    if (wanted.length === 0) return skipDecision("no IAM service accounts configured");
-    const live = new Set((await ctx.facts.serviceAccounts()).map((sa) => `${sa.namespace}/${sa.name}`));
-    const missing = wanted.filter((sa) => !live.has(`${sa.namespace}/${sa.name}`));
-    if (missing.length === 0) return skipDecision(`all ${wanted.length} service accounts exist`);
+    const changes = await changesFor(ctx, "serviceaccounts");
     const paths = envPaths(ctx.env.name);
-    const argv = [
-      "eksctl", "create", "iamserviceaccount", "-f", paths.cluster,
-      `--include=${missing.map((sa) => `${sa.namespace}/${sa.name}`).join(",")}`,
-      "--approve",
-    ];
-    if (missing.some((sa) => sa.overrideExisting)) argv.push("--override-existing-serviceaccounts");
-    const names = missing.map((sa) => `${sa.namespace}/${sa.name}`).join(", ");
-    return runDecision(`missing: ${names}`, [argv], { files: [paths.cluster], done: `created ${names}` });
+    const nothing = wanted.length === 0 ? "no IAM service accounts configured" : `all ${wanted.length} service accounts exist as configured`;
+    return convergeDecision(ctx, changes, nothing, [paths.cluster], `eksbox born --env ${ctx.env.name}`);
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
-    ctx.facts.forget("serviceaccounts");
+    ctx.facts.forget("serviceaccounts", "policies");
+  },
+};
+
+export const addonsStep: Step<LifecycleContext> = {
+  id: "addons",
+  description: "create the configured EKS addons and bring their versions and configuration to the config",
+  needs: ["cluster"],
+  async decide(ctx) {
+    if (!(await ctx.facts.cluster())) return skipDecision("the addons are created with the cluster (they are in its file)");
+    const changes = await changesFor(ctx, "addons");
+    const paths = envPaths(ctx.env.name);
+    return convergeDecision(ctx, changes, `all ${ctx.env.config.cluster.addons.length} addons are as configured`, [paths.cluster], `eksbox born --env ${ctx.env.name}`);
+  },
+  async run(ctx, decision) {
+    await runPlannedCommands(ctx, decision);
+    ctx.facts.forget("addons");
   },
 };
 
@@ -210,10 +324,11 @@ export const gitopsStep: Step<LifecycleContext> = {
   },
 };
 
-export function bornTask(): Task<LifecycleContext> {
+export function bornTask(converge: ConvergeOptions = {}): Task<LifecycleContext, LifecycleContext> {
   return {
     name: "born",
     concurrency: 3,
-    steps: [preflightStep, generateStep(), clusterStep, nodegroupsStep, serviceAccountsStep, kubeconfigStep, gitopsStep],
+    extend: (base) => Object.assign(base, { converge }),
+    steps: [preflightStep, generateStep(), clusterStep, nodegroupsStep, serviceAccountsStep, addonsStep, kubeconfigStep, gitopsStep],
   };
 }

@@ -12,7 +12,43 @@ export interface ClusterFacts {
   version?: string;
   endpoint?: string;
   arn?: string;
+  /** Control-plane log types that are enabled. */
+  logging?: string[];
+  endpointPrivateAccess?: boolean;
+  endpointPublicAccess?: boolean;
+  publicAccessCIDRs?: string[];
+  subnetIds?: string[];
   tags?: Record<string, string>;
+}
+
+/** A self-managed nodegroup's Auto Scaling group, found by eksctl's tags. */
+export interface AutoScalingGroupFacts {
+  name: string;
+  nodegroup: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  tags: Record<string, string>;
+}
+
+/** What EKS says about a managed nodegroup. */
+export interface ManagedNodegroupFacts {
+  name: string;
+  minSize?: number;
+  maxSize?: number;
+  desiredCapacity?: number;
+  labels: Record<string, string>;
+  taints: { key: string; value: string; effect: string }[];
+  tags: Record<string, string>;
+}
+
+export interface AddonFacts {
+  name: string;
+  version: string;
+  /** A newer version EKS offers, if any. */
+  newerVersion?: string;
+  configurationValues: string;
+  serviceAccountRoleARN?: string;
 }
 
 export interface NodegroupFacts {
@@ -68,6 +104,8 @@ export function probeOutput(events: EventSink, step: string): { stdout: NodeJS.W
   return { stdout: toDebug(), stderr: toDebug() };
 }
 
+export type FactKind = "identity" | "cluster" | "nodegroups" | "serviceaccounts" | "asgs" | "managed" | "addons" | "policies" | "loggroup";
+
 /**
  * The answers of one run, shared by its steps. Each step gets a view stamped with its id (the
  * scheduler calls forStep), so the commands behind an answer run under the step that asked first.
@@ -87,8 +125,15 @@ export class CloudFacts {
     return new CloudFacts(this.toolbox, this.clusterName, this.region, this.cache, step);
   }
 
-  forget(...keys: ("identity" | "cluster" | "nodegroups" | "serviceaccounts")[]): void {
-    for (const key of keys) this.cache.delete(key);
+  /** One object per run, the same for every step's view: a key for what is derived from the answers. */
+  get run(): object {
+    return this.cache;
+  }
+
+  forget(...keys: FactKind[]): void {
+    for (const key of keys) {
+      for (const cached of [...this.cache.keys()]) if (cached === key || cached.startsWith(`${key}:`)) this.cache.delete(cached);
+    }
   }
 
   private memo<T>(key: string, load: () => Promise<T>): Promise<T> {
@@ -107,20 +152,40 @@ export class CloudFacts {
     );
   }
 
-  /** undefined when the cluster does not exist. */
-  cluster(): Promise<ClusterFacts | undefined> {
-    return this.memo("cluster", async () => {
+  /** The clusters in the region. */
+  clusterNames(): Promise<string[]> {
+    return this.memo("cluster:list", async () => {
       const list = await runJson<{ clusters?: string[] }>(this.toolbox, this.step, [
         "aws", "eks", "list-clusters", "--region", this.region, "--output", "json",
       ]);
-      if (!list.clusters?.includes(this.clusterName)) return undefined;
-      const described = await runJson<{ cluster: { name: string; status: string; version?: string; endpoint?: string; arn?: string; tags?: Record<string, string> } }>(
+      return list.clusters ?? [];
+    });
+  }
+
+  /** undefined when the cluster does not exist. */
+  cluster(): Promise<ClusterFacts | undefined> {
+    return this.memo("cluster", async () => {
+      if (!(await this.clusterNames()).includes(this.clusterName)) return undefined;
+      const described = await runJson<{ cluster: DescribedCluster }>(
         this.toolbox,
         this.step,
         ["aws", "eks", "describe-cluster", "--name", this.clusterName, "--region", this.region, "--output", "json"],
       );
       const c = described.cluster;
-      return { name: c.name, status: c.status, version: c.version, endpoint: c.endpoint, arn: c.arn, tags: c.tags ?? {} };
+      const vpc = c.resourcesVpcConfig ?? {};
+      return {
+        name: c.name,
+        status: c.status,
+        version: c.version,
+        endpoint: c.endpoint,
+        arn: c.arn,
+        logging: (c.logging?.clusterLogging ?? []).filter((entry) => entry.enabled).flatMap((entry) => entry.types ?? []),
+        endpointPrivateAccess: vpc.endpointPrivateAccess,
+        endpointPublicAccess: vpc.endpointPublicAccess,
+        publicAccessCIDRs: vpc.publicAccessCidrs,
+        subnetIds: vpc.subnetIds,
+        tags: c.tags ?? {},
+      };
     });
   }
 
@@ -160,6 +225,122 @@ export class CloudFacts {
       }));
     });
   }
+
+  /** The cluster's self-managed nodegroups' Auto Scaling groups: one call, filtered by eksctl's cluster tag. */
+  autoScalingGroups(): Promise<AutoScalingGroupFacts[]> {
+    return this.memo("asgs", async () => {
+      if (!(await this.cluster())) return [];
+      const out = await runJson<{ AutoScalingGroups?: { AutoScalingGroupName: string; MinSize: number; MaxSize: number; DesiredCapacity: number; Tags?: { Key?: string; Value?: string }[] }[] }>(
+        this.toolbox,
+        this.step,
+        [
+          "aws", "autoscaling", "describe-auto-scaling-groups", "--region", this.region,
+          "--filters", `Name=tag:alpha.eksctl.io/cluster-name,Values=${this.clusterName}`, "--output", "json",
+        ],
+      );
+      return (out.AutoScalingGroups ?? []).flatMap((group) => {
+        const tags = tagMap(group.Tags);
+        const nodegroup = tags["alpha.eksctl.io/nodegroup-name"];
+        if (!nodegroup) return [];
+        return [{ name: group.AutoScalingGroupName, nodegroup, minSize: group.MinSize, maxSize: group.MaxSize, desiredCapacity: group.DesiredCapacity, tags }];
+      });
+    });
+  }
+
+  /** EKS's view of each managed nodegroup (scaling, labels, taints, tags), described side by side. */
+  managedNodegroups(names: readonly string[]): Promise<ManagedNodegroupFacts[]> {
+    return this.memo(`managed:${[...names].sort().join(",")}`, () =>
+      Promise.all(
+        names.map(async (name) => {
+          const out = await runJson<{ nodegroup: { scalingConfig?: { minSize?: number; maxSize?: number; desiredSize?: number }; labels?: Record<string, string>; taints?: { key: string; value?: string; effect: string }[]; tags?: Record<string, string> } }>(
+            this.toolbox,
+            this.step,
+            ["aws", "eks", "describe-nodegroup", "--cluster-name", this.clusterName, "--nodegroup-name", name, "--region", this.region, "--output", "json"],
+          );
+          const ng = out.nodegroup;
+          return {
+            name,
+            minSize: ng.scalingConfig?.minSize,
+            maxSize: ng.scalingConfig?.maxSize,
+            desiredCapacity: ng.scalingConfig?.desiredSize,
+            labels: ng.labels ?? {},
+            taints: (ng.taints ?? []).map((t) => ({ key: t.key, value: t.value ?? "", effect: t.effect })),
+            tags: ng.tags ?? {},
+          };
+        }),
+      ),
+    );
+  }
+
+  /**
+   * The cluster's EKS addons. Read through `eksctl get addon` (one call): it is EKS's ListAddons and
+   * DescribeAddon, which the local emulator lacks.
+   */
+  addons(): Promise<AddonFacts[]> {
+    return this.memo("addons", async () => {
+      if (!(await this.cluster())) return [];
+      const rows = await runJson<{ Name?: string; Version?: string; NewerVersion?: string; ConfigurationValues?: string; IAMRole?: string }[]>(
+        this.toolbox,
+        this.step,
+        ["eksctl", "get", "addon", "--cluster", this.clusterName, "--region", this.region, "-o", "json"],
+      );
+      return (Array.isArray(rows) ? rows : []).map((row) => ({
+        name: String(row.Name ?? ""),
+        version: String(row.Version ?? ""),
+        newerVersion: row.NewerVersion && row.NewerVersion !== "-" ? row.NewerVersion : undefined,
+        configurationValues: row.ConfigurationValues ?? "",
+        serviceAccountRoleARN: row.IAMRole || undefined,
+      }));
+    });
+  }
+
+  /** The managed policies attached to each IAM role, by role ARN; the roles are read side by side. */
+  attachedPolicies(roleARNs: readonly string[]): Promise<Map<string, string[]>> {
+    return this.memo(`policies:${[...roleARNs].sort().join(",")}`, async () => {
+      const entries = await Promise.all(
+        roleARNs.map(async (arn) => {
+          const roleName = arn.split("/").pop()!;
+          const out = await runJson<{ AttachedPolicies?: { PolicyArn: string }[] }>(this.toolbox, this.step, [
+            "aws", "iam", "list-attached-role-policies", "--role-name", roleName, "--output", "json",
+          ]);
+          return [arn, (out.AttachedPolicies ?? []).map((p) => p.PolicyArn).sort()] as const;
+        }),
+      );
+      return new Map(entries);
+    });
+  }
+
+  /** The control plane's log group (/aws/eks/<cluster>/cluster): undefined when it does not exist. */
+  logGroup(): Promise<{ name: string; retentionInDays?: number } | undefined> {
+    return this.memo("loggroup", async () => {
+      const name = `/aws/eks/${this.clusterName}/cluster`;
+      const out = await runJson<{ logGroups?: { logGroupName: string; retentionInDays?: number }[] }>(this.toolbox, this.step, [
+        "aws", "logs", "describe-log-groups", "--log-group-name-prefix", name, "--region", this.region, "--output", "json",
+      ]);
+      const group = (out.logGroups ?? []).find((g) => g.logGroupName === name);
+      return group ? { name, retentionInDays: group.retentionInDays } : undefined;
+    });
+  }
+}
+
+interface DescribedCluster {
+  name: string;
+  status: string;
+  version?: string;
+  endpoint?: string;
+  arn?: string;
+  logging?: { clusterLogging?: { types?: string[]; enabled?: boolean }[] };
+  resourcesVpcConfig?: {
+    endpointPrivateAccess?: boolean;
+    endpointPublicAccess?: boolean;
+    publicAccessCidrs?: string[];
+    subnetIds?: string[];
+  };
+  tags?: Record<string, string>;
+}
+
+function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((t) => [String(t.Key), String(t.Value ?? "")]));
 }
 
 function numberOrUndefined(value: unknown): number | undefined {

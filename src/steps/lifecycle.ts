@@ -5,6 +5,7 @@ import { NODEGROUP_VERSION_SOURCE } from "../core/layout.js";
 import { todaysVersion } from "../config/worker-version.js";
 import { renderEnvironment, type RenderedEnvironment } from "../render/render.js";
 import type { CloudFacts } from "./cloud.js";
+import type { ConvergeOptions } from "./converge/converge.js";
 import type { StepContext } from "./model.js";
 
 export interface LifecycleContext extends StepContext {
@@ -14,6 +15,8 @@ export interface LifecycleContext extends StepContext {
   /** Set by the generate step for the steps after it. */
   rendered?: RenderedEnvironment;
   processEnv: NodeJS.ProcessEnv;
+  /** born's options for changes beyond create and update in place (--roll, --prune, --yes, a saved plan). */
+  converge?: ConvergeOptions;
 }
 
 export function clusterArgs(ctx: LifecycleContext): string[] {

@@ -3,11 +3,12 @@
 // task resumable: a rerun after a failure finds the finished steps done and skips them.
 import type { EventSink } from "../core/events.js";
 import type { Toolbox } from "../runtime/types.js";
+import type { Change } from "./converge/diff.js";
 
-/** What a step would do, as shown by `eksbox plan`. */
+/** What a step would do, as shown by `eksbox plan`; `changes` are the differences from the config it found. */
 export type StepDecision =
-  | { action: "skip"; reason: string }
-  | { action: "run"; reason: string; commands: PlannedCommand[]; files?: string[]; done?: string; destructive?: string };
+  | { action: "skip"; reason: string; changes?: readonly Change[] }
+  | { action: "run"; reason: string; commands: PlannedCommand[]; files?: string[]; done?: string; destructive?: string; changes?: readonly Change[] };
 
 export interface PlannedCommand {
   argv: readonly string[];
@@ -80,18 +81,21 @@ export interface RunDecisionExtras {
   done?: string;
   /** Set when the step deletes, drains or switches something one way: what, for the confirmation (see guard.ts). */
   destructive?: string;
+  /** The differences from the config the step found (converge). */
+  changes?: readonly Change[];
 }
 
 export function runDecision(reason: string, commands: readonly (readonly string[])[], extras?: string[] | RunDecisionExtras): StepDecision {
-  const { files, done, destructive } = Array.isArray(extras) ? { files: extras, done: undefined, destructive: undefined } : (extras ?? {});
+  const { files, done, destructive, changes } = Array.isArray(extras) ? { files: extras, done: undefined, destructive: undefined, changes: undefined } : (extras ?? {});
   const decision: StepDecision = { action: "run", reason, commands: commands.map((argv) => ({ argv })), files };
   if (done !== undefined) decision.done = done;
   if (destructive !== undefined) decision.destructive = destructive;
+  if (changes && changes.length > 0) decision.changes = changes;
   return decision;
 }
 
-export function skipDecision(reason: string): StepDecision {
-  return { action: "skip", reason };
+export function skipDecision(reason: string, changes?: readonly Change[]): StepDecision {
+  return { action: "skip", reason, ...(changes && changes.length > 0 ? { changes } : {}) };
 }
 
 /** The id of the step a context was handed to. */

@@ -13,11 +13,13 @@ import {
   clusterMissing,
   freshVersion,
   liveNodegroupVersions,
+  newestVersion,
   requireRendered,
   type LifecycleContext,
 } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
+import { specDrift } from "./converge/converge.js";
 
 export interface RollOptions {
   /** The version to roll to; default: worker.version from config, a roll in progress, or today. */
@@ -26,6 +28,8 @@ export interface RollOptions {
   readyTimeoutMs?: number;
   pollIntervalMs?: number;
   now?: Date;
+  /** From born --roll: roll only when a nodegroup's launch spec changed (otherwise nothing to do). */
+  onlyIfSpecChanged?: boolean;
 }
 
 interface RollContext extends LifecycleContext {
@@ -57,6 +61,9 @@ async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string
     target = opts.toVersion;
   } else if (inProgress !== undefined) {
     target = inProgress;
+  } else if (opts.onlyIfSpecChanged && !(await specChanged(ctx))) {
+    // born --roll with no launch spec changed: the live version stays, the roll's steps find nothing to do.
+    target = newestVersion(live) ?? fresh;
   } else if (configured !== undefined) {
     if (runsAlready(configured)) throw refuse(configured, "worker.version");
     target = configured;
@@ -65,6 +72,14 @@ async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string
   }
   ctx.roll.target = target;
   return target;
+}
+
+/** Whether any live nodegroup of the newest version was launched from another spec than the config renders now. */
+async function specChanged(ctx: RollContext): Promise<boolean> {
+  const newest = newestVersion(ctx.roll.liveVersions.values());
+  if (newest === undefined) return false;
+  const current = [...ctx.roll.liveVersions].filter(([, v]) => v === newest).map(([name]) => name);
+  return (await specDrift(ctx, newest, current)).length > 0;
 }
 
 function oldNodegroups(ctx: RollContext): string[] {

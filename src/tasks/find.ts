@@ -1,6 +1,7 @@
 // One lookup for every task `eksbox plan` can show: the lead's built-ins (born, roll, destroy),
 // upgrade, and the user's tasks from config/tasks.yaml.
 import type { Environment } from "../config/schema.js";
+import type { ConvergeOptions } from "../steps/converge/converge.js";
 import { builtinTask, builtinTaskNames, type BuiltinTaskName } from "../steps/registry.js";
 import { upgradeTask } from "../steps/upgrade.js";
 import { argumentSpecs, bindArguments } from "./args.js";
@@ -15,6 +16,8 @@ export interface FindTaskOptions {
   args?: readonly string[];
   /** For roll: the nodegroup version (plan's --to-version). */
   toVersion?: string;
+  /** For born: --roll, --prune, --reset-desired. */
+  converge?: ConvergeOptions;
 }
 
 /** Every task name, built-in first. Throws ConfigError when config/tasks.yaml has problems. */
@@ -33,7 +36,7 @@ export async function hasTask(projectRoot: string, name: string): Promise<boolea
 export async function findTask(projectRoot: string, name: string, opts: FindTaskOptions): Promise<BuiltTask | undefined> {
   const tokens = opts.args ?? [];
   if ((builtinTaskNames as readonly string[]).includes(name)) {
-    return builtinTask(name as BuiltinTaskName, { roll: { toVersion: opts.toVersion } });
+    return builtinTask(name as BuiltinTaskName, { roll: { toVersion: opts.toVersion }, converge: opts.converge });
   }
   if (name === "upgrade") {
     const specs = builtinSpecs("upgrade");

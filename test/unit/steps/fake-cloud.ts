@@ -14,6 +14,39 @@ export interface FakeNodegroup {
   minSize: number;
   maxSize: number;
   type: "managed" | "unmanaged";
+  tags?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+/** What describe-cluster says beyond status and version, as eksctl create cluster left it. */
+export interface FakeClusterSettings {
+  logging: string[];
+  privateAccess: boolean;
+  publicAccess: boolean;
+  publicAccessCidrs: string[];
+  subnetIds: string[];
+  tags: Record<string, string>;
+  addons: Map<string, string>;
+}
+
+interface ClusterDoc {
+  metadata: { name: string; version: string; tags?: Record<string, string> };
+  cloudWatch?: { clusterLogging?: { enableTypes?: string[] } };
+  vpc?: { clusterEndpoints?: { privateAccess?: boolean; publicAccess?: boolean }; publicAccessCIDRs?: string[]; subnets?: Record<string, Record<string, { id: string }>> };
+  addons?: { name: string; version?: string }[];
+  iam?: { serviceAccounts?: { metadata: { name: string; namespace: string }; attachPolicyARNs?: string[] }[] };
+}
+
+function settingsFrom(doc: ClusterDoc): FakeClusterSettings {
+  return {
+    logging: doc.cloudWatch?.clusterLogging?.enableTypes ?? [],
+    privateAccess: doc.vpc?.clusterEndpoints?.privateAccess ?? false,
+    publicAccess: doc.vpc?.clusterEndpoints?.publicAccess ?? true,
+    publicAccessCidrs: doc.vpc?.publicAccessCIDRs ?? ["0.0.0.0/0"],
+    subnetIds: Object.values(doc.vpc?.subnets ?? {}).flatMap((byZone) => Object.values(byZone).map((s) => s.id)),
+    tags: doc.metadata.tags ?? {},
+    addons: new Map((doc.addons ?? []).map((a) => [a.name, a.version === "latest" || !a.version ? "v1.0.0-eksbuild.1" : a.version])),
+  };
 }
 
 export class FakeCloud implements Toolbox {
@@ -21,9 +54,11 @@ export class FakeCloud implements Toolbox {
   account = "123456789012";
   zones = ["ap-northeast-1a", "ap-northeast-1b", "ap-northeast-1c", "ap-northeast-1d"];
   subnets = new Map<string, string>(); // id -> zone
-  clusters = new Map<string, { status: string; version: string; tags?: Record<string, string> }>();
+  clusters = new Map<string, { status: string; version: string; tags?: Record<string, string>; settings?: FakeClusterSettings }>();
   nodegroups = new Map<string, FakeNodegroup>();
   serviceAccounts = new Set<string>();
+  /** Managed policies of each service account's role, by namespace/name. */
+  policies = new Map<string, string[]>();
   fluxBootstrapped = false;
   /** Nodegroups whose nodes never become Ready. */
   notReady = new Set<string>();
@@ -82,8 +117,21 @@ export class FakeCloud implements Toolbox {
       if (verb === "eks list-clusters") return ok({ clusters: [...this.clusters.keys()] });
       if (verb === "eks describe-cluster") {
         const c = this.clusters.get(flag("--name")!);
-        const arn = `arn:aws:eks:ap-northeast-1:${this.account}:cluster/${flag("--name")}`;
-        return c ? ok({ cluster: { name: flag("--name"), arn, status: c.status, version: c.version, endpoint: "https://fake.eks", tags: { ...c.tags } } }) : fail("ResourceNotFoundException");
+        if (!c) return fail("ResourceNotFoundException");
+        // A cluster a test put here by hand is as the rendered config says.
+        c.settings ??= await readFile(join(this.projectRoot, "build", "unit", "cluster.yaml"), "utf8").then((text) => settingsFrom(parse(text) as ClusterDoc), () => undefined);
+        const s = c.settings;
+        return ok({
+          cluster: {
+            name: flag("--name"), status: c.status, version: c.version, endpoint: "https://fake.eks", arn: `arn:aws:eks:ap-northeast-1:${this.account}:cluster/${flag("--name")}`,
+            tags: { ...c.tags },
+            ...(s ? {
+              logging: { clusterLogging: [{ types: s.logging, enabled: true }] },
+              resourcesVpcConfig: { endpointPrivateAccess: s.privateAccess, endpointPublicAccess: s.publicAccess, publicAccessCidrs: s.publicAccessCidrs, subnetIds: s.subnetIds },
+              tags: { ...s.tags, ...c.tags },
+            } : {}),
+          },
+        });
       }
       if (verb === "eks tag-resource" || verb === "eks untag-resource") {
         const c = this.clusters.get(flag("--resource-arn")!.split("/").at(-1)!);
@@ -97,11 +145,29 @@ export class FakeCloud implements Toolbox {
         }
         return ok();
       }
+      if (verb === "autoscaling describe-auto-scaling-groups") {
+        return ok({
+          AutoScalingGroups: [...this.nodegroups.values()].filter((ng) => ng.type === "unmanaged").map((ng) => ({
+            AutoScalingGroupName: `asg-${ng.name}`, MinSize: ng.minSize, MaxSize: ng.maxSize, DesiredCapacity: ng.desiredCapacity,
+            Tags: Object.entries({ ...ng.tags, "alpha.eksctl.io/nodegroup-name": ng.name }).map(([Key, Value]) => ({ Key, Value })),
+          })),
+        });
+      }
+      if (verb === "eks describe-nodegroup") {
+        const ng = this.nodegroups.get(flag("--nodegroup-name")!);
+        if (!ng) return fail("ResourceNotFoundException");
+        return ok({ nodegroup: { scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredCapacity }, labels: ng.labels ?? {}, taints: [], tags: ng.tags ?? {} } });
+      }
+      if (verb === "iam list-attached-role-policies") {
+        const id = flag("--role-name")!.replace(/^sa-/, "").replace("--", "/");
+        return ok({ AttachedPolicies: (this.policies.get(id) ?? []).map((PolicyArn) => ({ PolicyArn })) });
+      }
     }
     if (tool === "eksctl") {
       if (verb === "create cluster") {
-        const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as { metadata: { name: string; version: string } };
-        this.clusters.set(doc.metadata.name, { status: "ACTIVE", version: doc.metadata.version });
+        const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as ClusterDoc;
+        this.clusters.set(doc.metadata.name, { status: "ACTIVE", version: doc.metadata.version, settings: settingsFrom(doc) });
+        for (const sa of doc.iam?.serviceAccounts ?? []) this.policies.set(`${sa.metadata.namespace}/${sa.metadata.name}`, sa.attachPolicyARNs ?? []);
         const kubeconfig = flag("--kubeconfig");
         if (kubeconfig) await this.writeKubeconfig(kubeconfig, doc.metadata.name);
         return ok();
@@ -116,15 +182,15 @@ export class FakeCloud implements Toolbox {
       if (verb === "create nodegroup") {
         const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as {
           metadata: { name: string };
-          nodeGroups?: { name: string; desiredCapacity?: number; minSize?: number; maxSize?: number }[];
-          managedNodeGroups?: { name: string; desiredCapacity?: number; minSize?: number; maxSize?: number }[];
+          nodeGroups?: { name: string; desiredCapacity?: number; minSize?: number; maxSize?: number; tags?: Record<string, string>; labels?: Record<string, string> }[];
+          managedNodeGroups?: { name: string; desiredCapacity?: number; minSize?: number; maxSize?: number; tags?: Record<string, string>; labels?: Record<string, string> }[];
         };
         if (!this.clusters.has(doc.metadata.name)) return fail("cluster does not exist");
         const include = flag("--include")?.split(",");
         const groups = [...(doc.nodeGroups ?? []).map((g) => ({ g, type: "unmanaged" as const })), ...(doc.managedNodeGroups ?? []).map((g) => ({ g, type: "managed" as const }))];
         for (const { g, type } of groups) {
           if (include && !include.includes(g.name)) continue;
-          this.nodegroups.set(g.name, { name: g.name, desiredCapacity: g.desiredCapacity ?? 1, minSize: g.minSize ?? 1, maxSize: g.maxSize ?? 1, type });
+          this.nodegroups.set(g.name, { name: g.name, desiredCapacity: g.desiredCapacity ?? 1, minSize: g.minSize ?? 1, maxSize: g.maxSize ?? 1, type, tags: g.tags, labels: g.labels });
         }
         return ok();
       }
@@ -139,10 +205,24 @@ export class FakeCloud implements Toolbox {
         this.fluxBootstrapped = false;
         return ok();
       }
+      if (verb === "get addon") {
+        const settings = this.clusters.get(clusterName!)?.settings;
+        return ok([...(settings?.addons ?? new Map<string, string>())].map(([Name, Version]) => ({ Name, Version, NewerVersion: "", ConfigurationValues: "" })));
+      }
+      if (verb === "scale nodegroup") {
+        const ng = this.nodegroups.get(flag("--name")!);
+        if (!ng) return fail("nodegroup not found");
+        ng.minSize = Number(flag("--nodes-min") ?? ng.minSize);
+        ng.maxSize = Number(flag("--nodes-max") ?? ng.maxSize);
+        ng.desiredCapacity = Number(flag("--nodes") ?? Math.min(Math.max(ng.desiredCapacity, ng.minSize), ng.maxSize));
+        return ok();
+      }
       if (verb === "get iamserviceaccount") {
-        return ok([...this.serviceAccounts].map((id) => ({ metadata: { namespace: id.split("/")[0], name: id.split("/")[1] }, status: { roleARN: "arn:aws:iam::1:role/x" } })));
+        return ok([...this.serviceAccounts].map((id) => ({ metadata: { namespace: id.split("/")[0], name: id.split("/")[1] }, status: { roleARN: `arn:aws:iam::1:role/sa-${id.replace("/", "--")}` } })));
       }
       if (verb === "create iamserviceaccount") {
+        const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as ClusterDoc;
+        for (const sa of doc.iam?.serviceAccounts ?? []) this.policies.set(`${sa.metadata.namespace}/${sa.metadata.name}`, sa.attachPolicyARNs ?? []);
         for (const id of flag("--include")!.split(",")) this.serviceAccounts.add(id);
         return ok();
       }

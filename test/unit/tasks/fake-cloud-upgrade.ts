@@ -64,6 +64,11 @@ export class UpgradeFakeCloud extends FakeCloud {
       this.calls.push(argv);
       return ok(JSON.stringify([...this.addons].map(([Name, a]) => ({ Name, Version: a.version, NewerVersion: a.newer ?? "", Status: "ACTIVE" }))));
     }
+    if (tool === "eksctl" && verb === "create" && noun === "addon") {
+      this.calls.push(argv);
+      this.addons.set(argv[argv.indexOf("--name") + 1]!, { version: "v1.0" });
+      return ok();
+    }
     if (tool === "eksctl" && verb === "update" && noun === "addon") {
       this.calls.push(argv);
       const doc = parse(await readFile(join(this.root, argv[argv.indexOf("-f") + 1]!), "utf8")) as { addons?: { name: string }[] };

@@ -1,0 +1,260 @@
+// Converge: the environment's rendered config (desired) against what AWS says (live), read once per
+// run and batched per kind of resource, never one call per field. The steps of born each take their
+// share of the changes; plan, diff and a saved plan show the same list.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { isPlainObject } from "../../config/merge.js";
+import { writeJsonState } from "../../core/files.js";
+import { envPaths } from "../../core/layout.js";
+import { nodegroupNaming, requireRendered, type LifecycleContext } from "../lifecycle.js";
+import { diff, type Change, type DesiredState, type LiveState } from "./diff.js";
+import { SPEC_HASH_TAG } from "../../render/spec-hash.js";
+
+/** What born was asked to do beyond creating and updating in place. */
+export interface ConvergeOptions {
+  /** Replace nodegroups whose launch spec changed (a roll). */
+  roll?: boolean;
+  /** Delete live things of eksbox's kind that the config no longer names. */
+  prune?: boolean;
+  /** Confirmation of destructive changes. */
+  yes?: boolean;
+  allowProtected?: boolean;
+  /** Set nodegroups' desired capacity to the config's (otherwise the autoscaler's). */
+  resetDesired?: boolean;
+  /** From a saved plan: refuse when the live state or the changes differ from it. */
+  savedPlan?: { fingerprint: string; changes: Change[]; file: string };
+}
+
+export interface ConvergeResult {
+  desired: DesiredState;
+  live: LiveState;
+  changes: Change[];
+  /** A hash of the live facts the changes were computed from (desired capacities left out: the autoscaler moves them). */
+  fingerprint: string;
+}
+
+/** By run (the facts' shared answers): every step's view of the facts sees the same result. */
+const memo = new WeakMap<object, Promise<ConvergeResult>>();
+
+/** The converge result for this run, computed once (after generate) and shared by the steps. */
+export function convergeFor(ctx: LifecycleContext): Promise<ConvergeResult> {
+  const run = ctx.facts.run;
+  let result = memo.get(run);
+  if (!result) {
+    result = computeConverge(ctx);
+    memo.set(run, result);
+    result.catch(() => memo.delete(run));
+  }
+  return result;
+}
+
+/** After a step changed the world: the next step that asks reads it again. */
+export function forgetConverge(ctx: LifecycleContext): void {
+  memo.delete(ctx.facts.run);
+}
+
+async function computeConverge(ctx: LifecycleContext): Promise<ConvergeResult> {
+  const rendered = requireRendered(ctx);
+  const desired = desiredState(ctx);
+  const [live, naming] = await Promise.all([liveState(ctx, desired), nodegroupNaming(ctx.projectRoot, ctx.env)]);
+  const paths = envPaths(ctx.env.name);
+  const changes = diff(desired, live, {
+    envName: ctx.env.name,
+    paths,
+    versionOf: (name) => naming.versionOf(name),
+    resetDesired: ctx.converge?.resetDesired,
+  });
+  void rendered;
+  return { desired, live, changes, fingerprint: fingerprintOf(live, !!ctx.converge?.resetDesired) };
+}
+
+export function fingerprintOf(live: LiveState, withDesiredCapacity: boolean): string {
+  const stable = {
+    ...live,
+    nodegroups: [...live.nodegroups]
+      .map((ng) => (withDesiredCapacity ? ng : { ...ng, desiredCapacity: undefined }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  };
+  return createHash("sha256").update(JSON.stringify(canonical(stable))).digest("hex");
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (isPlainObject(value)) return Object.fromEntries(Object.keys(value).sort().filter((k) => value[k] !== undefined).map((k) => [k, canonical(value[k])]));
+  return value;
+}
+
+const asRecord = (value: unknown): Record<string, unknown> => (isPlainObject(value) ? value : {});
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const stringMap = (value: unknown): Record<string, string> => Object.fromEntries(Object.entries(asRecord(value)).map(([k, v]) => [k, String(v)]));
+
+/** The desired state, read from the rendered eksctl files (so template edits count) and the config. */
+export function desiredState(ctx: LifecycleContext): DesiredState {
+  const rendered = requireRendered(ctx);
+  const clusterDoc = rendered.cluster.document;
+  const meta = asRecord(clusterDoc.metadata);
+  const logging = asRecord(asRecord(clusterDoc.cloudWatch).clusterLogging);
+  const vpc = asRecord(clusterDoc.vpc);
+  const endpoints = asRecord(vpc.clusterEndpoints);
+  const subnets = asRecord(vpc.subnets);
+  const subnetIds = ["public", "private"].flatMap((kind) => Object.values(asRecord(subnets[kind])).map((s) => String(asRecord(s).id ?? ""))).filter(Boolean);
+  const enableTypes = asList(logging.enableTypes).map(String);
+  const allTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+  const overrides = new Map(ctx.env.config.cluster.serviceAccounts.map((sa) => [`${sa.namespace}/${sa.name}`, sa.overrideExisting]));
+  const nodegroupsDoc = rendered.nodegroups.document;
+  const nodegroups = ([["nodeGroups", false], ["managedNodeGroups", true]] as const).flatMap(([section, managed]) =>
+    asList(nodegroupsDoc[section]).filter(isPlainObject).map((ng) => ({
+      name: String(ng.name),
+      managed,
+      minSize: Number(ng.minSize),
+      maxSize: Number(ng.maxSize),
+      desiredCapacity: Number(ng.desiredCapacity ?? ng.minSize),
+      labels: stringMap(ng.labels),
+      taints: asList(ng.taints).filter(isPlainObject).map((t) => ({ key: String(t.key), value: String(t.value ?? ""), effect: String(t.effect) })),
+      specHash: rendered.specHashes.get(String(ng.name)),
+    })),
+  );
+  return {
+    cluster: {
+      name: String(meta.name),
+      region: String(meta.region ?? ctx.facts.region),
+      version: String(meta.version ?? ctx.env.config.cluster.version),
+      logging: enableTypes.includes("*") || enableTypes.includes("all") ? allTypes : enableTypes,
+      logRetentionInDays: logging.logRetentionInDays === undefined ? undefined : Number(logging.logRetentionInDays),
+      privateAccess: endpoints.privateAccess === undefined ? false : Boolean(endpoints.privateAccess),
+      publicAccess: endpoints.publicAccess === undefined ? true : Boolean(endpoints.publicAccess),
+      publicAccessCIDRs: asList(vpc.publicAccessCIDRs).map(String),
+      tags: stringMap(meta.tags),
+      subnetIds,
+    },
+    workerVersion: rendered.workerVersion,
+    nodegroups,
+    serviceAccounts: asList(asRecord(clusterDoc.iam).serviceAccounts).filter(isPlainObject).map((sa) => {
+      const m = asRecord(sa.metadata);
+      const namespace = String(m.namespace ?? "default");
+      const name = String(m.name);
+      return { namespace, name, policies: asList(sa.attachPolicyARNs).map(String), overrideExisting: overrides.get(`${namespace}/${name}`) ?? false };
+    }),
+    addons: asList(clusterDoc.addons).filter(isPlainObject).map((a) => ({
+      name: String(a.name),
+      version: String(a.version ?? "latest"),
+      configurationValues: a.configurationValues === undefined ? "" : String(a.configurationValues),
+      serviceAccountRoleARN: a.serviceAccountRoleARN === undefined ? undefined : String(a.serviceAccountRoleARN),
+    })),
+  };
+}
+
+/** The live state: a handful of reads, side by side, each covering a whole kind of resource. */
+export async function liveState(ctx: LifecycleContext, desired: DesiredState): Promise<LiveState> {
+  const facts = ctx.facts;
+  const cluster = await facts.cluster();
+  if (!cluster) return { nodegroups: [], serviceAccounts: [], addons: [] };
+  const wantRetention = desired.cluster.logRetentionInDays !== undefined;
+  const [nodegroups, groups, accounts, addons, logGroup] = await Promise.all([
+    facts.nodegroups(),
+    facts.autoScalingGroups(),
+    facts.serviceAccounts(),
+    facts.addons(),
+    wantRetention ? facts.logGroup() : Promise.resolve(undefined),
+  ]);
+  const managedNames = nodegroups.filter((ng) => ng.type === "managed").map((ng) => ng.name);
+  const roleARNs = [...new Set(accounts.map((sa) => sa.roleARN).filter((arn): arn is string => !!arn))];
+  const [managed, policies] = await Promise.all([
+    managedNames.length > 0 ? facts.managedNodegroups(managedNames) : Promise.resolve([]),
+    roleARNs.length > 0 ? facts.attachedPolicies(roleARNs) : Promise.resolve(new Map<string, string[]>()),
+  ]);
+  const groupByNodegroup = new Map(groups.map((g) => [g.nodegroup, g]));
+  const managedByName = new Map(managed.map((m) => [m.name, m]));
+  return {
+    cluster: {
+      name: cluster.name,
+      arn: cluster.arn,
+      version: cluster.version,
+      logging: cluster.logging ?? [],
+      logRetentionInDays: wantRetention ? (logGroup === undefined ? undefined : (logGroup.retentionInDays ?? null)) : undefined,
+      privateAccess: cluster.endpointPrivateAccess,
+      publicAccess: cluster.endpointPublicAccess,
+      publicAccessCIDRs: cluster.publicAccessCIDRs ?? [],
+      tags: cluster.tags ?? {},
+      subnetIds: cluster.subnetIds ?? [],
+    },
+    nodegroups: nodegroups.map((ng) => {
+      if (ng.type === "managed") {
+        const m = managedByName.get(ng.name);
+        return {
+          name: ng.name,
+          managed: true,
+          minSize: m?.minSize ?? ng.minSize,
+          maxSize: m?.maxSize ?? ng.maxSize,
+          desiredCapacity: m?.desiredCapacity ?? ng.desiredCapacity,
+          labels: m?.labels ?? {},
+          taints: m?.taints ?? [],
+          specHash: m?.tags[SPEC_HASH_TAG],
+        };
+      }
+      const g = groupByNodegroup.get(ng.name);
+      return {
+        name: ng.name,
+        managed: false,
+        minSize: g?.minSize ?? ng.minSize,
+        maxSize: g?.maxSize ?? ng.maxSize,
+        desiredCapacity: g?.desiredCapacity ?? ng.desiredCapacity,
+        specHash: g?.tags[SPEC_HASH_TAG],
+      };
+    }),
+    serviceAccounts: accounts.map((sa) => ({ namespace: sa.namespace, name: sa.name, policies: sa.roleARN ? policies.get(sa.roleARN) : undefined })),
+    addons: addons.map((a) => ({ name: a.name, version: a.version, newerVersion: a.newerVersion, configurationValues: a.configurationValues })),
+  };
+}
+
+/**
+ * The cluster this environment was born as (name and region), remembered so that renaming the
+ * cluster or moving the region in the config is refused instead of creating a second cluster.
+ */
+function identityRecord(projectRoot: string, envName: string): string {
+  return join(projectRoot, ".eksbox", "state", `${envName}.cluster.json`);
+}
+
+export async function readClusterIdentity(projectRoot: string, envName: string): Promise<{ name: string; region: string } | undefined> {
+  try {
+    const value = JSON.parse(await readFile(identityRecord(projectRoot, envName), "utf8")) as { name?: string; region?: string };
+    return value.name && value.region ? { name: value.name, region: value.region } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function recordClusterIdentity(projectRoot: string, envName: string, identity: { name: string; region: string } | undefined): Promise<void> {
+  await writeJsonState(identityRecord(projectRoot, envName), identity);
+}
+
+/**
+ * The live nodegroups of one version whose recorded launch spec differs from what the config renders
+ * now: what a roll would replace. Nodegroups without a recorded spec are not counted.
+ */
+export async function specDrift(ctx: LifecycleContext, version: string, names: readonly string[]): Promise<string[]> {
+  const { renderEnvironment } = await import("../../render/render.js");
+  const rendered = await renderEnvironment(ctx.projectRoot, ctx.env, { workerVersion: version });
+  const live = await ctx.facts.nodegroups();
+  const managedNames = live.filter((ng) => ng.type === "managed" && names.includes(ng.name)).map((ng) => ng.name);
+  const [groups, managed] = await Promise.all([
+    ctx.facts.autoScalingGroups(),
+    managedNames.length > 0 ? ctx.facts.managedNodegroups(managedNames) : Promise.resolve([]),
+  ]);
+  const recorded = new Map<string, string | undefined>([
+    ...groups.map((g) => [g.nodegroup, g.tags[SPEC_HASH_TAG]] as const),
+    ...managed.map((m) => [m.name, m.tags[SPEC_HASH_TAG]] as const),
+  ]);
+  return names.filter((name) => {
+    const was = recorded.get(name);
+    const now = rendered.specHashes.get(name);
+    return was !== undefined && now !== undefined && was !== now;
+  });
+}
+
+
+/** The converge result a plan already computed (none when its steps never got that far). */
+export function computedConverge(ctx: LifecycleContext): Promise<ConvergeResult> | undefined {
+  return memo.get(ctx.facts.run);
+}

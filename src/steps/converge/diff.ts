@@ -1,0 +1,434 @@
+// The comparison at the heart of converge: what the environment's rendered config wants against
+// what AWS says, as typed changes, each with the exact command that makes it. Pure: no I/O, so every
+// kind of change is unit-tested without a cloud.
+
+export type ChangeKind =
+  /** Missing: the step creates it. */
+  | "create"
+  /** Changed where it stands (a size, logging, endpoint access, tags, policies, an addon version). */
+  | "inPlace"
+  /** Baked into the nodegroup's launch template: only a new nodegroup version (a roll) changes it. */
+  | "roll"
+  | "zoneAdd"
+  /** A zone left the config: its nodegroup is drained and deleted (destructive). */
+  | "zoneRemove"
+  /** The Kubernetes version: eksbox upgrade's work. */
+  | "version"
+  /** Cannot change on a live cluster: refused. */
+  | "immutable"
+  /** Live, of eksbox's kind and naming, but no longer in the config: deleted only with --prune. */
+  | "extra";
+
+export type ConvergeStep = "cluster" | "nodegroups" | "serviceaccounts" | "addons";
+
+export interface Change {
+  step: ConvergeStep;
+  /** "cluster e2e", "nodegroup worker-1a-20261126", "serviceaccount kube-system/external-dns", "addon vpc-cni". */
+  resource: string;
+  field: string;
+  live: unknown;
+  wanted: unknown;
+  kind: ChangeKind;
+  destructive: boolean;
+  /** Shown and compared, but not applied unless asked for (desiredCapacity belongs to the autoscaler). */
+  reportOnly?: boolean;
+  /** The command that makes it; several changes can share one. None for roll/version/immutable. */
+  argv?: string[];
+  /** The config key it comes from (for immutable changes and messages). */
+  key?: string;
+  /** Why, or what to do about it. */
+  note?: string;
+}
+
+export interface DesiredNodegroup {
+  name: string;
+  managed: boolean;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  labels: Record<string, string>;
+  taints: { key: string; value: string; effect: string }[];
+  specHash?: string;
+}
+
+export interface DesiredState {
+  cluster: {
+    name: string;
+    region: string;
+    version: string;
+    logging: string[];
+    logRetentionInDays?: number;
+    privateAccess: boolean;
+    publicAccess: boolean;
+    publicAccessCIDRs: string[];
+    tags: Record<string, string>;
+    /** The existing subnets the config names; empty when eksctl made the VPC. */
+    subnetIds: string[];
+  };
+  workerVersion: string;
+  nodegroups: DesiredNodegroup[];
+  serviceAccounts: { namespace: string; name: string; policies: string[]; overrideExisting: boolean }[];
+  addons: { name: string; version: string; configurationValues: string; serviceAccountRoleARN?: string }[];
+}
+
+export interface LiveNodegroup {
+  name: string;
+  managed: boolean;
+  minSize?: number;
+  maxSize?: number;
+  desiredCapacity?: number;
+  /** Managed nodegroups only (self-managed ones carry theirs in the launch template: the spec hash). */
+  labels?: Record<string, string>;
+  taints?: { key: string; value: string; effect: string }[];
+  specHash?: string;
+}
+
+export interface LiveState {
+  cluster?: {
+    name: string;
+    arn?: string;
+    version?: string;
+    logging: string[];
+    /** undefined: no log group; null: it never expires. */
+    logRetentionInDays?: number | null;
+    privateAccess?: boolean;
+    publicAccess?: boolean;
+    publicAccessCIDRs: string[];
+    tags: Record<string, string>;
+    subnetIds: string[];
+  };
+  nodegroups: LiveNodegroup[];
+  serviceAccounts: { namespace: string; name: string; policies?: string[] }[];
+  addons: { name: string; version: string; newerVersion?: string; configurationValues: string }[];
+}
+
+export interface DiffContext {
+  envName: string;
+  /** build/<env>/cluster.yaml and nodegroups.yaml, as the commands name them. */
+  paths: { cluster: string; nodegroups: string; kubeconfig: string };
+  /** The version part of a live nodegroup name of ours; undefined for a name that is not ours. */
+  versionOf(name: string): string | undefined;
+  /** Set the desired capacity too (an explicit flag): otherwise it is only reported. */
+  resetDesired?: boolean;
+}
+
+const DEFAULT_PUBLIC_CIDRS = ["0.0.0.0/0"];
+const EKS_TAINT_EFFECTS: Record<string, string> = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" };
+
+const sorted = (values: readonly string[]) => [...values].sort();
+const sameSet = (a: readonly string[], b: readonly string[]) => JSON.stringify(sorted([...new Set(a)])) === JSON.stringify(sorted([...new Set(b)]));
+
+/** Configuration values are JSON or YAML text: compare JSON by value, anything else by its trimmed text. */
+function sameConfigurationValues(a: string, b: string): boolean {
+  const normal = (text: string) => {
+    try {
+      return JSON.stringify(canonical(JSON.parse(text)));
+    } catch {
+      return text.trim();
+    }
+  };
+  return normal(a || "") === normal(b || "");
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/** An addon's version as the config asks for it, against the live one (v1.19.0 is satisfied by v1.19.0-eksbuild.1). */
+function addonVersionDiffers(wanted: string, live: { version: string; newerVersion?: string }): boolean {
+  if (wanted === "latest" || wanted === "") return live.newerVersion !== undefined;
+  const bare = (v: string) => v.replace(/^v/, "");
+  return !bare(live.version).startsWith(bare(wanted));
+}
+
+/** eksctl adds its own labels to managed nodegroups; they are not the config's to compare. */
+const ownLabel = (key: string) => !key.startsWith("alpha.eksctl.io/");
+
+export function diff(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
+  if (!live.cluster) {
+    // Nothing to compare with: everything is created, the addons with the cluster (they are in its file).
+    const argv = ["eksctl", "create", "cluster", "-f", ctx.paths.cluster, "--kubeconfig", ctx.paths.kubeconfig];
+    const cluster: Change = { step: "cluster", resource: `cluster ${desired.cluster.name}`, field: "(cluster)", live: null, wanted: desired.cluster.name, kind: "create", destructive: false, argv };
+    const empty: LiveState = { nodegroups: [], serviceAccounts: [], addons: [] };
+    return [cluster, ...nodegroupChanges(desired, empty, ctx), ...serviceAccountChanges(desired, empty, ctx)];
+  }
+  return [...clusterChanges(desired, live, ctx), ...nodegroupChanges(desired, live, ctx), ...serviceAccountChanges(desired, live, ctx), ...addonChanges(desired, live, ctx)];
+}
+
+function clusterChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
+  const want = desired.cluster;
+  const have = live.cluster!;
+  const resource = `cluster ${want.name}`;
+  const clusterFlags = ["--cluster", want.name, "--region", want.region];
+  const changes: Change[] = [];
+
+  if (want.subnetIds.length > 0 && !sameSet(want.subnetIds, have.subnetIds)) {
+    changes.push({
+      step: "cluster", resource, field: "subnets", live: sorted(have.subnetIds), wanted: sorted(want.subnetIds), kind: "immutable", destructive: false,
+      key: "cluster.vpc.subnets",
+      note: "a cluster's subnets are fixed when eksctl creates it; put the subnets back in the config, or create a new cluster (a new environment) on the new subnets",
+    });
+  }
+  if (have.version && have.version !== want.version) {
+    changes.push({
+      step: "cluster", resource, field: "version", live: have.version, wanted: want.version, kind: "version", destructive: false, key: "cluster.version",
+      note: `Kubernetes versions move one minor at a time with its addons and nodegroups: eksbox upgrade --env ${ctx.envName}`,
+    });
+  }
+  if (!sameSet(want.logging, have.logging)) {
+    const all = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+    const disable = all.filter((t) => !want.logging.includes(t));
+    const argv = ["eksctl", "utils", "update-cluster-logging", ...clusterFlags];
+    if (want.logging.length === 0) argv.push("--disable-types=all");
+    else {
+      argv.push(`--enable-types=${sorted(want.logging).join(",")}`);
+      if (disable.length > 0) argv.push(`--disable-types=${disable.join(",")}`);
+    }
+    argv.push("--approve");
+    changes.push({ step: "cluster", resource, field: "logging", live: sorted(have.logging), wanted: sorted(want.logging), kind: "inPlace", destructive: false, argv, key: "cluster.logging" });
+  }
+  const loggingOn = want.logging.length > 0;
+  if (want.logRetentionInDays !== undefined && loggingOn && (have.logRetentionInDays ?? null) !== want.logRetentionInDays) {
+    changes.push({
+      step: "cluster", resource, field: "logRetentionInDays", live: have.logRetentionInDays ?? null, wanted: want.logRetentionInDays, kind: "inPlace", destructive: false,
+      key: "cluster.logRetentionInDays",
+      argv: ["aws", "logs", "put-retention-policy", "--log-group-name", `/aws/eks/${want.name}/cluster`, "--retention-in-days", String(want.logRetentionInDays), "--region", want.region],
+    });
+  }
+  const wantCidrs = want.publicAccessCIDRs.length > 0 ? want.publicAccessCIDRs : DEFAULT_PUBLIC_CIDRS;
+  const haveCidrs = have.publicAccessCIDRs.length > 0 ? have.publicAccessCIDRs : DEFAULT_PUBLIC_CIDRS;
+  const endpoint: Change[] = [];
+  if (have.privateAccess !== want.privateAccess) {
+    endpoint.push({ step: "cluster", resource, field: "endpoint.privateAccess", live: have.privateAccess, wanted: want.privateAccess, kind: "inPlace", destructive: false, key: "cluster.endpoint.privateAccess" });
+  }
+  if (have.publicAccess !== want.publicAccess) {
+    endpoint.push({ step: "cluster", resource, field: "endpoint.publicAccess", live: have.publicAccess, wanted: want.publicAccess, kind: "inPlace", destructive: false, key: "cluster.endpoint.publicAccess" });
+  }
+  if (want.publicAccess && !sameSet(wantCidrs, haveCidrs)) {
+    endpoint.push({ step: "cluster", resource, field: "endpoint.publicAccessCIDRs", live: sorted(haveCidrs), wanted: sorted(wantCidrs), kind: "inPlace", destructive: false, key: "cluster.endpoint.publicAccessCIDRs" });
+  }
+  if (endpoint.length > 0) {
+    const argv = [
+      "eksctl", "utils", "update-cluster-vpc-config", ...clusterFlags,
+      `--private-access=${want.privateAccess}`, `--public-access=${want.publicAccess}`,
+      ...(want.publicAccess ? [`--public-access-cidrs=${sorted(wantCidrs).join(",")}`] : []),
+      "--approve",
+    ];
+    changes.push(...endpoint.map((c) => ({ ...c, argv })));
+  }
+  const tagChanges = Object.entries(want.tags).filter(([key, value]) => have.tags[key] !== value);
+  if (tagChanges.length > 0) {
+    const argv = ["aws", "eks", "tag-resource", "--resource-arn", have.arn ?? "", "--tags", JSON.stringify(Object.fromEntries(tagChanges)), "--region", want.region];
+    for (const [key, value] of tagChanges) {
+      changes.push({ step: "cluster", resource, field: `tags.${key}`, live: have.tags[key] ?? null, wanted: value, kind: "inPlace", destructive: false, argv, key: `cluster.tags.${key}` });
+    }
+  }
+  return changes;
+}
+
+/** A live name with its version part replaced: nodegroups in the same slot (zone) share it. */
+function slotOf(name: string, version: string): string {
+  const at = name.lastIndexOf(version);
+  return at < 0 ? name : `${name.slice(0, at)}*${name.slice(at + version.length)}`;
+}
+
+function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
+  const { name: cluster, region } = desired.cluster;
+  const changes: Change[] = [];
+  const ours = live.nodegroups.flatMap((ng) => {
+    const version = ctx.versionOf(ng.name);
+    return version === undefined ? [] : [{ ng, version, slot: slotOf(ng.name, version) }];
+  });
+  const liveByName = new Map(ours.map((o) => [o.ng.name, o]));
+  const desiredSlots = new Set(desired.nodegroups.map((ng) => slotOf(ng.name, desired.workerVersion)));
+  const createArgv = (names: string[]) => ["eksctl", "create", "nodegroup", "-f", ctx.paths.nodegroups, `--include=${names.join(",")}`];
+  const missing = desired.nodegroups.filter((ng) => !liveByName.has(ng.name)).map((ng) => ng.name);
+
+  for (const want of desired.nodegroups) {
+    const resource = `nodegroup ${want.name}`;
+    const have = liveByName.get(want.name)?.ng;
+    if (!have) {
+      const slot = slotOf(want.name, desired.workerVersion);
+      const older = ours.filter((o) => o.slot === slot).map((o) => o.ng.name);
+      changes.push({
+        step: "nodegroups", resource, field: "(nodegroup)", live: null, wanted: want.name,
+        kind: older.length > 0 || ours.length === 0 ? "create" : "zoneAdd", destructive: false, argv: createArgv(missing),
+        note: older.length > 0 ? `version ${desired.workerVersion} beside ${older.join(", ")}` : ours.length === 0 ? undefined : "a new zone in worker.zones",
+      });
+      continue;
+    }
+    const scaleFields: Change[] = [];
+    for (const field of ["minSize", "maxSize"] as const) {
+      if (have[field] !== undefined && have[field] !== want[field]) {
+        scaleFields.push({ step: "nodegroups", resource, field, live: have[field], wanted: want[field], kind: "inPlace", destructive: false, key: `worker.${field}` });
+      }
+    }
+    const desiredDiffers = have.desiredCapacity !== undefined && have.desiredCapacity !== want.desiredCapacity;
+    if (desiredDiffers) {
+      scaleFields.push({
+        step: "nodegroups", resource, field: "desiredCapacity", live: have.desiredCapacity, wanted: want.desiredCapacity, kind: "inPlace", destructive: false,
+        key: "worker.desiredCapacity", reportOnly: !ctx.resetDesired,
+        note: ctx.resetDesired ? undefined : "the autoscaler owns it after creation; --reset-desired sets it",
+      });
+    }
+    if (scaleFields.some((c) => !c.reportOnly)) {
+      const argv = ["eksctl", "scale", "nodegroup", "--cluster", cluster, "--region", region, "--name", want.name, `--nodes-min=${want.minSize}`, `--nodes-max=${want.maxSize}`];
+      if (ctx.resetDesired && desiredDiffers) argv.push(`--nodes=${want.desiredCapacity}`);
+      for (const c of scaleFields) if (!c.reportOnly) c.argv = argv;
+    }
+    changes.push(...scaleFields);
+    if (want.managed && have.managed) {
+      const haveLabels = Object.fromEntries(Object.entries(have.labels ?? {}).filter(([k]) => ownLabel(k)));
+      const addOrUpdate = Object.fromEntries(Object.entries(want.labels).filter(([k, v]) => haveLabels[k] !== v));
+      const remove = Object.keys(haveLabels).filter((k) => !(k in want.labels));
+      const wantTaints = want.taints.map((t) => ({ key: t.key, value: t.value, effect: EKS_TAINT_EFFECTS[t.effect] ?? t.effect }));
+      const haveTaints = have.taints ?? [];
+      const taintId = (t: { key: string; value: string; effect: string }) => `${t.key}=${t.value}:${t.effect}`;
+      const addTaints = wantTaints.filter((t) => !haveTaints.some((h) => taintId(h) === taintId(t)));
+      const removeTaints = haveTaints.filter((h) => !wantTaints.some((t) => t.key === h.key && t.effect === h.effect));
+      const labelsDiffer = Object.keys(addOrUpdate).length > 0 || remove.length > 0;
+      const taintsDiffer = addTaints.length > 0 || removeTaints.length > 0;
+      if (labelsDiffer || taintsDiffer) {
+        const argv = ["aws", "eks", "update-nodegroup-config", "--cluster-name", cluster, "--nodegroup-name", want.name, "--region", region];
+        if (labelsDiffer) argv.push("--labels", JSON.stringify({ ...(Object.keys(addOrUpdate).length ? { addOrUpdateLabels: addOrUpdate } : {}), ...(remove.length ? { removeLabels: remove } : {}) }));
+        if (taintsDiffer) argv.push("--taints", JSON.stringify({ ...(addTaints.length ? { addOrUpdateTaints: addTaints } : {}), ...(removeTaints.length ? { removeTaints } : {}) }));
+        if (labelsDiffer) changes.push({ step: "nodegroups", resource, field: "labels", live: haveLabels, wanted: want.labels, kind: "inPlace", destructive: false, argv, key: "worker.labels" });
+        if (taintsDiffer) changes.push({ step: "nodegroups", resource, field: "taints", live: haveTaints, wanted: wantTaints, kind: "inPlace", destructive: false, argv, key: "worker.taints" });
+      }
+    }
+    if (want.specHash && have.specHash && want.specHash !== have.specHash) {
+      changes.push({
+        step: "nodegroups", resource, field: "launch spec", live: have.specHash, wanted: want.specHash, kind: "roll", destructive: false,
+        note: "set when the nodegroup is launched (instance types, AMI, volume, kubelet, labels/taints of self-managed nodes, IAM, security groups, spot, bootstrap commands, tags): a new nodegroup version replaces it",
+      });
+    }
+  }
+  const desiredNames = new Set(desired.nodegroups.map((ng) => ng.name));
+  for (const { ng, version, slot } of ours) {
+    if (desiredNames.has(ng.name)) continue;
+    const argv = ["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", ng.name, "--drain", "--approve", "--wait"];
+    if (version === desired.workerVersion && !desiredSlots.has(slot)) {
+      changes.push({
+        step: "nodegroups", resource: `nodegroup ${ng.name}`, field: "(nodegroup)", live: ng.name, wanted: null, kind: "zoneRemove", destructive: true, argv,
+        key: "worker.zones", note: "its zone left worker.zones: its nodes are drained, then it is deleted",
+      });
+    } else {
+      changes.push({
+        step: "nodegroups", resource: `nodegroup ${ng.name}`, field: "(nodegroup)", live: ng.name, wanted: null, kind: "extra", destructive: true, argv,
+        note: desiredSlots.has(slot)
+          ? `version ${version}, older than ${desired.workerVersion}: eksbox nodegroup roll retires it, or --prune deletes it`
+          : "not in the config any more: --prune drains and deletes it",
+      });
+    }
+  }
+  return changes;
+}
+
+function serviceAccountChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
+  const { name: cluster, region } = desired.cluster;
+  const changes: Change[] = [];
+  const id = (sa: { namespace: string; name: string }) => `${sa.namespace}/${sa.name}`;
+  const liveById = new Map(live.serviceAccounts.map((sa) => [id(sa), sa]));
+  const missing = desired.serviceAccounts.filter((sa) => !liveById.has(id(sa)));
+  if (missing.length > 0) {
+    const argv = ["eksctl", "create", "iamserviceaccount", "-f", ctx.paths.cluster, `--include=${missing.map(id).join(",")}`, "--approve"];
+    if (missing.some((sa) => sa.overrideExisting)) argv.push("--override-existing-serviceaccounts");
+    for (const sa of missing) {
+      changes.push({ step: "serviceaccounts", resource: `serviceaccount ${id(sa)}`, field: "(serviceaccount)", live: null, wanted: id(sa), kind: "create", destructive: false, argv });
+    }
+  }
+  const stale = desired.serviceAccounts.filter((sa) => {
+    const have = liveById.get(id(sa));
+    return have?.policies !== undefined && !sameSet(have.policies, sa.policies);
+  });
+  if (stale.length > 0) {
+    const argv = ["eksctl", "update", "iamserviceaccount", "-f", ctx.paths.cluster, `--include=${stale.map(id).join(",")}`, "--approve"];
+    for (const sa of stale) {
+      changes.push({
+        step: "serviceaccounts", resource: `serviceaccount ${id(sa)}`, field: "attachPolicyARNs", live: sorted(liveById.get(id(sa))!.policies!), wanted: sorted(sa.policies),
+        kind: "inPlace", destructive: false, argv, key: "cluster.serviceAccounts[].attachPolicyARNs",
+      });
+    }
+  }
+  const wanted = new Set(desired.serviceAccounts.map(id));
+  for (const sa of live.serviceAccounts) {
+    if (wanted.has(id(sa))) continue;
+    changes.push({
+      step: "serviceaccounts", resource: `serviceaccount ${id(sa)}`, field: "(serviceaccount)", live: id(sa), wanted: null, kind: "extra", destructive: true,
+      argv: ["eksctl", "delete", "iamserviceaccount", "--cluster", cluster, "--region", region, "--namespace", sa.namespace, "--name", sa.name, "--approve", "--wait"],
+      note: "not in cluster.serviceAccounts any more: --prune deletes it and its IAM role",
+    });
+  }
+  return changes;
+}
+
+function addonChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
+  const { name: cluster, region } = desired.cluster;
+  const changes: Change[] = [];
+  const liveByName = new Map(live.addons.map((a) => [a.name, a]));
+  const updateArgv = ["eksctl", "update", "addon", "-f", ctx.paths.cluster];
+  for (const want of desired.addons) {
+    const resource = `addon ${want.name}`;
+    const have = liveByName.get(want.name);
+    if (!have) {
+      const argv = ["eksctl", "create", "addon", "--cluster", cluster, "--region", region, "--name", want.name, `--version=${want.version || "latest"}`];
+      if (want.serviceAccountRoleARN) argv.push(`--service-account-role-arn=${want.serviceAccountRoleARN}`);
+      changes.push({ step: "addons", resource, field: "(addon)", live: null, wanted: want.version || "latest", kind: "create", destructive: false, argv });
+      if (want.configurationValues) {
+        changes.push({ step: "addons", resource, field: "configurationValues", live: "", wanted: want.configurationValues, kind: "inPlace", destructive: false, argv: updateArgv, key: "cluster.addons[].configurationValues" });
+      }
+      continue;
+    }
+    if (addonVersionDiffers(want.version, have)) {
+      changes.push({
+        step: "addons", resource, field: "version", live: have.version, wanted: want.version === "latest" ? `latest (${have.newerVersion})` : want.version,
+        kind: "inPlace", destructive: false, argv: updateArgv, key: "cluster.addons[].version",
+      });
+    }
+    if (!sameConfigurationValues(want.configurationValues, have.configurationValues)) {
+      changes.push({
+        step: "addons", resource, field: "configurationValues", live: have.configurationValues, wanted: want.configurationValues,
+        kind: "inPlace", destructive: false, argv: updateArgv, key: "cluster.addons[].configurationValues",
+      });
+    }
+  }
+  const wanted = new Set(desired.addons.map((a) => a.name));
+  for (const addon of live.addons) {
+    if (wanted.has(addon.name)) continue;
+    changes.push({
+      step: "addons", resource: `addon ${addon.name}`, field: "(addon)", live: addon.version, wanted: null, kind: "extra", destructive: true,
+      argv: ["eksctl", "delete", "addon", "--cluster", cluster, "--region", region, "--name", addon.name],
+      note: "not in cluster.addons any more: --prune deletes it",
+    });
+  }
+  return changes;
+}
+
+/** The distinct commands of some changes, in order of first appearance. */
+export function commandsOf(changes: readonly Change[]): string[][] {
+  const seen = new Set<string>();
+  const commands: string[][] = [];
+  for (const change of changes) {
+    if (!change.argv) continue;
+    const key = JSON.stringify(change.argv);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    commands.push(change.argv);
+  }
+  return commands;
+}
+
+/** One line per change, as plan and diff print it. */
+export function describeChange(change: Change): string {
+  const value = (v: unknown) => (v === null || v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
+  const marks: Record<ChangeKind, string> = { create: "+", inPlace: "~", roll: "±", zoneAdd: "+", zoneRemove: "-", version: "^", immutable: "!", extra: "-" };
+  const what = change.field.startsWith("(")
+    ? change.kind === "extra" || change.kind === "zoneRemove" ? `${change.resource}` : `${change.resource}`
+    : `${change.resource} ${change.field}: ${value(change.live)} → ${value(change.wanted)}`;
+  const tags = [change.kind, change.destructive ? "destructive" : undefined, change.reportOnly ? "reported only" : undefined].filter(Boolean).join(", ");
+  return `${marks[change.kind]} ${what} (${tags})${change.note ? `: ${change.note}` : ""}`;
+}

@@ -1,0 +1,17 @@
+// A destructive converge change (a zone's nodegroup drained and deleted, --prune) goes through the
+// project's one guard (steps/guard.ts): --yes, and --allow-protected on a protected environment.
+// It is asked from inside the step that would make the change, where there is no terminal to ask on.
+import { confirmDestructive } from "../guard.js";
+import type { LifecycleContext } from "../lifecycle.js";
+import { describeChange, type Change } from "./diff.js";
+
+export async function refuseUnconfirmed(ctx: LifecycleContext, destructive: readonly Change[], command: string): Promise<void> {
+  await confirmDestructive({
+    env: { name: ctx.env.name, protected: ctx.env.config.protected },
+    actions: destructive.map(describeChange),
+    confirmWord: ctx.facts.clusterName,
+    command,
+    yes: ctx.converge?.yes,
+    allowProtected: ctx.converge?.allowProtected,
+  });
+}

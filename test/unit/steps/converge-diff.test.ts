@@ -1,0 +1,283 @@
+// The converge comparison, kind by kind: each case changes one thing on one side and expects exactly
+// that change (and its command), and nothing else.
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { commandsOf, describeChange, diff, type DesiredState, type DiffContext, type LiveState } from "../../../src/steps/converge/diff.js";
+import { nodegroupSpecHash, addSpecHashTags, SPEC_HASH_TAG } from "../../../src/render/spec-hash.js";
+
+const V = "20261126";
+const ctx: DiffContext = {
+  envName: "e2e",
+  paths: { cluster: "build/e2e/cluster.yaml", nodegroups: "build/e2e/nodegroups.yaml", kubeconfig: "build/e2e/kubeconfig" },
+  versionOf: (name) => /^worker-1[a-z]-([a-z0-9]+)$/.exec(name)?.[1],
+};
+
+function desired(): DesiredState {
+  return {
+    cluster: {
+      name: "e2e", region: "us-east-1", version: "1.34", logging: ["api", "audit"], logRetentionInDays: 7,
+      privateAccess: true, publicAccess: true, publicAccessCIDRs: [], tags: { team: "web" }, subnetIds: [],
+    },
+    workerVersion: V,
+    nodegroups: ["a", "b"].map((z) => ({
+      name: `worker-1${z}-${V}`, managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1, labels: { role: "worker" }, taints: [], specHash: "h1",
+    })),
+    serviceAccounts: [{ namespace: "kube-system", name: "external-dns", policies: ["arn:p1"], overrideExisting: false }],
+    addons: [{ name: "vpc-cni", version: "latest", configurationValues: "" }],
+  };
+}
+
+function live(): LiveState {
+  return {
+    cluster: {
+      name: "e2e", arn: "arn:aws:eks:us-east-1:1:cluster/e2e", version: "1.34", logging: ["audit", "api"], logRetentionInDays: 7,
+      privateAccess: true, publicAccess: true, publicAccessCIDRs: ["0.0.0.0/0"], tags: { team: "web", "alpha.eksctl.io/cluster-name": "e2e" }, subnetIds: ["subnet-1"],
+    },
+    nodegroups: ["a", "b"].map((z) => ({ name: `worker-1${z}-${V}`, managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1, specHash: "h1" })),
+    serviceAccounts: [{ namespace: "kube-system", name: "external-dns", policies: ["arn:p1"] }],
+    addons: [{ name: "vpc-cni", version: "v1.19.0-eksbuild.1", configurationValues: "" }],
+  };
+}
+
+const summary = (changes: ReturnType<typeof diff>) => changes.map((c) => `${c.kind} ${c.resource} ${c.field}`);
+
+describe("converge diff", () => {
+  it("finds nothing when live is as configured (defaults, order and eksctl's own tags aside)", () => {
+    expect(diff(desired(), live(), ctx)).toEqual([]);
+  });
+
+  it("nodegroup maxSize: one in-place change per nodegroup, with eksctl scale nodegroup", () => {
+    const d = desired();
+    for (const ng of d.nodegroups) ng.maxSize = 5;
+    const changes = diff(d, live(), ctx);
+    expect(summary(changes)).toEqual([`inPlace nodegroup worker-1a-${V} maxSize`, `inPlace nodegroup worker-1b-${V} maxSize`]);
+    expect(changes[0]).toMatchObject({ live: 3, wanted: 5, destructive: false });
+    expect(changes[0]!.argv).toEqual(["eksctl", "scale", "nodegroup", "--cluster", "e2e", "--region", "us-east-1", "--name", `worker-1a-${V}`, "--nodes-min=1", "--nodes-max=5"]);
+  });
+
+  it("desiredCapacity is reported, not applied, unless asked for", () => {
+    const l = live();
+    l.nodegroups[0]!.desiredCapacity = 2;
+    const [change] = diff(desired(), l, ctx);
+    expect(change).toMatchObject({ field: "desiredCapacity", live: 2, wanted: 1, reportOnly: true });
+    expect(change!.argv).toBeUndefined();
+    const [reset] = diff(desired(), l, { ...ctx, resetDesired: true });
+    expect(reset!.reportOnly).toBe(false);
+    expect(reset!.argv).toContain("--nodes=1");
+  });
+
+  it("control-plane logging: the whole set, enabled and disabled, in one eksctl command", () => {
+    const d = desired();
+    d.cluster.logging = ["api"];
+    const changes = diff(d, live(), ctx);
+    expect(summary(changes)).toEqual(["inPlace cluster e2e logging"]);
+    expect(changes[0]!.argv).toEqual([
+      "eksctl", "utils", "update-cluster-logging", "--cluster", "e2e", "--region", "us-east-1",
+      "--enable-types=api", "--disable-types=audit,authenticator,controllerManager,scheduler", "--approve",
+    ]);
+    d.cluster.logging = [];
+    expect(diff(d, live(), ctx)[0]!.argv).toContain("--disable-types=all");
+  });
+
+  it("log retention: put-retention-policy on the control plane's log group", () => {
+    const l = live();
+    l.cluster!.logRetentionInDays = null;
+    const changes = diff(desired(), l, ctx);
+    expect(summary(changes)).toEqual(["inPlace cluster e2e logRetentionInDays"]);
+    expect(changes[0]!.argv).toEqual(["aws", "logs", "put-retention-policy", "--log-group-name", "/aws/eks/e2e/cluster", "--retention-in-days", "7", "--region", "us-east-1"]);
+  });
+
+  it("endpoint access and public CIDRs share one update-cluster-vpc-config", () => {
+    const d = desired();
+    d.cluster.publicAccessCIDRs = ["203.0.113.0/24"];
+    d.cluster.privateAccess = false;
+    const changes = diff(d, live(), ctx);
+    expect(summary(changes)).toEqual(["inPlace cluster e2e endpoint.privateAccess", "inPlace cluster e2e endpoint.publicAccessCIDRs"]);
+    expect(commandsOf(changes)).toEqual([[
+      "eksctl", "utils", "update-cluster-vpc-config", "--cluster", "e2e", "--region", "us-east-1",
+      "--private-access=false", "--public-access=true", "--public-access-cidrs=203.0.113.0/24", "--approve",
+    ]]);
+  });
+
+  it("cluster tags: only the configured keys, set with aws eks tag-resource", () => {
+    const d = desired();
+    d.cluster.tags = { team: "api", cost: "1" };
+    const changes = diff(d, live(), ctx);
+    expect(summary(changes)).toEqual(["inPlace cluster e2e tags.team", "inPlace cluster e2e tags.cost"]);
+    expect(changes[0]!.argv).toEqual(["aws", "eks", "tag-resource", "--resource-arn", "arn:aws:eks:us-east-1:1:cluster/e2e", "--tags", '{"team":"api","cost":"1"}', "--region", "us-east-1"]);
+  });
+
+  it("a new zone is a zoneAdd, created with the missing nodegroups only", () => {
+    const d = desired();
+    d.nodegroups.push({ ...d.nodegroups[0]!, name: `worker-1c-${V}` });
+    const changes = diff(d, live(), ctx);
+    expect(summary(changes)).toEqual([`zoneAdd nodegroup worker-1c-${V} (nodegroup)`]);
+    expect(changes[0]!.argv).toEqual(["eksctl", "create", "nodegroup", "-f", "build/e2e/nodegroups.yaml", `--include=worker-1c-${V}`]);
+  });
+
+  it("a zone removed is destructive: drain and delete its nodegroup", () => {
+    const d = desired();
+    d.nodegroups.pop();
+    const changes = diff(d, live(), ctx);
+    expect(summary(changes)).toEqual([`zoneRemove nodegroup worker-1b-${V} (nodegroup)`]);
+    expect(changes[0]).toMatchObject({ destructive: true, key: "worker.zones" });
+    expect(changes[0]!.argv).toEqual(["eksctl", "delete", "nodegroup", "--cluster", "e2e", "--region", "us-east-1", "--name", `worker-1b-${V}`, "--drain", "--approve", "--wait"]);
+  });
+
+  it("a changed launch spec is a roll, with no command", () => {
+    const d = desired();
+    for (const ng of d.nodegroups) ng.specHash = "h2";
+    const changes = diff(d, live(), ctx);
+    expect(summary(changes)).toEqual([`roll nodegroup worker-1a-${V} launch spec`, `roll nodegroup worker-1b-${V} launch spec`]);
+    expect(commandsOf(changes)).toEqual([]);
+  });
+
+  it("a nodegroup without a recorded spec is not taken for a roll", () => {
+    const l = live();
+    delete l.nodegroups[0]!.specHash;
+    expect(diff(desired(), l, ctx)).toEqual([]);
+  });
+
+  it("managed labels and taints change in place with update-nodegroup-config; eksctl's own labels are ignored", () => {
+    const d = desired();
+    const l = live();
+    for (const ng of d.nodegroups) {
+      ng.managed = true;
+      ng.labels = { role: "worker", tier: "web" };
+      ng.taints = [{ key: "dedicated", value: "web", effect: "NoSchedule" }];
+    }
+    for (const ng of l.nodegroups) {
+      ng.managed = true;
+      ng.labels = { role: "worker", old: "x", "alpha.eksctl.io/nodegroup-name": ng.name };
+      ng.taints = [];
+    }
+    const changes = diff(d, l, ctx).filter((c) => c.resource.endsWith(`1a-${V}`));
+    expect(summary(changes)).toEqual([`inPlace nodegroup worker-1a-${V} labels`, `inPlace nodegroup worker-1a-${V} taints`]);
+    const argv = changes[0]!.argv!;
+    expect(argv.slice(0, 8)).toEqual(["aws", "eks", "update-nodegroup-config", "--cluster-name", "e2e", "--nodegroup-name", `worker-1a-${V}`, "--region"]);
+    expect(JSON.parse(argv[argv.indexOf("--labels") + 1]!)).toEqual({ addOrUpdateLabels: { tier: "web" }, removeLabels: ["old"] });
+    expect(JSON.parse(argv[argv.indexOf("--taints") + 1]!)).toEqual({ addOrUpdateTaints: [{ key: "dedicated", value: "web", effect: "NO_SCHEDULE" }] });
+  });
+
+  it("a live nodegroup of an older version is an extra (prune or roll), one not of our naming is left alone", () => {
+    const l = live();
+    l.nodegroups.push({ name: "worker-1a-20250101", managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1 });
+    l.nodegroups.push({ name: "someone-elses", managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1 });
+    const changes = diff(desired(), l, ctx);
+    expect(summary(changes)).toEqual(["extra nodegroup worker-1a-20250101 (nodegroup)"]);
+    expect(changes[0]!.destructive).toBe(true);
+  });
+
+  it("a new worker version creates the new nodegroups beside the old ones (kind create), the old are extras", () => {
+    const d = desired();
+    d.workerVersion = "20261201";
+    d.nodegroups = d.nodegroups.map((ng) => ({ ...ng, name: ng.name.replace(V, "20261201") }));
+    const kinds = summary(diff(d, live(), ctx));
+    expect(kinds).toEqual([
+      "create nodegroup worker-1a-20261201 (nodegroup)", "create nodegroup worker-1b-20261201 (nodegroup)",
+      `extra nodegroup worker-1a-${V} (nodegroup)`, `extra nodegroup worker-1b-${V} (nodegroup)`,
+    ]);
+  });
+
+  it("service accounts: missing are created, policies differing are updated, unknown ones are extras", () => {
+    const d = desired();
+    d.serviceAccounts[0]!.policies = ["arn:p1", "arn:p2"];
+    d.serviceAccounts.push({ namespace: "apps", name: "s3", policies: ["arn:s3"], overrideExisting: true });
+    const l = live();
+    l.serviceAccounts.push({ namespace: "old", name: "gone", policies: [] });
+    const changes = diff(d, l, ctx);
+    expect(summary(changes)).toEqual([
+      "create serviceaccount apps/s3 (serviceaccount)",
+      "inPlace serviceaccount kube-system/external-dns attachPolicyARNs",
+      "extra serviceaccount old/gone (serviceaccount)",
+    ]);
+    expect(changes[0]!.argv).toEqual(["eksctl", "create", "iamserviceaccount", "-f", "build/e2e/cluster.yaml", "--include=apps/s3", "--approve", "--override-existing-serviceaccounts"]);
+    expect(changes[1]!.argv).toEqual(["eksctl", "update", "iamserviceaccount", "-f", "build/e2e/cluster.yaml", "--include=kube-system/external-dns", "--approve"]);
+    expect(changes[2]!.argv).toEqual(["eksctl", "delete", "iamserviceaccount", "--cluster", "e2e", "--region", "us-east-1", "--namespace", "old", "--name", "gone", "--approve", "--wait"]);
+  });
+
+  it("addons: missing created, version and configuration updated from the file, extras reported", () => {
+    const d = desired();
+    d.addons = [
+      { name: "vpc-cni", version: "v1.20.0", configurationValues: '{"env":{"A":"1"}}' },
+      { name: "coredns", version: "latest", configurationValues: "" },
+    ];
+    const l = live();
+    l.addons.push({ name: "kube-proxy", version: "v1", configurationValues: "" });
+    const changes = diff(d, l, ctx);
+    expect(summary(changes)).toEqual([
+      "inPlace addon vpc-cni version", "inPlace addon vpc-cni configurationValues", "create addon coredns (addon)", "extra addon kube-proxy (addon)",
+    ]);
+    expect(commandsOf(changes)).toEqual([
+      ["eksctl", "update", "addon", "-f", "build/e2e/cluster.yaml"],
+      ["eksctl", "create", "addon", "--cluster", "e2e", "--region", "us-east-1", "--name", "coredns", "--version=latest"],
+      ["eksctl", "delete", "addon", "--cluster", "e2e", "--region", "us-east-1", "--name", "kube-proxy"],
+    ]);
+  });
+
+  it("addon latest: differs only when EKS offers a newer version; configuration compares JSON by value", () => {
+    const l = live();
+    l.addons[0]!.newerVersion = "v1.20.0-eksbuild.1";
+    expect(summary(diff(desired(), l, ctx))).toEqual(["inPlace addon vpc-cni version"]);
+    const d = desired();
+    d.addons[0]!.configurationValues = '{ "a": 1, "b": 2 }';
+    const l2 = live();
+    l2.addons[0]!.configurationValues = '{"b":2,"a":1}';
+    expect(diff(d, l2, ctx)).toEqual([]);
+  });
+
+  it("other subnets are immutable, with the key and the reason; the version points to upgrade", () => {
+    const d = desired();
+    d.cluster.subnetIds = ["subnet-9"];
+    d.cluster.version = "1.35";
+    const changes = diff(d, live(), ctx);
+    expect(summary(changes)).toEqual(["immutable cluster e2e subnets", "version cluster e2e version"]);
+    expect(changes[0]).toMatchObject({ key: "cluster.vpc.subnets", live: ["subnet-1"], wanted: ["subnet-9"] });
+    expect(changes[0]!.note).toMatch(/fixed when eksctl creates it/);
+    expect(changes[1]!.note).toMatch(/eksbox upgrade --env e2e/);
+  });
+
+  it("no cluster: everything is created, the cluster first", () => {
+    const changes = diff(desired(), { nodegroups: [], serviceAccounts: [], addons: [] }, ctx);
+    expect(summary(changes)).toEqual([
+      "create cluster e2e (cluster)", `create nodegroup worker-1a-${V} (nodegroup)`, `create nodegroup worker-1b-${V} (nodegroup)`,
+      "create serviceaccount kube-system/external-dns (serviceaccount)",
+    ]);
+  });
+
+  it("describes a change on one line", () => {
+    const d = desired();
+    d.nodegroups[0]!.maxSize = 5;
+    expect(describeChange(diff(d, live(), ctx)[0]!)).toBe(`~ nodegroup worker-1a-${V} maxSize: 3 → 5 (inPlace)`);
+  });
+});
+
+describe("nodegroup spec hash", () => {
+  const ng = { name: "worker-1a-1", minSize: 1, maxSize: 3, desiredCapacity: 1, availabilityZones: ["us-east-1a"], instanceType: "m5.large", labels: { a: "b" }, tags: { t: "1" } };
+
+  it("ignores what changes in place (name, zone, sizes; labels and taints of managed nodegroups)", () => {
+    const base = nodegroupSpecHash(ng, false);
+    expect(nodegroupSpecHash({ ...ng, name: "worker-1b-2", availabilityZones: ["us-east-1b"], minSize: 2, maxSize: 9, desiredCapacity: 4 }, false)).toBe(base);
+    expect(nodegroupSpecHash({ ...ng, tags: { ...ng.tags, [SPEC_HASH_TAG]: "x" } }, false)).toBe(base);
+    expect(nodegroupSpecHash({ ...ng, labels: { a: "c" } }, true)).toBe(nodegroupSpecHash(ng, true));
+  });
+
+  it("changes with what a launch template holds", () => {
+    const base = nodegroupSpecHash(ng, false);
+    expect(nodegroupSpecHash({ ...ng, instanceType: "c5.large" }, false)).not.toBe(base);
+    expect(nodegroupSpecHash({ ...ng, labels: { a: "c" } }, false)).not.toBe(base);
+    expect(nodegroupSpecHash({ ...ng, volumeSize: 50 }, false)).not.toBe(base);
+  });
+
+  it("is written as a tag of each nodegroup, in the document and the text", () => {
+    const text = "nodeGroups:\n# keep me\n- name: worker-1a-1\n  instanceType: m5.large\n";
+    const document = { nodeGroups: [{ name: "worker-1a-1", instanceType: "m5.large" }] };
+    const tagged = addSpecHashTags(text, document);
+    const hash = tagged.hashes.get("worker-1a-1")!;
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(document.nodeGroups[0]).toMatchObject({ tags: { [SPEC_HASH_TAG]: hash } });
+    expect(tagged.text).toContain("# keep me");
+    expect(parse(tagged.text)).toEqual({ nodeGroups: [{ name: "worker-1a-1", instanceType: "m5.large", tags: { [SPEC_HASH_TAG]: hash } }] });
+  });
+});
+
