@@ -27,6 +27,7 @@ const benches = [
   { id: "throughput", script: "bench/throughput.mjs" },
   { id: "born", script: "bench/born.mjs" },
   { id: "fleet", script: "bench/fleet.mjs" },
+  { id: "converge", script: "bench/converge.mjs" },
 ].filter((b) => !only || only.includes(b.id));
 
 function newestMtime(dir) {

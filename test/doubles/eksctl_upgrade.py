@@ -153,3 +153,19 @@ def update_addon(args):
     record_addons(region, cluster, addons)
     success(f"updated {len(addons)} addon(s)")
     return 0
+
+
+def delete_addon(args):
+    flags, _ = parse_flags(args, {"cluster", "region", "name", "config-file", "timeout"}, {"preserve", "wait"})
+    if flags.get("config-file"):
+        raise Fail("the eksctl test double deletes one addon at a time: --cluster and --name")
+    region = region_from(flags)
+    cluster = _cluster_or_fail(region, flags.get("cluster"))
+    name = flags.get("name")
+    if not name:
+        raise Fail("--name is required")
+    if ADDON_TAG + name not in (cluster.get("tags") or {}):
+        raise Fail(f'addon "{name}" not found in cluster "{cluster["name"]}"')
+    client("eks", region).untag_resource(resourceArn=cluster["arn"], tagKeys=[k for k in (ADDON_TAG + name, ADDON_CONFIG_TAG + name) if k in cluster["tags"]])
+    success(f'deleted addon "{name}"')
+    return 0

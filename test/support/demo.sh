@@ -27,6 +27,15 @@ say "born: cluster, nodegroups (one per zone), IAM service accounts, kubeconfig,
 eksbox born --env local
 say "born again: every step finds its work done"
 eksbox born --env local
+# The config stays the truth after day one. The edit is given with --set so the demo leaves
+# config/environments/local.yaml as it is in git; editing worker.maxSize there does the same.
+edit=(--set worker.maxSize=3)
+say "converge: worker.maxSize 2 -> 3 (an edit of the config); plan shows exactly that change"
+eksbox plan born --env local "${edit[@]}"
+say "born applies it in place (eksctl scale nodegroup)"
+eksbox born --env local "${edit[@]}"
+say "plan again: clean (diff --exit-code: 0 none, 2 changes)"
+eksbox diff --env local "${edit[@]}" --exit-code
 say "status"
 eksbox status --env local
 next=$(date -u -d tomorrow +%Y%m%d)

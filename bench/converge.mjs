@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Converge's cost on an unchanged environment: `eksbox plan born` of this checkout against today's
+// `plan born` (the main branch's build, before converge), and `eksbox diff` against this plan, all
+// on one born environment in the local emulator, interleaved round by round.
+// Usage: node bench/converge.mjs [--quick] [--json FILE] [--baseline DIR]
+//   --baseline DIR: a checkout whose dist/cli.js is the baseline (default: `main`, built in a temp dir).
+import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { emulatorEnv, ensureTestImage, makeProject, startKubeApi, startMoto } from "./lib/emulator.mjs";
+import { cliPath, finish, loadAverage, parseArgs, repoRoot, say } from "./lib/report.mjs";
+import { interleave, median, ms, run, spread, x } from "./lib/stats.mjs";
+
+const args = parseArgs();
+const rounds = args.quick ? 3 : 7;
+const loadBefore = loadAverage();
+const at = process.argv.indexOf("--baseline");
+
+async function baselineCheckout() {
+  if (at >= 0) return { dir: process.argv[at + 1], cleanup: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), "eksbox-bench-baseline-"));
+  say(`building main's dist/ in ${dir} (the baseline: plan born before converge)`);
+  await run("sh", ["-c", `git -C "${repoRoot}" archive main | tar -x -C "${dir}"`]);
+  await symlink(join(repoRoot, "node_modules"), join(dir, "node_modules"));
+  await run("npm", ["run", "build", "--silent"], { cwd: dir });
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const baseline = await baselineCheckout();
+const baselineCli = join(baseline.dir, "dist", "cli.js");
+say("starting moto, the kube-apiserver stand-in and the test toolbox image");
+const image = await ensureTestImage();
+const moto = await startMoto();
+const kube = await startKubeApi(moto.url);
+const project = await makeProject(moto.url, ["conv"]);
+const env = emulatorEnv(image, kube.url);
+let samples;
+try {
+  say("born --env conv");
+  await run("node", [cliPath, "born", "--env", "conv", "--no-tty"], { env, cwd: project });
+  const cmd = (cli, words) => async () => {
+    const result = await run("node", [cli, ...words, "--env", "conv", "--no-tty"], { env, cwd: project, allowFailure: true });
+    if (result.code !== 0) throw new Error(`${words.join(" ")} exited ${result.code}`);
+  };
+  samples = await interleave(
+    {
+      "plan born (before converge)": cmd(baselineCli, ["plan", "born"]),
+      "plan born (converge)": cmd(cliPath, ["plan", "born"]),
+      "diff --exit-code": cmd(cliPath, ["diff", "--exit-code"]),
+    },
+    { rounds, onRound: (r) => r >= 0 && say(`round ${r + 1}/${rounds}`) },
+  );
+} finally {
+  await kube.stop();
+  await moto.stop();
+  await rm(project, { recursive: true, force: true });
+  await baseline.cleanup();
+}
+
+const before = median(samples["plan born (before converge)"]);
+const plan = median(samples["plan born (converge)"]);
+const diff = median(samples["diff --exit-code"]);
+finish(
+  {
+    id: "converge",
+    title: "Converge: `plan born` and `diff` on an unchanged environment",
+    reproduce: `node bench/converge.mjs${args.quick ? " --quick" : ""}`,
+    loadBefore,
+    targets: [
+      {
+        name: "plan born on an unchanged environment vs plan born before converge",
+        target: "<= 1.2x",
+        measured: `${ms(plan, 0)} ms`,
+        baseline: `${ms(before, 0)} ms`,
+        ratio: x(plan / before),
+        met: plan / before <= 1.2,
+      },
+      {
+        name: "diff vs plan born",
+        target: "no slower (<= 1.05x, noise)",
+        measured: `${ms(diff, 0)} ms`,
+        baseline: `${ms(plan, 0)} ms`,
+        ratio: x(diff / plan),
+        met: diff / plan <= 1.05,
+      },
+    ],
+    details: [
+      `Wall time of a fresh process, median (p25-p75) ms over ${rounds} interleaved rounds:`,
+      "",
+      "| command | ms |",
+      "|---|---|",
+      ...Object.entries(samples).map(([name, list]) => `| ${name} | ${spread(list, 0)} |`),
+      "",
+      "The extra reads converge makes (one describe-auto-scaling-groups, eksctl get addon, one",
+      "list-attached-role-policies per service account) run side by side with each other.",
+    ].join("\n"),
+  },
+  args,
+);
