@@ -41,12 +41,24 @@ export interface NodegroupNaming {
   versionOf(name: string): string | undefined;
 }
 
-export async function nodegroupNaming(projectRoot: string, env: Environment): Promise<NodegroupNaming> {
-  const probe = await renderEnvironment(projectRoot, env, { workerVersion: PROBE_VERSION });
+/** A zone no config has, to find where a zone's suffix goes in a name. */
+const PROBE_ZONE = "qqzone-qqzoneqq";
+
+/**
+ * With `anyZone`, names of zones the config no longer has count as ours too (converge must see the
+ * nodegroup of a zone taken out of worker.zones, to drain and delete it).
+ */
+export async function nodegroupNaming(projectRoot: string, env: Environment, opts: { anyZone?: boolean } = {}): Promise<NodegroupNaming> {
+  const probeEnv = opts.anyZone ? { ...env, config: { ...env.config, worker: { ...env.config.worker, zones: [...env.config.worker.zones, PROBE_ZONE] } } } : env;
+  const probe = await renderEnvironment(projectRoot, probeEnv, { workerVersion: PROBE_VERSION });
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const zoneSuffix = PROBE_ZONE.split("-").pop()!;
   const patterns = probe.nodegroupNames
     .filter((name) => name.includes(PROBE_VERSION))
-    .map((name) => new RegExp(`^${name.split(PROBE_VERSION).map(escape).join(`(${NODEGROUP_VERSION_SOURCE})`)}$`));
+    .map((name) => {
+      const parts = name.split(PROBE_VERSION).map((part) => part.split(zoneSuffix).map(escape).join("[a-z0-9]+"));
+      return new RegExp(`^${parts.join(`(${NODEGROUP_VERSION_SOURCE})`)}$`);
+    });
   return {
     versionOf(name) {
       for (const pattern of patterns) {

@@ -55,9 +55,8 @@ export function forgetConverge(ctx: LifecycleContext): void {
 }
 
 async function computeConverge(ctx: LifecycleContext): Promise<ConvergeResult> {
-  const rendered = requireRendered(ctx);
   const desired = desiredState(ctx);
-  const [live, naming] = await Promise.all([liveState(ctx, desired), nodegroupNaming(ctx.projectRoot, ctx.env)]);
+  const [live, naming] = await Promise.all([liveState(ctx, desired), nodegroupNaming(ctx.projectRoot, ctx.env, { anyZone: true })]);
   const paths = envPaths(ctx.env.name);
   const changes = diff(desired, live, {
     envName: ctx.env.name,
@@ -65,7 +64,6 @@ async function computeConverge(ctx: LifecycleContext): Promise<ConvergeResult> {
     versionOf: (name) => naming.versionOf(name),
     resetDesired: ctx.converge?.resetDesired,
   });
-  void rendered;
   return { desired, live, changes, fingerprint: fingerprintOf(live, !!ctx.converge?.resetDesired) };
 }
 

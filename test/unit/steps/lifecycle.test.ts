@@ -220,6 +220,71 @@ describe("born", () => {
   });
 });
 
+describe("born converges a live environment", () => {
+  let root: string;
+  let cloud: FakeCloud;
+  beforeEach(async () => {
+    root = await makeProject("20261101");
+    cloud = withCloud(root);
+    expect((await run(bornTask(), await contextFor(root, cloud))).status).toBe("done");
+  });
+
+  const setEnv = async (from: string, to: string) => {
+    const file = join(root, "config", "environments", "unit.yaml");
+    await writeFile(file, (await readFile(file, "utf8")).replace(from, to));
+  };
+
+  it("plan lists a maxSize change under nodegroups; born scales in place; then nothing is left", async () => {
+    await setEnv("  desiredCapacity: 2\n", "  desiredCapacity: 2\n  maxSize: 7\n");
+    const planned = await planTask(bornTask(), await contextFor(root, cloud, { planning: true }));
+    const nodegroups = planned.find((e) => e.id === "nodegroups")!.decision!;
+    expect(nodegroups.action).toBe("run");
+    expect(nodegroups.changes!.map((c) => `${c.kind} ${c.resource} ${c.field}`)).toEqual([
+      "inPlace nodegroup worker-1b-20261101 maxSize", "inPlace nodegroup worker-1c-20261101 maxSize",
+    ]);
+    expect(planned.filter((e) => e.decision?.changes?.length).map((e) => e.id)).toEqual(["nodegroups"]);
+    const before = cloud.calls.length;
+    const born = await run(bornTask(), await contextFor(root, cloud));
+    expect(born.status, String(born.error)).toBe("done");
+    expect(cloud.calls.slice(before).filter((a) => a[1] === "scale").map((a) => a.join(" "))).toEqual([
+      "eksctl scale nodegroup --cluster unit --region ap-northeast-1 --name worker-1b-20261101 --nodes-min=1 --nodes-max=7",
+      "eksctl scale nodegroup --cluster unit --region ap-northeast-1 --name worker-1c-20261101 --nodes-min=1 --nodes-max=7",
+    ]);
+    expect(cloud.nodegroups.get("worker-1b-20261101")!.maxSize).toBe(7);
+    const again = await planTask(bornTask(), await contextFor(root, cloud, { planning: true }));
+    expect(again.flatMap((e) => e.decision?.changes ?? [])).toEqual([]);
+  });
+
+  it("a zone removed is refused without --yes (nothing deleted), done with it, and a protected env also needs --allow-protected", async () => {
+    await setEnv("zones: [ap-northeast-1b, ap-northeast-1c]", "zones: [ap-northeast-1b]");
+    const refused = await run(bornTask(), await contextFor(root, cloud));
+    expect(refused.status).toBe("failed");
+    expect(refused.error).toBeInstanceOf(UserError);
+    expect((refused.error as Error).message).toMatch(/destructive and need a confirmation:\n.*zoneRemove/);
+    expect(cloud.nodegroups.has("worker-1c-20261101")).toBe(true);
+
+    await setEnv("aws:", "protected: true\naws:");
+    const ctx = await contextFor(root, cloud);
+    const guarded = await run(bornTask(), Object.assign(ctx, { converge: { yes: true } }));
+    expect((guarded.error as Error).message).toMatch(/is protected/);
+    expect(cloud.nodegroups.has("worker-1c-20261101")).toBe(true);
+
+    const allowed = await run(bornTask(), Object.assign(await contextFor(root, cloud), { converge: { yes: true, allowProtected: true } }));
+    expect(allowed.status, String(allowed.error)).toBe("done");
+    expect([...cloud.nodegroups.keys()]).toEqual(["worker-1b-20261101"]);
+  });
+
+  it("a changed launch spec is a roll: born says so and changes nothing", async () => {
+    await setEnv("  desiredCapacity: 2\n", "  desiredCapacity: 2\n  instanceTypes: [m5.large]\n");
+    const before = cloud.mutations().length;
+    const born = await run(bornTask(), await contextFor(root, cloud));
+    expect(born.status, String(born.error)).toBe("done");
+    expect(cloud.mutations().length).toBe(before);
+    const nodegroups = born.outcomes.find((o) => o.id === "nodegroups")!;
+    expect(nodegroups.decision!.reason).toMatch(/a roll is needed for worker-1b-20261101, worker-1c-20261101 .*--roll/);
+  });
+});
+
 describe("nodegroup roll", () => {
   let root: string;
   let cloud: FakeCloud;
