@@ -22,7 +22,6 @@ let kube: KubeApi;
 let image: string;
 let project: string;
 let cli: string;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 let config: any;
 
 function eksbox(args: string[]) {
