@@ -190,7 +190,7 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
     expect(refused.stderr).toMatch(/has changed since plan\.json was made; nothing was applied/);
     expect((await asgs()).map((g) => g.MaxSize)).toEqual([5, 5]);
 
-    await aws(["autoscaling", "update-auto-scaling-group", "--auto-scaling-group-name", group.AutoScalingGroupName, "--min-size", "1"]);
+    await aws(["autoscaling", "update-auto-scaling-group", "--auto-scaling-group-name", group.AutoScalingGroupName, "--min-size", "1", "--desired-capacity", "1"]);
     const again = await eksbox(["plan", "born", "--env", ENV, "--out", "plan.json"]);
     expect(again.exitCode, again.stderr).toBe(0);
     const saved = JSON.parse(await readFile(join(project, "plan.json"), "utf8"));
