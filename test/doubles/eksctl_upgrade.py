@@ -160,7 +160,7 @@ def delete_addon(args):
     if flags.get("config-file"):
         raise Fail("the eksctl test double deletes one addon at a time: --cluster and --name")
     region = region_from(flags)
-    cluster = _cluster_or_fail(region, flags.get("cluster"))
+    cluster = existing_cluster(region, flags.get("cluster"))
     name = flags.get("name")
     if not name:
         raise Fail("--name is required")
