@@ -234,7 +234,7 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
     expect(brief(await plannedChanges())).toEqual([`zoneRemove nodegroup worker-1c-${version} (nodegroup)`]);
     const unconfirmed = await eksbox(["born", "--env", ENV]);
     expect(unconfirmed.exitCode).toBe(2);
-    expect(unconfirmed.stderr).toMatch(/destructive and need a confirmation/);
+    expect(unconfirmed.stderr).toMatch(/confirmation/);
     expect(await nodegroupNames()).toContain(`worker-1c-${version}`);
     const confirmed = await eksbox(["born", "--env", ENV, "--yes"]);
     expect(confirmed.exitCode, confirmed.stderr).toBe(0);
