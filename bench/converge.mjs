@@ -2,8 +2,9 @@
 // Converge's cost on an unchanged environment: `eksbox plan born` of this checkout against today's
 // `plan born` (the main branch's build, before converge), and `eksbox diff` against this plan, all
 // on one born environment in the local emulator, interleaved round by round.
-// Usage: node bench/converge.mjs [--quick] [--json FILE] [--baseline DIR]
+// Usage: node bench/converge.mjs [--quick] [--json FILE] [--baseline DIR] [--subject DIR]
 //   --baseline DIR: a checkout whose dist/cli.js is the baseline (default: `main`, built in a temp dir).
+//   --subject DIR: a checkout whose dist/cli.js is measured (default: this one's dist/).
 import { mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,8 @@ async function baselineCheckout() {
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+const subjectAt = process.argv.indexOf("--subject");
+const subjectCli = subjectAt >= 0 ? join(process.argv[subjectAt + 1], "dist", "cli.js") : cliPath;
 const baseline = await baselineCheckout();
 const baselineCli = join(baseline.dir, "dist", "cli.js");
 say("starting moto, the kube-apiserver stand-in and the test toolbox image");
@@ -37,7 +40,7 @@ const env = emulatorEnv(image, kube.url);
 let samples;
 try {
   say("born --env conv");
-  await run("node", [cliPath, "born", "--env", "conv", "--no-tty"], { env, cwd: project });
+  await run("node", [subjectCli, "born", "--env", "conv", "--no-tty"], { env, cwd: project });
   const cmd = (cli, words) => async () => {
     const result = await run("node", [cli, ...words, "--env", "conv", "--no-tty"], { env, cwd: project, allowFailure: true });
     if (result.code !== 0) throw new Error(`${words.join(" ")} exited ${result.code}`);
@@ -45,8 +48,8 @@ try {
   samples = await interleave(
     {
       "plan born (before converge)": cmd(baselineCli, ["plan", "born"]),
-      "plan born (converge)": cmd(cliPath, ["plan", "born"]),
-      "diff --exit-code": cmd(cliPath, ["diff", "--exit-code"]),
+      "plan born (converge)": cmd(subjectCli, ["plan", "born"]),
+      "diff --exit-code": cmd(subjectCli, ["diff", "--exit-code"]),
     },
     { rounds, onRound: (r) => r >= 0 && say(`round ${r + 1}/${rounds}`) },
   );
@@ -92,7 +95,8 @@ finish(
       ...Object.entries(samples).map(([name, list]) => `| ${name} | ${spread(list, 0)} |`),
       "",
       "The extra reads converge makes (one describe-auto-scaling-groups, eksctl get addon, one",
-      "list-attached-role-policies per service account) run side by side with each other.",
+      "list-attached-role-policies per service account) start with preflight and run side by side,",
+      "so they overlap preflight and generate instead of following them.",
     ].join("\n"),
   },
   args,

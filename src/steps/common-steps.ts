@@ -4,6 +4,7 @@ import { resolveWorkerVersion } from "../config/worker-version.js";
 import { envPaths } from "../core/layout.js";
 import { renderEnvironment, validateRendered, writeRendered } from "../render/render.js";
 import { runJson } from "./cloud.js";
+import { prefetchLive } from "./converge/converge.js";
 import { liveNodegroupVersions, newestVersion, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, type Step, stepId } from "./model.js";
 
@@ -35,6 +36,8 @@ export const preflightStep: Step<LifecycleContext> = {
   needs: [],
   async decide(ctx) {
     const { aws, cluster, worker } = ctx.env.config;
+    // born compares the whole environment with AWS: start those reads now, beside these checks.
+    if (ctx.converge) prefetchLive(ctx);
     const identity = await checkAccount(ctx);
     const zones = await runJson<{ AvailabilityZones?: { ZoneName: string }[] }>(ctx.toolbox, stepId(ctx), [
       "aws", "ec2", "describe-availability-zones", "--region", aws.region, "--output", "json",

@@ -256,3 +256,27 @@ export async function specDrift(ctx: LifecycleContext, version: string, names: r
 export function computedConverge(ctx: LifecycleContext): Promise<ConvergeResult> | undefined {
   return memo.get(ctx.facts.run);
 }
+
+/**
+ * Starts the live reads converge will need, so that they overlap the steps before it (preflight,
+ * generate) instead of following them. Read-only; the answers are kept in the run's facts, where
+ * liveState finds them. Failures are left for the step that uses the answer to report.
+ */
+export function prefetchLive(ctx: LifecycleContext): void {
+  const facts = ctx.facts;
+  const wantRetention = ctx.env.config.cluster.logRetentionInDays !== undefined;
+  const reads = (async () => {
+    if (!(await facts.cluster())) return;
+    const [nodegroups, , accounts] = await Promise.all([
+      facts.nodegroups(),
+      facts.autoScalingGroups(),
+      facts.serviceAccounts(),
+      facts.addons(),
+      wantRetention ? facts.logGroup() : undefined,
+    ]);
+    const managed = nodegroups.filter((ng) => ng.type === "managed").map((ng) => ng.name);
+    const roles = [...new Set(accounts.map((sa) => sa.roleARN).filter((arn): arn is string => !!arn))];
+    await Promise.all([managed.length > 0 ? facts.managedNodegroups(managed) : undefined, roles.length > 0 ? facts.attachedPolicies(roles) : undefined]);
+  })();
+  reads.catch(() => {});
+}
