@@ -126,6 +126,18 @@ export const clusterStep: Step<LifecycleContext> = {
   },
 };
 
+/** What a step did, for its done line: "created a, b; changed c maxSize; deleted d". */
+function doneLine(applied: readonly Change[]): string {
+  const name = (c: Change) => c.resource.split(" ").slice(1).join(" ");
+  const unique = (list: string[]) => [...new Set(list)].join(", ");
+  const created = applied.filter((c) => c.kind === "create" || c.kind === "zoneAdd").map(name);
+  const changed = applied.filter((c) => c.kind === "inPlace").map((c) => `${name(c)} ${c.field}`);
+  const deleted = applied.filter((c) => c.destructive).map(name);
+  return [created.length ? `created ${unique(created)}` : "", changed.length ? `changed ${unique(changed)}` : "", deleted.length ? `deleted ${unique(deleted)}` : ""]
+    .filter(Boolean)
+    .join("; ");
+}
+
 /** Commands of some changes, in the order the kinds must run in: create before change before delete. */
 function orderedCommands(changes: readonly Change[]): string[][] {
   const rank = (c: Change) => (c.kind === "create" || c.kind === "zoneAdd" ? 0 : c.destructive ? 2 : 1);
@@ -157,7 +169,7 @@ async function convergeDecision(ctx: LifecycleContext, changes: readonly Change[
   return runDecision(reason, orderedCommands(applied), {
     files: applied.some((c) => c.argv?.includes("-f")) ? files : undefined,
     changes,
-    done: `made ${summary(applied)}`,
+    done: doneLine(applied),
     destructive: destructive.length > 0 ? destructive.map(describeChange).join("; ") : undefined,
   });
 }

@@ -211,7 +211,7 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
     expect(born.stderr).toMatch(/a roll is needed for/);
     expect(await nodegroupNames()).toEqual(before);
 
-    const rolled = await eksbox(["born", "--env", ENV, "--roll"]);
+    const rolled = await eksbox(["born", "--env", ENV, "--roll", "--yes"]);
     expect(rolled.exitCode, rolled.stderr).toBe(0);
     const after = await nodegroupNames();
     expect(after).toEqual([`worker-1a-${version}b`, `worker-1b-${version}b`]);
