@@ -274,6 +274,16 @@ describe("born converges a live environment", () => {
     expect([...cloud.nodegroups.keys()]).toEqual(["worker-1b-20261101"]);
   });
 
+  it("renaming the cluster is refused with the file, key and reason, and nothing is created", async () => {
+    await setEnv("\ncluster:\n", "\ncluster:\n  name: unit-renamed\n");
+    const before = cloud.mutations().length;
+    const refused = await run(bornTask(), await contextFor(root, cloud));
+    expect(refused.status).toBe("failed");
+    expect((refused.error as Error).message).toMatch(/config\/environments\/unit\.yaml: cluster\.name: the cluster is unit, the config now says unit-renamed: an EKS cluster cannot be renamed/);
+    expect(cloud.mutations().length).toBe(before);
+    expect([...cloud.clusters.keys()]).toEqual(["unit"]);
+  });
+
   it("a changed launch spec is a roll: born says so and changes nothing", async () => {
     await setEnv("  desiredCapacity: 2\n", "  desiredCapacity: 2\n  instanceTypes: [m5.large]\n");
     const before = cloud.mutations().length;
