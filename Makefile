@@ -64,7 +64,7 @@ bench: setup
 	npm run bench
 
 # The whole lifecycle on this machine, no AWS account: moto emulates AWS, and eksctl and flux are
-# test doubles in a local toolbox image (they cannot be downloaded here). See README "demo".
+# test doubles in a local toolbox image (they cannot be downloaded here). See docs/testing.md, "The local demo".
 demo: setup moto
 	bash test/support/setup-engine.sh
 	bash test/support/demo.sh
