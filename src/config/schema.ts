@@ -18,9 +18,7 @@ const kubernetesVersion = z
   .regex(/^1\.\d{1,2}$/, 'must look like "1.34"');
 
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as ap-northeast-1");
-const availabilityZone = z
-  .string()
-  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as ap-northeast-1b");
+const availabilityZone = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as ap-northeast-1b");
 const accountId = z.string().regex(/^\d{12}$/, 'must be the 12-digit AWS account id, quoted ("123456789012")');
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, "must be an ARN (arn:aws:...)");
 const subnetId = z.string().regex(/^subnet-[0-9a-zA-Z]+$/, "must be a subnet id such as subnet-0abc1234");
@@ -37,25 +35,42 @@ export const controlPlaneLogTypes = ["api", "audit", "authenticator", "controlle
 
 /** A role assumed from the credentials on this machine for every step of the environment (credentials.ts). */
 const assumeRoleSchema = z.strictObject({
-  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN such as arn:aws:iam::123456789012:role/eksbox-deploy"),
-  /** Only when the role's trust policy asks for one. */
-  externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2-1224 letters, digits or +=,.@:/-").optional(),
-  /** Shown in CloudTrail; default eksbox-<env>. */
-  sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be 2-64 letters, digits or +=,.@-").optional(),
-  /** How long each assumed session lasts; eksbox renews it before it ends. */
-  durationSeconds: z.number().int().min(900, "must be at least 900 (STS's minimum)").max(43200, "must be at most 43200 (12 hours)").default(3600),
+  roleArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+      "must be an IAM role ARN such as arn:aws:iam::123456789012:role/eksbox-deploy",
+    ),
+  externalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2-1224 letters, digits or +=,.@:/-")
+    .optional()
+    .describe("Only when the role's trust policy asks for one."),
+  sessionName: z
+    .string()
+    .regex(/^[\w+=,.@-]{2,64}$/, "must be 2-64 letters, digits or +=,.@-")
+    .optional()
+    .describe("Shown in CloudTrail; default eksbox-<env>."),
+  durationSeconds: z
+    .number()
+    .int()
+    .min(900, "must be at least 900 (STS's minimum)")
+    .max(43200, "must be at most 43200 (12 hours)")
+    .default(3600)
+    .describe("How long each assumed session lasts; eksbox renews it before it ends."),
 });
 
 const awsSchema = z.strictObject({
-  /** Named profile from ~/.aws; empty means the environment's own credentials. */
-  profile: z.string().default(""),
-  region: awsRegion,
-  /** The only account eksbox will act in: preflight refuses any other. */
-  accountId,
-  /** For the local emulator only (make demo); real environments leave it unset. */
-  endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
-  /** Per-environment role: every step runs as this role, assumed from the credentials on this machine. */
-  assumeRole: assumeRoleSchema.optional(),
+  profile: z.string().default("").describe("Named profile from ~/.aws; empty means the environment's own credentials."),
+  region: awsRegion.describe("The AWS region the environment lives in."),
+  accountId: accountId.describe("The only account eksbox will act in: preflight refuses any other."),
+  endpointUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe("For the local emulator only (make demo); real environments leave it unset."),
+  assumeRole: assumeRoleSchema
+    .optional()
+    .describe("Per-environment role: every step runs as this role, assumed from the credentials on this machine."),
 });
 
 const subnetsByZone = z.record(availabilityZone, z.strictObject({ id: subnetId }));
@@ -65,8 +80,7 @@ const serviceAccountSchema = z.strictObject({
   namespace: nonEmpty.default("default"),
   attachPolicyARNs: z.array(arn).default([]),
   roleName: z.string().optional(),
-  /** Keep a service account that already exists in the cluster instead of failing. */
-  overrideExisting: z.boolean().default(false),
+  overrideExisting: z.boolean().default(false).describe("Keep a service account that already exists in the cluster instead of failing."),
   labels: stringMap.default({}),
 });
 
@@ -80,12 +94,12 @@ const addonSchema = z.strictObject({
 });
 
 const clusterSchema = z.strictObject({
-  /** Defaults to the environment's name. */
   name: z
     .string()
     .regex(/^[a-zA-Z][-a-zA-Z0-9]{0,99}$/, "must start with a letter and hold only letters, digits and '-'")
-    .optional(),
-  version: kubernetesVersion.default(DEFAULT_KUBERNETES_VERSION),
+    .optional()
+    .describe("Defaults to the environment's name."),
+  version: kubernetesVersion.default(DEFAULT_KUBERNETES_VERSION).describe('Kubernetes version of the control plane, quoted ("1.34").'),
   endpoint: z
     .strictObject({
       privateAccess: z.boolean().default(true),
@@ -93,7 +107,10 @@ const clusterSchema = z.strictObject({
       publicAccessCIDRs: z.array(cidr).default([]),
     })
     .default({ privateAccess: true, publicAccess: true, publicAccessCIDRs: [] }),
-  logging: z.array(z.enum(controlPlaneLogTypes)).default([...controlPlaneLogTypes]),
+  logging: z
+    .array(z.enum(controlPlaneLogTypes))
+    .default([...controlPlaneLogTypes])
+    .describe("Control-plane log types sent to CloudWatch Logs."),
   logRetentionInDays: z.number().int().positive().optional(),
   vpc: z
     .strictObject({
@@ -122,20 +139,21 @@ const taintSchema = z.strictObject({
 });
 
 const workerSchema = z.strictObject({
-  /** self-managed nodegroups (spot with instancesDistribution, kubeletExtraConfig) or EKS managed ones. */
-  type: z.enum(["selfManaged", "managed"]).default("selfManaged"),
+  type: z
+    .enum(["selfManaged", "managed"])
+    .default("selfManaged")
+    .describe("self-managed nodegroups (spot with instancesDistribution, kubeletExtraConfig) or EKS managed ones."),
   namePrefix: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be lower-case letters, digits and '-'")
     .default("worker"),
-  /**
-   * Suffix that versions the nodegroups (worker-1b-<version>), so a new set can be built beside the
-   * old one. Unset: the version recorded when the nodegroups were created is used.
-   */
   version: z
     .string()
     .regex(NODEGROUP_VERSION_PATTERN, "must be 1-16 lower-case letters or digits, such as 20261125")
-    .optional(),
+    .optional()
+    .describe(
+      "Suffix that versions the nodegroups (worker-1b-<version>), so a new set can be built beside the old one. Unset: the version recorded when the nodegroups were created is used.",
+    ),
   amiFamily: z.enum(["AmazonLinux2023", "AmazonLinux2", "Bottlerocket", "Ubuntu2404", "UbuntuPro2404"]).default("AmazonLinux2023"),
   ami: z.string().optional(),
   instanceTypes: z.array(nonEmpty).min(1).default(["m5.xlarge"]),
@@ -144,8 +162,7 @@ const workerSchema = z.strictObject({
       enabled: z.boolean().default(true),
       onDemandBaseCapacity: z.number().int().min(0).default(0),
       onDemandPercentageAboveBaseCapacity: z.number().int().min(0).max(100).default(0),
-      /** Only for the lowest-price allocation strategy. */
-      spotInstancePools: z.number().int().min(1).max(20).optional(),
+      spotInstancePools: z.number().int().min(1).max(20).optional().describe("Only for the lowest-price allocation strategy."),
       spotAllocationStrategy: z
         .enum(["lowest-price", "capacity-optimized", "capacity-optimized-prioritized", "price-capacity-optimized"])
         .default("price-capacity-optimized"),
@@ -173,8 +190,7 @@ const workerSchema = z.strictObject({
       maxFiles: z.number().int().min(2).max(100).default(5),
     })
     .default({ maxSize: "10Mi", maxFiles: 5 }),
-  /** One nodegroup per zone, so cluster-autoscaler can grow the zone that needs capacity. */
-  zones: z.array(availabilityZone).min(1),
+  zones: z.array(availabilityZone).min(1).describe("One nodegroup per zone, so cluster-autoscaler can grow the zone that needs capacity."),
   privateNetworking: z.boolean().default(false),
   labels: stringMap.default({}),
   taints: z.array(taintSchema).default([]),
@@ -188,35 +204,34 @@ const workerSchema = z.strictObject({
     .default({ attachPolicyARNs: [] }),
   securityGroups: z.array(securityGroupId).default([]),
   preBootstrapCommands: z.array(z.string()).default([]),
-  /** Enables the cluster-autoscaler auto-discovery tags on every nodegroup. */
-  clusterAutoscaler: z.boolean().default(true),
+  clusterAutoscaler: z.boolean().default(true).describe("Enables the cluster-autoscaler auto-discovery tags on every nodegroup."),
 });
 
 const gitopsSchema = z.strictObject({
-  provider: z.enum(["github", "gitlab", "bitbucket-server", "gitea", "git"]),
-  /** For the hosted providers (github, gitlab, bitbucket-server, gitea): the user or organisation. */
-  owner: nonEmpty.optional(),
-  /** For the hosted providers: the repository's name. */
-  repository: nonEmpty.optional(),
-  /** For provider git: the repository's https:// or ssh:// URL. */
-  url: nonEmpty.optional(),
-  /** For provider git over https: the user name (the password comes from tokenEnv, default GIT_PASSWORD). */
-  username: nonEmpty.optional(),
-  /** For provider git over ssh: the private key file, relative to the project (keep it out of git). */
-  privateKeyFile: nonEmpty.optional(),
-  branch: nonEmpty.default("main"),
-  /** Path in the repository for this cluster's manifests; defaults to clusters/<env>. */
-  path: z.string().optional(),
+  provider: z.enum(["github", "gitlab", "bitbucket-server", "gitea", "git"]).describe("The `flux bootstrap` provider."),
+  owner: nonEmpty.optional().describe("For the hosted providers (github, gitlab, bitbucket-server, gitea): the user or organisation."),
+  repository: nonEmpty.optional().describe("For the hosted providers: the repository's name."),
+  url: nonEmpty.optional().describe("For provider git: the repository's https:// or ssh:// URL."),
+  username: nonEmpty
+    .optional()
+    .describe("For provider git over https: the user name (the password comes from tokenEnv, default GIT_PASSWORD)."),
+  privateKeyFile: nonEmpty
+    .optional()
+    .describe("For provider git over ssh: the private key file, relative to the project (keep it out of git)."),
+  branch: nonEmpty.default("main").describe("The branch Flux bootstraps and reads."),
+  path: z.string().optional().describe("Path in the repository for this cluster's manifests; defaults to clusters/<env>."),
   personal: z.boolean().default(false),
   hostname: z.string().optional(),
-  /** Name of the environment variable that holds the provider token (never the token itself). */
-  tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name such as GITHUB_TOKEN").optional(),
+  tokenEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name such as GITHUB_TOKEN")
+    .optional()
+    .describe("Name of the environment variable that holds the provider token (never the token itself)."),
 });
 
 export const environmentSchema = z.strictObject({
   $schema: z.string().optional(),
-  /** Refuse destroy (and other destructive tasks) without --allow-protected. */
-  protected: z.boolean().default(false),
+  protected: z.boolean().default(false).describe("Refuse destroy (and other destructive tasks) without --allow-protected."),
   aws: awsSchema,
   cluster: clusterSchema.default(clusterSchema.parse({})),
   worker: workerSchema,
