@@ -1,4 +1,4 @@
-// A user task becomes a Task<LifecycleContext> of the lead's step model, so the scheduler, run
+// A user task becomes a Task<LifecycleContext> of the lifecycle's step model (src/steps/), so the scheduler, run
 // records, resumption and `plan` treat it like born. Commands are rendered here, once, before
 // anything runs: a template error stops the task before the lock is taken, and `plan` shows the
 // exact argv that will run.

@@ -1,4 +1,4 @@
-// One lookup for every task `eksbox plan` can show: the lead's built-ins (born, roll, destroy),
+// One lookup for every task `eksbox plan` can show: the built-in lifecycle tasks (born, roll, destroy),
 // upgrade, and the user's tasks from config/tasks.yaml.
 import type { Environment } from "../config/schema.js";
 import type { ConvergeOptions } from "../steps/converge/converge.js";

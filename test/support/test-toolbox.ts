@@ -15,7 +15,7 @@ const doublesDir = join(root, "test/doubles");
 const schemaFile = join(root, "src/vendor/eksctl-v0.230.0/schema.json");
 
 export const TEST_TOOLBOX_REPOSITORY = "eksbox-test/toolbox";
-/** What the image holds; the lead's image code reads this label (`io.eksbox.tools`). */
+/** What the image holds; src/image/toolbox-image.ts reads this label (TOOLS_LABEL, `io.eksbox.tools`). */
 export const TEST_TOOLBOX_TOOLS = {
   eksctl: "0.230.0-test-double",
   aws: "1.46.3",

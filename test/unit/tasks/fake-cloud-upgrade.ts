@@ -1,4 +1,4 @@
-// The lead's FakeCloud (test/unit/steps/fake-cloud.ts) plus what upgrade and user tasks need:
+// The lifecycle tests' FakeCloud (test/unit/steps/fake-cloud.ts) plus what upgrade and user tasks need:
 // `eksctl upgrade cluster` (one minor version at a time, as eksctl enforces), addons, and plain
 // commands (echo, printf, sh, cat, test) that it records and answers.
 import { readFile } from "node:fs/promises";

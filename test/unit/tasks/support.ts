@@ -1,5 +1,5 @@
 // A throwaway project (templates, defaults, one environment `unit`) and a LifecycleContext over a
-// fake cloud, as the lead's lifecycle tests build them.
+// fake cloud, built the way test/unit/steps/lifecycle.test.ts builds them.
 import { cp, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

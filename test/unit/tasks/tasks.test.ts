@@ -1,4 +1,4 @@
-// User tasks compiled onto the lead's step model and run by its scheduler against the fake cloud.
+// User tasks compiled onto the lifecycle's step model (src/steps/) and run by its scheduler against the fake cloud.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
