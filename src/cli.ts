@@ -240,6 +240,7 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--to-version <version>", "for roll: the nodegroup version to roll to")
     .option("--all", "every environment (or --env a,b), side by side")
     .option("--parallel <n>", "environments at once with --all or --env a,b (default 10)")
+    .option("--pool <name>", "for roll: roll only this node pool (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .option("--out <file>", "for born: save the plan, to apply exactly it with eksbox born --plan <file>")
     .option("--roll", "for born: plan as born --roll")
     .option("--prune", "for born: plan as born --prune")
@@ -251,13 +252,14 @@ export function buildProgram(cli = new Cli()): Command {
           ctx,
           task: string,
           args: string[],
-          opts: { set?: string[]; toVersion?: string; all?: boolean; parallel?: string; out?: string; roll?: boolean; prune?: boolean; resetDesired?: boolean },
+          opts: { set?: string[]; toVersion?: string; pool?: string[]; all?: boolean; parallel?: string; out?: string; roll?: boolean; prune?: boolean; resetDesired?: boolean },
         ) =>
           (await import("./commands/plan.js")).planCommand(ctx, {
             ...sessionOptions(opts, true),
             task,
             args,
             toVersion: opts.toVersion,
+            pool: opts.pool,
             all: opts.all,
             parallel: opts.parallel,
             out: opts.out,
@@ -332,15 +334,16 @@ export function buildProgram(cli = new Cli()): Command {
   nodegroup
     .command("roll")
     .description("blue/green: create the next version's nodegroups, wait for Ready nodes, drain and delete the old ones")
-    .option("--to-version <version>", "version suffix for the new nodegroups (default: worker.version, a roll in progress, or today)")
+    .option("--to-version <version>", "version suffix for the new nodegroups (default: a roll in progress, the pool's version, or today)")
+    .option("--pool <name>", "roll only this node pool (repeatable; default: every pool made of nodegroups)", (value: string, previous: string[] = []) => [...previous, value])
     .addOption(readyTimeoutOption())
     .option("--yes", "do not ask before draining and deleting the old nodegroups (required without a terminal)")
     .option("--allow-protected", "allow rolling an environment marked protected: true")
     .addOption(setOption())
     .action(
-      action(async (ctx, opts: { toVersion?: string; readyTimeout?: string; yes?: boolean; allowProtected?: boolean; set?: string[] }) =>
+      action(async (ctx, opts: { toVersion?: string; pool?: string[]; readyTimeout?: string; yes?: boolean; allowProtected?: boolean; set?: string[] }) =>
         (await import("./commands/roll.js")).rollCommand(ctx, {
-          ...sessionOptions(opts), toVersion: opts.toVersion, readyTimeout: opts.readyTimeout, yes: opts.yes, allowProtected: opts.allowProtected,
+          ...sessionOptions(opts), toVersion: opts.toVersion, pool: opts.pool, readyTimeout: opts.readyTimeout, yes: opts.yes, allowProtected: opts.allowProtected,
         }),
       ),
     );

@@ -12,6 +12,7 @@ import type { Environment } from "../config/schema.js";
 import { resolveWorkerVersion } from "../config/worker-version.js";
 import { newRunId } from "../core/layout.js";
 import { recordWorkerVersion, workerStateFile } from "../core/state.js";
+import { formatIssue } from "../core/errors.js";
 import { generateEnvironment } from "../render/render.js";
 import { openToolbox } from "../runtime/toolbox.js";
 import { CloudFacts } from "../steps/cloud.js";
@@ -52,6 +53,7 @@ export async function generateCommand(ctx: CommandContext, opts: GenerateOptions
   const chosen = await chooseWorkerVersion(ctx, env, opts);
   const { rendered, written } = await generateEnvironment(ctx.projectRoot, env, { outDir: opts.out, workerVersion: chosen.version });
   if (chosen.note) log.warn(ctx.events, chosen.note);
+  for (const warning of env.warnings ?? []) ctx.events.emit({ type: "log", level: "warn", message: formatIssue(warning) });
   const shown = written.map((file) => path.relative(ctx.projectRoot, file) || file);
   if (ctx.output === "json") {
     ctx.stdout.write(
@@ -67,7 +69,7 @@ async function chooseWorkerVersion(
   env: Environment,
   opts: GenerateOptions,
 ): Promise<{ version: string; origin: WorkerVersionOrigin; note?: string }> {
-  if (env.config.worker.version) return { version: env.config.worker.version, origin: "config" };
+  if (env.config.worker?.version) return { version: env.config.worker.version, origin: "config" };
   let why = "--offline";
   if (!opts.offline) {
     try {

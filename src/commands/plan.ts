@@ -10,6 +10,8 @@ import { fleetEnvironments, parallelism, runFleet, type FleetSelection } from ".
 export interface PlanCommandOptions extends SessionOptions, FleetSelection {
   task: string;
   toVersion?: string;
+  /** For roll: --pool, repeatable. */
+  pool?: string[];
   /** The task's own parameters and options, as on its command line: `plan greet a --shout`. */
   args?: string[];
   /** For born: write the plan here, for `eksbox born --plan`. */
@@ -63,7 +65,7 @@ async function planOne(ctx: CommandContext, opts: PlanCommandOptions): Promise<v
       ctx.events.emit({ type: "file-written", path });
     }
   } else {
-    const { task } = (await findTask(ctx.projectRoot, opts.task, { env: session.env, args: opts.args, toVersion: opts.toVersion }))!;
+    const { task } = (await findTask(ctx.projectRoot, opts.task, { env: session.env, args: opts.args, toVersion: opts.toVersion, pools: opts.pool }))!;
     entries = await planLifecycleTask({ ctx, session, task, opts });
   }
   ctx.stdout.write(ctx.output === "json" ? JSON.stringify(planAsJson(header, entries), null, 2) + "\n" : planAsText(header, entries));

@@ -11,6 +11,8 @@ export interface RollCommandOptions extends SessionOptions {
   readyTimeout?: string;
   yes?: boolean;
   allowProtected?: boolean;
+  /** --pool, repeatable: roll only these pools. */
+  pool?: string[];
 }
 
 /** eksbox nodegroup roll: blue/green replacement of the worker nodegroups. */
@@ -22,9 +24,9 @@ export async function rollCommand(ctx: CommandContext, opts: RollCommandOptions)
   }
   const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
-  const build = () => builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs: timeoutMs } });
+  const build = () => builtinTask("roll", { roll: { toVersion: opts.toVersion, readyTimeoutMs: timeoutMs, pools: opts.pool } });
   const isProtected = session.env.config.protected;
-  const base = `eksbox ${build().command} --env ${session.envName}${opts.toVersion ? ` --to-version ${opts.toVersion}` : ""}`;
+  const base = `eksbox ${build().command} --env ${session.envName}${opts.toVersion ? ` --to-version ${opts.toVersion}` : ""}${(opts.pool ?? []).map((pool) => ` --pool ${pool}`).join("")}`;
   // Planned first, so the question names the nodegroups that would be drained and deleted. With
   // --yes (and --allow-protected where needed) the guard lets any plan through: no plan is made.
   if (!(opts.yes && (!isProtected || opts.allowProtected))) {

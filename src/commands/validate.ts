@@ -4,16 +4,16 @@ import { ConfigError, UserError, type ConfigIssue } from "../core/errors.js";
 import { resolveEnvName } from "../config/env-selection.js";
 import { loadEnvironment } from "../config/load.js";
 import { fleetEnvironments } from "./fleet.js";
-import { resolveWorkerVersion } from "../config/worker-version.js";
+import { resolvePoolVersions } from "../config/worker-version.js";
 import { renderEnvironment, validateRendered } from "../render/render.js";
 
 /** Problems of one environment, never thrown: validate reports all environments at once. */
 export async function validateEnvironment(projectRoot: string, name: string, sets?: string[]): Promise<ConfigIssue[]> {
   try {
     const env = await loadEnvironment(projectRoot, name, { sets });
-    // Validation must not record a new worker version: it writes nothing.
-    const { version } = await resolveWorkerVersion(projectRoot, env, { record: false });
-    const rendered = await renderEnvironment(projectRoot, env, { workerVersion: version });
+    // Validation must not record new pool versions: it writes nothing.
+    const versions = await resolvePoolVersions(projectRoot, env, { record: false });
+    const rendered = await renderEnvironment(projectRoot, env, { versions });
     return validateRendered(rendered, env);
   } catch (error) {
     if (error instanceof ConfigError) return [...error.issues];

@@ -53,16 +53,22 @@ export function valueAt(root: unknown, path: KeyPath): unknown {
   return node;
 }
 
-export function zodIssuesToConfigIssues(issues: readonly z.core.$ZodIssue[], merged: unknown, provenance: Provenance): ConfigIssue[] {
+export function zodIssuesToConfigIssues(
+  issues: readonly z.core.$ZodIssue[],
+  merged: unknown,
+  provenance: Provenance,
+  sourcePath: (path: KeyPath) => KeyPath = (path) => path,
+): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
-    const path = issue.path as (string | number)[];
+    const schemaPath = issue.path as (string | number)[];
+    const path = sourcePath(schemaPath);
     if (issue.code === "unrecognized_keys") {
-      const accepted = objectKeys(schemaAt(environmentSchema, path));
+      const accepted = objectKeys(schemaAt(environmentSchema, schemaPath));
       for (const key of issue.keys) {
         const suggestion = closest(key, accepted);
         out.push(
-          locateIssue(provenance, [...path, key], {
+          locateIssue(provenance, sourcePath([...schemaPath, key]), {
             message: "unknown key",
             hint: suggestion
               ? `did you mean \`${suggestion}\`?`
@@ -74,7 +80,7 @@ export function zodIssuesToConfigIssues(issues: readonly z.core.$ZodIssue[], mer
       }
       continue;
     }
-    const actual = valueAt(merged, path);
+    const actual = valueAt(merged, schemaPath);
     if (issue.code === "invalid_type" && actual === undefined) {
       out.push(locateIssue(provenance, path, { message: `is required (expected ${issue.expected})` }));
       continue;

@@ -3,9 +3,10 @@
 import path from "node:path";
 import { ConfigError, UserError, type ConfigIssue } from "../core/errors.js";
 import { locateIssue, valueAt, zodIssuesToConfigIssues, type Provenance } from "./issues.js";
-import { applySetOverride, deepMerge, isPlainObject, parseSetOverride, type SetOverride } from "./merge.js";
+import { applySetOverride, isPlainObject, mergeLayer, parseSetOverride, type SetOverride } from "./merge.js";
+import { dedupeIssues, expandNodePools, karpenterIgnoredKeys, sourcePathOf } from "./node-pools.js";
 import { checkConfigRules, type RuleFinding } from "./rules.js";
-import { environmentSchema, type Environment, type EnvironmentConfig } from "./schema.js";
+import { environmentSchema, type Environment, type EnvironmentConfig, type NodePoolConfig } from "./schema.js";
 import { findSecrets } from "./secrets.js";
 import { dottedPath, readYamlSource, type KeyPath, type YamlSource } from "./yaml-source.js";
 
@@ -103,7 +104,7 @@ export async function loadEnvironment(projectRoot: string, name: string, opts: {
   if (issues.length > 0) throw new ConfigError(issues, `cannot read the configuration of ${name}`);
 
   // Lowest precedence first. Cloned: the parsed files are cached and shared.
-  const merged = structuredClone([...files].reverse().reduce<unknown>((acc, file) => deepMerge(acc, file.value), {})) as Record<string, unknown>;
+  const merged = structuredClone([...files].reverse().reduce<unknown>((acc, file) => mergeLayer(acc, file.value), {})) as Record<string, unknown>;
   const provenance: Provenance = { sets: sets.map((s) => ({ path: s.path })), files };
   for (const set of sets) {
     const problem = applySetOverride(merged, set);
@@ -116,6 +117,15 @@ export async function loadEnvironment(projectRoot: string, name: string, opts: {
   // Nothing else is reported when a secret is there: other messages might quote the value.
   if (issues.length > 0) throw new ConfigError(issues, `refusing the configuration of ${name}`);
 
+  // worker and nodePools combine before the schema sees them (config/node-pools.ts); problems are
+  // found on the combined config and reported where their values came from.
+  const expansion = expandNodePools(merged);
+  const toSource = (finding: RuleFinding): RuleFinding => ({
+    ...finding,
+    path: sourcePathOf(expansion, finding.path),
+    causes: finding.causes?.map((cause) => sourcePathOf(expansion, cause)),
+  });
+
   // Schema problems and rule problems are reported together. When the schema refuses keys, the rules
   // run on the config with those keys back at their defaults, and any finding that reads one of them
   // is left out (it would be judging a default, not what the user wrote).
@@ -123,18 +133,24 @@ export async function loadEnvironment(projectRoot: string, name: string, opts: {
   const schemaIssues = result.success ? [] : result.error.issues;
   const refused = schemaIssues.flatMap(refusedPaths);
   const parsed = result.success ? result.data : withoutRefused(merged, refused);
+  // The shorthand's pool is the worker object itself: one truth, named by its namePrefix.
+  const nodePools: Record<string, NodePoolConfig> = parsed?.nodePools ?? (parsed?.worker ? { [parsed.worker.namePrefix]: parsed.worker } : {});
+  const poolPath = (pool: string): KeyPath => (expansion.shorthand ? ["worker"] : ["nodePools", pool]);
   const ruleIssues = parsed
-    ? checkConfigRules(parsed)
+    ? checkConfigRules({ ...parsed, nodePools }, poolPath)
         .filter((finding) => ![finding.path, ...(finding.causes ?? [])].some((read) => refused.some((bad) => overlaps(read, bad))))
-        .map((finding) => locateRuleFinding(provenance, finding))
+        .map((finding) => locateRuleFinding(provenance, toSource(finding)))
     : [];
-  const allIssues = [...zodIssuesToConfigIssues(schemaIssues, merged, provenance), ...ruleIssues];
+  const schemaFindings = zodIssuesToConfigIssues(schemaIssues, merged, provenance, (path) => sourcePathOf(expansion, path));
+  const allIssues = dedupeIssues([...schemaFindings, ...ruleIssues]);
   if (allIssues.length > 0 || !parsed) throw new ConfigError(allIssues, `invalid configuration for ${name}`);
 
   const config: EnvironmentConfig = {
     ...parsed,
+    nodePools,
     cluster: { ...parsed.cluster, name: parsed.cluster.name ?? name },
   };
+  const warnings = karpenterIgnoredKeys(expansion, config).map((found) => locateIssue(provenance, found.path, { message: found.message }));
   if (parsed.gitops) config.gitops = { ...parsed.gitops, path: parsed.gitops.path ?? `clusters/${name}` };
-  return { name, config, sources: [...files].reverse().map((f) => f.file) };
+  return { name, config, sources: [...files].reverse().map((f) => f.file), ...(warnings.length > 0 ? { warnings } : {}) };
 }

@@ -14,14 +14,34 @@ export function isPlainObject(value: unknown): value is PlainObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function deepMerge(base: unknown, override: unknown): unknown {
+/**
+ * keepNulls keeps a null where nothing is left to remove yet: under nodePools, a pool's null must
+ * survive until the pool is laid over `worker` (config/node-pools.ts), or it could not drop a
+ * key the pool inherits.
+ */
+export function deepMerge(base: unknown, override: unknown, keepNulls = false): unknown {
   if (!isPlainObject(override)) return override === undefined ? base : override;
   const out: PlainObject = isPlainObject(base) ? { ...base } : {};
   for (const [key, value] of Object.entries(override)) {
-    if (value === null) delete out[key];
-    else out[key] = deepMerge(out[key], value);
+    if (value === null && keepNulls) out[key] = null;
+    else if (value === null) delete out[key];
+    else out[key] = deepMerge(out[key], value, keepNulls);
   }
   return out;
+}
+
+/** Merges one config layer over the layers below it (see deepMerge for nodePools' nulls). */
+export function mergeLayer(base: unknown, layer: unknown): unknown {
+  if (!isPlainObject(layer)) return deepMerge(base, layer);
+  const { nodePools, ...rest } = layer;
+  const merged = deepMerge(base, rest) as PlainObject;
+  if (nodePools === undefined) return merged;
+  if (nodePools === null) {
+    delete merged.nodePools;
+    return merged;
+  }
+  merged.nodePools = deepMerge(merged.nodePools, nodePools, true);
+  return merged;
 }
 
 export interface SetOverride {
@@ -105,7 +125,8 @@ export function applySetOverride(target: PlainObject, override: SetOverride): Co
     node = next;
   }
   const last = override.path[override.path.length - 1]!;
-  if (override.value === null && !Array.isArray(node)) delete (node as Record<string | number, unknown>)[last];
+  // Under nodePools a null stays, to drop the key the pool inherits from `worker` (config/node-pools.ts).
+  if (override.value === null && !Array.isArray(node) && !(override.path[0] === "nodePools" && override.path.length > 2)) delete (node as Record<string | number, unknown>)[last];
   else (node as Record<string | number, unknown>)[last] = override.value;
   return undefined;
 }

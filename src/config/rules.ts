@@ -1,8 +1,11 @@
 // Checks that span several keys, which the per-key schema cannot express. Each is a rule eksctl or
 // AWS would enforce later, found here so the error can point at the config line.
 import { EKS_VERSIONS, EKS_VERSIONS_TAKEN_ON, eksVersion } from "./eks-versions.js";
-import { AL2_EOL_VERSION, type EnvironmentConfig } from "./schema.js";
-import type { KeyPath } from "./yaml-source.js";
+import { instanceArchitecture, poolArchitecture, type Architecture } from "./node-pools.js";
+import { AL2_EOL_VERSION, type amiFamilies, type EnvironmentConfig, type NodePoolConfig } from "./schema.js";
+import { dottedPath, type KeyPath } from "./yaml-source.js";
+
+type AmiFamily = (typeof amiFamilies)[number];
 
 export interface RuleFinding {
   path: KeyPath;
@@ -25,21 +28,6 @@ type RuleConfig = Omit<EnvironmentConfig, "cluster"> & { cluster: Omit<Environme
  * of those keys, the rule ran on a default instead and its finding is dropped (see load.ts).
  */
 const rules: ((config: RuleConfig) => RuleFinding[])[] = [
-  function sizes({ worker }) {
-    const found: RuleFinding[] = [];
-    if (worker.minSize > worker.maxSize) {
-      found.push({ path: ["worker", "minSize"], causes: [["worker", "maxSize"]], message: `is ${worker.minSize}, above worker.maxSize (${worker.maxSize})` });
-    }
-    if (worker.desiredCapacity < worker.minSize || worker.desiredCapacity > worker.maxSize) {
-      found.push({
-        path: ["worker", "desiredCapacity"],
-        causes: [["worker", "minSize"], ["worker", "maxSize"]],
-        message: `is ${worker.desiredCapacity}, outside worker.minSize..worker.maxSize (${worker.minSize}..${worker.maxSize})`,
-      });
-    }
-    return found;
-  },
-
   function kubernetesVersion({ cluster }) {
     if (eksVersion(cluster.version)) return [];
     return [{
@@ -47,46 +35,6 @@ const rules: ((config: RuleConfig) => RuleFinding[])[] = [
       message: `EKS has no Kubernetes ${cluster.version}`,
       hint: `EKS has ${EKS_VERSIONS.map((v) => v.version).reverse().join(", ")} (AWS's calendar as of ${EKS_VERSIONS_TAKEN_ON}; src/config/eks-versions.ts)`,
     }];
-  },
-
-  function amazonLinux2({ worker, cluster }) {
-    if (worker.amiFamily !== "AmazonLinux2" || compareKubernetesVersions(cluster.version, AL2_EOL_VERSION) < 0) return [];
-    return [{
-      path: ["worker", "amiFamily"],
-      causes: [["cluster", "version"]],
-      message: `AmazonLinux2 is not available for Kubernetes ${cluster.version} (eksctl refuses it from ${AL2_EOL_VERSION} on)`,
-      hint: "use AmazonLinux2023",
-    }];
-  },
-
-  function zones({ worker, aws }) {
-    const found: RuleFinding[] = [];
-    const seenZones = new Set<string>();
-    worker.zones.forEach((zone, index) => {
-      if (seenZones.has(zone)) found.push({ path: ["worker", "zones", index], message: `${zone} is listed twice (one nodegroup per zone)` });
-      seenZones.add(zone);
-      if (!zone.startsWith(aws.region)) {
-        found.push({ path: ["worker", "zones", index], causes: [["aws", "region"]], message: `${zone} is not in aws.region ${aws.region}` });
-      }
-    });
-    return found;
-  },
-
-  function subnetsForZones({ worker, cluster }) {
-    const subnets = cluster.vpc.subnets;
-    const usesExistingVpc = Object.keys(subnets.public).length + Object.keys(subnets.private).length > 0;
-    if (!usesExistingVpc) return [];
-    const kind = worker.privateNetworking ? "private" : "public";
-    return worker.zones.flatMap((zone, index) =>
-      subnets[kind][zone]
-        ? []
-        : [{
-            path: ["worker", "zones", index],
-            causes: [["worker", "privateNetworking"], ["cluster", "vpc", "subnets"]],
-            message: `${zone} has no ${kind} subnet in cluster.vpc.subnets.${kind}`,
-            hint: `add cluster.vpc.subnets.${kind}.${zone}.id, or remove the zone`,
-          }],
-    );
   },
 
   function endpoint({ cluster }) {
@@ -121,61 +69,7 @@ const rules: ((config: RuleConfig) => RuleFinding[])[] = [
     return found;
   },
 
-  function spotAndIam({ worker }) {
-    const found: RuleFinding[] = [];
-    const { spot } = worker;
-    if (spot.spotInstancePools !== undefined && spot.spotAllocationStrategy !== "lowest-price") {
-      found.push({
-        path: ["worker", "spot", "spotInstancePools"],
-        causes: [["worker", "spot", "spotAllocationStrategy"]],
-        message: `only applies with spotAllocationStrategy lowest-price (it is ${spot.spotAllocationStrategy})`,
-        hint: "remove spotInstancePools, or set worker.spot.spotAllocationStrategy: lowest-price",
-      });
-    }
-    const roleGiven = worker.iam.instanceProfileARN !== undefined || worker.iam.instanceRoleARN !== undefined;
-    if (roleGiven && worker.iam.attachPolicyARNs.length > 0) {
-      found.push({
-        path: ["worker", "iam", "attachPolicyARNs"],
-        causes: [["worker", "iam", "instanceProfileARN"], ["worker", "iam", "instanceRoleARN"]],
-        message: "cannot be combined with an existing instanceProfileARN/instanceRoleARN (eksctl does not modify a role it did not create)",
-      });
-    }
-    if (worker.iam.instanceProfileARN !== undefined && worker.iam.instanceRoleARN === undefined) {
-      found.push({ path: ["worker", "iam", "instanceRoleARN"], causes: [["worker", "iam", "instanceProfileARN"]], message: "is required with instanceProfileARN (the role is what lets the nodes join the cluster)" });
-    }
-    if (worker.amiFamily === "Bottlerocket" && worker.preBootstrapCommands.length > 0) {
-      found.push({ path: ["worker", "preBootstrapCommands"], causes: [["worker", "amiFamily"]], message: "are not supported on Bottlerocket" });
-    }
-    return found;
-  },
-
-  function managedNodegroups({ worker }) {
-    if (worker.type !== "managed") return [];
-    const found: RuleFinding[] = [];
-    const { spot } = worker;
-    const causes: KeyPath[] = [["worker", "type"]];
-    if (worker.iam.instanceProfileARN !== undefined) {
-      found.push({ path: ["worker", "iam", "instanceProfileARN"], causes, message: "is for self-managed nodegroups only; managed nodegroups take instanceRoleARN" });
-    }
-    if (spot.enabled && (spot.onDemandBaseCapacity > 0 || spot.onDemandPercentageAboveBaseCapacity > 0)) {
-      found.push({
-        path: ["worker", "spot"],
-        causes,
-        message: "a managed nodegroup is all spot or all on-demand: onDemandBaseCapacity/onDemandPercentageAboveBaseCapacity need worker.type selfManaged",
-      });
-    }
-    if (spot.spotInstancePools !== undefined) {
-      found.push({
-        path: ["worker", "spot", "spotInstancePools"],
-        causes,
-        message: "is for self-managed nodegroups only",
-        hint: "remove it: `spotInstancePools: null` in the environment file drops the default (or --set worker.spot.spotInstancePools=null)",
-      });
-    }
-    return found;
-  },
-
-  function labelsAndTaints({ worker, cluster }) {
+  function serviceAccountLabels({ cluster }) {
     const found: RuleFinding[] = [];
     const labels = (labelMap: Record<string, string>, path: KeyPath) => {
       for (const [key, value] of Object.entries(labelMap)) {
@@ -185,20 +79,253 @@ const rules: ((config: RuleConfig) => RuleFinding[])[] = [
         if (valueProblem) found.push({ path: [...path, key], message: `label value ${valueProblem}`, hint: LABEL_VALUE_RULE });
       }
     };
-    labels(worker.labels, ["worker", "labels"]);
     cluster.serviceAccounts.forEach((account, index) => labels(account.labels, ["cluster", "serviceAccounts", index, "labels"]));
-    worker.taints.forEach((taint, index) => {
-      const keyProblem = qualifiedNameProblem(taint.key);
-      if (keyProblem) found.push({ path: ["worker", "taints", index, "key"], message: `taint key ${JSON.stringify(taint.key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
-      const valueProblem = labelValueProblem(taint.value);
-      if (valueProblem) found.push({ path: ["worker", "taints", index, "value"], message: `taint value ${valueProblem}`, hint: LABEL_VALUE_RULE });
-    });
     return found;
   },
 ];
 
-export function checkConfigRules(config: RuleConfig): RuleFinding[] {
+/** Rules each node pool must follow; `at` is where the pool's keys are (worker, or nodePools.<name>). */
+const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name: string) => RuleFinding[])[] = [
+  function sizes(_config, worker, at) {
+    const found: RuleFinding[] = [];
+    if (worker.minSize > worker.maxSize) {
+      found.push({ path: [...at, "minSize"], causes: [[...at, "maxSize"]], message: `is ${worker.minSize}, above maxSize (${worker.maxSize})` });
+    }
+    if (worker.desiredCapacity < worker.minSize || worker.desiredCapacity > worker.maxSize) {
+      found.push({
+        path: [...at, "desiredCapacity"],
+        causes: [[...at, "minSize"], [...at, "maxSize"]],
+        message: `is ${worker.desiredCapacity}, outside minSize..maxSize (${worker.minSize}..${worker.maxSize})`,
+      });
+    }
+    return found;
+  },
+
+  function zones({ aws }, worker, at) {
+    const found: RuleFinding[] = [];
+    const seenZones = new Set<string>();
+    worker.zones.forEach((zone, index) => {
+      if (seenZones.has(zone)) found.push({ path: [...at, "zones", index], message: `${zone} is listed twice (one nodegroup per zone)` });
+      seenZones.add(zone);
+      if (!zone.startsWith(aws.region)) {
+        found.push({ path: [...at, "zones", index], causes: [["aws", "region"]], message: `${zone} is not in aws.region ${aws.region}` });
+      }
+    });
+    return found;
+  },
+
+  function subnetsForZones({ cluster }, worker, at) {
+    const subnets = cluster.vpc.subnets;
+    const usesExistingVpc = Object.keys(subnets.public).length + Object.keys(subnets.private).length > 0;
+    if (!usesExistingVpc) return [];
+    const kind = worker.privateNetworking ? "private" : "public";
+    return worker.zones.flatMap((zone, index) =>
+      subnets[kind][zone]
+        ? []
+        : [{
+            path: [...at, "zones", index],
+            causes: [[...at, "privateNetworking"], ["cluster", "vpc", "subnets"]],
+            message: `${zone} has no ${kind} subnet in cluster.vpc.subnets.${kind}`,
+            hint: `add cluster.vpc.subnets.${kind}.${zone}.id, or remove the zone`,
+          }],
+    );
+  },
+
+  function spotAndIam(_config, worker, at) {
+    const found: RuleFinding[] = [];
+    const { spot } = worker;
+    if (spot.spotInstancePools !== undefined && spot.spotAllocationStrategy !== "lowest-price") {
+      found.push({
+        path: [...at, "spot", "spotInstancePools"],
+        causes: [[...at, "spot", "spotAllocationStrategy"]],
+        message: `only applies with spotAllocationStrategy lowest-price (it is ${spot.spotAllocationStrategy})`,
+        hint: "remove spotInstancePools, or set spot.spotAllocationStrategy: lowest-price",
+      });
+    }
+    const roleGiven = worker.iam.instanceProfileARN !== undefined || worker.iam.instanceRoleARN !== undefined;
+    if (roleGiven && worker.iam.attachPolicyARNs.length > 0) {
+      found.push({
+        path: [...at, "iam", "attachPolicyARNs"],
+        causes: [[...at, "iam", "instanceProfileARN"], [...at, "iam", "instanceRoleARN"]],
+        message: "cannot be combined with an existing instanceProfileARN/instanceRoleARN (eksctl does not modify a role it did not create)",
+      });
+    }
+    if (worker.iam.instanceProfileARN !== undefined && worker.iam.instanceRoleARN === undefined) {
+      found.push({ path: [...at, "iam", "instanceRoleARN"], causes: [[...at, "iam", "instanceProfileARN"]], message: "is required with instanceProfileARN (the role is what lets the nodes join the cluster)" });
+    }
+    if (worker.amiFamily === "Bottlerocket" && worker.preBootstrapCommands.length > 0) {
+      found.push({ path: [...at, "preBootstrapCommands"], causes: [[...at, "amiFamily"]], message: "are not supported on Bottlerocket" });
+    }
+    return found;
+  },
+
+  function managedNodegroups({ autoscaling }, worker, at, name) {
+    if (worker.type !== "managed" || (autoscaling.mode === "karpenter" && name !== "system")) return [];
+    const found: RuleFinding[] = [];
+    const { spot } = worker;
+    const causes: KeyPath[] = [[...at, "type"]];
+    if (worker.iam.instanceProfileARN !== undefined) {
+      found.push({ path: [...at, "iam", "instanceProfileARN"], causes, message: "is for self-managed nodegroups only; managed nodegroups take instanceRoleARN" });
+    }
+    if (spot.enabled && (spot.onDemandBaseCapacity > 0 || spot.onDemandPercentageAboveBaseCapacity > 0)) {
+      found.push({
+        path: [...at, "spot"],
+        causes,
+        message: "a managed nodegroup is all spot or all on-demand: onDemandBaseCapacity/onDemandPercentageAboveBaseCapacity need type selfManaged",
+      });
+    }
+    if (spot.spotInstancePools !== undefined) {
+      found.push({
+        path: [...at, "spot", "spotInstancePools"],
+        causes,
+        message: "is for self-managed nodegroups only",
+        hint: `remove it: \`spotInstancePools: null\` in the environment file drops the default (or --set ${dottedPath([...at, "spot", "spotInstancePools"])}=null)`,
+      });
+    }
+    return found;
+  },
+
+  function poolLabelsAndTaints(_config, worker, at) {
+    const found: RuleFinding[] = [];
+    const labels = (labelMap: Record<string, string>, path: KeyPath) => {
+      for (const [key, value] of Object.entries(labelMap)) {
+        const keyProblem = qualifiedNameProblem(key);
+        if (keyProblem) found.push({ path: [...path, key], message: `label key ${JSON.stringify(key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
+        const valueProblem = labelValueProblem(value);
+        if (valueProblem) found.push({ path: [...path, key], message: `label value ${valueProblem}`, hint: LABEL_VALUE_RULE });
+      }
+    };
+    labels(worker.labels, [...at, "labels"]);
+    worker.taints.forEach((taint, index) => {
+      const keyProblem = qualifiedNameProblem(taint.key);
+      if (keyProblem) found.push({ path: [...at, "taints", index, "key"], message: `taint key ${JSON.stringify(taint.key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
+      const valueProblem = labelValueProblem(taint.value);
+      if (valueProblem) found.push({ path: [...at, "taints", index, "value"], message: `taint value ${valueProblem}`, hint: LABEL_VALUE_RULE });
+    });
+    return found;
+  },
+
+  function architectureAndImages({ cluster, autoscaling }, worker, at, name) {
+    const found: RuleFinding[] = [];
+    const becomesNodegroup = autoscaling.mode !== "karpenter" || name === "system";
+    const families = worker.instanceTypes.filter((t) => !t.includes("."));
+    if (becomesNodegroup && families.length > 0) {
+      found.push({
+        path: [...at, "instanceTypes"],
+        message: `${families.join(", ")}: instance families are for Karpenter pools; a nodegroup needs instance types such as ${families[0]}.large`,
+      });
+    }
+    if (!becomesNodegroup && worker.ami === undefined && !karpenterAmiFamilies.includes(worker.amiFamily)) {
+      found.push({
+        path: [...at, "amiFamily"],
+        message: `${worker.amiFamily}: Karpenter finds node images by alias, and has none for it (it has ${karpenterAmiFamilies.join(", ")})`,
+        hint: "use one of those, or give the image's id in ami",
+      });
+    }
+    const arch = poolArchitecture(worker.instanceTypes);
+    if (arch === undefined) {
+      const byArch = worker.instanceTypes.map((t) => `${t} (${instanceArchitecture(t)})`).join(", ");
+      found.push({
+        path: [...at, "instanceTypes"],
+        message: `mix architectures: ${byArch}; one pool runs one architecture (its nodes share one image)`,
+        hint: "split them into two pools, one arm64 (Graviton: m7g, c7g, r7g, t4g, ...) and one amd64",
+      });
+    }
+    const images = amiImages[worker.amiFamily];
+    if (arch !== undefined && !images.arches.includes(arch)) {
+      found.push({
+        path: [...at, "amiFamily"],
+        causes: [[...at, "instanceTypes"]],
+        message: `${worker.amiFamily} has no ${arch} image (the instance types ${worker.instanceTypes.join(", ")} are ${arch})`,
+        hint: arch === "arm64" ? "use AmazonLinux2023 or Bottlerocket, or amd64 instance types" : undefined,
+      });
+    }
+    if (images.beforeVersion && compareKubernetesVersions(cluster.version, images.beforeVersion) >= 0) {
+      found.push({
+        path: [...at, "amiFamily"],
+        causes: [["cluster", "version"]],
+        message: `${worker.amiFamily} is not available for Kubernetes ${cluster.version} (eksctl refuses it from ${images.beforeVersion} on)`,
+        hint: "use AmazonLinux2023",
+      });
+    }
+    if (images.fromVersion && compareKubernetesVersions(cluster.version, images.fromVersion) < 0) {
+      found.push({
+        path: [...at, "amiFamily"],
+        causes: [["cluster", "version"]],
+        message: `${worker.amiFamily} has no image for Kubernetes ${cluster.version} (its images begin at ${images.fromVersion})`,
+        hint: "use AmazonLinux2023, or raise cluster.version",
+      });
+    }
+    return found;
+  },
+];
+
+/** The AMI families Karpenter's EC2NodeClass can select by alias (al2023@latest, al2@latest, bottlerocket@latest). */
+export const karpenterAmiFamilies: readonly string[] = ["AmazonLinux2023", "AmazonLinux2", "Bottlerocket"];
+
+/** Which AMI families have images for which architectures and Kubernetes versions (eksctl's and the vendors' tables). */
+const amiImages: Record<AmiFamily, { arches: Architecture[]; fromVersion?: string; beforeVersion?: string }> = {
+  AmazonLinux2023: { arches: ["amd64", "arm64"] },
+  AmazonLinux2: { arches: ["amd64", "arm64"], beforeVersion: AL2_EOL_VERSION },
+  Bottlerocket: { arches: ["amd64", "arm64"] },
+  Ubuntu2404: { arches: ["amd64", "arm64"], fromVersion: "1.31" },
+  UbuntuPro2404: { arches: ["amd64"], fromVersion: "1.31" },
+};
+
+/**
+ * Where each pool's keys are in the config: `worker` for the shorthand, `nodePools.<name>` otherwise
+ * (the loader points a key inherited from `worker` back at it).
+ */
+export type PoolPath = (pool: string) => KeyPath;
+
+function modeFindings(config: RuleConfig, poolPath: PoolPath): RuleFinding[] {
+  const found: RuleFinding[] = [];
+  const { cluster } = config;
+  const mode = config.autoscaling.mode;
+  const pools = Object.entries(config.nodePools);
+  if (pools.length === 0 && mode !== "autoMode") {
+    found.push({
+      path: ["nodePools"],
+      causes: [["autoscaling", "mode"]],
+      message: `defines no node pool (autoscaling.mode ${mode} needs nodegroups)`,
+      hint: "add worker: or nodePools:, or use autoscaling.mode autoMode, where nodegroups are optional",
+    });
+  }
+  if (mode === "karpenter") {
+    const system = config.nodePools.system;
+    if (!system) {
+      found.push({
+        path: ["nodePools", "system"],
+        causes: [["autoscaling", "mode"]],
+        message: "is required in karpenter mode: a small managed nodegroup runs Karpenter itself",
+        hint: "add nodePools.system with type: managed (for example 2 on-demand nodes across the zones)",
+      });
+    } else if (system.type !== "managed") {
+      found.push({ path: [...poolPath("system"), "type"], causes: [["autoscaling", "mode"]], message: "must be managed in karpenter mode (the system pool runs Karpenter, which cannot run on nodes it manages)" });
+    }
+    if (!cluster.oidc) found.push({ path: ["cluster", "oidc"], causes: [["autoscaling", "mode"]], message: "must be true in karpenter mode (Karpenter's controller uses IAM roles for service accounts)" });
+  }
+  if (mode === "autoMode") {
+    for (const [name, pool] of pools) {
+      if (pool.type === "selfManaged") {
+        found.push({
+          path: [...poolPath(name), "type"],
+          causes: [["autoscaling", "mode"]],
+          message: `pool ${name} is self-managed: autoscaling.mode autoMode takes managed nodegroups only (Auto Mode manages its own nodes; self-managed ones would not be)`,
+          hint: "set type: managed, or remove the pool and let Auto Mode's node pools carry the load",
+        });
+      }
+    }
+  }
+  return found;
+}
+
+export function checkConfigRules(config: RuleConfig, poolPath: PoolPath = () => ["worker"]): RuleFinding[] {
   const found = rules.flatMap((rule) => rule(config));
+  found.push(...modeFindings(config, poolPath));
+  for (const [name, pool] of Object.entries(config.nodePools)) {
+    found.push(...poolRules.flatMap((rule) => rule(config, pool, poolPath(name), name)));
+  }
   if (config.gitops) found.push(...gitopsFindings(config.gitops));
   return found;
 }

@@ -3,6 +3,7 @@
 // cannot drift apart. Zod does this better than hand-written checks: one declaration gives the
 // TypeScript type, the defaults, precise issue paths and a JSON Schema export.
 import * as z from "zod";
+import type { ConfigIssue } from "../core/errors.js";
 import { NODEGROUP_VERSION_PATTERN } from "../core/layout.js";
 
 export const DEFAULT_KUBERNETES_VERSION = "1.34";
@@ -138,15 +139,19 @@ const taintSchema = z.strictObject({
   effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
 });
 
-const workerSchema = z.strictObject({
+/** A pool's name starts its nodegroups' names (system-20261125, workers-1b-20261125). */
+export const poolNamePattern = /^[a-z][a-z0-9-]{0,30}$/;
+const poolName = z.string().regex(poolNamePattern, "must be lower-case letters, digits and '-'");
+
+export const amiFamilies = ["AmazonLinux2023", "AmazonLinux2", "Bottlerocket", "Ubuntu2404", "UbuntuPro2404"] as const;
+
+/** Everything one node pool is; `worker` is the same plus its name (namePrefix). */
+const poolFields = {
   type: z
     .enum(["selfManaged", "managed"])
     .default("selfManaged")
     .describe("self-managed nodegroups (spot with instancesDistribution, kubeletExtraConfig) or EKS managed ones."),
-  namePrefix: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be lower-case letters, digits and '-'")
-    .default("worker"),
+  perZone: z.boolean().default(true).describe("true: one nodegroup per zone (<pool>-<zone>-<version>); false: one across the zones (<pool>-<version>)."),
   version: z
     .string()
     .regex(NODEGROUP_VERSION_PATTERN, "must be 1-16 lower-case letters or digits, such as 20261125")
@@ -154,7 +159,7 @@ const workerSchema = z.strictObject({
     .describe(
       "Suffix that versions the nodegroups (worker-1b-<version>), so a new set can be built beside the old one. Unset: the version recorded when the nodegroups were created is used.",
     ),
-  amiFamily: z.enum(["AmazonLinux2023", "AmazonLinux2", "Bottlerocket", "Ubuntu2404", "UbuntuPro2404"]).default("AmazonLinux2023"),
+  amiFamily: z.enum(amiFamilies).default("AmazonLinux2023"),
   ami: z.string().optional(),
   instanceTypes: z.array(nonEmpty).min(1).default(["m5.xlarge"]),
   spot: z
@@ -204,7 +209,44 @@ const workerSchema = z.strictObject({
     .default({ attachPolicyARNs: [] }),
   securityGroups: z.array(securityGroupId).default([]),
   preBootstrapCommands: z.array(z.string()).default([]),
-  clusterAutoscaler: z.boolean().default(true).describe("Enables the cluster-autoscaler auto-discovery tags on every nodegroup."),
+  clusterAutoscaler: z.boolean().default(true).describe("Enables the cluster-autoscaler auto-discovery tags on every nodegroup (autoscaling.mode clusterAutoscaler only)."),
+  limits: z
+    .strictObject({
+      cpu: z.union([z.number().int().positive(), z.string().regex(/^\d+m?$/, 'must be CPUs such as 100 or "1000m"')]).optional(),
+      memory: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, 'must be a size such as "400Gi"').optional(),
+    })
+    .optional()
+    .describe("Karpenter mode: the most CPU and memory the pool may hold (a NodePool's limits)."),
+  disruptionBudget: z
+    .string()
+    .regex(/^(\d+|\d+%)$/, 'must be a count or a percentage such as "10%"')
+    .default("10%")
+    .describe('Karpenter mode: how many of the pool\'s nodes may be disrupted at once ("10%" or a count).'),
+};
+
+export const nodePoolSchema = z.strictObject(poolFields);
+
+const workerSchema = z.strictObject({
+  ...poolFields,
+  namePrefix: poolName.default("worker"),
+});
+
+/** The pinned Karpenter eksctl installs in karpenter mode (eksctl's `karpenter.version`). */
+export const KARPENTER_VERSION = "1.6.3";
+/** The node pools EKS Auto Mode brings (eksctl's autoModeConfig.nodePools accepts these). */
+export const autoModeBuiltinPools = ["general-purpose", "system"] as const;
+
+const autoscalingSchema = z.strictObject({
+  mode: z
+    .enum(["clusterAutoscaler", "karpenter", "autoMode"])
+    .default("clusterAutoscaler")
+    .describe(
+      "clusterAutoscaler: nodegroups with the auto-discovery tags. karpenter: eksctl installs Karpenter, the `system` pool is a managed nodegroup that runs it, every other pool a NodePool. autoMode: EKS Auto Mode's own node pools; nodegroups optional.",
+    ),
+  autoModeNodePools: z
+    .array(z.enum(autoModeBuiltinPools))
+    .default([...autoModeBuiltinPools])
+    .describe("autoMode: which of Auto Mode's built-in node pools to create."),
 });
 
 const gitopsSchema = z.strictObject({
@@ -234,15 +276,26 @@ export const environmentSchema = z.strictObject({
   protected: z.boolean().default(false).describe("Refuse destroy (and other destructive tasks) without --allow-protected."),
   aws: awsSchema,
   cluster: clusterSchema.default(clusterSchema.parse({})),
-  worker: workerSchema,
+  worker: workerSchema.optional().describe("One pool, named by worker.namePrefix; with nodePools, the defaults of every pool."),
+  nodePools: z
+    .record(poolName, nodePoolSchema)
+    .optional()
+    .describe("Node pools by name (system, workers, ...); each takes worker's keys as its defaults (docs/config.md, Node pools and autoscaling modes)."),
+  autoscaling: autoscalingSchema.default({ mode: "clusterAutoscaler", autoModeNodePools: [...autoModeBuiltinPools] }),
   gitops: gitopsSchema.optional(),
 });
+
+export type NodePoolConfig = z.output<typeof nodePoolSchema>;
+export type WorkerConfig = z.output<typeof workerSchema>;
+export type AutoscalingMode = z.output<typeof autoscalingSchema>["mode"];
 
 /** What a user writes (defaults optional). */
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 /** What the rest of eksbox works with: validated, defaults filled, `cluster.name` resolved. */
 export type EnvironmentConfig = z.output<typeof environmentSchema> & {
   cluster: z.output<typeof clusterSchema> & { name: string };
+  /** Every pool by name, `worker` included as the pool named by its namePrefix (config/node-pools.ts). */
+  nodePools: Record<string, NodePoolConfig>;
 };
 
 /** A loaded, validated environment: its config plus where it came from. */
@@ -251,6 +304,8 @@ export interface Environment {
   config: EnvironmentConfig;
   /** Files merged to make it, lowest precedence first. */
   sources: string[];
+  /** What the config says that eksbox ignores (each says why); shown, never fatal. */
+  warnings?: ConfigIssue[];
 }
 
 /** JSON Schema for editors (yaml-language-server). Defaults are optional keys for the user. */

@@ -28,6 +28,9 @@ export function envPaths(envName: string) {
     cluster: `${dir}/cluster.yaml`,
     nodegroups: `${dir}/nodegroups.yaml`,
     kubeconfig: `${dir}/kubeconfig`,
+    /** Karpenter mode: one NodePool and EC2NodeClass per pool. */
+    karpenterDir: `${dir}/karpenter`,
+    karpenterPool: (pool: string) => `${dir}/karpenter/${pool}.yaml`,
     /** The cluster file for one upgrade hop (eksctl takes the version from the file). */
     upgradeHop: (version: string) => `${dir}/upgrade/cluster-${version}.yaml`,
   };

@@ -62,3 +62,30 @@ export async function recordWorkerVersion(projectRoot: string, envName: string, 
   const state = readWorkerState(file);
   await writeFileAtomic(file, `${JSON.stringify({ ...state, workerVersion: version }, null, 2)}\n`);
 }
+
+/** Each pool's recorded version; a pool with none recorded takes the environment's workerVersion (state from before pools). */
+export async function readPoolVersions(projectRoot: string, envName: string, pools: readonly string[]): Promise<Record<string, string>> {
+  const state = readWorkerState(workerStateFile(projectRoot, envName));
+  const recorded = typeof state.poolVersions === "object" && state.poolVersions !== null ? (state.poolVersions as Record<string, unknown>) : {};
+  const legacy = typeof state.workerVersion === "string" ? state.workerVersion : undefined;
+  const out: Record<string, string> = {};
+  for (const pool of pools) {
+    const version = typeof recorded[pool] === "string" ? recorded[pool] : legacy;
+    if (version !== undefined && NODEGROUP_VERSION_PATTERN.test(version)) out[pool] = version;
+  }
+  return out;
+}
+
+/** Records pools' versions (others kept); workerVersion follows the newest, for readers from before pools. */
+export async function recordPoolVersions(projectRoot: string, envName: string, versions: Record<string, string>): Promise<void> {
+  for (const version of Object.values(versions)) {
+    if (!NODEGROUP_VERSION_PATTERN.test(version)) throw new UserError(`invalid nodegroup version ${JSON.stringify(version)}: use 1-16 lower-case letters or digits`);
+  }
+  if (Object.keys(versions).length === 0) return;
+  const file = workerStateFile(projectRoot, envName);
+  const state = readWorkerState(file);
+  const old = typeof state.poolVersions === "object" && state.poolVersions !== null ? (state.poolVersions as Record<string, string>) : {};
+  const poolVersions = { ...old, ...versions };
+  const newest = Object.values(poolVersions).sort().at(-1)!;
+  await writeFileAtomic(file, `${JSON.stringify({ ...state, workerVersion: newest, poolVersions }, null, 2)}\n`);
+}

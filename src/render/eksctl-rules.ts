@@ -1,9 +1,9 @@
 // eksctl rules its JSON Schema does not express but that decide whether `eksctl create` works,
 // checked on the rendered documents so they also hold for hand-edited templates.
 import { compareKubernetesVersions } from "../config/rules.js";
-import { AL2_EOL_VERSION } from "../config/schema.js";
+import { AL2_EOL_VERSION, type AutoscalingMode } from "../config/schema.js";
 import { isPlainObject } from "../config/merge.js";
-import { autoscalerTags } from "./view-model.js";
+import { AUTO_MODE_BUILTIN_ADDONS, autoscalerTags } from "./view-model.js";
 
 export interface RuleFinding {
   document: "cluster" | "nodegroups";
@@ -31,7 +31,7 @@ const managedOnly = ["spot", "instanceTypes"] as const;
 export function checkRenderedRules(
   cluster: Record<string, unknown>,
   nodegroups: Record<string, unknown>,
-  opts: { clusterAutoscaler: boolean },
+  opts: { mode: AutoscalingMode; discoverable: (nodegroupName: string) => boolean },
 ): RuleFinding[] {
   const found: RuleFinding[] = [];
   const clusterMeta = isPlainObject(cluster.metadata) ? cluster.metadata : {};
@@ -198,19 +198,31 @@ export function checkRenderedRules(
 
       const zones = Array.isArray(ng.availabilityZones) ? ng.availabilityZones : [];
       const subnets = Array.isArray(ng.subnets) ? ng.subnets : [];
-      if (!(zones.length === 1 || (zones.length === 0 && subnets.length === 1))) {
+      const discoverable = opts.mode === "clusterAutoscaler" && opts.discoverable(name);
+      if (zones.length === 0 && subnets.length === 0) {
+        found.push({ document: "nodegroups", path: at("name"), message: "is in no zone", hint: "list the pool's zones", policy: "eksbox" });
+      } else if (discoverable && !(zones.length === 1 || (zones.length === 0 && subnets.length === 1))) {
         found.push({
           document: "nodegroups",
           path: at(zones.length > 0 ? "availabilityZones" : "name"),
-          message: `must be in exactly one zone (has ${zones.length || subnets.length || "none"})`,
-          hint: "one nodegroup per zone lets cluster-autoscaler grow the zone that needs capacity",
+          message: `must be in exactly one zone (has ${zones.length || subnets.length})`,
+          hint: "one nodegroup per zone lets cluster-autoscaler grow the zone that needs capacity (perZone: true)",
           policy: "eksbox",
         });
       }
 
+      const tags = isPlainObject(ng.tags) ? ng.tags : {};
+      if (opts.mode !== "clusterAutoscaler" && Object.keys(autoscalerTags(clusterName)).some((k) => k in tags)) {
+        found.push({
+          document: "nodegroups",
+          path: at("tags"),
+          message: `carries cluster-autoscaler discovery tags, but autoscaling.mode is ${opts.mode}`,
+          hint: "two autoscalers would fight over the same nodes: remove the tags",
+          policy: "eksbox",
+        });
+      }
       const autoscaled = typeof ng.minSize === "number" && typeof ng.maxSize === "number" && ng.minSize !== ng.maxSize;
-      if (opts.clusterAutoscaler && autoscaled) {
-        const tags = isPlainObject(ng.tags) ? ng.tags : {};
+      if (discoverable && autoscaled) {
         const missing = Object.entries(autoscalerTags(clusterName)).filter(([k, v]) => tags[k] !== v);
         if (missing.length > 0) {
           found.push({
@@ -232,7 +244,30 @@ export function checkRenderedRules(
       }
     });
   }
-  if (count === 0) found.push({ document: "nodegroups", path: [], message: "defines no nodegroups", policy: "eksbox" });
+  // Auto Mode brings its own capacity: a cluster with no nodegroups is complete there.
+  if (count === 0 && opts.mode !== "autoMode") found.push({ document: "nodegroups", path: [], message: "defines no nodegroups", policy: "eksbox" });
+  if (opts.mode === "karpenter" && !isPlainObject(cluster.karpenter)) {
+    found.push({ document: "cluster", path: ["karpenter"], message: "is required in karpenter mode (eksctl installs Karpenter from it)", policy: "eksbox" });
+  }
+  if (opts.mode === "autoMode" && !(isPlainObject(cluster.autoModeConfig) && cluster.autoModeConfig.enabled === true)) {
+    found.push({ document: "cluster", path: ["autoModeConfig", "enabled"], message: "must be true in autoMode", policy: "eksbox" });
+  }
+  if (isPlainObject(cluster.autoModeConfig) && cluster.autoModeConfig.enabled === true && Array.isArray(cluster.addons)) {
+    cluster.addons.forEach((addon: unknown, index) => {
+      if (isPlainObject(addon) && AUTO_MODE_BUILTIN_ADDONS.includes(String(addon.name))) {
+        found.push({
+          document: "cluster",
+          path: ["addons", index, "name"],
+          message: `${String(addon.name)}: eksctl refuses the core networking addons at cluster creation with Auto Mode (Auto Mode runs them)`,
+        });
+      }
+    });
+  }
+  for (const [key, wanted] of [["karpenter", "karpenter"], ["autoModeConfig", "autoMode"]] as const) {
+    if (key in cluster && opts.mode !== wanted) {
+      found.push({ document: "cluster", path: [key], message: `belongs to autoscaling.mode ${wanted}, not ${opts.mode}`, policy: "eksbox" });
+    }
+  }
   return found;
 }
 

@@ -7,13 +7,14 @@ import { writeFileAtomic } from "../core/files.js";
 import { envPaths } from "../core/layout.js";
 import { isPlainObject } from "../config/merge.js";
 import type { Environment } from "../config/schema.js";
-import { resolveWorkerVersion } from "../config/worker-version.js";
+import { describeVersions, resolvePoolVersions, sameVersionForEveryPool } from "../config/worker-version.js";
 import { dottedPath, parseYamlSource, type YamlSource } from "../config/yaml-source.js";
 import { checkRenderedRules } from "./eksctl-rules.js";
 import { loadValidator, validateAgainstEksctlSchema } from "./eksctl-validate.js";
 import { configKeyFor, templateLineFor } from "./provenance.js";
+import { loadKarpenterModels, renderKarpenterManifests, validateKarpenterManifests, type KarpenterManifest } from "./karpenter.js";
 import { addSpecHashTags } from "./spec-hash.js";
-import { buildViewModel } from "./view-model.js";
+import { buildViewModel, type NodegroupView } from "./view-model.js";
 import { templateLineMarker } from "./yaml-escape.js";
 
 export const CLUSTER_TEMPLATE = "cluster.yaml.njk";
@@ -31,12 +32,19 @@ export interface RenderedFile {
 
 export interface RenderedEnvironment {
   env: string;
+  /** The version suffix, as one reads it: "20261125", or "system 20261125, workers 20261126". */
   workerVersion: string;
+  /** Each pool's version suffix. */
+  versions: Record<string, string>;
+  /** Which pool each nodegroup belongs to. */
+  nodegroupPools: Record<string, string>;
   cluster: RenderedFile;
   nodegroups: RenderedFile;
   nodegroupNames: string[];
   /** Each nodegroup's launch-time spec hash (also written as its eksbox.io/spec-hash tag). */
   specHashes: Map<string, string>;
+  /** Karpenter mode: a NodePool and EC2NodeClass per pool but `system` (build/<env>/karpenter/<pool>.yaml). */
+  karpenter: KarpenterManifest[];
   /** Where the config files are, to point problems at the config line that caused them. */
   projectRoot?: string;
 }
@@ -89,8 +97,12 @@ function templateErrorIssue(error: unknown, templateDisplay: string): ConfigIssu
   };
 }
 
-export async function renderEnvironment(projectRoot: string, env: Environment, opts: { workerVersion: string }): Promise<RenderedEnvironment> {
-  const context = buildViewModel(env, opts.workerVersion);
+/** The versions to render with: per pool, or one for every pool. */
+export type VersionChoice = { versions: Record<string, string> } | { workerVersion: string };
+
+export async function renderEnvironment(projectRoot: string, env: Environment, opts: VersionChoice): Promise<RenderedEnvironment> {
+  const versions = "versions" in opts ? opts.versions : sameVersionForEveryPool(env, opts.workerVersion);
+  const context = buildViewModel(env, versions);
   const [cluster, nodegroups] = await Promise.all([
     renderFile(projectRoot, CLUSTER_TEMPLATE, "cluster.yaml", env.name, context),
     renderFile(projectRoot, NODEGROUPS_TEMPLATE, "nodegroups.yaml", env.name, context),
@@ -101,9 +113,27 @@ export async function renderEnvironment(projectRoot: string, env: Environment, o
     const list = nodegroups.document[kind];
     return Array.isArray(list) ? list.filter(isPlainObject).map((ng) => String(ng.name)) : [];
   });
+  const views = context.nodegroups as NodegroupView[];
+  const nodegroupPools = Object.fromEntries(views.map((ng) => [ng.name, ng.poolName]));
+  // In the config's pool order, whichever list (managed or self-managed) a group is in.
+  const order = new Map(views.map((ng, index) => [ng.name, index]));
+  nodegroupNames.sort((a, b) => (order.get(a) ?? views.length) - (order.get(b) ?? views.length));
   const tagged = addSpecHashTags(nodegroups.text, nodegroups.document);
   nodegroups.text = tagged.text;
-  return { env: env.name, workerVersion: opts.workerVersion, cluster, nodegroups, nodegroupNames, specHashes: tagged.hashes, projectRoot };
+  const karpenter = renderKarpenterManifests(env);
+  if (karpenter.length > 0) await loadKarpenterModels();
+  return {
+    env: env.name,
+    workerVersion: describeVersions(versions),
+    versions,
+    nodegroupPools,
+    cluster,
+    nodegroups,
+    nodegroupNames,
+    specHashes: tagged.hashes,
+    karpenter,
+    projectRoot,
+  };
 }
 
 /** Every problem in the rendered files: eksctl's schema, then the rules it does not express. */
@@ -111,32 +141,49 @@ export function validateRendered(rendered: RenderedEnvironment, env: Environment
   const issues: ConfigIssue[] = [];
   const files = { cluster: rendered.cluster, nodegroups: rendered.nodegroups };
   const ruleFindings = checkRenderedRules(rendered.cluster.document, rendered.nodegroups.document, {
-    clusterAutoscaler: env.config.worker.clusterAutoscaler,
+    mode: env.config.autoscaling.mode,
+    // Which nodegroups cluster-autoscaler must discover: per-zone groups of pools that ask for it.
+    discoverable: (name) => {
+      const pool = env.config.nodePools[rendered.nodegroupPools[name] ?? ""];
+      return pool !== undefined && pool.clusterAutoscaler && pool.perZone;
+    },
   });
   // A rule that explains a field better than the schema's "not a field eksctl knows here" wins.
   const explained = new Set(ruleFindings.map((f) => `${f.document} ${JSON.stringify(f.path)}`));
   const configSource = configSourceFinder(rendered, env);
+  // A nodegroup's keys come from its pool: nodePools.<pool>.<key>, or `worker` (the shorthand, or what every pool inherits).
+  const poolKey = (keyPath: (string | number)[], key: string | undefined): string | undefined => {
+    if (!key || env.config.worker !== undefined || (keyPath[0] !== "nodeGroups" && keyPath[0] !== "managedNodeGroups")) return key;
+    const list = rendered.nodegroups.document[keyPath[0]];
+    const ng: unknown = Array.isArray(list) ? list[keyPath[1] as number] : undefined;
+    const pool = isPlainObject(ng) ? rendered.nodegroupPools[String(ng.name)] : undefined;
+    if (!pool) return key;
+    return key.split(" / ").flatMap((k) => (k.startsWith("worker.") ? [`nodePools.${pool}.${k.slice("worker.".length)}`, k] : [k])).join(" / ");
+  };
+  const locate = (file: RenderedFile, keyPath: (string | number)[], message: string, hint?: string) =>
+    locateFinding(file, configSource, keyPath, poolKey(keyPath, configKeyFor(keyPath)), message, hint);
   for (const which of ["cluster", "nodegroups"] as const) {
     for (const finding of validateAgainstEksctlSchema(files[which].document)) {
       if (explained.has(`${which} ${JSON.stringify(finding.path)}`)) continue;
-      issues.push(locate(files[which], configSource, finding.path, `eksctl schema: ${finding.message}`));
+      issues.push(locate(files[which], finding.path, `eksctl schema: ${finding.message}`));
     }
   }
   for (const finding of ruleFindings) {
-    issues.push(locate(files[finding.document], configSource, finding.path, finding.message, finding.hint));
+    issues.push(locate(files[finding.document], finding.path, finding.message, finding.hint));
   }
+  issues.push(...validateKarpenterManifests(rendered.karpenter));
   return issues;
 }
 
-function locate(
+function locateFinding(
   file: RenderedFile,
   configSource: (key: string) => string | undefined,
   keyPath: (string | number)[],
+  configKey: string | undefined,
   message: string,
   hint?: string,
 ): ConfigIssue {
   const renderedAt = parseYamlSource(file.text, file.relativePath).locate(keyPath);
-  const configKey = configKeyFor(keyPath);
   const templateLine = file.templateSource ? templateLineFor(file.templateSource, keyPath) : undefined;
   const where = configKey ? configSource(configKey) : undefined;
   const notes = [
@@ -178,7 +225,7 @@ function configSourceFinder(rendered: RenderedEnvironment, env: Environment): (k
   };
 }
 
-/** Writes cluster.yaml and nodegroups.yaml (to outDir when given, else build/<env>/); returns absolute paths. */
+/** Writes cluster.yaml, nodegroups.yaml and karpenter/<pool>.yaml (to outDir when given, else build/<env>/); returns absolute paths. */
 export async function writeRendered(projectRoot: string, rendered: RenderedEnvironment, outDir?: string): Promise<string[]> {
   const dir = outDir ? path.resolve(projectRoot, outDir) : path.join(projectRoot, envPaths(rendered.env).dir);
   const written: string[] = [];
@@ -187,17 +234,22 @@ export async function writeRendered(projectRoot: string, rendered: RenderedEnvir
     await writeFileAtomic(target, file.text);
     written.push(target);
   }
+  for (const manifest of rendered.karpenter) {
+    const target = path.join(dir, "karpenter", path.basename(manifest.relativePath));
+    await writeFileAtomic(target, manifest.text);
+    written.push(target);
+  }
   return written;
 }
 
-/** Resolves the worker version, renders, validates (ConfigError with every issue) and writes. */
+/** Resolves the pools' versions, renders, validates (ConfigError with every issue) and writes. */
 export async function generateEnvironment(
   projectRoot: string,
   env: Environment,
   opts: { outDir?: string; workerVersion?: string; now?: Date } = {},
 ): Promise<{ rendered: RenderedEnvironment; written: string[] }> {
-  const workerVersion = opts.workerVersion ?? (await resolveWorkerVersion(projectRoot, env, { now: opts.now })).version;
-  const rendered = await renderEnvironment(projectRoot, env, { workerVersion });
+  const versions = opts.workerVersion ? sameVersionForEveryPool(env, opts.workerVersion) : await resolvePoolVersions(projectRoot, env, { now: opts.now });
+  const rendered = await renderEnvironment(projectRoot, env, { versions });
   const issues = validateRendered(rendered, env);
   if (issues.length > 0) throw new ConfigError(issues, `the eksctl files for ${env.name} are not valid`);
   const written = await writeRendered(projectRoot, rendered, opts.outDir);

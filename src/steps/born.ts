@@ -1,11 +1,12 @@
 // born: the whole cluster, from nothing or from wherever an earlier run stopped.
-//   preflight -> generate -> cluster -> { nodegroups, serviceaccounts, addons, kubeconfig } -> gitops
+//   preflight -> generate -> cluster -> { nodegroups, serviceaccounts, addons, kubeconfig } -> karpenter -> gitops
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, UserError } from "../core/errors.js";
 import { envPaths } from "../core/layout.js";
-import { recordWorkerVersion } from "../core/state.js";
+import { recordPoolVersions } from "../core/state.js";
+import { CONFIG_HASH_ANNOTATION, type KarpenterManifest } from "../render/karpenter.js";
 import { probeOutput } from "./cloud.js";
 import { clusterArgs, requireRendered, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type StepDecision, type Task, runPlannedCommands, stepId } from "./model.js";
@@ -186,7 +187,7 @@ export const nodegroupsStep: Step<LifecycleContext> = {
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
-    if (decision.commands.some((c) => c.argv[1] === "create")) await recordWorkerVersion(ctx.projectRoot, ctx.env.name, requireRendered(ctx).workerVersion);
+    if (decision.commands.some((c) => c.argv[1] === "create")) await recordPoolVersions(ctx.projectRoot, ctx.env.name, requireRendered(ctx).versions);
     ctx.facts.forget("nodegroups", "asgs", "managed");
   },
 };
@@ -248,6 +249,64 @@ export const kubeconfigStep: Step<LifecycleContext> = {
     await runPlannedCommands(ctx, decision);
   },
 };
+
+interface KubeObjectList {
+  items?: { kind?: string; metadata?: { name?: string; annotations?: Record<string, string> } }[];
+}
+
+/**
+ * Karpenter mode: applies each pool's NodePool and EC2NodeClass (build/<env>/karpenter/) with
+ * `kubectl apply --server-side` once the system pool that runs Karpenter is there. Applied by eksbox
+ * even when gitops is configured: they are the cluster's capacity, needed before anything Flux
+ * reconciles can be scheduled, and eksbox never commits to the gitops repository.
+ */
+export const karpenterStep: Step<LifecycleContext> = {
+  id: "karpenter",
+  description: "apply the Karpenter NodePools and EC2NodeClasses",
+  needs: ["nodegroups", "kubeconfig"],
+  async decide(ctx) {
+    const manifests = requireRendered(ctx).karpenter;
+    if (manifests.length === 0) return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no Karpenter pools`);
+    const paths = envPaths(ctx.env.name);
+    const kubectl = ["kubectl", "--kubeconfig", paths.kubeconfig];
+    const kubeconfigThere = await access(join(ctx.projectRoot, paths.kubeconfig)).then(() => true, () => false);
+    if (kubeconfigThere && (await ctx.facts.cluster())) {
+      const probe = await ctx.toolbox.run({
+        step: stepId(ctx),
+        argv: [...kubectl, "get", "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws", "-l", "app.kubernetes.io/managed-by=eksbox", "-o", "json"],
+        captureStdout: true,
+        output: probeOutput(ctx.events, stepId(ctx)),
+      });
+      if (probe.exitCode === 0) {
+        const live = new Map(
+          ((JSON.parse(probe.stdout || "{}") as KubeObjectList).items ?? []).map((o) => [`${o.kind}/${o.metadata?.name}`, o.metadata?.annotations?.[CONFIG_HASH_ANNOTATION]]),
+        );
+        const stale = manifests.filter((m) =>
+          [m.nodeClass, m.nodePool].some((o) => {
+            const meta = o.metadata as { name: string; annotations: Record<string, string> };
+            return live.get(`${String(o.kind)}/${meta.name}`) !== meta.annotations[CONFIG_HASH_ANNOTATION];
+          }),
+        );
+        if (stale.length === 0) return skipDecision(`the NodePools and EC2NodeClasses of ${manifests.map((m) => m.pool).join(", ")} are applied and current`);
+        return runDecision(`not applied or changed: ${stale.map((m) => m.pool).join(", ")}`, [applyArgv(kubectl, stale)], {
+          files: stale.map((m) => m.relativePath),
+          done: `applied the NodePools and EC2NodeClasses of ${stale.map((m) => m.pool).join(", ")}`,
+        });
+      }
+    }
+    return runDecision(`pools ${manifests.map((m) => m.pool).join(", ")}`, [applyArgv(kubectl, manifests)], {
+      files: manifests.map((m) => m.relativePath),
+      done: `applied the NodePools and EC2NodeClasses of ${manifests.map((m) => m.pool).join(", ")}`,
+    });
+  },
+  async run(ctx, decision) {
+    await runPlannedCommands(ctx, decision);
+  },
+};
+
+function applyArgv(kubectl: string[], manifests: readonly KarpenterManifest[]): string[] {
+  return [...kubectl, "apply", "--server-side", "--field-manager=eksbox", ...manifests.flatMap((m) => ["-f", m.relativePath])];
+}
 
 /** The API servers a kubeconfig gives for the cluster (eksctl names its entries <cluster>.<region>.eksctl.io). */
 export function kubeconfigServers(text: string, clusterName: string): string[] {
@@ -341,6 +400,6 @@ export function bornTask(converge: ConvergeOptions = {}): Task<LifecycleContext,
     name: "born",
     concurrency: 3,
     extend: (base) => Object.assign(base, { converge }),
-    steps: [preflightStep, generateStep(), clusterStep, nodegroupsStep, serviceAccountsStep, addonsStep, kubeconfigStep, gitopsStep],
+    steps: [preflightStep, generateStep(), clusterStep, nodegroupsStep, serviceAccountsStep, addonsStep, kubeconfigStep, karpenterStep, gitopsStep],
   };
 }

@@ -8,6 +8,8 @@ import { newestVersion, type LifecycleContext } from "./lifecycle.js";
 import { stepId } from "./model.js";
 
 export const ROLL_TARGET_TAG = "eksbox.io/roll-target";
+/** The pools a roll of some pools (--pool) rolls, space-separated; absent: every pool. */
+export const ROLL_POOLS_TAG = "eksbox.io/roll-pools";
 export const UPGRADE_TARGET_TAG = "eksbox.io/upgrade-to";
 export const UPGRADE_ROLL_FROM_TAG = "eksbox.io/upgrade-roll-from";
 
@@ -38,9 +40,27 @@ export async function readRollTarget(ctx: LifecycleContext, live?: Map<string, s
   return versions.size >= 2 ? newestVersion(versions) : undefined;
 }
 
-/** Tags the cluster with the roll's target, or removes the tag (undefined) when the roll is done. */
-export function writeRollTarget(ctx: LifecycleContext, version: string | undefined): Promise<void> {
-  return setClusterTags(ctx, { [ROLL_TARGET_TAG]: version });
+/**
+ * A roll in progress: its target and the pools it rolls. Without the tag, a pool with two versions
+ * live is one (pools may run different versions from each other).
+ */
+export async function readRoll(
+  ctx: LifecycleContext,
+  live: Map<string, { pool: string; version: string }>,
+): Promise<{ rollingTo: string; pools?: string[] } | undefined> {
+  const tags = await clusterTags(ctx);
+  const pools = tags[ROLL_POOLS_TAG]?.split(" ").filter(Boolean);
+  if (tags[ROLL_TARGET_TAG]) return { rollingTo: tags[ROLL_TARGET_TAG], ...(pools?.length ? { pools } : {}) };
+  const byPool = new Map<string, Set<string>>();
+  for (const { pool, version } of live.values()) byPool.set(pool, (byPool.get(pool) ?? new Set()).add(version));
+  const mixed = [...byPool].filter(([, versions]) => versions.size >= 2);
+  if (mixed.length === 0) return undefined;
+  return { rollingTo: newestVersion(mixed.flatMap(([, versions]) => [...versions]))!, pools: mixed.map(([pool]) => pool) };
+}
+
+/** Tags the cluster with the roll's target (and pools, for --pool), or removes the tags (undefined) when the roll is done. */
+export function writeRollTarget(ctx: LifecycleContext, version: string | undefined, pools?: string[]): Promise<void> {
+  return setClusterTags(ctx, { [ROLL_TARGET_TAG]: version, [ROLL_POOLS_TAG]: version === undefined ? undefined : pools?.join(" ") });
 }
 
 /** An upgrade in progress: its Kubernetes target and the nodegroup versions live when it began (rolled away from). */

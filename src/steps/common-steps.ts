@@ -1,11 +1,12 @@
 // Steps that several lifecycle tasks begin with.
-import { ConfigError, UserError } from "../core/errors.js";
-import { resolveWorkerVersion } from "../config/worker-version.js";
+import { ConfigError, formatIssue, UserError } from "../core/errors.js";
+import { resolvePoolVersions, sameVersionForEveryPool } from "../config/worker-version.js";
 import { envPaths } from "../core/layout.js";
+import { recordPoolVersions } from "../core/state.js";
 import { renderEnvironment, validateRendered, writeRendered } from "../render/render.js";
 import { runJson } from "./cloud.js";
 import { prefetchLive } from "./converge/converge.js";
-import { liveNodegroupVersions, newestVersion, type LifecycleContext } from "./lifecycle.js";
+import { liveNodegroups, newestVersion, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, type Step, stepId } from "./model.js";
 
 /** Refuses credentials for any account but aws.accountId (the lock and every step rely on it). */
@@ -35,7 +36,7 @@ export const preflightStep: Step<LifecycleContext> = {
   description: "check the AWS account, region, zones and subnets",
   needs: [],
   async decide(ctx) {
-    const { aws, cluster, worker } = ctx.env.config;
+    const { aws, cluster, nodePools } = ctx.env.config;
     // born compares the whole environment with AWS: start those reads now, beside these checks.
     if (ctx.converge) prefetchLive(ctx);
     const identity = await checkAccount(ctx);
@@ -44,11 +45,11 @@ export const preflightStep: Step<LifecycleContext> = {
     ]);
     const known = new Set((zones.AvailabilityZones ?? []).map((z) => z.ZoneName));
     const subnetZones = { ...cluster.vpc.subnets.public, ...cluster.vpc.subnets.private };
-    const wanted = new Set([...worker.zones, ...Object.keys(subnetZones)]);
+    const wanted = new Set([...Object.values(nodePools).flatMap((pool) => pool.zones), ...Object.keys(subnetZones)]);
     const unknownZones = [...wanted].filter((z) => !known.has(z));
     if (unknownZones.length > 0) {
       throw new UserError(`zone(s) ${unknownZones.join(", ")} are not in region ${aws.region}`, {
-        hint: `the region has ${[...known].sort().join(", ") || "no zones visible to these credentials"}; fix worker.zones / cluster.vpc.subnets or aws.region`,
+        hint: `the region has ${[...known].sort().join(", ") || "no zones visible to these credentials"}; fix the pools' zones (worker.zones / nodePools.<pool>.zones), cluster.vpc.subnets or aws.region`,
       });
     }
     const subnets = Object.entries({
@@ -85,22 +86,30 @@ export const preflightStep: Step<LifecycleContext> = {
 };
 
 /**
- * Renders and validates the environment's eksctl files. The nodegroup version is, in order: the
- * config's worker.version, the newest version among the live nodegroups, the recorded one, or today.
+ * Renders and validates the environment's eksctl files. Each pool's nodegroup version is, in order:
+ * what the task asks for (a roll's target), the pool's `version` in config, the newest version among
+ * the pool's live nodegroups, the recorded one, or today.
  */
-export function generateStep(opts: { workerVersion?: (ctx: LifecycleContext) => Promise<string | undefined> } = {}): Step<LifecycleContext> {
+export function generateStep(opts: { workerVersion?: (ctx: LifecycleContext) => Promise<string | Record<string, string> | undefined> } = {}): Step<LifecycleContext> {
   return {
     id: "generate",
     description: "render and validate the eksctl files",
     needs: ["preflight"],
     async decide(ctx) {
-      const version = (await opts.workerVersion?.(ctx)) ?? (await liveOrResolvedVersion(ctx));
-      const rendered = await renderEnvironment(ctx.projectRoot, ctx.env, { workerVersion: version });
+      for (const warning of ctx.env.warnings ?? []) ctx.events.emit({ type: "log", level: "warn", message: formatIssue(warning) });
+      const asked = await opts.workerVersion?.(ctx);
+      const current = await liveOrResolvedVersions(ctx);
+      const versions = typeof asked === "string" ? sameVersionForEveryPool(ctx.env, asked) : { ...current, ...asked };
+      const rendered = await renderEnvironment(ctx.projectRoot, ctx.env, { versions });
       const issues = validateRendered(rendered, ctx.env);
       if (issues.length > 0) throw new ConfigError(issues, `the rendered eksctl files for ${ctx.env.name} are not valid`);
       ctx.rendered = rendered;
       const paths = envPaths(ctx.env.name);
-      return runDecision(`nodegroup version ${version}`, [], { files: [paths.cluster, paths.nodegroups], done: `wrote ${paths.cluster} and ${paths.nodegroups} (nodegroup version ${version})` });
+      const version = rendered.workerVersion;
+      return runDecision(`nodegroup version ${version}`, [], {
+        files: [paths.cluster, paths.nodegroups, ...rendered.karpenter.map((m) => m.relativePath)],
+        done: `wrote ${paths.cluster} and ${paths.nodegroups}${rendered.karpenter.length > 0 ? ` and ${paths.karpenterDir}/` : ""} (nodegroup version ${version})`,
+      });
     },
     async run(ctx) {
       if (ctx.planning) return;
@@ -110,8 +119,16 @@ export function generateStep(opts: { workerVersion?: (ctx: LifecycleContext) => 
   };
 }
 
-async function liveOrResolvedVersion(ctx: LifecycleContext): Promise<string> {
-  if (ctx.env.config.worker.version) return ctx.env.config.worker.version;
-  const live = await liveNodegroupVersions(ctx);
-  return newestVersion(live.values()) ?? (await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: !ctx.planning })).version;
+async function liveOrResolvedVersions(ctx: LifecycleContext): Promise<Record<string, string>> {
+  const live = await liveNodegroups(ctx);
+  const resolved = await resolvePoolVersions(ctx.projectRoot, ctx.env, { record: false });
+  const versions: Record<string, string> = {};
+  const chosenNow: Record<string, string> = {};
+  for (const [name, pool] of Object.entries(ctx.env.config.nodePools)) {
+    const newestLive = newestVersion([...live.values()].filter((ng) => ng.pool === name).map((ng) => ng.version));
+    versions[name] = pool.version ?? newestLive ?? (chosenNow[name] = resolved[name]!);
+  }
+  // Recorded at once, so a rerun tomorrow renders the same names.
+  if (!ctx.planning) await recordPoolVersions(ctx.projectRoot, ctx.env.name, chosenNow);
+  return versions;
 }

@@ -39,6 +39,8 @@ const PROBE_VERSION = "qqprobeqq";
 export interface NodegroupNaming {
   /** The version of a live nodegroup of ours, or undefined when the name is not one of ours. */
   versionOf(name: string): string | undefined;
+  /** The pool and version of a live nodegroup of ours. */
+  identify(name: string): { pool: string; version: string } | undefined;
 }
 
 /** A zone no config has, to find where a zone's suffix goes in a name. */
@@ -49,7 +51,8 @@ const PROBE_ZONE = "qqzone-qqzoneqq";
  * nodegroup of a zone taken out of worker.zones, to drain and delete it).
  */
 export async function nodegroupNaming(projectRoot: string, env: Environment, opts: { anyZone?: boolean } = {}): Promise<NodegroupNaming> {
-  const probeEnv = opts.anyZone ? { ...env, config: { ...env.config, worker: { ...env.config.worker, zones: [...env.config.worker.zones, PROBE_ZONE] } } } : env;
+  const withProbeZone = Object.fromEntries(Object.entries(env.config.nodePools).map(([name, pool]) => [name, { ...pool, zones: [...pool.zones, PROBE_ZONE] }]));
+  const probeEnv = opts.anyZone ? { ...env, config: { ...env.config, nodePools: withProbeZone } } : env;
   const probe = await renderEnvironment(projectRoot, probeEnv, { workerVersion: PROBE_VERSION });
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const zoneSuffix = PROBE_ZONE.split("-").pop()!;
@@ -57,28 +60,32 @@ export async function nodegroupNaming(projectRoot: string, env: Environment, opt
     .filter((name) => name.includes(PROBE_VERSION))
     .map((name) => {
       const parts = name.split(PROBE_VERSION).map((part) => part.split(zoneSuffix).map(escape).join("[a-z0-9]+"));
-      return new RegExp(`^${parts.join(`(${NODEGROUP_VERSION_SOURCE})`)}$`);
+      return { pool: probe.nodegroupPools[name] ?? "", pattern: new RegExp(`^${parts.join(`(${NODEGROUP_VERSION_SOURCE})`)}$`) };
     });
-  return {
-    versionOf(name) {
-      for (const pattern of patterns) {
-        const match = pattern.exec(name);
-        if (match) return match[1];
-      }
-      return undefined;
-    },
+  const identify = (name: string) => {
+    for (const { pool, pattern } of patterns) {
+      const match = pattern.exec(name);
+      if (match) return { pool, version: match[1]! };
+    }
+    return undefined;
   };
+  return { identify, versionOf: (name) => identify(name)?.version };
+}
+
+/** Our live nodegroups (names that fit the templates' naming), each with its pool and version. */
+export async function liveNodegroups(ctx: LifecycleContext): Promise<Map<string, { pool: string; version: string }>> {
+  const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
+  const ours = new Map<string, { pool: string; version: string }>();
+  for (const ng of await ctx.facts.nodegroups()) {
+    const found = naming.identify(ng.name);
+    if (found) ours.set(ng.name, found);
+  }
+  return ours;
 }
 
 /** Our live nodegroups (names that fit the templates' naming) and their version suffixes. */
 export async function liveNodegroupVersions(ctx: LifecycleContext): Promise<Map<string, string>> {
-  const naming = await nodegroupNaming(ctx.projectRoot, ctx.env);
-  const ours = new Map<string, string>();
-  for (const ng of await ctx.facts.nodegroups()) {
-    const version = naming.versionOf(ng.name);
-    if (version) ours.set(ng.name, version);
-  }
-  return ours;
+  return new Map([...(await liveNodegroups(ctx))].map(([name, { version }]) => [name, version]));
 }
 
 /** The newest version among live nodegroups of ours (versions are dates, so they sort). */

@@ -3,16 +3,16 @@
 // Old nodegroups are deleted only once every new one exists and has Ready nodes, so the last
 // working set is never removed. A roll that stops part-way is remembered and finished by a rerun.
 import { AbortedError, StepFailedError, UserError } from "../core/errors.js";
-import { resolveWorkerVersion } from "../config/worker-version.js";
 import { envPaths } from "../core/layout.js";
-import { recordWorkerVersion } from "../core/state.js";
-import { readRollTarget, writeRollTarget } from "./cluster-state.js";
+import { readPoolVersions, recordPoolVersions } from "../core/state.js";
+import { readRoll, readRollTarget, writeRollTarget } from "./cluster-state.js";
+import { nodegroupPools } from "../render/view-model.js";
 import { probeOutput, runJson } from "./cloud.js";
 import {
   clusterArgs,
   clusterMissing,
   freshVersion,
-  liveNodegroupVersions,
+  liveNodegroups,
   newestVersion,
   requireRendered,
   type LifecycleContext,
@@ -22,8 +22,10 @@ import { generateStep, preflightStep } from "./common-steps.js";
 import { specDrift } from "./converge/converge.js";
 
 export interface RollOptions {
-  /** The version to roll to; default: worker.version from config, a roll in progress, or today. */
+  /** The version to roll to; default: a roll in progress, the pools' version from config, or today. */
   toVersion?: string;
+  /** The pools to roll (--pool); default: every pool that is made of nodegroups. */
+  pools?: string[];
   /** How long to wait for the new nodes to be Ready. */
   readyTimeoutMs?: number;
   pollIntervalMs?: number;
@@ -33,14 +35,43 @@ export interface RollOptions {
 }
 
 interface RollContext extends LifecycleContext {
-  roll: { target?: string; liveVersions: Map<string, string> };
+  /** target: the version rolled to; pools: the pools rolled; liveVersions: their live nodegroups' versions. */
+  roll: { target?: string; pools: string[]; liveVersions: Map<string, string> };
 }
 
-async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string> {
+/** The pools a roll rolls: --pool's (checked), or every pool made of nodegroups. */
+function poolsToRoll(ctx: RollContext, asked: string[] | undefined): string[] {
+  const rollable = nodegroupPools(ctx.env).map(([name]) => name);
+  if (!asked || asked.length === 0) return rollable;
+  for (const pool of asked) {
+    if (!(pool in ctx.env.config.nodePools)) {
+      throw new UserError(`--pool ${pool}: environment ${ctx.env.name} has no such pool`, { hint: `its pools: ${Object.keys(ctx.env.config.nodePools).join(", ")}` });
+    }
+    if (!rollable.includes(pool)) {
+      throw new UserError(`--pool ${pool}: the pool is a Karpenter NodePool, not nodegroups`, {
+        hint: "Karpenter replaces its nodes itself when their NodePool or EC2NodeClass changes (drift); there is nothing to roll",
+      });
+    }
+  }
+  return [...new Set(asked)];
+}
+
+async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<Record<string, string>> {
   if (!(await ctx.facts.cluster())) throw clusterMissing(ctx, "nodegroup roll");
-  ctx.roll.liveVersions = await liveNodegroupVersions(ctx);
-  const inProgress = await readRollTarget(ctx, ctx.roll.liveVersions);
-  const configured = ctx.env.config.worker.version;
+  const liveGroups = await liveNodegroups(ctx);
+  const inProgressRoll = await readRoll(ctx, liveGroups);
+  const inProgress = inProgressRoll?.rollingTo;
+  const asked = opts.pools && opts.pools.length > 0 ? [...new Set(opts.pools)].sort() : undefined;
+  if (inProgressRoll && asked && JSON.stringify(asked) !== JSON.stringify(inProgressRoll.pools ? [...inProgressRoll.pools].sort() : undefined)) {
+    throw new UserError(`a roll of ${inProgressRoll.pools?.join(", ") ?? "every pool"} to ${inProgressRoll.rollingTo} is in progress; finish it before rolling ${asked.join(", ")}`, {
+      hint: `rerun it to finish it: eksbox nodegroup roll --env ${ctx.env.name}${inProgressRoll.pools ? inProgressRoll.pools.map((p) => ` --pool ${p}`).join("") : ""}`,
+    });
+  }
+  const pools = poolsToRoll(ctx, asked ?? inProgressRoll?.pools);
+  ctx.roll.liveVersions = new Map([...liveGroups].filter(([, ng]) => pools.includes(ng.pool)).map(([name, ng]) => [name, ng.version]));
+  // The pools' configured version, when they all say the same (the shorthand: worker.version).
+  const configuredVersions = new Set(pools.map((pool) => ctx.env.config.nodePools[pool]?.version));
+  const configured = configuredVersions.size === 1 ? [...configuredVersions][0] : undefined;
   if (opts.toVersion && inProgress && opts.toVersion !== inProgress) {
     throw new UserError(`a roll to ${inProgress} is in progress; finish it before rolling to ${opts.toVersion}`, {
       hint: `rerun without --to-version to finish it: eksbox nodegroup roll --env ${ctx.env.name}`,
@@ -71,7 +102,8 @@ async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<string
     target = fresh;
   }
   ctx.roll.target = target;
-  return target;
+  ctx.roll.pools = pools;
+  return Object.fromEntries(pools.map((pool) => [pool, target]));
 }
 
 /** Whether any live nodegroup of the newest version was launched from another spec than the config renders now. */
@@ -86,24 +118,37 @@ function oldNodegroups(ctx: RollContext): string[] {
   return [...ctx.roll.liveVersions].filter(([, v]) => v !== ctx.roll.target).map(([name]) => name);
 }
 
+/** The rendered nodegroups of the pools being rolled. */
+function rolledNodegroups(ctx: RollContext): string[] {
+  const rendered = requireRendered(ctx);
+  return rendered.nodegroupNames.filter((name) => ctx.roll.pools.includes(rendered.nodegroupPools[name] ?? ""));
+}
+
+/** --pool arguments that repeat this roll (for messages and the roll state). */
+function rolledPoolsIfNotAll(ctx: RollContext): string[] | undefined {
+  const all = nodegroupPools(ctx.env).map(([name]) => name);
+  return ctx.roll.pools.length === all.length ? undefined : ctx.roll.pools;
+}
+
 const createNewStep: Step<RollContext> = {
   id: "create-new",
   description: "create the new version's nodegroups",
   needs: ["generate"],
   async decide(ctx) {
-    const rendered = requireRendered(ctx);
+    const names = rolledNodegroups(ctx);
     const live = new Set((await ctx.facts.nodegroups()).map((ng) => ng.name));
-    const missing = rendered.nodegroupNames.filter((name) => !live.has(name));
-    if (missing.length === 0) return skipDecision(`version ${rendered.workerVersion}: all ${rendered.nodegroupNames.length} nodegroups exist`);
+    const missing = names.filter((name) => !live.has(name));
+    const some = rolledPoolsIfNotAll(ctx);
+    const what = some ? `pool ${some.join(", ")} to version ${ctx.roll.target}` : `version ${ctx.roll.target}`;
+    if (missing.length === 0) return skipDecision(`${what}: all ${names.length} nodegroups exist`);
     const paths = envPaths(ctx.env.name);
-    return runDecision(`version ${rendered.workerVersion}: missing ${missing.join(", ")}`, [
+    return runDecision(`${what}: missing ${missing.join(", ")}`, [
       ["eksctl", "create", "nodegroup", "-f", paths.nodegroups, `--include=${missing.join(",")}`],
     ], { files: [paths.nodegroups], done: `created ${missing.join(", ")}` });
   },
   async run(ctx, decision) {
-    // Tag the cluster with the target before creating anything, so a rerun tomorrow, from any
-    // machine, finishes this roll rather than starting a third set of nodegroups.
-    await writeRollTarget(ctx, ctx.roll.target);
+    // Remember the target before creating anything, so a rerun tomorrow finishes this roll.
+    await writeRollTarget(ctx, ctx.roll.target, rolledPoolsIfNotAll(ctx));
     await runPlannedCommands(ctx, decision);
     ctx.facts.forget("nodegroups");
   },
@@ -123,8 +168,9 @@ function readyNodesByNodegroup(list: NodeList): Map<string, number> {
   return counts;
 }
 
+/** Ready nodes each new nodegroup needs: its pool's minSize (at least one). */
 function readyNodesNeeded(ctx: RollContext): number {
-  return Math.max(1, ctx.env.config.worker.minSize);
+  return Math.max(1, Math.min(...ctx.roll.pools.map((pool) => ctx.env.config.nodePools[pool]?.minSize ?? 1)));
 }
 
 function readyQuery(ctx: RollContext, names: readonly string[]): string[] {
@@ -155,7 +201,7 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
     description: "wait until the new nodegroups' nodes are Ready",
     needs: ["create-new"],
     async decide(ctx) {
-      const names = requireRendered(ctx).nodegroupNames;
+      const names = rolledNodegroups(ctx);
       const needed = readyNodesNeeded(ctx);
       const argv = readyQuery(ctx, names);
       // When the new nodegroups exist already (a rerun), ask once: Ready nodes mean nothing to wait for.
@@ -168,7 +214,7 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
       return runDecision(`need ${needed} Ready node(s) in each of ${names.join(", ")}`, [argv], { done: `${names.join(", ")} have ${needed} Ready node(s) or more each` });
     },
     async run(ctx, decision) {
-      const names = requireRendered(ctx).nodegroupNames;
+      const names = rolledNodegroups(ctx);
       const needed = readyNodesNeeded(ctx);
       const argv = [...decision.commands[0]!.argv];
       const deadline = Date.now() + (opts.readyTimeoutMs ?? 20 * 60_000);
@@ -207,7 +253,7 @@ const deleteOldStep: Step<RollContext> = {
     // Re-check just before deleting: every new nodegroup must still be there.
     ctx.facts.forget("nodegroups");
     const live = new Set((await ctx.facts.nodegroups()).map((ng) => ng.name));
-    const absent = requireRendered(ctx).nodegroupNames.filter((name) => !live.has(name));
+    const absent = rolledNodegroups(ctx).filter((name) => !live.has(name));
     if (absent.length > 0) {
       throw new StepFailedError({
         step: stepId(ctx),
@@ -226,13 +272,16 @@ const recordStep: Step<RollContext> = {
   description: "record the new nodegroup version",
   needs: ["delete-old"],
   async decide(ctx) {
-    const recorded = await resolveWorkerVersion(ctx.projectRoot, ctx.env, { record: false }).catch(() => undefined);
+    const recorded = await readPoolVersions(ctx.projectRoot, ctx.env.name, ctx.roll.pools).catch(() => ({}) as Record<string, string>);
     const inProgress = await readRollTarget(ctx);
-    if (recorded?.version === ctx.roll.target && !inProgress) return skipDecision(`version ${ctx.roll.target} is recorded`);
-    return runDecision(`record version ${ctx.roll.target}`, [], { done: `recorded version ${ctx.roll.target}` });
+    const allRecorded = ctx.roll.pools.every((pool) => recorded[pool] === ctx.roll.target);
+    const some = rolledPoolsIfNotAll(ctx);
+    const forPools = some ? ` for pool ${some.join(", ")}` : "";
+    if (allRecorded && !inProgress) return skipDecision(`version ${ctx.roll.target} is recorded${forPools}`);
+    return runDecision(`record version ${ctx.roll.target}${forPools}`, [], { done: `recorded version ${ctx.roll.target}${forPools}` });
   },
   async run(ctx) {
-    await recordWorkerVersion(ctx.projectRoot, ctx.env.name, ctx.roll.target!);
+    await recordPoolVersions(ctx.projectRoot, ctx.env.name, Object.fromEntries(ctx.roll.pools.map((pool) => [pool, ctx.roll.target!])));
     await writeRollTarget(ctx, undefined);
   },
 };
@@ -254,6 +303,6 @@ export function rollTask(opts: RollOptions = {}): Task<RollContext, LifecycleCon
 }
 
 export function rollContext<C extends LifecycleContext>(base: C): C & RollContext {
-  return Object.assign(base, { roll: { liveVersions: new Map<string, string>() } });
+  return Object.assign(base, { roll: { pools: [], liveVersions: new Map<string, string>() } });
 }
 

@@ -73,7 +73,7 @@ function withClusterVersion(env: Environment, version: string): Environment {
 async function writeHopFile(ctx: LifecycleContext, version: string): Promise<string> {
   const file = hopFile(ctx.env.name, version);
   const rendered = await renderEnvironment(ctx.projectRoot, withClusterVersion(ctx.env, version), {
-    workerVersion: ctx.env.config.worker.version ?? "upgrade",
+    workerVersion: ctx.env.config.worker?.version ?? "upgrade",
   });
   await writeFileAtomic(join(ctx.projectRoot, file), rendered.cluster.text);
   ctx.events.emit({ type: "file-written", path: file });
@@ -213,7 +213,7 @@ async function configAdvice(ctx: UpgradeContext, rolledTo: string | undefined): 
         : `${envFile}: add cluster.version: "${target}" under cluster:${at ? ` (${at.file}:${at.line} sets "${ctx.env.config.cluster.version}" for every environment)` : ""}`,
     );
   }
-  const pinned = ctx.env.config.worker.version;
+  const pinned = ctx.env.config.worker?.version;
   if (pinned !== undefined && rolledTo !== undefined && pinned !== rolledTo) {
     const at = where(["worker", "version"]);
     advice.push(`${at ? `${at.file}:${at.line}` : envFile}: change worker.version from "${pinned}" to "${rolledTo}" (the nodegroups were rolled)`);

@@ -18,6 +18,8 @@ export interface FindTaskOptions {
   toVersion?: string;
   /** For born: --roll, --prune, --reset-desired. */
   converge?: ConvergeOptions;
+  /** For roll: the pools to roll (plan's --pool). */
+  pools?: string[];
 }
 
 /** Every task name, built-in first. Throws ConfigError when config/tasks.yaml has problems. */
@@ -36,7 +38,7 @@ export async function hasTask(projectRoot: string, name: string): Promise<boolea
 export async function findTask(projectRoot: string, name: string, opts: FindTaskOptions): Promise<BuiltTask | undefined> {
   const tokens = opts.args ?? [];
   if ((builtinTaskNames as readonly string[]).includes(name)) {
-    return builtinTask(name as BuiltinTaskName, { roll: { toVersion: opts.toVersion }, converge: opts.converge });
+    return builtinTask(name as BuiltinTaskName, { roll: { toVersion: opts.toVersion, pools: opts.pools }, converge: opts.converge });
   }
   if (name === "upgrade") {
     const specs = builtinSpecs("upgrade");

@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
 # ============================================================================================
 #  kube-apiserver STAND-IN for eksbox's tests and local demo -- NOT a Kubernetes API server.
-#  Runs on the host, read-only. It answers just enough of the API for the real kubectl (1.20) to
-#  run `kubectl get nodes [-l selector] [-o json]`: discovery, and Nodes derived from moto's state
+#  Runs on the host. It answers just enough of the API for the real kubectl (1.20) to run
+#  `kubectl get nodes [-l selector] [-o json]`: discovery, and Nodes derived from moto's state
 #  (DesiredCapacity Ready nodes per nodegroup of every cluster the eksctl test double made).
+#  Karpenter's NodePool (karpenter.sh/v1) and EC2NodeClass (karpenter.k8s.aws/v1), cluster-scoped:
+#  `kubectl apply --server-side` (PATCH application/apply-patch+yaml) and `kubectl get` of them.
+#  Where it departs from a real API server: these objects live in this process's memory only (one
+#  store for every cluster, gone when it stops); an apply replaces the whole object instead of
+#  merging fields by manager (managedFields only names the last manager); no CRD schema is
+#  checked (eksbox checks them against Karpenter's schemas before applying); /openapi/v2 is an
+#  empty document, so kubectl's client-side validation knows no kind and checks nothing.
 #  Usage: kube-apiserver.py MOTO_URL [--port N] [--regions r1,r2] [--url-file PATH]
 # ============================================================================================
 import argparse
@@ -26,6 +33,14 @@ NODE_RESOURCE = {
     "verbs": ["get", "list"], "shortNames": ["no"],
 }
 _moto_lock = threading.Lock()  # botocore clients are shared: one moto scan at a time
+# (group, version) -> {resource: (kind, singular)}: the custom resources the stand-in stores.
+CUSTOM_RESOURCES = {
+    ("karpenter.sh", "v1"): {"nodepools": ("NodePool", "nodepool")},
+    ("karpenter.k8s.aws", "v1"): {"ec2nodeclasses": ("EC2NodeClass", "ec2nodeclass")},
+}
+_store_lock = threading.Lock()
+_store: dict = {}  # (group, version, resource) -> {name: object}
+_resource_version = [1]
 
 
 def _regions(arg):
@@ -210,13 +225,102 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": self.headers.get("Host", "")}]})
         elif path == "/apis":
-            self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+            self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+                {"name": group, "versions": [{"groupVersion": f"{group}/{version}", "version": version}],
+                 "preferredVersion": {"groupVersion": f"{group}/{version}", "version": version}}
+                for group, version in CUSTOM_RESOURCES]})
+        elif path == "/openapi/v2":
+            # An empty protobuf Document: kubectl parses it and validates no kind client-side. (Go's
+            # mime parser refuses the real server's "...spec.v2@v1.0+protobuf" type in a response.)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.custom_target(path) is not None:
+            self.custom_get(path, query)
         elif path == "/api/v1":
             self.send_json(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1", "resources": [NODE_RESOURCE]})
         elif path == "/api/v1/nodes" or path.startswith("/api/v1/nodes/"):
             self.nodes(path, query)
         else:
             self.status(404, "NotFound", f"the kube-apiserver stand-in does not serve {path}")
+
+    def custom_target(self, path: str):
+        """(group, version, resource or None, name or None) for a path under a custom group-version."""
+        parts = path.strip("/").split("/")
+        if len(parts) < 3 or parts[0] != "apis" or (parts[1], parts[2]) not in CUSTOM_RESOURCES:
+            return None
+        resources = CUSTOM_RESOURCES[(parts[1], parts[2])]
+        if len(parts) == 3:
+            return (parts[1], parts[2], None, None)
+        if parts[3] not in resources or len(parts) > 5:
+            return None
+        return (parts[1], parts[2], parts[3], parts[4] if len(parts) == 5 else None)
+
+    def custom_get(self, path: str, query: dict) -> None:
+        group, version, resource, name = self.custom_target(path)
+        if resource is None:
+            return self.send_json(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}", "resources": [
+                {"name": r, "singularName": singular, "namespaced": False, "kind": kind,
+                 "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}
+                for r, (kind, singular) in CUSTOM_RESOURCES[(group, version)].items()]})
+        kind = CUSTOM_RESOURCES[(group, version)][resource][0]
+        with _store_lock:
+            stored = dict(_store.get((group, version, resource), {}))
+        if name is not None:
+            if name not in stored:
+                return self.status(404, "NotFound", f'{resource}.{group} "{name}" not found')
+            return self.send_json(200, stored[name])
+        try:
+            requirements = parse_selector(query.get("labelSelector", [""])[0])
+        except ValueError as e:
+            return self.status(400, "BadRequest", str(e))
+        items = [o for o in stored.values() if matches(o["metadata"].get("labels", {}), requirements)]
+        if "as=Table" in self.headers.get("Accept", ""):
+            return self.send_json(200, {
+                "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(_resource_version[0])},
+                "columnDefinitions": [{"name": "Name", "type": "string", "format": "name", "description": "", "priority": 0}],
+                "rows": [{"cells": [o["metadata"]["name"]], "object": o} for o in items]})
+        self.send_json(200, {"kind": f"{kind}List", "apiVersion": f"{group}/{version}",
+                             "metadata": {"resourceVersion": str(_resource_version[0])}, "items": items})
+
+    def do_PATCH(self):  # noqa: N802
+        url = urlparse(self.path)
+        path, query = url.path.rstrip("/"), parse_qs(url.query)
+        target = self.custom_target(path)
+        if target is None or target[2] is None or target[3] is None:
+            return self.status(404, "NotFound", f"the kube-apiserver stand-in does not serve PATCH {path}")
+        group, version, resource, name = target
+        content_type = self.headers.get("Content-Type", "")
+        if not content_type.startswith("application/apply-patch+yaml"):
+            return self.status(415, "UnsupportedMediaType", f"the stand-in takes server-side apply only, not {content_type}")
+        if not query.get("fieldManager", [""])[0]:
+            return self.status(422, "Invalid", "fieldManager is required for apply patch")
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+        try:
+            import yaml  # PyYAML: a JSON body is YAML too
+
+            obj = yaml.safe_load(body)
+        except Exception as e:
+            return self.status(400, "BadRequest", f"the body is not YAML: {e}")
+        kind = CUSTOM_RESOURCES[(group, version)][resource][0]
+        if not isinstance(obj, dict) or obj.get("kind") != kind or obj.get("apiVersion") != f"{group}/{version}":
+            return self.status(400, "BadRequest", f"expected a {group}/{version} {kind}")
+        if (obj.get("metadata") or {}).get("name") != name:
+            return self.status(400, "BadRequest", "the name in the body does not match the URL")
+        with _store_lock:
+            objects = _store.setdefault((group, version, resource), {})
+            existing = objects.get(name)
+            _resource_version[0] += 1
+            meta = obj.setdefault("metadata", {})
+            meta["uid"] = existing["metadata"]["uid"] if existing else hashlib.md5(f"{group}/{resource}/{name}".encode()).hexdigest()
+            meta["resourceVersion"] = str(_resource_version[0])
+            meta["generation"] = (existing["metadata"].get("generation", 1) + 1) if existing else 1
+            meta["creationTimestamp"] = existing["metadata"]["creationTimestamp"] if existing else datetime.datetime.now(
+                datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            meta["managedFields"] = [{"manager": query["fieldManager"][0], "operation": "Apply", "apiVersion": f"{group}/{version}"}]
+            objects[name] = obj
+        self.send_json(200 if existing else 201, obj)
 
     def nodes(self, path: str, query: dict) -> None:
         try:

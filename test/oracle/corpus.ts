@@ -59,7 +59,8 @@ function findingsOfDocuments(cluster: Doc, nodegroups: Doc, clusterAutoscaler: b
   for (const [which, doc] of [["cluster", cluster], ["nodegroups", nodegroups]] as const) {
     for (const f of validateAgainstEksctlSchema(doc)) refuses.push(`${which}: ${f.path.join(".")}: eksctl schema: ${f.message}`);
   }
-  for (const f of checkRenderedRules(cluster, nodegroups, { clusterAutoscaler })) {
+  // One pool per environment here: every nodegroup is discoverable when the pool asks for it.
+  for (const f of checkRenderedRules(cluster, nodegroups, { mode: "clusterAutoscaler", discoverable: () => clusterAutoscaler })) {
     (f.policy ? policy : refuses).push(`${f.document}: ${f.path.join(".")}: ${f.message}`);
   }
   return { refuses, policy };
@@ -70,7 +71,7 @@ async function judgeEnvironment(id: string, group: OracleCase["group"], env: Env
   const rendered = await renderEnvironment(repoRoot, env, { workerVersion: WORKER_VERSION });
   const cluster = rendered.cluster.document as Doc;
   const nodegroups = rendered.nodegroups.document as Doc;
-  const { refuses, policy } = findingsOfDocuments(cluster, nodegroups, env.config.worker.clusterAutoscaler);
+  const { refuses, policy } = findingsOfDocuments(cluster, nodegroups, env.config.worker?.clusterAutoscaler ?? true);
   // validateRendered is what `eksbox validate` reports: it must agree with the split above.
   const reported = validateRendered(rendered, env).length;
   if (reported !== refuses.length + policy.length) {
@@ -118,7 +119,7 @@ export async function exampleCases(): Promise<OracleCase[]> {
     const refuses = validateAgainstEksctlSchema(doc).map((f) => `${f.path.join(".")}: eksctl schema: ${f.message}`);
     const policy: string[] = [];
     // The example is both "files": its own nodegroups, its own metadata.
-    for (const f of checkRenderedRules(doc, doc, { clusterAutoscaler: false })) {
+    for (const f of checkRenderedRules(doc, doc, { mode: "clusterAutoscaler", discoverable: () => false })) {
       (f.policy ? policy : refuses).push(`${f.path.join(".")}: ${f.message}`);
     }
     cases.push({ id: `example/${file}`, group: "example", text, eksboxRefuses: refuses, eksboxPolicy: policy });
@@ -226,8 +227,10 @@ export async function generatedCases(count: number, seed: number): Promise<Oracl
     if (spotRaw.spotInstancePools === null) delete spotRaw.spotInstancePools;
     const parsed = environmentSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`${id}: the generator left the config schema: ${parsed.error.message}`);
-    const configFindings = checkConfigRules(parsed.data).map((f) => `config: ${f.path.join(".")}: ${f.message}`);
-    const config: EnvironmentConfig = { ...parsed.data, cluster: { ...parsed.data.cluster, name: "oracle" } };
+    // The worker shorthand's one pool, as loadEnvironment makes it.
+    const nodePools = parsed.data.worker ? { [parsed.data.worker.namePrefix]: parsed.data.worker } : {};
+    const configFindings = checkConfigRules({ ...parsed.data, nodePools }).map((f) => `config: ${f.path.join(".")}: ${f.message}`);
+    const config: EnvironmentConfig = { ...parsed.data, nodePools, cluster: { ...parsed.data.cluster, name: "oracle" } };
     const env: Environment = { name: "oracle", config, sources: [] };
     const judged = await judgeEnvironment(id, "generated", env, configFindings);
     cases.push({ ...judged, id });
@@ -312,7 +315,7 @@ export async function invalidCases(): Promise<OracleCase[]> {
     const first = (nodegroups.nodeGroups as Doc[])[0]!;
     first.labels ??= {};
     mutate(cluster, nodegroups, first);
-    const { refuses, policy } = findingsOfDocuments(cluster, nodegroups, env.config.worker.clusterAutoscaler);
+    const { refuses, policy } = findingsOfDocuments(cluster, nodegroups, env.config.worker?.clusterAutoscaler ?? true);
     const text = yaml11({ ...cluster, ...Object.fromEntries(["nodeGroups", "managedNodeGroups"].filter((k) => k in nodegroups).map((k) => [k, nodegroups[k]])) });
     cases.push({ id: `invalid/${name}`, group: "invalid", text, eksboxRefuses: refuses, eksboxPolicy: policy });
   }

@@ -111,8 +111,12 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
       labels: stringMap(ng.labels),
       taints: asList(ng.taints).filter(isPlainObject).map((t) => ({ key: String(t.key), value: String(t.value ?? ""), effect: String(t.effect) })),
       specHash: rendered.specHashes.get(String(ng.name)),
+      version: rendered.versions[rendered.nodegroupPools[String(ng.name)] ?? ""],
     })),
   );
+  // In the config's pool order (eksctl's --include lists them so), whichever section a group is in.
+  const order = new Map(rendered.nodegroupNames.map((name, index) => [name, index]));
+  nodegroups.sort((a, b) => (order.get(a.name) ?? order.size) - (order.get(b.name) ?? order.size));
   return {
     cluster: {
       name: String(meta.name),

@@ -49,6 +49,8 @@ export interface DesiredNodegroup {
   labels: Record<string, string>;
   taints: { key: string; value: string; effect: string }[];
   specHash?: string;
+  /** Its pool's version (pools can be at different versions); default: workerVersion. */
+  version?: string;
 }
 
 export interface DesiredState {
@@ -244,7 +246,9 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
     return version === undefined ? [] : [{ ng, version, slot: slotOf(ng.name, version) }];
   });
   const liveByName = new Map(ours.map((o) => [o.ng.name, o]));
-  const desiredSlots = new Set(desired.nodegroups.map((ng) => slotOf(ng.name, desired.workerVersion)));
+  const versionOf = (ng: DesiredNodegroup) => ng.version ?? desired.workerVersion;
+  const desiredSlots = new Set(desired.nodegroups.map((ng) => slotOf(ng.name, versionOf(ng))));
+  const desiredVersions = new Set(desired.nodegroups.map(versionOf));
   const createArgv = (names: string[]) => ["eksctl", "create", "nodegroup", "-f", ctx.paths.nodegroups, `--include=${names.join(",")}`];
   const missing = desired.nodegroups.filter((ng) => !liveByName.has(ng.name)).map((ng) => ng.name);
 
@@ -252,12 +256,12 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
     const resource = `nodegroup ${want.name}`;
     const have = liveByName.get(want.name)?.ng;
     if (!have) {
-      const slot = slotOf(want.name, desired.workerVersion);
+      const slot = slotOf(want.name, versionOf(want));
       const older = ours.filter((o) => o.slot === slot).map((o) => o.ng.name);
       changes.push({
         step: "nodegroups", resource, field: "(nodegroup)", live: null, wanted: want.name,
         kind: older.length > 0 || ours.length === 0 ? "create" : "zoneAdd", destructive: false, argv: createArgv(missing),
-        note: older.length > 0 ? `version ${desired.workerVersion} beside ${older.join(", ")}` : ours.length === 0 ? undefined : "a new zone in worker.zones",
+        note: older.length > 0 ? `version ${versionOf(want)} beside ${older.join(", ")}` : ours.length === 0 ? undefined : "a new zone or pool",
       });
       continue;
     }
@@ -311,7 +315,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
   for (const { ng, version, slot } of ours) {
     if (desiredNames.has(ng.name)) continue;
     const argv = ["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", ng.name, "--drain", "--approve", "--wait"];
-    if (version === desired.workerVersion && !desiredSlots.has(slot)) {
+    if (desiredVersions.has(version) && !desiredSlots.has(slot)) {
       changes.push({
         step: "nodegroups", resource: `nodegroup ${ng.name}`, field: "(nodegroup)", live: ng.name, wanted: null, kind: "zoneRemove", destructive: true, argv,
         key: "worker.zones", note: "its zone left worker.zones: its nodes are drained, then it is deleted",
@@ -320,7 +324,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
       changes.push({
         step: "nodegroups", resource: `nodegroup ${ng.name}`, field: "(nodegroup)", live: ng.name, wanted: null, kind: "extra", destructive: true, argv,
         note: desiredSlots.has(slot)
-          ? `version ${version}, older than ${desired.workerVersion}: eksbox nodegroup roll retires it, or --prune deletes it`
+          ? `version ${version}, not the config's: eksbox nodegroup roll retires it, or --prune deletes it`
           : "not in the config any more: --prune drains and deletes it",
       });
     }

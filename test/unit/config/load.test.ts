@@ -37,14 +37,14 @@ describe("the sample environments", () => {
     for (const name of ["stg", "test"]) {
       const env = await loadEnvironment(repoRoot, name);
       expect(env.config.protected).toBe(false);
-      expect(Object.keys(env.config.cluster.vpc.subnets.public)).toEqual(env.config.worker.zones);
+      expect(Object.keys(env.config.cluster.vpc.subnets.public)).toEqual(env.config.worker!.zones);
     }
   });
 
   it("local uses the emulator, no existing subnets, and names its token variable", async () => {
     const local = await loadEnvironment(repoRoot, "local");
     expect(local.config.aws).toMatchObject({ region: "us-east-1", accountId: "123456789012", endpointUrl: "http://127.0.0.1:5055" });
-    expect(local.config.worker.zones).toEqual(["us-east-1a", "us-east-1b"]);
+    expect(local.config.worker!.zones).toEqual(["us-east-1a", "us-east-1b"]);
     expect(local.config.cluster.vpc.subnets).toEqual({ public: {}, private: {} });
     expect(local.config.cluster.serviceAccounts.length).toBeGreaterThanOrEqual(1);
     expect(local.config.gitops).toMatchObject({ provider: "github", tokenEnv: "GITHUB_TOKEN", path: "clusters/local" });
@@ -164,11 +164,11 @@ describe("--set overrides", () => {
     const env = await loadEnvironment(repoRoot, "prod", {
       sets: ["worker.desiredCapacity=3", "cluster.version=1.33", "worker.labels[team.example.com/owner]=web", "worker.zones=[ap-northeast-1b]"],
     });
-    expect(env.config.worker.desiredCapacity).toBe(3);
+    expect(env.config.worker!.desiredCapacity).toBe(3);
     expect(env.config.cluster.version).toBe("1.33");
-    expect(env.config.worker.labels["team.example.com/owner"]).toBe("web");
-    expect(env.config.worker.labels["node.kubernetes.io/role"]).toBe("worker");
-    expect(env.config.worker.zones).toEqual(["ap-northeast-1b"]);
+    expect(env.config.worker!.labels["team.example.com/owner"]).toBe("web");
+    expect(env.config.worker!.labels["node.kubernetes.io/role"]).toBe("worker");
+    expect(env.config.worker!.zones).toEqual(["ap-northeast-1b"]);
   });
 
   it("a problem caused by --set names the --set argument", async () => {
@@ -239,8 +239,8 @@ describe("removing a default", () => {
       /worker.spot.spotInstancePools: is for self-managed nodegroups only\n\s+remove it/,
     );
     const env = await loadEnvironment(repoRoot, "prod", { sets: ["worker.type=managed", "worker.iam=null", "worker.spot.spotInstancePools=null"] });
-    expect(env.config.worker.type).toBe("managed");
-    expect(env.config.worker.spot.spotInstancePools).toBeUndefined();
-    expect(env.config.worker.iam).toEqual({ attachPolicyARNs: [] });
+    expect(env.config.worker!.type).toBe("managed");
+    expect(env.config.worker!.spot.spotInstancePools).toBeUndefined();
+    expect(env.config.worker!.iam).toEqual({ attachPolicyARNs: [] });
   });
 });

@@ -18,7 +18,7 @@ function nodegroups(ng: Doc, kind: "nodeGroups" | "managedNodeGroups" = "nodeGro
 
 const eksctlFindings = (found: RuleFinding[]) => found.filter((f) => !f.policy).map((f) => `${f.path.join(".")}: ${f.message}`);
 const check = (ng: Doc, opts: { version?: unknown; kind?: "nodeGroups" | "managedNodeGroups" } = {}) =>
-  eksctlFindings(checkRenderedRules(cluster(opts.version), nodegroups(ng, opts.kind), { clusterAutoscaler: false }));
+  eksctlFindings(checkRenderedRules(cluster(opts.version), nodegroups(ng, opts.kind), { mode: "clusterAutoscaler", discoverable: () => false }));
 
 describe("eksctl's rules, checked on the rendered files", () => {
   it("accepts a plain nodegroup with labels kubelet may set and a valid taint", () => {
@@ -69,7 +69,7 @@ describe("eksctl's rules, checked on the rendered files", () => {
   });
 
   it("a missing version is eksbox policy, not eksctl's rule (eksctl takes its default)", () => {
-    const found = checkRenderedRules({ metadata: { name: "c", region: "us-east-1" } }, nodegroups({}), { clusterAutoscaler: false });
+    const found = checkRenderedRules({ metadata: { name: "c", region: "us-east-1" } }, nodegroups({}), { mode: "clusterAutoscaler", discoverable: () => false });
     expect(found.filter((f) => f.path.join(".") === "metadata.version")).toEqual([expect.objectContaining({ policy: "eksbox" })]);
   });
 

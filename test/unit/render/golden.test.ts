@@ -55,7 +55,7 @@ describe("every sample environment", () => {
       expect(validateAgainstEksctlSchema(rendered.nodegroups.document), name).toEqual([]);
       expect(validateRendered(rendered, env), name).toEqual([]);
       expect(rendered.cluster.document).not.toHaveProperty("nodeGroups");
-      expect(rendered.nodegroupNames).toEqual(env.config.worker.zones.map((z) => `worker-${z.split("-").pop()}-20261125`));
+      expect(rendered.nodegroupNames).toEqual(env.config.worker!.zones.map((z) => `worker-${z.split("-").pop()}-20261125`));
     }
   });
 
@@ -66,5 +66,30 @@ describe("every sample environment", () => {
     expect(doc.vpc).not.toHaveProperty("subnets");
     expect(doc.iam.serviceAccounts.map((a) => a.metadata.name)).toEqual(env.config.cluster.serviceAccounts.map((a) => a.name));
     expect(rendered.cluster.text).not.toMatch(/token/i);
+  });
+});
+
+describe("upgrading to node pools rolls nothing", () => {
+  it("prod's rendered files are byte for byte what eksbox rendered before pools (test/golden/prod-bytes)", async () => {
+    const env = await loadEnvironment(repoRoot, "prod");
+    const rendered = await renderEnvironment(repoRoot, env, { workerVersion: "20261125" });
+    expect(rendered.nodegroups.text).toBe(await readFile(path.join(repoRoot, "test/golden/prod-bytes/nodegroups.yaml"), "utf8"));
+    expect(rendered.cluster.text).toBe(await readFile(path.join(repoRoot, "test/golden/prod-bytes/cluster.yaml"), "utf8"));
+    expect(rendered.nodegroupNames).toEqual(["worker-1b-20261125", "worker-1c-20261125", "worker-1d-20261125"]);
+  });
+});
+
+describe("a project's own template written before node pools", () => {
+  it("renders prod byte for byte as before with the worker shorthand (workerVersion, nodegroupTags, ... still there)", async () => {
+    const project = await makeProject();
+    try {
+      await project.write("templates/nodegroups.yaml.njk", await readFile(path.join(repoRoot, "test/fixtures/templates-before-pools/nodegroups.yaml.njk"), "utf8"));
+      const env = await loadEnvironment(project.root, "prod");
+      const rendered = await renderEnvironment(project.root, env, { workerVersion: "20261125" });
+      expect(rendered.nodegroups.text).toBe(await readFile(path.join(repoRoot, "test/golden/prod-bytes/nodegroups.yaml"), "utf8"));
+      expect(validateRendered(rendered, env)).toEqual([]);
+    } finally {
+      await project.cleanup();
+    }
   });
 });

@@ -54,7 +54,7 @@ describe("problems in edited templates point at the template line and the config
   });
 
   it("a wrong type names the config line the value came from", async () => {
-    await project.edit(NODEGROUPS, (t) => t.replace("  volumeSize: {{ worker.volume.size }}", "  volumeSize: {{ worker.volume.size | string }}"));
+    await project.edit(NODEGROUPS, (t) => t.replace("  volumeSize: {{ pool.volume.size }}", "  volumeSize: {{ pool.volume.size | string }}"));
     const issues = await issuesFor(project);
     const configLine = await lineOf(project, "config/environments/prod.yaml", "size: 200");
     expect(issues).toHaveLength(3);
@@ -68,14 +68,14 @@ describe("problems in edited templates point at the template line and the config
   });
 
   it("a nodegroup spanning several zones", async () => {
-    await project.edit(NODEGROUPS, (t) => t.replace("  - {{ ng.zone }}", "{% for z in worker.zones %}\n  - {{ z }}\n{% endfor %}"));
+    await project.edit(NODEGROUPS, (t) => t.replace("{% for zone in ng.zones %}", "{% for zone in pool.zones %}"));
     const issues = await issuesFor(project);
     expect(issues.map((i) => i.path)).toEqual(["nodeGroups[0].availabilityZones", "nodeGroups[1].availabilityZones", "nodeGroups[2].availabilityZones"]);
     expect(issues[0]).toMatchObject({ file: NODEGROUPS, line: await lineOf(project, NODEGROUPS, "availabilityZones:"), message: "must be in exactly one zone (has 3)" });
   });
 
   it("a nodegroup without the cluster-autoscaler discovery tags", async () => {
-    await project.edit(NODEGROUPS, (t) => t.replace("{{ map(nodegroupTags, \"    \") }}", "{{ map(worker.tags, \"    \") }}").replace("{% if nodegroupTags | length %}", "{% if worker.tags | length %}"));
+    await project.edit(NODEGROUPS, (t) => t.replace("{{ map(ng.tags, \"    \") }}", "{{ map(pool.tags, \"    \") }}").replace("{% if ng.tags | length %}", "{% if pool.tags | length %}"));
     const issues = await issuesFor(project, "prod");
     expect(issues).toHaveLength(3);
     expect(issues[0]!.message).toBe('lacks the cluster-autoscaler discovery tags k8s.io/cluster-autoscaler/enabled: "true", k8s.io/cluster-autoscaler/prod: "owned"');
@@ -85,11 +85,11 @@ describe("problems in edited templates point at the template line and the config
   });
 
   it("an undefined variable fails rendering at its template line", async () => {
-    await project.edit(NODEGROUPS, (t) => t.replace("  minSize: {{ worker.minSize }}", "  minSize: {{ worker.minSise }}"));
+    await project.edit(NODEGROUPS, (t) => t.replace("  minSize: {{ pool.minSize }}", "  minSize: {{ pool.minSise }}"));
     const env = await loadEnvironment(project.root, "prod");
     const error = (await renderEnvironment(project.root, env, { workerVersion: "v1" }).catch((e: unknown) => e)) as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.issues[0]).toMatchObject({ file: NODEGROUPS, line: await lineOf(project, NODEGROUPS, "worker.minSise"), message: expect.stringContaining("undefined value") });
+    expect(error.issues[0]).toMatchObject({ file: NODEGROUPS, line: await lineOf(project, NODEGROUPS, "pool.minSise"), message: expect.stringContaining("undefined value") });
   });
 
   it("a runaway range() fails at its template line instead of hanging", async () => {
@@ -104,7 +104,7 @@ describe("problems in edited templates point at the template line and the config
   });
 
   it("text printed with | safe that breaks YAML is reported as invalid output", async () => {
-    await project.edit(NODEGROUPS, (t) => t.replace("  desiredCapacity: {{ worker.desiredCapacity }}", '  desiredCapacity: {{ "[" | safe }}'));
+    await project.edit(NODEGROUPS, (t) => t.replace("  desiredCapacity: {{ pool.desiredCapacity }}", '  desiredCapacity: {{ "[" | safe }}'));
     const env = await loadEnvironment(project.root, "prod");
     await expect(renderEnvironment(project.root, env, { workerVersion: "v1" })).rejects.toThrow(/rendered invalid YAML[\s\S]*build\/prod\/nodegroups.yaml:\d+/);
   });
@@ -138,7 +138,7 @@ describe("eksctl rules the schema misses", () => {
 
   it("AmazonLinux2 is refused for Kubernetes >= 1.33", async () => {
     const env = await prod();
-    env.config.worker.amiFamily = "AmazonLinux2";
+    env.config.worker!.amiFamily = "AmazonLinux2";
     const issues = validateRendered(await renderEnvironment(repoRoot, env, { workerVersion: "v1" }), env);
     expect(issues.map((i) => [i.path, i.message])).toEqual(
       [0, 1, 2].map((n) => [`nodeGroups[${n}].amiFamily`, "AmazonLinux2 is refused by eksctl for Kubernetes 1.34 (>= 1.33)"]),
@@ -149,8 +149,8 @@ describe("eksctl rules the schema misses", () => {
 
   it("self-managed-only fields on managed nodegroups", async () => {
     const env = await prod();
-    env.config.worker.type = "managed";
-    env.config.worker.spot.spotInstancePools = undefined;
+    env.config.worker!.type = "managed";
+    env.config.worker!.spot.spotInstancePools = undefined;
     const issues = validateRendered(await renderEnvironment(repoRoot, env, { workerVersion: "v1" }), env);
     expect(issues.map((i) => i.path)).toEqual(["managedNodeGroups[0].iam.instanceProfileARN", "managedNodeGroups[1].iam.instanceProfileARN", "managedNodeGroups[2].iam.instanceProfileARN"]);
     expect(issues[0]!.message).toMatch(/self-managed nodeGroups only; managed nodegroups take instanceRoleARN/);

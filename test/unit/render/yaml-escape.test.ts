@@ -47,10 +47,10 @@ describe("values can never add a key (property)", () => {
         nastyString,
         async (labels, commands, taintValue, policy) => {
           const env: Environment = structuredClone(base);
-          env.config.worker.labels = labels;
-          env.config.worker.tags = { note: taintValue };
-          env.config.worker.preBootstrapCommands = commands;
-          env.config.worker.taints = [{ key: "dedicated", value: taintValue, effect: "NoSchedule" }];
+          env.config.worker!.labels = labels;
+          env.config.worker!.tags = { note: taintValue };
+          env.config.worker!.preBootstrapCommands = commands;
+          env.config.worker!.taints = [{ key: "dedicated", value: taintValue, effect: "NoSchedule" }];
           env.config.cluster.tags = { owner: policy };
           const rendered = await renderEnvironment(repoRoot, env, { workerVersion: "v1" });
           const ng = (rendered.nodegroups.document.nodeGroups as Record<string, unknown>[])[0]!;

@@ -112,7 +112,7 @@ describe("born", () => {
     expect(cloud.mutations().length).toBe(before);
     expect(statusOf(second)).toEqual({
       preflight: "done", generate: "done", cluster: "skipped", nodegroups: "skipped",
-      serviceaccounts: "skipped", addons: "skipped", kubeconfig: "skipped", gitops: "skipped",
+      serviceaccounts: "skipped", addons: "skipped", kubeconfig: "skipped", karpenter: "skipped", gitops: "skipped",
     });
   });
 
@@ -124,7 +124,11 @@ describe("born", () => {
     ["flux bootstrap", "gitops"],
   ])("a failure at %s stops there, and a rerun finishes without redoing finished work", async (fragment, step) => {
     if (fragment === "write-kubeconfig") {
-      // Only reached when the kubeconfig is missing: create the cluster out of band first.
+      // Only reached when the kubeconfig is missing: create the cluster out of band first, as the
+      // rendered config says (born's live reads start in preflight, before its generate writes the file).
+      const { loadEnvironment } = await import("../../../src/config/load.js");
+      const { generateEnvironment } = await import("../../../src/render/render.js");
+      await generateEnvironment(root, await loadEnvironment(root, "unit"));
       cloud.clusters.set("unit", { status: "ACTIVE", version: "1.34" });
     }
     cloud.failOnce(fragment);
@@ -213,7 +217,7 @@ describe("born", () => {
     await expect(access(join(root, "build"))).rejects.toThrow();
     expect(entries.map((e) => [e.id, e.decision?.action])).toEqual([
       ["preflight", "run"], ["generate", "run"], ["cluster", "run"], ["nodegroups", "run"],
-      ["serviceaccounts", "run"], ["addons", "skip"], ["kubeconfig", "run"], ["gitops", "run"],
+      ["serviceaccounts", "run"], ["addons", "skip"], ["kubeconfig", "run"], ["karpenter", "skip"], ["gitops", "run"],
     ]);
     const cluster = entries.find((e) => e.id === "cluster")!.decision!;
     expect(cluster.action === "run" && cluster.commands[0]!.argv).toEqual(["eksctl", "create", "cluster", "-f", "build/unit/cluster.yaml", "--kubeconfig", "build/unit/kubeconfig"]);
@@ -429,6 +433,49 @@ describe("nodegroup roll", () => {
     cloud.nodegroups.clear();
     const result = await roll({ pollIntervalMs: 1 });
     expect(result.error).toMatchObject({ message: expect.stringMatching(/cluster unit does not exist/), hint: expect.stringContaining("eksbox born --env unit") });
+  });
+});
+
+describe("nodegroup roll --pool", () => {
+  let root: string;
+  let cloud: FakeCloud;
+  beforeEach(async () => {
+    root = await makeProject();
+    const text = await readFile(join(root, "config", "environments", "unit.yaml"), "utf8");
+    const pools = `nodePools:
+  system:
+    type: managed
+    perZone: false
+    spot: { enabled: false, spotInstancePools: null }
+    zones: [ap-northeast-1b, ap-northeast-1c]
+  workers:
+    zones: [ap-northeast-1b, ap-northeast-1c]
+gitops:`;
+    await writeFile(join(root, "config", "environments", "unit.yaml"), text.replace(/worker:\n[\s\S]*?\ngitops:/, pools));
+    cloud = withCloud(root);
+    const { recordPoolVersions } = await import("../../../src/core/state.js");
+    await recordPoolVersions(root, "unit", { system: "20261101", workers: "20261101" });
+    expect((await run(bornTask(), await contextFor(root, cloud))).status).toBe("done");
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["system-20261101", "workers-1b-20261101", "workers-1c-20261101"]);
+  });
+
+  it("rolls only the pool asked for; the other keeps its nodegroups and its recorded version", async () => {
+    const result = await run(rollTask({ pools: ["workers"], toVersion: "20261125", pollIntervalMs: 1 }), rollContext(await contextFor(root, cloud)));
+    expect(result.status, String(result.error)).toBe("done");
+    expect([...cloud.nodegroups.keys()].sort()).toEqual(["system-20261101", "workers-1b-20261125", "workers-1c-20261125"]);
+    const touched = cloud.mutations().filter((a) => a[1] === "create" || a[1] === "delete").map((a) => a.join(" "));
+    expect(touched.filter((c) => c.includes("system-"))).toEqual(["eksctl create nodegroup -f build/unit/nodegroups.yaml --include=system-20261101,workers-1b-20261101,workers-1c-20261101"]);
+    const state = JSON.parse(await readFile(join(root, ".eksbox/state/unit.json"), "utf8"));
+    expect(state.poolVersions).toEqual({ system: "20261101", workers: "20261125" });
+    // born afterwards renders each pool at its own live version: nothing to create.
+    const before = cloud.mutations().length;
+    expect((await run(bornTask(), await contextFor(root, cloud))).status).toBe("done");
+    expect(cloud.mutations().length).toBe(before);
+  });
+
+  it("refuses a pool the environment does not have", async () => {
+    const result = await run(rollTask({ pools: ["gpu"], pollIntervalMs: 1 }), rollContext(await contextFor(root, cloud)));
+    expect(result.error).toMatchObject({ message: expect.stringContaining("--pool gpu: environment unit has no such pool"), hint: "its pools: system, workers" });
   });
 });
 

@@ -1,0 +1,169 @@
+// Node pools end to end, through the built CLI, the real Docker runtime and toolbox containers, the
+// real AWS CLI and kubectl, moto as AWS, and the eksctl and kube-apiserver test doubles:
+//   born with two pools (a managed system pool across the zones, self-managed workers per zone);
+//   roll --pool workers leaves system untouched;
+//   the same pools in karpenter mode: born's kubectl apply --server-side reaches the API stand-in,
+//   which stores the NodePool and EC2NodeClass (asserted on what it stored).
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { startMoto, type MotoServer } from "../support/moto.js";
+import { startKubeApi, type KubeApi } from "../support/kube-api.js";
+import { ensureTestToolboxImage } from "../support/test-toolbox.js";
+import { awsCli, FAKE_AWS_ENV } from "../support/aws-cli.js";
+import { ensureBuilt } from "../support/cli.js";
+import { makeProjectSkeleton } from "../support/project-skeleton.js";
+
+const REGION = "us-east-1";
+
+let moto: MotoServer;
+let kube: KubeApi;
+let image: string;
+let project: string;
+let cli: string;
+
+function poolsYaml(env: string, motoUrl: string, mode: string): string {
+  return `aws:
+  region: ${REGION}
+  accountId: "123456789012"
+  endpointUrl: ${motoUrl}
+cluster:
+  name: ${env}
+autoscaling:
+  mode: ${mode}
+nodePools:
+  system:
+    type: managed
+    perZone: false
+    zones: [${REGION}a, ${REGION}b]
+    instanceTypes: [m5.large]
+    spot: { enabled: false, spotInstancePools: null, spotAllocationStrategy: price-capacity-optimized }
+    minSize: 1
+    maxSize: 2
+    desiredCapacity: 1
+    volume: { size: 20 }
+  workers:
+    type: selfManaged
+    perZone: true
+    zones: [${REGION}a, ${REGION}b]
+    instanceTypes: [m5.large, c5.large]
+    minSize: 1
+    maxSize: 3
+    desiredCapacity: 1
+    volume: { size: 20 }
+    limits: { cpu: 64 }
+`;
+}
+
+function eksbox(args: string[]) {
+  return execa("node", [cli, ...args, "--no-tty"], {
+    cwd: project,
+    reject: false,
+    env: { ...FAKE_AWS_ENV, EKSBOX_IMAGE: image, EKSBOX_PASS_ENV: "EKSBOX_TEST_KUBE_API", EKSBOX_TEST_KUBE_API: kube.url, CI: "1" },
+    extendEnv: true,
+  });
+}
+
+const aws = (args: string[]) => awsCli(image, moto.url, ["--region", REGION, ...args]);
+
+async function nodegroupStacks(cluster: string): Promise<string[]> {
+  const out = await aws(["cloudformation", "list-stacks", "--stack-status-filter", "CREATE_COMPLETE", "UPDATE_COMPLETE"]);
+  return ((out?.StackSummaries ?? []) as { StackName: string }[])
+    .map((s) => s.StackName)
+    .filter((s) => s.startsWith(`eksctl-${cluster}-nodegroup-`))
+    .map((s) => s.slice(`eksctl-${cluster}-nodegroup-`.length))
+    .sort();
+}
+
+async function stored(path: string): Promise<{ items: Record<string, any>[] }> {
+  const response = await fetch(`${kube.url}${path}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as { items: Record<string, any>[] };
+}
+
+beforeAll(async () => {
+  cli = await ensureBuilt();
+  moto = await startMoto();
+  image = await ensureTestToolboxImage();
+  kube = await startKubeApi(moto.url, { regions: [REGION] });
+  project = await makeProjectSkeleton("eksbox-e2e-pools-");
+  await writeFile(join(project, "config", "environments", "pools.yaml"), poolsYaml("pools", moto.url, "clusterAutoscaler"));
+  await writeFile(join(project, "config", "environments", "kpools.yaml"), poolsYaml("kpools", moto.url, "karpenter"));
+}, 900_000);
+
+afterAll(async () => {
+  await kube?.stop();
+  await moto?.stop();
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+describe("node pools against the local emulator", () => {
+  let systemGroup: string;
+
+  // A shared 2-core machine: each born or roll runs several toolbox containers.
+  const STEP_TIMEOUT = 600_000;
+
+  it("born creates a managed system group across the zones and self-managed workers per zone", async () => {
+    const result = await eksbox(["born", "--env", "pools"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const stacks = await nodegroupStacks("pools");
+    expect(stacks).toHaveLength(3);
+    const version = /^system-([a-z0-9]+)$/.exec(stacks.find((s) => s.startsWith("system-"))!)![1]!;
+    expect(stacks).toEqual([`system-${version}`, `workers-1a-${version}`, `workers-1b-${version}`]);
+    systemGroup = `system-${version}`;
+    const rendered = parse(await readFile(join(project, "build", "pools", "nodegroups.yaml"), "utf8"));
+    expect(rendered.managedNodeGroups.map((ng: { availabilityZones: string[] }) => ng.availabilityZones)).toEqual([[`${REGION}a`, `${REGION}b`]]);
+    expect(rendered.nodeGroups.map((ng: { availabilityZones: string[] }) => ng.availabilityZones)).toEqual([[`${REGION}a`], [`${REGION}b`]]);
+    expect(result.stderr).toMatch(/\[karpenter\] skipped.*autoscaling.mode clusterAutoscaler/);
+  }, STEP_TIMEOUT);
+
+  it("roll --pool workers rolls the workers and leaves system untouched", async () => {
+    const before = await aws(["eks", "describe-nodegroup", "--cluster-name", "pools", "--nodegroup-name", systemGroup]);
+    const result = await eksbox(["nodegroup", "roll", "--env", "pools", "--pool", "workers", "--to-version", "20991231", "--yes"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await nodegroupStacks("pools")).toEqual([systemGroup, "workers-1a-20991231", "workers-1b-20991231"]);
+    const after = await aws(["eks", "describe-nodegroup", "--cluster-name", "pools", "--nodegroup-name", systemGroup]);
+    expect(after.nodegroup.nodegroupArn).toBe(before.nodegroup.nodegroupArn);
+    expect(after.nodegroup.createdAt).toBe(before.nodegroup.createdAt);
+    expect(result.stderr).not.toMatch(/delete nodegroup[^\n]*system-/);
+  }, STEP_TIMEOUT);
+
+  it("karpenter mode: born makes only the system group and applies the NodePool and EC2NodeClass", async () => {
+    const result = await eksbox(["born", "--env", "kpools"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    // type/perZone set on a Karpenter pool: a warning, not a refusal.
+    expect(result.stderr).toMatch(/nodePools\.workers\.(type|perZone).*ignored in karpenter mode/);
+    const stacks = await nodegroupStacks("kpools");
+    expect(stacks).toHaveLength(1);
+    expect(stacks[0]).toMatch(/^system-[a-z0-9]+$/);
+
+    const nodePools = (await stored("/apis/karpenter.sh/v1/nodepools")).items;
+    const nodeClasses = (await stored("/apis/karpenter.k8s.aws/v1/ec2nodeclasses")).items;
+    expect(nodePools.map((o) => o.metadata.name)).toEqual(["workers"]);
+    expect(nodeClasses.map((o) => o.metadata.name)).toEqual(["workers"]);
+    const [nodePool] = nodePools;
+    expect(nodePool!.metadata.managedFields[0].manager).toBe("eksbox");
+    expect(nodePool!.spec.template.spec.nodeClassRef).toEqual({ group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "workers" });
+    expect(nodePool!.spec.template.spec.requirements).toEqual(
+      expect.arrayContaining([
+        { key: "node.kubernetes.io/instance-type", operator: "In", values: ["m5.large", "c5.large"] },
+        { key: "topology.kubernetes.io/zone", operator: "In", values: [`${REGION}a`, `${REGION}b`] },
+        { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+      ]),
+    );
+    expect(nodePool!.spec.limits).toEqual({ cpu: 64 });
+    const [nodeClass] = nodeClasses;
+    expect(nodeClass!.spec.role).toBe("eksctl-KarpenterNodeRole-kpools");
+    expect(nodeClass!.spec.userData).toContain("containerLogMaxSize: 10Mi");
+  }, STEP_TIMEOUT);
+
+  it("karpenter mode: born again applies nothing (the stand-in's objects carry the current hash)", async () => {
+    const before = (await stored("/apis/karpenter.sh/v1/nodepools")).items[0]!.metadata.resourceVersion;
+    const result = await eksbox(["born", "--env", "kpools"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/\[karpenter\] skipped.*applied and current/);
+    expect((await stored("/apis/karpenter.sh/v1/nodepools")).items[0]!.metadata.resourceVersion).toBe(before);
+  }, STEP_TIMEOUT);
+});
