@@ -62,6 +62,7 @@ async function computeConverge(ctx: LifecycleContext): Promise<ConvergeResult> {
     envName: ctx.env.name,
     paths,
     versionOf: (name) => naming.versionOf(name),
+    poolOf: (name) => naming.identify(name)?.pool,
     resetDesired: ctx.converge?.resetDesired,
   });
   return { desired, live, changes, fingerprint: fingerprintOf(live, !!ctx.converge?.resetDesired) };
@@ -112,6 +113,7 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
       taints: asList(ng.taints).filter(isPlainObject).map((t) => ({ key: String(t.key), value: String(t.value ?? ""), effect: String(t.effect) })),
       specHash: rendered.specHashes.get(String(ng.name)),
       version: rendered.versions[rendered.nodegroupPools[String(ng.name)] ?? ""],
+      pool: rendered.nodegroupPools[String(ng.name)],
     })),
   );
   // In the config's pool order (eksctl's --include lists them so), whichever section a group is in.

@@ -51,6 +51,8 @@ export interface DesiredNodegroup {
   specHash?: string;
   /** Its pool's version (pools can be at different versions); default: workerVersion. */
   version?: string;
+  /** Its node pool. */
+  pool?: string;
 }
 
 export interface DesiredState {
@@ -110,6 +112,8 @@ export interface DiffContext {
   paths: { cluster: string; nodegroups: string; kubeconfig: string };
   /** The version part of a live nodegroup name of ours; undefined for a name that is not ours. */
   versionOf(name: string): string | undefined;
+  /** The node pool of a live nodegroup name of ours. */
+  poolOf?(name: string): string | undefined;
   /** Set the desired capacity too (an explicit flag): otherwise it is only reported. */
   resetDesired?: boolean;
 }
@@ -249,6 +253,10 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
   const versionOf = (ng: DesiredNodegroup) => ng.version ?? desired.workerVersion;
   const desiredSlots = new Set(desired.nodegroups.map((ng) => slotOf(ng.name, versionOf(ng))));
   const desiredVersions = new Set(desired.nodegroups.map(versionOf));
+  // A zone that left a pool is drained by born; a whole pool that left the nodegroups (removed, or
+  // now Karpenter's) only with --prune, since nothing here knows its replacement is Ready.
+  const desiredPools = new Set(desired.nodegroups.map((ng) => ng.pool));
+  const poolStays = (name: string) => !ctx.poolOf || desiredPools.has(ctx.poolOf(name));
   const createArgv = (names: string[]) => ["eksctl", "create", "nodegroup", "-f", ctx.paths.nodegroups, `--include=${names.join(",")}`];
   const missing = desired.nodegroups.filter((ng) => !liveByName.has(ng.name)).map((ng) => ng.name);
 
@@ -315,7 +323,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
   for (const { ng, version, slot } of ours) {
     if (desiredNames.has(ng.name)) continue;
     const argv = ["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", ng.name, "--drain", "--approve", "--wait"];
-    if (desiredVersions.has(version) && !desiredSlots.has(slot)) {
+    if (desiredVersions.has(version) && !desiredSlots.has(slot) && poolStays(ng.name)) {
       changes.push({
         step: "nodegroups", resource: `nodegroup ${ng.name}`, field: "(nodegroup)", live: ng.name, wanted: null, kind: "zoneRemove", destructive: true, argv,
         key: "worker.zones", note: "its zone left worker.zones: its nodes are drained, then it is deleted",

@@ -115,6 +115,46 @@ describe("converge diff", () => {
     expect(changes[0]!.argv).toEqual(["eksctl", "create", "nodegroup", "-f", "build/e2e/nodegroups.yaml", `--include=worker-1c-${V}`]);
   });
 
+  describe("node pools", () => {
+    const W = "20261201";
+    const poolCtx: DiffContext = {
+      ...ctx,
+      versionOf: (name) => /^(?:system|workers-1[a-z])-([a-z0-9]+)$/.exec(name)?.[1],
+      poolOf: (name) => /^(system|workers)-/.exec(name)?.[1],
+    };
+    const group = (name: string, pool: string) => ({ name, managed: pool === "system", minSize: 1, maxSize: 3, desiredCapacity: 1, specHash: `h-${pool}` });
+    function pools(): { d: DesiredState; l: LiveState } {
+      const d = desired();
+      const l = live();
+      // system: one group across the zones (perZone false) at V; workers: per zone, at their own version W.
+      d.nodegroups = [
+        { ...group(`system-${V}`, "system"), labels: {}, taints: [], version: V, pool: "system" },
+        ...["a", "b"].map((z) => ({ ...group(`workers-1${z}-${W}`, "workers"), labels: {}, taints: [], version: W, pool: "workers" })),
+      ];
+      d.workerVersion = `system ${V}, workers ${W}`;
+      l.nodegroups = [group(`system-${V}`, "system"), ...["a", "b"].map((z) => group(`workers-1${z}-${W}`, "workers"))];
+      l.nodegroups[0]!.labels = {};
+      l.nodegroups[0]!.taints = [];
+      return { d, l };
+    }
+
+    it("an unchanged environment of pools at different versions plans clean", () => {
+      const { d, l } = pools();
+      expect(diff(d, l, poolCtx)).toEqual([]);
+    });
+
+    it("a zone removed from one pool is a zoneRemove; a pool gone from the nodegroups is left to --prune", () => {
+      const { d, l } = pools();
+      d.nodegroups = d.nodegroups.filter((ng) => ng.name !== `workers-1b-${W}`);
+      expect(summary(diff(d, l, poolCtx))).toEqual([`zoneRemove nodegroup workers-1b-${W} (nodegroup)`]);
+      const gone = pools();
+      gone.d.nodegroups = gone.d.nodegroups.filter((ng) => ng.pool !== "system");
+      gone.d.workerVersion = W;
+      gone.l.nodegroups[0]!.name = `system-${W}`;
+      expect(summary(diff(gone.d, gone.l, poolCtx))).toEqual([`extra nodegroup system-${W} (nodegroup)`]);
+    });
+  });
+
   it("a zone removed is destructive: drain and delete its nodegroup", () => {
     const d = desired();
     d.nodegroups.pop();
