@@ -83,14 +83,14 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
 
   it("a roll interrupted in A during create-new is finished from B toward the same target", async () => {
     await slowDown(a, 60, "create nodegroup");
-    const child = a.spawn(["nodegroup", "roll", "--to-version", "20991231", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
+    const child = a.spawn(["nodegroup", "roll", "--to-version", "20991231", "--yes", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
     const stopped = await actWhen(child, /injected delay/, () => void process.kill(child.pid!, "SIGINT"));
     expect(stopped.acted, stopped.stderr).toBe(true);
     expect(stopped.exitCode, stopped.stderr).toBe(130);
     expect(await cloud.lockItem(ENV)).toBeNull();
 
     // B has no --to-version, no .eksbox/state of the roll, and another "today": the cluster says where the roll goes.
-    const finished = await run(b, ["nodegroup", "roll"]);
+    const finished = await run(b, ["nodegroup", "roll", "--yes"]);
     expect(finished.exitCode, finished.stderr).toBe(0);
     expect(await nodegroupStacks()).toEqual([`eksctl-${ENV}-nodegroup-worker-1a-20991231`]);
   });
@@ -98,13 +98,13 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
   it("a roll interrupted in A during delete-old is finished from B toward the same target, even an older one", async () => {
     // The target sorts before the live version: only the tag, not "the newer of two versions", leads B to it.
     await slowDown(a, 60, "delete nodegroup");
-    const child = a.spawn(["nodegroup", "roll", "--to-version", "20300101", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
+    const child = a.spawn(["nodegroup", "roll", "--to-version", "20300101", "--yes", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
     const stopped = await actWhen(child, /injected delay/, () => void process.kill(child.pid!, "SIGINT"));
     expect(stopped.acted, stopped.stderr).toBe(true);
     expect(stopped.exitCode, stopped.stderr).toBe(130);
     expect(await nodegroupStacks()).toEqual([`eksctl-${ENV}-nodegroup-worker-1a-20300101`, `eksctl-${ENV}-nodegroup-worker-1a-20991231`]);
 
-    const finished = await run(b, ["nodegroup", "roll"]);
+    const finished = await run(b, ["nodegroup", "roll", "--yes"]);
     expect(finished.exitCode, finished.stderr).toBe(0);
     expect(await nodegroupStacks()).toEqual([`eksctl-${ENV}-nodegroup-worker-1a-20300101`]);
   });
@@ -127,14 +127,14 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
 
   it("kill -9 of the holder: refused while its heartbeat is fresh, unlock with a wrong run id refused, taken over once expired", async () => {
     await slowDown(a, 120, "create nodegroup");
-    const child = a.spawn(["nodegroup", "roll", "--to-version", "20400101", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
+    const child = a.spawn(["nodegroup", "roll", "--to-version", "20400101", "--yes", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
     const killed = await actWhen(child, /injected delay/, () => void process.kill(child.pid!, "SIGKILL"));
     expect(killed.acted, killed.stderr).toBe(true);
     expect(killed.signal).toBe("SIGKILL");
     const holder = runIdOf(killed)!;
     expect((await cloud.lockItem(ENV))?.runId?.S).toBe(holder);
 
-    const refused = await run(b, ["nodegroup", "roll"]);
+    const refused = await run(b, ["nodegroup", "roll", "--yes"]);
     expect(refused.exitCode, refused.stderr).toBe(2);
     expect(refused.stderr).toContain(`locked by another run: nodegroup roll (run ${holder})`);
     expect(refused.stderr).toContain(`eksbox unlock --env ${ENV} ${holder}`);
@@ -148,7 +148,7 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
     expect(JSON.parse(status.stdout).lock).toMatchObject({ runId: holder, task: "nodegroup roll", host: hostname() });
 
     // An expiry shorter than the time since the dead holder's last heartbeat.
-    const taken = await run(b, ["nodegroup", "roll"], { EKSBOX_LOCK_EXPIRY_SECONDS: "1" });
+    const taken = await run(b, ["nodegroup", "roll", "--yes"], { EKSBOX_LOCK_EXPIRY_SECONDS: "1" });
     expect(taken.exitCode, taken.stderr).toBe(0);
     expect(taken.stderr).toContain(`took over the lock of run ${holder} (nodegroup roll`);
     expect(await nodegroupStacks()).toEqual([`eksctl-${ENV}-nodegroup-worker-1a-20400101`]);
