@@ -18,7 +18,10 @@ export default defineConfig(
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none", ignoreRestSiblings: true },
+      ],
       // Steps and fakes implement Promise-returning interfaces with async functions that have
       // nothing to await; an async function that throws still rejects, which is what callers expect.
       "@typescript-eslint/require-await": "off",

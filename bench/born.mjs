@@ -21,7 +21,10 @@ const needs = Object.fromEntries(bornTask().steps.map((s) => [s.id, [...s.needs]
 /** Step intervals and run bounds of one run, from its events.jsonl. */
 async function readRun(project, envName) {
   const latest = JSON.parse(await readFile(join(project, ".eksbox", "runs", `latest-${envName}.json`), "utf8"));
-  const lines = (await readFile(join(project, ".eksbox", "runs", latest.runId, "events.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  const lines = (await readFile(join(project, ".eksbox", "runs", latest.runId, "events.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   const steps = {};
   let runStart;
   let runEnd;
@@ -65,9 +68,12 @@ function analyse(record) {
   const span = Math.max(...ends) - Math.min(...starts);
   const critical = criticalPath(steps);
   // Scheduler delay: from the moment a step's last need ended to the moment it started.
-  const delays = Object.entries(steps).map(([id, s]) => s.start - Math.max(Math.min(...starts), ...(needs[id] ?? []).map((n) => steps[n].end)));
+  const delays = Object.entries(steps).map(
+    ([id, s]) => s.start - Math.max(Math.min(...starts), ...(needs[id] ?? []).map((n) => steps[n].end)),
+  );
   const parallel = ["nodegroups", "serviceaccounts", "kubeconfig"].filter((id) => steps[id]);
-  const overlapMs = parallel.length > 1 ? Math.min(...parallel.map((id) => steps[id].end)) - Math.max(...parallel.map((id) => steps[id].start)) : 0;
+  const overlapMs =
+    parallel.length > 1 ? Math.min(...parallel.map((id) => steps[id].end)) - Math.max(...parallel.map((id) => steps[id].start)) : 0;
   const sumAll = Object.values(steps).reduce((sum, s) => sum + (s.end - s.start), 0);
   return {
     span,
@@ -80,7 +86,9 @@ function analyse(record) {
     sumDelay: delays.reduce((a, b) => a + b, 0),
     overlapMs,
     parallelSaving: sumAll - span,
-    steps: Object.fromEntries(Object.entries(steps).map(([id, s]) => [id, { startMs: s.start - Math.min(...starts), ms: s.end - s.start, status: s.status }])),
+    steps: Object.fromEntries(
+      Object.entries(steps).map(([id, s]) => [id, { startMs: s.start - Math.min(...starts), ms: s.end - s.start, status: s.status }]),
+    ),
   };
 }
 
@@ -110,13 +118,41 @@ try {
 
 const med = (list, f) => median(list.map(f));
 const spanRatio = (list) => med(list, (r) => r.span / r.critical.ms);
-const stepsTable = (r) => [
-  "| step | starts at (ms) | takes (ms) | status |",
-  "|---|---|---|---|",
-  ...Object.entries(r.steps).map(([id, s]) => `| ${id}${r.critical.path.includes(id) ? " (critical)" : ""} | ${s.startMs} | ${s.ms} | ${s.status} |`),
-].join("\n");
-const summaryRows = [["born (creates)", created], ["born again (all skipped)", again]].map(([label, list]) =>
-  `| ${label} | ${ms(med(list, (r) => r.wall), 0)} | ${ms(med(list, (r) => r.runElapsed), 0)} | ${ms(med(list, (r) => r.span), 0)} | ${ms(med(list, (r) => r.critical.ms), 0)} | ${x(spanRatio(list), 3)} | ${ms(med(list, (r) => r.maxDelay), 0)} | ${ms(med(list, (r) => r.overlapMs), 0)} | ${ms(med(list, (r) => r.parallelSaving), 0)} |`,
+const stepsTable = (r) =>
+  [
+    "| step | starts at (ms) | takes (ms) | status |",
+    "|---|---|---|---|",
+    ...Object.entries(r.steps).map(
+      ([id, s]) => `| ${id}${r.critical.path.includes(id) ? " (critical)" : ""} | ${s.startMs} | ${s.ms} | ${s.status} |`,
+    ),
+  ].join("\n");
+const summaryRows = [
+  ["born (creates)", created],
+  ["born again (all skipped)", again],
+].map(
+  ([label, list]) =>
+    `| ${label} | ${ms(
+      med(list, (r) => r.wall),
+      0,
+    )} | ${ms(
+      med(list, (r) => r.runElapsed),
+      0,
+    )} | ${ms(
+      med(list, (r) => r.span),
+      0,
+    )} | ${ms(
+      med(list, (r) => r.critical.ms),
+      0,
+    )} | ${x(spanRatio(list), 3)} | ${ms(
+      med(list, (r) => r.maxDelay),
+      0,
+    )} | ${ms(
+      med(list, (r) => r.overlapMs),
+      0,
+    )} | ${ms(
+      med(list, (r) => r.parallelSaving),
+      0,
+    )} |`,
 );
 
 finish(
@@ -129,24 +165,45 @@ finish(
       {
         name: "born: steps' wall time vs the sum of the critical path's step times",
         target: "within 5%",
-        measured: `${ms(med(created, (r) => r.span), 0)} ms`,
-        baseline: `${ms(med(created, (r) => r.critical.ms), 0)} ms (${created[0].critical.path.join(" -> ")})`,
+        measured: `${ms(
+          med(created, (r) => r.span),
+          0,
+        )} ms`,
+        baseline: `${ms(
+          med(created, (r) => r.critical.ms),
+          0,
+        )} ms (${created[0].critical.path.join(" -> ")})`,
         ratio: x(spanRatio(created), 3),
         met: spanRatio(created) <= 1.05,
       },
       {
         name: "born: the whole process's wall time vs the critical path's step times",
         target: "within 5%",
-        measured: `${ms(med(created, (r) => r.wall), 0)} ms`,
-        baseline: `${ms(med(created, (r) => r.critical.ms), 0)} ms`,
-        ratio: x(med(created, (r) => r.wall / r.critical.ms), 3),
+        measured: `${ms(
+          med(created, (r) => r.wall),
+          0,
+        )} ms`,
+        baseline: `${ms(
+          med(created, (r) => r.critical.ms),
+          0,
+        )} ms`,
+        ratio: x(
+          med(created, (r) => r.wall / r.critical.ms),
+          3,
+        ),
         met: med(created, (r) => r.wall / r.critical.ms) <= 1.05,
         limit: "start-up, toolbox container start and removal: a fixed cost per run, see the breakdown",
       },
       {
         name: "independent steps overlap (nodegroups, serviceaccounts, kubeconfig)",
         target: "they run side by side",
-        measured: `all three overlap for ${ms(med(created, (r) => r.overlapMs), 0)} ms; running them side by side saves ${ms(med(created, (r) => r.parallelSaving), 0)} ms`,
+        measured: `all three overlap for ${ms(
+          med(created, (r) => r.overlapMs),
+          0,
+        )} ms; running them side by side saves ${ms(
+          med(created, (r) => r.parallelSaving),
+          0,
+        )} ms`,
         baseline: "0 ms (one after another)",
         ratio: "n/a",
         met: med(created, (r) => r.overlapMs) > 0,
@@ -162,8 +219,25 @@ finish(
       ...summaryRows,
       "",
       "Where the wall time outside the steps goes (medians, ms): " +
-        [["born (creates)", created], ["born again", again]].map(([label, list]) =>
-          `${label}: process start-up and config before the run record ${ms(med(list, (r) => r.wall - r.runElapsed), 0)}, toolbox start before the first step ${ms(med(list, (r) => r.beforeSteps), 0)}, after the last step (toolbox removal, record) ${ms(med(list, (r) => r.afterSteps), 0)}`).join("; ") + ".",
+        [
+          ["born (creates)", created],
+          ["born again", again],
+        ]
+          .map(
+            ([label, list]) =>
+              `${label}: process start-up and config before the run record ${ms(
+                med(list, (r) => r.wall - r.runElapsed),
+                0,
+              )}, toolbox start before the first step ${ms(
+                med(list, (r) => r.beforeSteps),
+                0,
+              )}, after the last step (toolbox removal, record) ${ms(
+                med(list, (r) => r.afterSteps),
+                0,
+              )}`,
+          )
+          .join("; ") +
+        ".",
       "",
       "### Steps of the first born (ms from the first step's start)",
       "",

@@ -40,13 +40,15 @@ try {
   const oneStepTask = {
     name: "bench",
     concurrency: 1,
-    steps: [{
-      id: "noop",
-      description: "true",
-      needs: [],
-      decide: async () => ({ action: "run", reason: "bench", commands: [{ argv: ["true"] }] }),
-      run: async (ctx) => void (await ctx.toolbox.runOrFail({ step: "noop", argv: ["true"] })),
-    }],
+    steps: [
+      {
+        id: "noop",
+        description: "true",
+        needs: [],
+        decide: async () => ({ action: "run", reason: "bench", commands: [{ argv: ["true"] }] }),
+        run: async (ctx) => void (await ctx.toolbox.runOrFail({ step: "noop", argv: ["true"] })),
+      },
+    ],
   };
   const rawEngineExec = async () => {
     const exec = await toolbox.container.exec({ Cmd: ["true"], AttachStdout: true, AttachStderr: true });
@@ -102,8 +104,11 @@ const runCost = median(perStep["toolbox.run"]);
 const coldBase = median(cold["docker run --rm"]);
 const coldExec = median(cold["eksbox exec -- true"]);
 const table = (samples, baseline) =>
-  ["| method | median ms (p25-p75) | ratio to `docker run --rm` |", "|---|---|---|",
-    ...Object.entries(samples).map(([name, v]) => `| ${name} | ${spread(v)} | ${x(median(v) / baseline)} |`)].join("\n");
+  [
+    "| method | median ms (p25-p75) | ratio to `docker run --rm` |",
+    "|---|---|---|",
+    ...Object.entries(samples).map(([name, v]) => `| ${name} | ${spread(v)} | ${x(median(v) / baseline)} |`),
+  ].join("\n");
 
 finish(
   {
@@ -138,10 +143,17 @@ finish(
       },
     ],
     details: [
-      `### Per step (${stepRounds} rounds, image ${image})`, "", table(perStep, base), "",
+      `### Per step (${stepRounds} rounds, image ${image})`,
+      "",
+      table(perStep, base),
+      "",
       `toolbox.run alone: ${ms(runCost)} ms; the scheduler, run record and renderer add ${ms(stepCost - runCost)} ms per step; ` +
-        `toolbox.run (a request to a step agent, the pid file, fork and exec in the container, demultiplexing, the end marker, line splitting, redaction) is ${x(median(perStep["engine exec (no eksbox)"]) / runCost)} cheaper than a bare Engine API exec, the engine's floor for a step of its own.`, "",
-      `### Cold \`eksbox exec\` (${coldRounds} rounds)`, "", table(cold, coldBase), "",
+        `toolbox.run (a request to a step agent, the pid file, fork and exec in the container, demultiplexing, the end marker, line splitting, redaction) is ${x(median(perStep["engine exec (no eksbox)"]) / runCost)} cheaper than a bare Engine API exec, the engine's floor for a step of its own.`,
+      "",
+      `### Cold \`eksbox exec\` (${coldRounds} rounds)`,
+      "",
+      table(cold, coldBase),
+      "",
     ].join("\n"),
     raw: { perStep, cold },
   },

@@ -16,7 +16,11 @@ const rounds = args.quick ? 3 : 9;
 const loadBefore = loadAverage();
 
 // Environments differ the way real ones do: name, zones, sizes, instance types.
-const zoneSets = [["us-east-1a", "us-east-1b"], ["us-east-1a", "us-east-1b", "us-east-1c"], ["us-east-1b", "us-east-1d"]];
+const zoneSets = [
+  ["us-east-1a", "us-east-1b"],
+  ["us-east-1a", "us-east-1b", "us-east-1c"],
+  ["us-east-1b", "us-east-1d"],
+];
 function variant(i) {
   const zones = zoneSets[i % zoneSets.length];
   return environmentYaml("http://127.0.0.1:5055")
@@ -40,7 +44,9 @@ for (let round = -1; round < rounds; round++) {
     const s = samples[n];
     const node = (await run("node", ["-e", "0"])).ms;
     const validate = (await run("node", [cliPath, "validate", "--all", "--no-tty"], { cwd: projects[n] })).ms;
-    const loop = JSON.parse((await run("node", [join(repoRoot, "bench/lib/generate-loop.mjs"), projects[n]], { cwd: projects[n] })).stdout.trim()).ms;
+    const loop = JSON.parse(
+      (await run("node", [join(repoRoot, "bench/lib/generate-loop.mjs"), projects[n]], { cwd: projects[n] })).stdout.trim(),
+    ).ms;
     if (round < 0) continue;
     s.node.push(node);
     s.validate.push(validate);
@@ -61,7 +67,10 @@ const fitLoop = linearFit(counts.map((n) => [n, median(samples[n].loop)]));
 const top = Math.max(...counts);
 const validateTop = median(samples[top].validate);
 const nodeTop = median(samples[top].node);
-const rows = counts.map((n) => `| ${n} | ${spread(samples[n].validate, 0)} | ${spread(samples[n].loop, 0)} | ${ms(median(samples[n].loop) / n, 2)} | ${spread(samples[n].node, 0)} |`);
+const rows = counts.map(
+  (n) =>
+    `| ${n} | ${spread(samples[n].validate, 0)} | ${spread(samples[n].loop, 0)} | ${ms(median(samples[n].loop) / n, 2)} | ${spread(samples[n].node, 0)} |`,
+);
 
 finish(
   {

@@ -62,7 +62,10 @@ try {
   const history = (await docker.getImage(tags[1]!).history()) as Array<{ CreatedBy: string; Size: number }>;
 
   const median = (kind: (m: Measurement) => boolean) => {
-    const values = results.filter(kind).map((m) => m.seconds).sort((a, b) => a - b);
+    const values = results
+      .filter(kind)
+      .map((m) => m.seconds)
+      .sort((a, b) => a - b);
     return values[Math.floor(values.length / 2)]!;
   };
   const cold = median((m) => m.kind === "cold");
@@ -71,7 +74,9 @@ try {
   const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 
   console.log(`## Toolbox image build (${new Date().toISOString()})\n`);
-  console.log(`Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Docker ${(await docker.version()).Version} (classic builder via the Engine API), base ${baseArgs.BASE_IMAGE}, ${rounds} round(s).\n`);
+  console.log(
+    `Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Docker ${(await docker.version()).Version} (classic builder via the Engine API), base ${baseArgs.BASE_IMAGE}, ${rounds} round(s).\n`,
+  );
   console.log("| build | median s | x cold | steps cached / rebuilt |");
   console.log("|---|---|---|---|");
   for (const [label, seconds, filter] of [
@@ -86,17 +91,29 @@ try {
   console.log("| build | s | cached | rebuilt | rebuilt steps by stage | downloads from the mirror |");
   console.log("|---|---|---|---|---|---|");
   for (const m of results) {
-    const byStage = Object.entries(m.rebuiltByStage).map(([stage, count]) => `${stage}: ${count}`).join(", ") || "none";
-    console.log(`| ${m.kind} | ${m.seconds.toFixed(2)} | ${m.cached} | ${m.rebuilt} | ${byStage} | ${m.downloads.length === 0 ? "none" : m.downloads.map((d) => `\`${d}\``).join(" ")} |`);
+    const byStage =
+      Object.entries(m.rebuiltByStage)
+        .map(([stage, count]) => `${stage}: ${count}`)
+        .join(", ") || "none";
+    console.log(
+      `| ${m.kind} | ${m.seconds.toFixed(2)} | ${m.cached} | ${m.rebuilt} | ${byStage} | ${m.downloads.length === 0 ? "none" : m.downloads.map((d) => `\`${d}\``).join(" ")} |`,
+    );
   }
   console.log(`\nImage size (stand-in tools): ${mb(finalImage.Size)} MB. Largest layers:\n`);
   console.log("| MB | created by |");
   console.log("|---|---|");
-  for (const layer of history.filter((entry) => entry.Size > 0).sort((a, b) => b.Size - a.Size).slice(0, 6)) {
+  for (const layer of history
+    .filter((entry) => entry.Size > 0)
+    .sort((a, b) => b.Size - a.Size)
+    .slice(0, 6)) {
     console.log(`| ${mb(layer.Size)} | \`${layer.CreatedBy.replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 90)}\` |`);
   }
 } finally {
   await mirror.close();
-  for (const tag of tags) await docker.getImage(tag).remove().catch(() => undefined);
+  for (const tag of tags)
+    await docker
+      .getImage(tag)
+      .remove()
+      .catch(() => undefined);
   await rm(release.dir, { recursive: true, force: true });
 }

@@ -55,10 +55,19 @@ try {
   for (const bench of benches) {
     say(`\n== ${bench.id} (load average ${loadAverage()})`);
     const json = join(scratch, `${bench.id}.json`);
-    const child = await run("node", [join(repoRoot, bench.script), ...(quick ? ["--quick"] : []), "--json", json], { cwd: repoRoot, allowFailure: true, stdout: "ignore", stderr: "inherit" });
+    const child = await run("node", [join(repoRoot, bench.script), ...(quick ? ["--quick"] : []), "--json", json], {
+      cwd: repoRoot,
+      allowFailure: true,
+      stdout: "ignore",
+      stderr: "inherit",
+    });
     if (child.code !== 0) {
       say(`${bench.id} failed (exit ${child.code}); its error is above`);
-      results.push({ id: bench.id, failed: true, error: `exit ${child.code}: run \`node ${bench.script}${quick ? " --quick" : ""}\` alone to see it` });
+      results.push({
+        id: bench.id,
+        failed: true,
+        error: `exit ${child.code}: run \`node ${bench.script}${quick ? " --quick" : ""}\` alone to see it`,
+      });
       continue;
     }
     results.push(JSON.parse(await readFile(json, "utf8")));

@@ -12,7 +12,11 @@ import Dockerode from "dockerode";
 const image = process.argv[2] ?? "eksbox-test/debian:bookworm";
 const rounds = Number(process.argv[3] ?? 15);
 const docker = new Dockerode({ socketPath: process.env.DOCKER_SOCKET ?? "/var/run/docker.sock" });
-const labels = { "io.eksbox.tool": "eksbox", "io.eksbox.run-id": `bench-${process.pid}`, "io.eksbox.owner": `${os.hostname()}:${process.pid}` };
+const labels = {
+  "io.eksbox.tool": "eksbox",
+  "io.eksbox.run-id": `bench-${process.pid}`,
+  "io.eksbox.owner": `${os.hostname()}:${process.pid}`,
+};
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -36,7 +40,12 @@ async function drain(stream) {
 }
 
 async function containerPerStep() {
-  const container = await docker.createContainer({ Image: image, Cmd: ["true"], Labels: labels, HostConfig: { Init: true, NetworkMode: "host" } });
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: ["true"],
+    Labels: labels,
+    HostConfig: { Init: true, NetworkMode: "host" },
+  });
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
   await container.start();
   await drain(stream);
@@ -46,7 +55,11 @@ async function containerPerStep() {
 }
 
 async function execPerStep(container) {
-  const exec = await container.exec({ Cmd: ["/bin/sh", "-c", 'echo $$ > /tmp/pid && exec "$@"', "sh", "true"], AttachStdout: true, AttachStderr: true });
+  const exec = await container.exec({
+    Cmd: ["/bin/sh", "-c", 'echo $$ > /tmp/pid && exec "$@"', "sh", "true"],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
   const stream = await exec.start({ hijack: true, stdin: false });
   await drain(stream);
   for (;;) {
@@ -60,7 +73,13 @@ async function execPerStep(container) {
 }
 
 const samples = { baseline: [], containerPerStep: [], execPerStep: [] };
-const toolbox = await docker.createContainer({ Image: image, Entrypoint: ["sleep"], Cmd: ["infinity"], Labels: labels, HostConfig: { Init: true, NetworkMode: "host" } });
+const toolbox = await docker.createContainer({
+  Image: image,
+  Entrypoint: ["sleep"],
+  Cmd: ["infinity"],
+  Labels: labels,
+  HostConfig: { Init: true, NetworkMode: "host" },
+});
 let startup;
 try {
   startup = await time(() => toolbox.start());

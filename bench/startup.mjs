@@ -57,8 +57,14 @@ try {
       // Rotated order: none of the three always runs first.
       const jobs = [
         async () => ["node", (await run("node", ["-e", "0"])).ms],
-        async () => ["work", JSON.parse((await run("node", [workScript, ...spec.work], { env, cwd: spec.cwd })).stdout.trim().split("\n").pop()).ms],
-        async () => ["eksbox", (await run("node", [cliPath, ...spec.cli], { env, cwd: spec.cwd, allowFailure: name.startsWith("--help") })).ms],
+        async () => [
+          "work",
+          JSON.parse((await run("node", [workScript, ...spec.work], { env, cwd: spec.cwd })).stdout.trim().split("\n").pop()).ms,
+        ],
+        async () => [
+          "eksbox",
+          (await run("node", [cliPath, ...spec.cli], { env, cwd: spec.cwd, allowFailure: name.startsWith("--help") })).ms,
+        ],
       ];
       const offset = ((round % 3) + 3) % 3;
       for (const job of [...jobs.slice(offset), ...jobs.slice(0, offset)]) {
@@ -95,7 +101,9 @@ const nodeSamples = [];
 for (let round = 0; round < importRounds; round++) {
   nodeSamples.push((await run("node", ["-e", "0"])).ms);
   for (const [label, specifier, call] of modules) {
-    importSamples[label].push(JSON.parse((await run("node", [importScript, specifier, ...(call ? [call] : [])], { cwd: repoRoot })).stdout).ms);
+    importSamples[label].push(
+      JSON.parse((await run("node", [importScript, specifier, ...(call ? [call] : [])], { cwd: repoRoot })).stdout).ms,
+    );
   }
 }
 await rm(project, { recursive: true, force: true });

@@ -37,7 +37,11 @@ const subjects = {
   "docker run --rm": (bytes) => measure(["docker", "run", "--rm", "--init", "--network", "host", image, ...payloadCommand(bytes)]),
   "eksbox exec": (bytes) => measure(["node", cliPath, "exec", "--no-tty", "--", ...payloadCommand(bytes)]),
   "step in a run": async (bytes) => {
-    const result = await run("/usr/bin/time", ["-f", "maxrss=%M", "node", join(repoRoot, "bench/lib/step-output.mjs"), image, String(bytes)], { env, cwd: project });
+    const result = await run(
+      "/usr/bin/time",
+      ["-f", "maxrss=%M", "node", join(repoRoot, "bench/lib/step-output.mjs"), image, String(bytes)],
+      { env, cwd: project },
+    );
     const inner = JSON.parse(result.stdout.trim().split("\n").pop());
     // The step's own time, without the toolbox start-up around it in that process.
     return { ms: inner.ms, rssMiB: Number(/maxrss=(\d+)/.exec(result.stderr)?.[1]) / 1024, samples: inner.rssSamplesMiB };

@@ -62,7 +62,12 @@ function findOption(chain: readonly Command[], flag: string): Option | undefined
  * The candidates for the last of `words` (the words after `eksbox`, the last one being completed,
  * possibly empty). The shell filters them by the typed prefix.
  */
-export async function completeWords(program: Command, words: readonly string[], projectRoot: string, builtins: readonly string[]): Promise<string[]> {
+export async function completeWords(
+  program: Command,
+  words: readonly string[],
+  projectRoot: string,
+  builtins: readonly string[],
+): Promise<string[]> {
   const current = words.at(-1) ?? "";
   const before = words.slice(0, -1);
   const chain: Command[] = [program];
@@ -90,11 +95,16 @@ export async function completeWords(program: Command, words: readonly string[], 
     for (const c of chain) for (const o of optionsOf(c)) if (!o.hidden) for (const f of [o.long, o.short]) if (f) flags.add(f);
     return [...flags].sort();
   }
-  const path = chain.slice(1).map((c) => c.name()).join(" ");
+  const path = chain
+    .slice(1)
+    .map((c) => c.name())
+    .join(" ");
   if (path === "env set" && positionals.length === 0) return listEnvironments(projectRoot);
   if (path === "completion" && positionals.length === 0) return [...SHELLS];
-  if (path === "plan" && positionals.length === 0) return [...PLANNABLE, ...program.commands.map((c) => c.name()).filter((name) => !builtins.includes(name))];
-  if (positionals.length === 0) return command.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden).map((c) => c.name());
+  if (path === "plan" && positionals.length === 0)
+    return [...PLANNABLE, ...program.commands.map((c) => c.name()).filter((name) => !builtins.includes(name))];
+  if (positionals.length === 0)
+    return command.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden).map((c) => c.name());
   return [];
 }
 

@@ -105,7 +105,12 @@ export class Cli {
 
   private makeContext(opts: GlobalOptions): CommandContext {
     const processEnv = process.env;
-    const events = createRenderer(outputMode(opts, processEnv), { stdout: process.stdout, stderr: process.stderr }, opts.verbose, processEnv);
+    const events = createRenderer(
+      outputMode(opts, processEnv),
+      { stdout: process.stdout, stderr: process.stderr },
+      opts.verbose,
+      processEnv,
+    );
     const ask = process.stdin.isTTY
       ? async (question: string) => {
           const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -117,7 +122,11 @@ export class Cli {
         }
       : undefined;
     return {
-      projectRoot: (this.projectRoot ??= opts.project ? resolve(opts.project) : processEnv.EKSBOX_PROJECT ? resolve(processEnv.EKSBOX_PROJECT) : findProjectRoot(process.cwd())),
+      projectRoot: (this.projectRoot ??= opts.project
+        ? resolve(opts.project)
+        : processEnv.EKSBOX_PROJECT
+          ? resolve(processEnv.EKSBOX_PROJECT)
+          : findProjectRoot(process.cwd())),
       events,
       interrupter: this.interrupter,
       stdout: process.stdout,
@@ -170,7 +179,8 @@ function installBrokenPipeHandler(cli: Cli): void {
     handled = true;
     if (!interrupter.hasListeners) process.exit(ExitCode.brokenPipe);
     process.once("exit", () => (process.exitCode = ExitCode.brokenPipe));
-    if (interrupter.escalate() === 1) cli.events?.emit({ type: "interrupt", level: 1, message: "stdout was closed: stopping the run as for Ctrl-C" });
+    if (interrupter.escalate() === 1)
+      cli.events?.emit({ type: "interrupt", level: 1, message: "stdout was closed: stopping the run as for Ctrl-C" });
   });
 }
 
@@ -193,21 +203,26 @@ export function buildProgram(cli = new Cli()): Command {
   const globals = () => cli.options;
   const sessionOptions = (opts: { set?: string[] }, manyEnvironments = false) => cli.sessionOptions(opts, manyEnvironments);
   const program = addCommonOptions(
-    new Command("eksbox").description("EKS clusters from per-environment config in git; every cloud command runs in a pinned toolbox image"),
+    new Command("eksbox").description(
+      "EKS clusters from per-environment config in git; every cloud command runs in a pinned toolbox image",
+    ),
   )
     .showHelpAfterError()
     .enablePositionalOptions();
 
   const env = program.command("env").description("choose the environment commands act on");
-  env.command("list").description("list the environments in config/environments").action(
-    action(async (ctx) => (await import("./commands/env.js")).envListCommand(ctx)),
-  );
-  env.command("set <name>").description("remember an environment for later commands (in .eksbox/env, not in git)").action(
-    action(async (ctx, name: string) => (await import("./commands/env.js")).envSetCommand(ctx, { name })),
-  );
-  env.command("get").description("print the environment commands would act on").action(
-    action(async (ctx) => (await import("./commands/env.js")).envGetCommand(ctx, { env: globals().env })),
-  );
+  env
+    .command("list")
+    .description("list the environments in config/environments")
+    .action(action(async (ctx) => (await import("./commands/env.js")).envListCommand(ctx)));
+  env
+    .command("set <name>")
+    .description("remember an environment for later commands (in .eksbox/env, not in git)")
+    .action(action(async (ctx, name: string) => (await import("./commands/env.js")).envSetCommand(ctx, { name })));
+  env
+    .command("get")
+    .description("print the environment commands would act on")
+    .action(action(async (ctx) => (await import("./commands/env.js")).envGetCommand(ctx, { env: globals().env })));
 
   program
     .command("generate")
@@ -218,7 +233,12 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--offline", "do not ask AWS for the live nodegroups' version (use the recorded one, or today's)")
     .action(
       action(async (ctx, opts: { out?: string; set?: string[]; all?: boolean; offline?: boolean }) =>
-        (await import("./commands/generate.js")).generateCommand(ctx, { ...sessionOptions(opts), out: opts.out, all: opts.all, offline: opts.offline }),
+        (await import("./commands/generate.js")).generateCommand(ctx, {
+          ...sessionOptions(opts),
+          out: opts.out,
+          all: opts.all,
+          offline: opts.offline,
+        }),
       ),
     );
 
@@ -235,12 +255,17 @@ export function buildProgram(cli = new Cli()): Command {
 
   program
     .command("plan <task> [args...]")
-    .description("show what a task would do (born, roll, destroy, upgrade or one of config/tasks.yaml, with its arguments), changing nothing")
+    .description(
+      "show what a task would do (born, roll, destroy, upgrade or one of config/tasks.yaml, with its arguments), changing nothing",
+    )
     .addOption(setOption())
     .option("--to-version <version>", "for roll: the nodegroup version to roll to")
     .option("--all", "every environment (or --env a,b), side by side")
     .option("--parallel <n>", "environments at once with --all or --env a,b (default 10)")
-    .option("--pool <name>", "for roll: roll only this node pool (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--pool <name>", "for roll: roll only this node pool (repeatable)", (value: string, previous: string[] = []) => [
+      ...previous,
+      value,
+    ])
     .option("--out <file>", "for born: save the plan, to apply exactly it with eksbox born --plan <file>")
     .option("--roll", "for born: plan as born --roll")
     .option("--prune", "for born: plan as born --prune")
@@ -252,7 +277,17 @@ export function buildProgram(cli = new Cli()): Command {
           ctx,
           task: string,
           args: string[],
-          opts: { set?: string[]; toVersion?: string; pool?: string[]; all?: boolean; parallel?: string; out?: string; roll?: boolean; prune?: boolean; resetDesired?: boolean },
+          opts: {
+            set?: string[];
+            toVersion?: string;
+            pool?: string[];
+            all?: boolean;
+            parallel?: string;
+            out?: string;
+            roll?: boolean;
+            prune?: boolean;
+            resetDesired?: boolean;
+          },
         ) =>
           (await import("./commands/plan.js")).planCommand(ctx, {
             ...sessionOptions(opts, true),
@@ -294,7 +329,11 @@ export function buildProgram(cli = new Cli()): Command {
     .action(
       action(async (ctx, opts: { to?: string; yes?: boolean; allowProtected?: boolean; readyTimeout?: string; set?: string[] }) =>
         (await import("./commands/upgrade.js")).upgradeCommand(ctx, {
-          ...sessionOptions(opts), to: opts.to, yes: opts.yes, allowProtected: opts.allowProtected, readyTimeout: opts.readyTimeout,
+          ...sessionOptions(opts),
+          to: opts.to,
+          yes: opts.yes,
+          allowProtected: opts.allowProtected,
+          readyTimeout: opts.readyTimeout,
         }),
       ),
     );
@@ -308,7 +347,9 @@ export function buildProgram(cli = new Cli()): Command {
 
   program
     .command("born")
-    .description("create the whole cluster (or finish an earlier run) and bring what exists to the config: cluster, nodegroups, service accounts, addons, kubeconfig, Flux")
+    .description(
+      "create the whole cluster (or finish an earlier run) and bring what exists to the config: cluster, nodegroups, service accounts, addons, kubeconfig, Flux",
+    )
     .addOption(setOption())
     .option("--roll", "replace nodegroups whose launch spec changed (a blue/green roll)")
     .option("--prune", "delete what eksbox manages but the config no longer names (destructive)")
@@ -317,16 +358,28 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--reset-desired", "set nodegroups' desired capacity to the config's (normally the autoscaler's)")
     .option("--plan <file>", "apply exactly a plan saved by eksbox plan born --out; refused when the cluster changed since")
     .action(
-      action(async (ctx, opts: { set?: string[]; roll?: boolean; prune?: boolean; yes?: boolean; allowProtected?: boolean; resetDesired?: boolean; plan?: string }) =>
-        (await import("./commands/born.js")).bornCommand(ctx, {
-          ...sessionOptions(opts),
-          roll: opts.roll,
-          prune: opts.prune,
-          yes: opts.yes,
-          allowProtected: opts.allowProtected,
-          resetDesired: opts.resetDesired,
-          plan: opts.plan,
-        }),
+      action(
+        async (
+          ctx,
+          opts: {
+            set?: string[];
+            roll?: boolean;
+            prune?: boolean;
+            yes?: boolean;
+            allowProtected?: boolean;
+            resetDesired?: boolean;
+            plan?: string;
+          },
+        ) =>
+          (await import("./commands/born.js")).bornCommand(ctx, {
+            ...sessionOptions(opts),
+            roll: opts.roll,
+            prune: opts.prune,
+            yes: opts.yes,
+            allowProtected: opts.allowProtected,
+            resetDesired: opts.resetDesired,
+            plan: opts.plan,
+          }),
       ),
     );
 
@@ -335,16 +388,29 @@ export function buildProgram(cli = new Cli()): Command {
     .command("roll")
     .description("blue/green: create the next version's nodegroups, wait for Ready nodes, drain and delete the old ones")
     .option("--to-version <version>", "version suffix for the new nodegroups (default: a roll in progress, the pool's version, or today)")
-    .option("--pool <name>", "roll only this node pool (repeatable; default: every pool made of nodegroups)", (value: string, previous: string[] = []) => [...previous, value])
+    .option(
+      "--pool <name>",
+      "roll only this node pool (repeatable; default: every pool made of nodegroups)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addOption(readyTimeoutOption())
     .option("--yes", "do not ask before draining and deleting the old nodegroups (required without a terminal)")
     .option("--allow-protected", "allow rolling an environment marked protected: true")
     .addOption(setOption())
     .action(
-      action(async (ctx, opts: { toVersion?: string; pool?: string[]; readyTimeout?: string; yes?: boolean; allowProtected?: boolean; set?: string[] }) =>
-        (await import("./commands/roll.js")).rollCommand(ctx, {
-          ...sessionOptions(opts), toVersion: opts.toVersion, pool: opts.pool, readyTimeout: opts.readyTimeout, yes: opts.yes, allowProtected: opts.allowProtected,
-        }),
+      action(
+        async (
+          ctx,
+          opts: { toVersion?: string; pool?: string[]; readyTimeout?: string; yes?: boolean; allowProtected?: boolean; set?: string[] },
+        ) =>
+          (await import("./commands/roll.js")).rollCommand(ctx, {
+            ...sessionOptions(opts),
+            toVersion: opts.toVersion,
+            pool: opts.pool,
+            readyTimeout: opts.readyTimeout,
+            yes: opts.yes,
+            allowProtected: opts.allowProtected,
+          }),
       ),
     );
 
@@ -355,14 +421,20 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--allow-protected", "allow destroying an environment marked protected: true")
     .action(
       action(async (ctx, opts: { yes?: boolean; allowProtected?: boolean }) =>
-        (await import("./commands/destroy.js")).destroyCommand(ctx, { ...sessionOptions({}), yes: opts.yes, allowProtected: opts.allowProtected }),
+        (await import("./commands/destroy.js")).destroyCommand(ctx, {
+          ...sessionOptions({}),
+          yes: opts.yes,
+          allowProtected: opts.allowProtected,
+        }),
       ),
     );
 
   program
     .command("unlock <run-id>")
     .description("release the environment's lock held by a run that is certainly gone (like terraform force-unlock)")
-    .action(action(async (ctx, runId: string) => (await import("./commands/unlock.js")).unlockCommand(ctx, { ...sessionOptions({}), runId })));
+    .action(
+      action(async (ctx, runId: string) => (await import("./commands/unlock.js")).unlockCommand(ctx, { ...sessionOptions({}), runId })),
+    );
 
   program
     .command("status")
@@ -384,7 +456,9 @@ export function buildProgram(cli = new Cli()): Command {
       action(async (ctx, argv: string[]) => {
         const g = globals();
         cli.oneEnvironment();
-        await (await import("./commands/exec.js")).execCommand(ctx, { env: g.env, image: g.image, tty: g.tty && process.stdout.isTTY === true, argv });
+        await (
+          await import("./commands/exec.js")
+        ).execCommand(ctx, { env: g.env, image: g.image, tty: g.tty && process.stdout.isTTY === true, argv });
       }),
     );
 
@@ -437,14 +511,23 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--no-cache", "build every layer again")
     .action(
       action(async (ctx, opts: { buildArg?: string[]; tag?: string; network?: string; cache: boolean }) =>
-        (await import("./commands/image.js")).imageBuildCommand(ctx, { buildArgs: opts.buildArg, tag: opts.tag, networkMode: opts.network, noCache: !opts.cache }),
+        (await import("./commands/image.js")).imageBuildCommand(ctx, {
+          buildArgs: opts.buildArg,
+          tag: opts.tag,
+          networkMode: opts.network,
+          noCache: !opts.cache,
+        }),
       ),
     );
   image
     .command("ref")
     .description("print the toolbox reference this checkout expects")
     .option("--build-arg <KEY=VALUE>", "a build argument the image is built with (repeatable)", collect)
-    .action(action(async (ctx, opts: { buildArg?: string[] }) => (await import("./commands/image.js")).imageRefCommand(ctx, { buildArgs: opts.buildArg })));
+    .action(
+      action(async (ctx, opts: { buildArg?: string[] }) =>
+        (await import("./commands/image.js")).imageRefCommand(ctx, { buildArgs: opts.buildArg }),
+      ),
+    );
   image
     .command("verify")
     .description("run each tool's version command in the image and compare with the pins")

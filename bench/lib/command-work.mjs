@@ -12,7 +12,14 @@ const sink = new Writable({ write: (_chunk, _enc, done) => done() });
 const { Interrupter } = await sourceModule("core/interrupt.js");
 // Load yaml before timing: where a command needs it, loading it is start-up, not work.
 (await sourceModule("config/yaml-lib.js")).yamlLibrary();
-const ctx = () => ({ projectRoot, events: { emit() {} }, interrupter: new Interrupter(), stdout: sink, output: "text", processEnv: process.env });
+const ctx = () => ({
+  projectRoot,
+  events: { emit() {} },
+  interrupter: new Interrupter(),
+  stdout: sink,
+  output: "text",
+  processEnv: process.env,
+});
 
 let work;
 if (what === "help") {

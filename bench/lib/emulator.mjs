@@ -59,7 +59,7 @@ export async function startMoto() {
     stdio: ["ignore", "ignore", "ignore"],
   });
   const stop = stopper(child);
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     if (child.exitCode !== null) throw new Error(`moto_server exited ${child.exitCode}`);
     try {
       if ((await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(2000) })).ok) return { url, stop };

@@ -4,14 +4,20 @@ import os from "node:os";
 
 function dockerVersion() {
   try {
-    return execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return "unavailable";
   }
 }
 
 export function loadAverage() {
-  return os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 }
 
 export function describeMachine() {

@@ -33,9 +33,18 @@ export function parseArgs(argv = process.argv.slice(2)) {
 /** What a benchmark needs to run steps the way a run does: the runtime, the scheduler, the record, the renderer. */
 export async function runModules() {
   const [toolbox, interrupt, scheduler, record, renderer, events] = await Promise.all(
-    ["runtime/toolbox.js", "core/interrupt.js", "steps/scheduler.js", "steps/run-record.js", "output/renderer.js", "core/events.js"].map(sourceModule),
+    ["runtime/toolbox.js", "core/interrupt.js", "steps/scheduler.js", "steps/run-record.js", "output/renderer.js", "core/events.js"].map(
+      sourceModule,
+    ),
   );
-  return { openToolbox: toolbox.openToolbox, Interrupter: interrupt.Interrupter, runTask: scheduler.runTask, RunRecorder: record.RunRecorder, PlainRenderer: renderer.PlainRenderer, fanOut: events.fanOut };
+  return {
+    openToolbox: toolbox.openToolbox,
+    Interrupter: interrupt.Interrupter,
+    runTask: scheduler.runTask,
+    RunRecorder: record.RunRecorder,
+    PlainRenderer: renderer.PlainRenderer,
+    fanOut: events.fanOut,
+  };
 }
 
 /** Bench progress goes to stderr; stdout carries the Markdown. */
@@ -46,13 +55,26 @@ export const say = (...parts) => process.stderr.write(`${parts.join(" ")}\n`);
  * All strings except met; numbers already formatted by the caller.
  */
 export function targetTable(targets) {
-  const rows = targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.baseline} | ${t.ratio} | ${t.met === true ? "met" : t.met === false ? "**missed**" : "n/a"} |`);
+  const rows = targets.map(
+    (t) =>
+      `| ${t.name} | ${t.target} | ${t.measured} | ${t.baseline} | ${t.ratio} | ${t.met === true ? "met" : t.met === false ? "**missed**" : "n/a"} |`,
+  );
   return ["| target | wanted | eksbox (median) | baseline (median) | ratio | result |", "|---|---|---|---|---|---|", ...rows].join("\n");
 }
 
 export function finish(result, args) {
   const full = { ...result, machine: describeMachine(), loadAfter: loadAverage() };
-  const md = [`## ${result.title}`, "", `Reproduce: \`${result.reproduce}\``, "", `Load average before / after: ${result.loadBefore} / ${full.loadAfter}`, "", targetTable(result.targets), "", result.details ?? ""].join("\n");
+  const md = [
+    `## ${result.title}`,
+    "",
+    `Reproduce: \`${result.reproduce}\``,
+    "",
+    `Load average before / after: ${result.loadBefore} / ${full.loadAfter}`,
+    "",
+    targetTable(result.targets),
+    "",
+    result.details ?? "",
+  ].join("\n");
   full.markdown = md;
   process.stdout.write(`${md}\n`);
   if (args.json) writeFileSync(args.json, JSON.stringify(full, null, 2));

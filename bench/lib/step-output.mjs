@@ -21,7 +21,13 @@ const recorder = await RunRecorder.open(project, { runId: "bench", task: "bench"
 const devNull = openSync("/dev/null", "w");
 const stderrToFile = { write: (text) => (writeSync(devNull, text), true) };
 const events = fanOut(new PlainRenderer(stderrToFile), recorder);
-const toolbox = await openToolbox({ projectRoot: project, runId: `bench-${process.pid}`, events, interrupter, processEnv: { ...process.env, EKSBOX_IMAGE: image } });
+const toolbox = await openToolbox({
+  projectRoot: project,
+  runId: `bench-${process.pid}`,
+  events,
+  interrupter,
+  processEnv: { ...process.env, EKSBOX_IMAGE: image },
+});
 const rss = [];
 const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 50);
 let elapsed;
@@ -29,13 +35,15 @@ try {
   const task = {
     name: "bench",
     concurrency: 1,
-    steps: [{
-      id: "output",
-      description: "print lines",
-      needs: [],
-      decide: async () => ({ action: "run", reason: "bench", commands: [] }),
-      run: async (ctx) => void (await ctx.toolbox.runOrFail({ step: "output", argv: payloadCommand(Number(bytes)) })),
-    }],
+    steps: [
+      {
+        id: "output",
+        description: "print lines",
+        needs: [],
+        decide: async () => ({ action: "run", reason: "bench", commands: [] }),
+        run: async (ctx) => void (await ctx.toolbox.runOrFail({ step: "output", argv: payloadCommand(Number(bytes)) })),
+      },
+    ],
   };
   const start = nowMs();
   const result = await runTask(task, { toolbox, events, signal: interrupter.signal, planning: false });
@@ -49,4 +57,6 @@ try {
 }
 const mib = (b) => Math.round((b / 2 ** 20) * 10) / 10;
 const step = Math.max(1, Math.floor(rss.length / 8));
-process.stdout.write(JSON.stringify({ ms: elapsed, peakRssMiB: mib(Math.max(...rss)), rssSamplesMiB: rss.filter((_, i) => i % step === 0).map(mib) }) + "\n");
+process.stdout.write(
+  JSON.stringify({ ms: elapsed, peakRssMiB: mib(Math.max(...rss)), rssSamplesMiB: rss.filter((_, i) => i % step === 0).map(mib) }) + "\n",
+);

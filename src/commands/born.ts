@@ -22,7 +22,13 @@ export interface BornCommandOptions extends SessionOptions {
  */
 export async function bornCommand(ctx: CommandContext, opts: BornCommandOptions): Promise<RunReport> {
   const session = await loadSessionEnvironment(ctx, opts);
-  let converge: ConvergeOptions = { roll: opts.roll, prune: opts.prune, yes: opts.yes, allowProtected: opts.allowProtected, resetDesired: opts.resetDesired };
+  let converge: ConvergeOptions = {
+    roll: opts.roll,
+    prune: opts.prune,
+    yes: opts.yes,
+    allowProtected: opts.allowProtected,
+    resetDesired: opts.resetDesired,
+  };
   if (opts.plan !== undefined) {
     if (opts.roll || opts.prune || opts.resetDesired) {
       throw new UserError("--plan applies a saved plan as it was made: --roll, --prune and --reset-desired belong to eksbox plan born", {
@@ -32,7 +38,12 @@ export async function bornCommand(ctx: CommandContext, opts: BornCommandOptions)
     const saved = await readPlanFile(ctx, opts.plan, session.envName);
     converge = { ...converge, ...saved.options, savedPlan: { fingerprint: saved.fingerprint, changes: saved.changes, file: opts.plan } };
   }
-  const flags = [converge.roll ? " --roll" : "", converge.prune ? " --prune" : "", opts.yes ? " --yes" : "", opts.allowProtected ? " --allow-protected" : ""].join("");
+  const flags = [
+    converge.roll ? " --roll" : "",
+    converge.prune ? " --prune" : "",
+    opts.yes ? " --yes" : "",
+    opts.allowProtected ? " --allow-protected" : "",
+  ].join("");
   const { task, command } = builtinTask("born", { converge });
   const report = await runLifecycleTask({ ctx, session, task, opts, resumeCommand: `eksbox ${command} --env ${session.envName}${flags}` });
   if (!converge.roll) return report;
@@ -54,5 +65,11 @@ export async function bornCommand(ctx: CommandContext, opts: BornCommandOptions)
       prompt: ctx.ask,
     });
   }
-  return runLifecycleTask({ ctx, session, task: build().task, opts, resumeCommand: `eksbox born --env ${session.envName} --roll --yes${isProtected ? " --allow-protected" : ""}` });
+  return runLifecycleTask({
+    ctx,
+    session,
+    task: build().task,
+    opts,
+    resumeCommand: `eksbox born --env ${session.envName} --roll --yes${isProtected ? " --allow-protected" : ""}`,
+  });
 }

@@ -27,7 +27,12 @@ export interface GithubWorkflowOptions {
   roleVariable: string;
 }
 
-export const DEFAULT_GITHUB_OPTIONS: GithubWorkflowOptions = { branch: "main", cron: "17 3 * * *", nodeVersion: "20", roleVariable: "EKSBOX_CI_ROLE_ARN" };
+export const DEFAULT_GITHUB_OPTIONS: GithubWorkflowOptions = {
+  branch: "main",
+  cron: "17 3 * * *",
+  nodeVersion: "20",
+  roleVariable: "EKSBOX_CI_ROLE_ARN",
+};
 
 /** The eksbox commands each job runs, in order: what the e2e test runs against the emulator. */
 export const WORKFLOW_COMMANDS = {
@@ -55,7 +60,12 @@ export function githubWorkflow(options: GithubWorkflowOptions = DEFAULT_GITHUB_O
     `          role-to-assume: ${e(`vars.${options.roleVariable}`)}`,
     `          aws-region: ${region}`,
   ];
-  const matrixJob = ["    strategy:", "      fail-fast: false", "      matrix:", `        env: ${e("fromJSON(needs.environments.outputs.matrix)")}`];
+  const matrixJob = [
+    "    strategy:",
+    "      fail-fast: false",
+    "      matrix:",
+    `        env: ${e("fromJSON(needs.environments.outputs.matrix)")}`,
+  ];
   const lines = [
     `${GENERATED_MARKER} from config/environments/: rerun it after changing its options.`,
     "# Pull requests: validate, then plan each affected environment (job summary + artifact).",
@@ -105,7 +115,7 @@ export function githubWorkflow(options: GithubWorkflowOptions = DEFAULT_GITHUB_O
     '            changed=$(git diff --name-only "origin/$BASE...HEAD")',
     "            # An environment's own file affects it; shared config and templates affect all.",
     `            if printf '%s\\n' "$changed" | grep -Eq '^(config/defaults\\.yaml|config/tasks\\.yaml|templates/|package(-lock)?\\.json|Dockerfile)'; then`,
-    '              matrix=$all',
+    "              matrix=$all",
     "            else",
     `              names=$(printf '%s\\n' "$changed" | sed -n 's|^config/environments/\\([a-z][a-z0-9-]*\\)\\.yaml$|\\1|p' | jq -R . | jq -sc .)`,
     `              matrix=$(jq -c --argjson names "$names" '[.[] | select(.name as $n | $names | index($n))]' <<<"$all")`,
@@ -142,7 +152,7 @@ export function githubWorkflow(options: GithubWorkflowOptions = DEFAULT_GITHUB_O
     "      - name: plan in the job summary",
     "        if: always()",
     "        run: |",
-    '          { echo "### eksbox plan born: $EKSBOX_ENV"; echo; echo \'```\'; cat plan.txt; echo \'```\'; } >> "$GITHUB_STEP_SUMMARY"',
+    "          { echo \"### eksbox plan born: $EKSBOX_ENV\"; echo; echo '```'; cat plan.txt; echo '```'; } >> \"$GITHUB_STEP_SUMMARY\"",
     "      - uses: actions/upload-artifact@v4",
     "        with:",
     `          name: plan-${e("matrix.env.name")}`,
@@ -172,8 +182,8 @@ export function githubWorkflow(options: GithubWorkflowOptions = DEFAULT_GITHUB_O
     "        env:",
     `          GH_TOKEN: ${e("github.token")}`,
     "        run: |",
-    '          head=$(gh api "repos/$GITHUB_REPOSITORY/commits/$GITHUB_SHA/pulls" --jq \'.[0].head.sha\')',
-    '          run=$(gh run list --workflow eksbox.yml --event pull_request --commit "$head" --status success --json databaseId --jq \'.[0].databaseId\')',
+    "          head=$(gh api \"repos/$GITHUB_REPOSITORY/commits/$GITHUB_SHA/pulls\" --jq '.[0].head.sha')",
+    "          run=$(gh run list --workflow eksbox.yml --event pull_request --commit \"$head\" --status success --json databaseId --jq '.[0].databaseId')",
     '          gh run download "$run" --name "plan-$EKSBOX_ENV" --dir plan',
     ...credentials(e("matrix.env.region")),
     ...toolbox,
@@ -197,7 +207,10 @@ export function githubWorkflow(options: GithubWorkflowOptions = DEFAULT_GITHUB_O
   return lines.join("\n");
 }
 
-export async function ciGithubCommand(ctx: CommandContext, opts: { force?: boolean; branch?: string; cron?: string; node?: string }): Promise<void> {
+export async function ciGithubCommand(
+  ctx: CommandContext,
+  opts: { force?: boolean; branch?: string; cron?: string; node?: string },
+): Promise<void> {
   if ((await listEnvironments(ctx.projectRoot)).length === 0) {
     throw new UserError("no environments to run CI for: add config/environments/<name>.yaml first");
   }
@@ -208,10 +221,13 @@ export async function ciGithubCommand(ctx: CommandContext, opts: { force?: boole
     ...(opts.node ? { nodeVersion: opts.node } : {}),
   };
   if (!/^[\w./-]+$/.test(options.branch)) throw new UserError(`--branch ${JSON.stringify(options.branch)} is not a branch name`);
-  if (options.cron.trim().split(/\s+/).length !== 5) throw new UserError(`--cron ${JSON.stringify(options.cron)} must have five fields, such as "17 3 * * *"`);
+  if (options.cron.trim().split(/\s+/).length !== 5)
+    throw new UserError(`--cron ${JSON.stringify(options.cron)} must have five fields, such as "17 3 * * *"`);
   const file = path.join(ctx.projectRoot, GITHUB_WORKFLOW_PATH);
   if (existsSync(file) && !opts.force && !(await readFile(file, "utf8")).startsWith(GENERATED_MARKER)) {
-    throw new UserError(`${GITHUB_WORKFLOW_PATH} exists and was not written by eksbox`, { hint: "move it away, or pass --force to replace it" });
+    throw new UserError(`${GITHUB_WORKFLOW_PATH} exists and was not written by eksbox`, {
+      hint: "move it away, or pass --force to replace it",
+    });
   }
   await mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, githubWorkflow(options));

@@ -17,7 +17,10 @@ export async function destroyCommand(ctx: CommandContext, opts: DestroyCommandOp
   // Confirmed before the toolbox starts: what destroy deletes does not depend on the plan.
   await confirmDestructive({
     env: { name: session.envName, protected: isProtected },
-    actions: [`delete cluster ${clusterName} and all its nodegroups (drained)`, `remove ${envPaths(session.envName).kubeconfig} and the recorded state`],
+    actions: [
+      `delete cluster ${clusterName} and all its nodegroups (drained)`,
+      `remove ${envPaths(session.envName).kubeconfig} and the recorded state`,
+    ],
     confirmWord: clusterName,
     command: `eksbox destroy --env ${session.envName}`,
     yes: opts.yes,

@@ -25,7 +25,9 @@ export async function diffCommand(ctx: CommandContext, opts: DiffCommandOptions)
     ctx.stdout.write(`no differences: ${session.envName} is as its config says\n`);
   } else {
     for (const change of changes) ctx.stdout.write(`${change.step}: ${describeChange(change)}\n`);
-    ctx.stdout.write(`${counted.length} difference(s)${changes.length > counted.length ? `, ${changes.length - counted.length} only reported` : ""}\n`);
+    ctx.stdout.write(
+      `${counted.length} difference(s)${changes.length > counted.length ? `, ${changes.length - counted.length} only reported` : ""}\n`,
+    );
   }
   return opts.exitCode && counted.length > 0 ? 2 : 0;
 }

@@ -22,7 +22,13 @@ export async function envListCommand(ctx: CommandContext): Promise<void> {
     environments.map(async (name) => {
       try {
         const { config } = await loadEnvironment(ctx.projectRoot, name);
-        return { name, region: config.aws.region, accountId: config.aws.accountId, protected: config.protected, assumeRole: config.aws.assumeRole?.roleArn ?? null };
+        return {
+          name,
+          region: config.aws.region,
+          accountId: config.aws.accountId,
+          protected: config.protected,
+          assumeRole: config.aws.assumeRole?.roleArn ?? null,
+        };
       } catch (error) {
         return { name, error: error instanceof Error ? error.message : String(error) };
       }

@@ -36,12 +36,27 @@ export async function execCommand(ctx: CommandContext, opts: ExecOptions, deps: 
     if (tty) {
       const terminal = terminalSession(deps.stdin, ctx.stdout as NodeJS.WriteStream);
       try {
-        exitCode = await toolbox.session({ step: "exec", argv: opts.argv, tty: true, stdin: deps.stdin, stdout: ctx.stdout, stderr: deps.stderr, ...terminal.request });
+        exitCode = await toolbox.session({
+          step: "exec",
+          argv: opts.argv,
+          tty: true,
+          stdin: deps.stdin,
+          stdout: ctx.stdout,
+          stderr: deps.stderr,
+          ...terminal.request,
+        });
       } finally {
         terminal.restore();
       }
     } else if (stdinHasData(deps.stdin)) {
-      exitCode = await toolbox.session({ step: "exec", argv: opts.argv, tty: false, stdin: deps.stdin, stdout: ctx.stdout, stderr: deps.stderr });
+      exitCode = await toolbox.session({
+        step: "exec",
+        argv: opts.argv,
+        tty: false,
+        stdin: deps.stdin,
+        stdout: ctx.stdout,
+        stderr: deps.stderr,
+      });
     } else {
       exitCode = (await toolbox.run({ step: "exec", argv: opts.argv, output: { stdout: ctx.stdout, stderr: deps.stderr } })).exitCode;
     }

@@ -27,7 +27,12 @@ export const DEFAULT_PARALLEL = 10;
  * one-environment case (a single --env, EKSBOX_ENV or `eksbox env set`).
  */
 export async function fleetEnvironments(ctx: CommandContext, selection: FleetSelection): Promise<string[] | undefined> {
-  const listed = selection.env?.includes(",") ? selection.env.split(",").map((name) => name.trim()).filter(Boolean) : undefined;
+  const listed = selection.env?.includes(",")
+    ? selection.env
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean)
+    : undefined;
   if (selection.all && selection.env) throw new UserError("use either --all or --env, not both");
   if (!selection.all && !listed) return undefined;
   const known = await listEnvironments(ctx.projectRoot);
@@ -39,7 +44,9 @@ export async function fleetEnvironments(ctx: CommandContext, selection: FleetSel
   names.forEach(assertEnvName);
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
-    throw new UserError(`unknown environment${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`, { hint: `environments: ${known.join(", ") || "none yet"}` });
+    throw new UserError(`unknown environment${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`, {
+      hint: `environments: ${known.join(", ") || "none yet"}`,
+    });
   }
   return names;
 }
@@ -84,7 +91,12 @@ export interface FleetCommand {
 }
 
 /** Runs the command for every environment, at most `parallel` at once, and reports them together. */
-export async function runFleet(ctx: CommandContext, names: string[], parallel: number, command: FleetCommand): Promise<EnvironmentResult[]> {
+export async function runFleet(
+  ctx: CommandContext,
+  names: string[],
+  parallel: number,
+  command: FleetCommand,
+): Promise<EnvironmentResult[]> {
   const redactor = Redactor.fromEnv(ctx.processEnv);
   const results: EnvironmentResult[] = new Array<EnvironmentResult>(names.length);
   let next = 0;
@@ -162,7 +174,12 @@ export function fleetTable(results: EnvironmentResult[], command: FleetCommand):
     ...(r.error ? [r.error.message.split("\n")[0]!.slice(0, 100)] : command.row(r)),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const lines = [header, ...rows].map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
+  const lines = [header, ...rows].map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
   const failed = results.filter((r) => r.exitCode !== 0).length;
   lines.push(`${command.name}: ${results.length} environment(s), ${failed === 0 ? "all ok" : `${failed} not ok`}`);
   return lines.join("\n") + "\n";

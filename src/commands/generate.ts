@@ -39,7 +39,8 @@ export async function generateCommand(ctx: CommandContext, opts: GenerateOptions
     // CPU-bound rendering: one at a time gains nothing from running side by side.
     await runFleet(ctx, names, 1, {
       name: "generate",
-      runOne: (child, env) => generateCommand(child, { ...opts, all: undefined, env, out: opts.out ? path.join(opts.out, env) : undefined }),
+      runOne: (child, env) =>
+        generateCommand(child, { ...opts, all: undefined, env, out: opts.out ? path.join(opts.out, env) : undefined }),
       columns: ["WORKER VERSION", "NODEGROUPS"],
       row(r) {
         const result = r.result as { workerVersion: string; nodegroups: string[] };

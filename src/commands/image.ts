@@ -16,7 +16,10 @@ export interface ImageBuildOptions {
   noCache?: boolean;
 }
 
-export async function imageBuildCommand(ctx: CommandContext, options: ImageBuildOptions = {}): Promise<{ ref: string; id: string; tools: Record<string, string> }> {
+export async function imageBuildCommand(
+  ctx: CommandContext,
+  options: ImageBuildOptions = {},
+): Promise<{ ref: string; id: string; tools: Record<string, string> }> {
   const buildArgs = parseBuildArgFlags(options.buildArgs);
   const ref = options.tag ?? (await expectedImageRef(ctx.projectRoot, buildArgs));
   const { docker, description } = await connectEngine(ctx.processEnv);
@@ -68,6 +71,10 @@ function renderReport(report: VerifyReport): string {
   });
   const header = ["TOOL", "PINNED", "MANIFEST", "REPORTS", "STATUS", "DETAIL"];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const format = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ").trimEnd();
+  const format = (row: string[]) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join("  ")
+      .trimEnd();
   return `${report.image} (${report.arch}): ${report.ok ? "verified" : "PROBLEMS FOUND"}\n${[header, ...rows].map(format).join("\n")}\n`;
 }

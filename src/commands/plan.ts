@@ -23,9 +23,12 @@ export interface PlanCommandOptions extends SessionOptions, FleetSelection {
 /** eksbox plan <task> [args]: what each step would do, with the exact commands; changes nothing. */
 export async function planCommand(ctx: CommandContext, opts: PlanCommandOptions): Promise<void> {
   if (!(await hasTask(ctx.projectRoot, opts.task))) {
-    throw new UserError(`there is no task ${JSON.stringify(opts.task)} to plan`, { hint: `tasks: ${(await taskNames(ctx.projectRoot)).join(", ")}` });
+    throw new UserError(`there is no task ${JSON.stringify(opts.task)} to plan`, {
+      hint: `tasks: ${(await taskNames(ctx.projectRoot)).join(", ")}`,
+    });
   }
-  if (opts.out !== undefined && opts.task !== "born") throw new UserError("--out saves a plan of born only", { hint: "eksbox plan born --env <env> --out plan.json" });
+  if (opts.out !== undefined && opts.task !== "born")
+    throw new UserError("--out saves a plan of born only", { hint: "eksbox plan born --env <env> --out plan.json" });
   const names = await fleetEnvironments(ctx, opts);
   if (names) {
     await runFleet(ctx, names, parallelism(opts.parallel, ctx.processEnv), {
@@ -45,7 +48,12 @@ export async function planCommand(ctx: CommandContext, opts: PlanCommandOptions)
 
 async function planOne(ctx: CommandContext, opts: PlanCommandOptions): Promise<void> {
   const session = await loadSessionEnvironment(ctx, opts);
-  const header = { task: opts.task, env: session.envName, account: session.env.config.aws.accountId, region: session.env.config.aws.region };
+  const header = {
+    task: opts.task,
+    env: session.envName,
+    account: session.env.config.aws.accountId,
+    region: session.env.config.aws.region,
+  };
   let entries;
   if (opts.task === "born") {
     const planned = await planBorn(ctx, session, opts, opts.converge ?? {});
@@ -65,7 +73,12 @@ async function planOne(ctx: CommandContext, opts: PlanCommandOptions): Promise<v
       ctx.events.emit({ type: "file-written", path });
     }
   } else {
-    const { task } = (await findTask(ctx.projectRoot, opts.task, { env: session.env, args: opts.args, toVersion: opts.toVersion, pools: opts.pool }))!;
+    const { task } = (await findTask(ctx.projectRoot, opts.task, {
+      env: session.env,
+      args: opts.args,
+      toVersion: opts.toVersion,
+      pools: opts.pool,
+    }))!;
     entries = await planLifecycleTask({ ctx, session, task, opts });
   }
   ctx.stdout.write(ctx.output === "json" ? JSON.stringify(planAsJson(header, entries), null, 2) + "\n" : planAsText(header, entries));

@@ -22,7 +22,10 @@ export async function toolboxOptionsFor(ctx: CommandContext, opts: { env?: strin
     processEnv: ctx.processEnv,
   };
   if (!chosen) {
-    log.info(ctx.events, "no environment chosen: the toolbox gets your AWS variables and ~/.aws but no environment's profile, region or kubeconfig");
+    log.info(
+      ctx.events,
+      "no environment chosen: the toolbox gets your AWS variables and ~/.aws but no environment's profile, region or kubeconfig",
+    );
     return base;
   }
   const envName = await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv });
@@ -48,7 +51,10 @@ export function stdinHasData(stdin: NodeJS.ReadStream & { fd?: number }): boolea
 }
 
 /** Raw mode and size tracking for a session on a real terminal; returns the restore function. */
-export function terminalSession(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): {
+export function terminalSession(
+  stdin: NodeJS.ReadStream,
+  stdout: NodeJS.WriteStream,
+): {
   request: Pick<SessionRequest, "size" | "onResize">;
   restore: () => void;
 } {

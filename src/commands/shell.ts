@@ -25,7 +25,15 @@ export async function shellCommand(
     const tty = Boolean(deps.stdin.isTTY && (ctx.stdout as NodeJS.WriteStream).isTTY);
     const terminal = tty ? terminalSession(deps.stdin, ctx.stdout as NodeJS.WriteStream) : undefined;
     try {
-      exitCode = await toolbox.session({ step: "shell", argv: SHELL_ARGV, tty, stdin: deps.stdin, stdout: ctx.stdout, stderr: deps.stderr, ...terminal?.request });
+      exitCode = await toolbox.session({
+        step: "shell",
+        argv: SHELL_ARGV,
+        tty,
+        stdin: deps.stdin,
+        stdout: ctx.stdout,
+        stderr: deps.stderr,
+        ...terminal?.request,
+      });
     } finally {
       terminal?.restore();
     }

@@ -32,7 +32,12 @@ export interface StatusReport {
 export async function statusCommand(ctx: CommandContext, opts: SessionOptions & FleetSelection): Promise<void> {
   const names = await fleetEnvironments(ctx, opts);
   if (names) {
-    await runFleet(ctx, names, parallelism(opts.parallel, ctx.processEnv), statusFleet((child, env) => oneStatus(child, { ...opts, env })));
+    await runFleet(
+      ctx,
+      names,
+      parallelism(opts.parallel, ctx.processEnv),
+      statusFleet((child, env) => oneStatus(child, { ...opts, env })),
+    );
     return;
   }
   await oneStatus(ctx, opts);
@@ -105,7 +110,10 @@ async function oneStatus(ctx: CommandContext, opts: SessionOptions): Promise<voi
 /** Status still reports the rest when the account's state cannot be read (no DynamoDB permission, say). */
 function unreadable(ctx: CommandContext, what: string) {
   return (error: unknown): undefined => {
-    log.warn(ctx.events, `could not read ${what} from the environment's account: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`);
+    log.warn(
+      ctx.events,
+      `could not read ${what} from the environment's account: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+    );
     return undefined;
   };
 }
@@ -120,7 +128,9 @@ function mergeLastRun(local: RunSummary | undefined, cloud: CloudRunSummary | un
 export function statusAsText(report: StatusReport): string {
   const lines = [`environment ${report.env} (account ${report.account}, ${report.region})`];
   const c = report.cluster;
-  lines.push(c ? `cluster     ${c.name}: ${c.status}, Kubernetes ${c.version ?? "?"}, endpoint ${c.endpoint ?? "-"}` : "cluster     not created");
+  lines.push(
+    c ? `cluster     ${c.name}: ${c.status}, Kubernetes ${c.version ?? "?"}, endpoint ${c.endpoint ?? "-"}` : "cluster     not created",
+  );
   if (report.nodegroups.length === 0) lines.push("nodegroups  none");
   else {
     lines.push("nodegroups");
@@ -134,18 +144,31 @@ export function statusAsText(report: StatusReport): string {
     ]);
     const header = ["NAME", "VERSION", "STATUS", "MIN/DESIRED/MAX", "TYPE", "INSTANCES"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const row of [header, ...rows]) lines.push("  " + row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+    for (const row of [header, ...rows])
+      lines.push(
+        "  " +
+          row
+            .map((cell, i) => cell.padEnd(widths[i]!))
+            .join("  ")
+            .trimEnd(),
+      );
   }
-  const tools = Object.entries(report.toolbox.tools).map(([t, v]) => `${t} ${v}`).join(", ");
+  const tools = Object.entries(report.toolbox.tools)
+    .map(([t, v]) => `${t} ${v}`)
+    .join(", ");
   lines.push(`toolbox     ${report.toolbox.ref} (${report.toolbox.digest ?? report.toolbox.id})${tools ? `: ${tools}` : ""}`);
   const r = report.lastRun;
-  if (report.rollingTo) lines.push(`roll        in progress to version ${report.rollingTo}; finish it: eksbox nodegroup roll --env ${report.env}`);
+  if (report.rollingTo)
+    lines.push(`roll        in progress to version ${report.rollingTo}; finish it: eksbox nodegroup roll --env ${report.env}`);
   lines.push(
     r
       ? `last run    ${r.command ?? r.task} ${r.status} (${r.runId}${r.host ? ` on ${r.host}` : ""}, ${r.endedAt ?? r.startedAt})${r.resume ? `; resume with: ${r.resume}` : ""}`
       : "last run    none",
   );
   const l = report.lock;
-  if (l) lines.push(`locked      by ${l.task} (run ${l.runId}, pid ${l.pid} on ${l.host}, since ${l.startedAt}${l.heartbeatAt ? `, last heartbeat ${l.heartbeatAt}` : ""})`);
+  if (l)
+    lines.push(
+      `locked      by ${l.task} (run ${l.runId}, pid ${l.pid} on ${l.host}, since ${l.startedAt}${l.heartbeatAt ? `, last heartbeat ${l.heartbeatAt}` : ""})`,
+    );
   return lines.join("\n") + "\n";
 }

@@ -31,7 +31,13 @@ export interface RegisterUserTasksOptions {
 export async function registerUserTasks(program: Command, opts: RegisterUserTasksOptions): Promise<void> {
   // Most projects have no tasks file: then yaml and zod are not even loaded.
   const TASKS_FILE = "config/tasks.yaml";
-  if (!(await access(join(opts.projectRoot, TASKS_FILE)).then(() => true, () => false))) return;
+  if (
+    !(await access(join(opts.projectRoot, TASKS_FILE)).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   const taken = new Set(program.commands.map((c) => c.name()));
   if (opts.argv && (await registerForListing(program, opts.projectRoot, TASKS_FILE, opts.argv, taken))) return;
   const { loadTasksFile } = await import("../tasks/load.js");
@@ -41,8 +47,16 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
   } catch (error) {
     for (const name of await rawTaskNames(opts.projectRoot, TASKS_FILE)) {
       if (taken.has(name)) continue;
-      program.command(name).description(`(${TASKS_FILE} has problems)`).allowUnknownOption().allowExcessArguments()
-        .action(opts.action(async () => { throw error; }));
+      program
+        .command(name)
+        .description(`(${TASKS_FILE} has problems)`)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .action(
+          opts.action(async () => {
+            throw error;
+          }),
+        );
     }
     return;
   }
@@ -54,7 +68,10 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
     const command = program.command(name).description(decl.description);
     const bindings = defineTaskArguments(command, specs);
     command.option("--set <path=value>", "override a config value (repeatable)", collect);
-    command.addHelpText("after", `\nSteps: ${decl.steps.map((s) => s.id).join(", ")}\nSee the commands they would run: eksbox plan ${name} ${usageLine(specs)}`.trimEnd());
+    command.addHelpText(
+      "after",
+      `\nSteps: ${decl.steps.map((s) => s.id).join(", ")}\nSee the commands they would run: eksbox plan ${name} ${usageLine(specs)}`.trimEnd(),
+    );
     command.action(
       opts.action(async (ctx, ...rest: unknown[]) => {
         const options = rest[rest.length - 1] as Record<string, unknown> & { set?: string[] };
@@ -67,7 +84,13 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
 }
 
 /** Registers names and descriptions only, when the command line names no task; false when it does, or the file needs validating. */
-async function registerForListing(program: Command, projectRoot: string, file: string, argv: readonly string[], taken: ReadonlySet<string>): Promise<boolean> {
+async function registerForListing(
+  program: Command,
+  projectRoot: string,
+  file: string,
+  argv: readonly string[],
+  taken: ReadonlySet<string>,
+): Promise<boolean> {
   const { readTaskSummaries } = await import("../tasks/summaries.js");
   const summaries = await readTaskSummaries(projectRoot, file);
   if (!summaries || summaries.some((task) => argv.includes(task.name))) return false;
@@ -106,7 +129,11 @@ export async function taskListCommand(ctx: CommandContext): Promise<void> {
   const { loadTasksFile, TASKS_FILE } = await import("../tasks/load.js");
   const { argumentSpecs } = await import("../tasks/args.js");
   const file = await loadTasksFile(ctx.projectRoot);
-  const rows = Object.entries(file.tasks).map(([name, decl]) => ({ name, description: decl.description, usage: `eksbox ${name} ${usageLine(argumentSpecs(decl))}`.trim() }));
+  const rows = Object.entries(file.tasks).map(([name, decl]) => ({
+    name,
+    description: decl.description,
+    usage: `eksbox ${name} ${usageLine(argumentSpecs(decl))}`.trim(),
+  }));
   if (ctx.output === "json") {
     ctx.stdout.write(JSON.stringify(rows, null, 2) + "\n");
     return;

@@ -28,16 +28,23 @@ export async function unlockCommand(ctx: CommandContext, opts: SessionOptions & 
     await checkAccount({ facts: new CloudFacts(toolbox, cluster.name, aws.region).forStep("unlock"), env });
     const store = environmentStateStore(toolbox, ctx.events, env);
     const holder = await store.holder();
-    if (!holder) throw new UserError(`environment ${envName} is not locked; nothing to unlock`, { hint: `eksbox status --env ${envName} shows the last run` });
-    if (holder.runId !== opts.runId) {
-      throw new UserError(`refusing to unlock: run ${opts.runId} does not hold the lock of environment ${envName}; ${describeHolder(holder)} does`, {
-        hint: `if that run is certainly gone: eksbox unlock --env ${envName} ${holder.runId}`,
+    if (!holder)
+      throw new UserError(`environment ${envName} is not locked; nothing to unlock`, {
+        hint: `eksbox status --env ${envName} shows the last run`,
       });
+    if (holder.runId !== opts.runId) {
+      throw new UserError(
+        `refusing to unlock: run ${opts.runId} does not hold the lock of environment ${envName}; ${describeHolder(holder)} does`,
+        {
+          hint: `if that run is certainly gone: eksbox unlock --env ${envName} ${holder.runId}`,
+        },
+      );
     }
     // Conditional on the run id again: if the holder changed since it was read, nothing is deleted.
     await store.release(opts.runId);
     const after = await store.holder();
-    if (after) throw new UserError(`the lock of environment ${envName} changed hands meanwhile: ${describeHolder(after)}; nothing was released`);
+    if (after)
+      throw new UserError(`the lock of environment ${envName} changed hands meanwhile: ${describeHolder(after)}; nothing was released`);
     released = describeHolder(holder);
   } finally {
     await toolbox.dispose();

@@ -1,7 +1,14 @@
 import type { CommandContext } from "../core/context.js";
 import { planAsText } from "../output/plan.js";
 import { confirmDestructive, destructiveActions } from "../steps/guard.js";
-import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, unchangedReport, type RunReport, type SessionOptions } from "../steps/session.js";
+import {
+  loadSessionEnvironment,
+  planLifecycleTask,
+  runLifecycleTask,
+  unchangedReport,
+  type RunReport,
+  type SessionOptions,
+} from "../steps/session.js";
 import { readyTimeoutMs } from "./shared-options.js";
 import { parseKubernetesVersion, upgradeTask } from "../steps/upgrade.js";
 
@@ -24,12 +31,18 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
   const session = await loadSessionEnvironment(ctx, opts);
   const build = () => upgradeTask({ to: opts.to, readyTimeoutMs: timeoutMs });
   const entries = await planLifecycleTask({ ctx, session, task: build(), opts });
-  const header = { task: "upgrade", env: session.envName, account: session.env.config.aws.accountId, region: session.env.config.aws.region };
+  const header = {
+    task: "upgrade",
+    env: session.envName,
+    account: session.env.config.aws.accountId,
+    region: session.env.config.aws.region,
+  };
   if (ctx.output === "text") ctx.stdout.write(planAsText(header, entries));
   const failed = entries.find((e) => e.error !== undefined);
   if (failed) throw failed.error;
   // preflight always "runs" (it only reads); anything else that would run changes the cluster or the state.
-  if (entries.every((e) => e.id === "preflight" || e.decision?.action === "skip")) return unchangedReport("upgrade", session.envName, entries);
+  if (entries.every((e) => e.id === "preflight" || e.decision?.action === "skip"))
+    return unchangedReport("upgrade", session.envName, entries);
   // Everything an upgrade changes is asked for, the one-way and draining steps by what they do.
   const destructive = destructiveActions(entries);
   const others = entries

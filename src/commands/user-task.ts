@@ -21,7 +21,9 @@ export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommand
   const values = bindArguments(opts.task, specs, opts.given);
   const session = await loadSessionEnvironment(ctx, opts);
   const { task } = compileUserTask(file, opts.task, values, session.env);
-  const resumeCommand = `eksbox ${opts.task} ${argumentTokens(specs, opts.given).map((t) => shellQuote([t])).join(" ")} --env ${session.envName}`.replace(/ +/g, " ");
+  const resumeCommand = `eksbox ${opts.task} ${argumentTokens(specs, opts.given)
+    .map((t) => shellQuote([t]))
+    .join(" ")} --env ${session.envName}`.replace(/ +/g, " ");
   return runLifecycleTask({ ctx, session, task, opts, resumeCommand });
 }
 

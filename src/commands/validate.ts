@@ -23,7 +23,9 @@ export async function validateEnvironment(projectRoot: string, name: string, set
 }
 
 export async function validateCommand(ctx: CommandContext, opts: { env?: string; all?: boolean; set?: string[] }): Promise<void> {
-  const names = (await fleetEnvironments(ctx, opts)) ?? [await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv })];
+  const names = (await fleetEnvironments(ctx, opts)) ?? [
+    await resolveEnvName(ctx.projectRoot, { flag: opts.env, processEnv: ctx.processEnv }),
+  ];
   if (names.length === 0) throw new UserError("no environments to validate: add config/environments/<name>.yaml");
 
   // One after another: the work is CPU-bound, and a hundred renders in flight only add garbage.
@@ -37,10 +39,16 @@ export async function validateCommand(ctx: CommandContext, opts: { env?: string;
   if (ctx.output === "json") {
     ctx.stdout.write(`${JSON.stringify({ ok: failed.length === 0, environments: results })}\n`);
   } else {
-    ctx.stdout.write(results.map((r) => `${r.name}: ${r.issues.length === 0 ? "ok" : `${r.issues.length} problem${r.issues.length > 1 ? "s" : ""}`}\n`).join(""));
+    ctx.stdout.write(
+      results
+        .map((r) => `${r.name}: ${r.issues.length === 0 ? "ok" : `${r.issues.length} problem${r.issues.length > 1 ? "s" : ""}`}\n`)
+        .join(""),
+    );
   }
   if (failed.length > 0) {
-    const issues = failed.flatMap((r) => r.issues.map((issue) => (names.length > 1 ? { ...issue, message: `[${r.name}] ${issue.message}` } : issue)));
+    const issues = failed.flatMap((r) =>
+      r.issues.map((issue) => (names.length > 1 ? { ...issue, message: `[${r.name}] ${issue.message}` } : issue)),
+    );
     throw new ConfigError(issues, `${failed.map((r) => r.name).join(", ")}: ${issues.length} problem${issues.length > 1 ? "s" : ""}`);
   }
 }

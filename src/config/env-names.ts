@@ -26,4 +26,3 @@ export async function listEnvironments(projectRoot: string): Promise<string[]> {
     .filter((name) => envNamePattern.test(name))
     .sort();
 }
-

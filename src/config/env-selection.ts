@@ -27,7 +27,9 @@ export async function setStoredEnv(projectRoot: string, name: string): Promise<v
   assertEnvName(name);
   const known = await listEnvironments(projectRoot);
   if (!known.includes(name)) {
-    throw new UserError(`unknown environment ${JSON.stringify(name)}: ${known.length > 0 ? `environments: ${known.join(", ")}` : "no environments exist yet in config/environments/"}`);
+    throw new UserError(
+      `unknown environment ${JSON.stringify(name)}: ${known.length > 0 ? `environments: ${known.join(", ")}` : "no environments exist yet in config/environments/"}`,
+    );
   }
   await writeFileAtomic(path.join(projectRoot, STORED_ENV_FILE), `${name}\n`);
 }

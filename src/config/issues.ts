@@ -14,7 +14,11 @@ export interface Provenance {
   files: YamlSource[];
 }
 
-export function locateIssue(provenance: Provenance, path: KeyPath, issue: Omit<ConfigIssue, "file" | "line" | "column" | "path">): ConfigIssue {
+export function locateIssue(
+  provenance: Provenance,
+  path: KeyPath,
+  issue: Omit<ConfigIssue, "file" | "line" | "column" | "path">,
+): ConfigIssue {
   const dotted = dottedPath(path);
   const set = provenance.sets.find((s) => startsWith(path, s.path));
   // The key only: the value may be the very secret the issue is about.
@@ -88,7 +92,10 @@ export function zodIssuesToConfigIssues(
     if (issue.code === "invalid_type" && issue.expected === "string" && typeof actual === "number") {
       const message = issue.message.startsWith("Invalid input") ? "must be a string, but YAML read a number" : issue.message;
       const written = writtenText(provenance, path) ?? String(actual);
-      const hint = written === String(actual) ? `quote it: "${written}" reads as a number in YAML` : `quote it: "${written}" (unquoted, YAML reads the number ${String(actual)})`;
+      const hint =
+        written === String(actual)
+          ? `quote it: "${written}" reads as a number in YAML`
+          : `quote it: "${written}" (unquoted, YAML reads the number ${String(actual)})`;
       out.push(locateIssue(provenance, path, { message, hint }));
       continue;
     }

@@ -13,7 +13,11 @@ export const REGENERATE_COMMAND = "npm run generate";
 function withoutRequired(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutRequired);
   if (typeof node !== "object" || node === null) return node;
-  return Object.fromEntries(Object.entries(node).filter(([key]) => key !== "required").map(([key, value]) => [key, withoutRequired(value)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key]) => key !== "required")
+      .map(([key, value]) => [key, withoutRequired(value)]),
+  );
 }
 
 export function environmentSchemaText(): string {
@@ -22,7 +26,10 @@ export function environmentSchemaText(): string {
 }
 
 export function defaultsSchemaText(): string {
-  const schema = { ...(withoutRequired(environmentJsonSchema()) as object), title: "eksbox defaults for every environment (config/defaults.yaml)" };
+  const schema = {
+    ...(withoutRequired(environmentJsonSchema()) as object),
+    title: "eksbox defaults for every environment (config/defaults.yaml)",
+  };
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
 

@@ -104,7 +104,10 @@ export async function loadEnvironment(projectRoot: string, name: string, opts: {
   if (issues.length > 0) throw new ConfigError(issues, `cannot read the configuration of ${name}`);
 
   // Lowest precedence first. Cloned: the parsed files are cached and shared.
-  const merged = structuredClone([...files].reverse().reduce<unknown>((acc, file) => mergeLayer(acc, file.value), {})) as Record<string, unknown>;
+  const merged = structuredClone([...files].reverse().reduce<unknown>((acc, file) => mergeLayer(acc, file.value), {})) as Record<
+    string,
+    unknown
+  >;
   const provenance: Provenance = { sets: sets.map((s) => ({ path: s.path })), files };
   for (const set of sets) {
     const problem = applySetOverride(merged, set);
@@ -134,7 +137,8 @@ export async function loadEnvironment(projectRoot: string, name: string, opts: {
   const refused = schemaIssues.flatMap(refusedPaths);
   const parsed = result.success ? result.data : withoutRefused(merged, refused);
   // The shorthand's pool is the worker object itself: one truth, named by its namePrefix.
-  const nodePools: Record<string, NodePoolConfig> = parsed?.nodePools ?? (parsed?.worker ? { [parsed.worker.namePrefix]: parsed.worker } : {});
+  const nodePools: Record<string, NodePoolConfig> =
+    parsed?.nodePools ?? (parsed?.worker ? { [parsed.worker.namePrefix]: parsed.worker } : {});
   const poolPath = (pool: string): KeyPath => (expansion.shorthand ? ["worker"] : ["nodePools", pool]);
   const ruleIssues = parsed
     ? checkConfigRules({ ...parsed, nodePools }, poolPath)

@@ -64,7 +64,11 @@ export function parseSetOverride(text: string): SetOverride | ConfigIssue {
   }
   const path = splitKeyPath(text.slice(0, eq));
   if (!path) {
-    return { ...where, message: "is not a key path", hint: "use dots and [index] or [key]: worker.zones[0], worker.labels[node.kubernetes.io/role]" };
+    return {
+      ...where,
+      message: "is not a key path",
+      hint: "use dots and [index] or [key]: worker.zones[0], worker.labels[node.kubernetes.io/role]",
+    };
   }
   const raw = text.slice(eq + 1);
   let value: unknown = raw;
@@ -74,7 +78,11 @@ export function parseSetOverride(text: string): SetOverride | ConfigIssue {
     try {
       value = yamlLibrary().parse(raw);
     } catch {
-      return { ...where, message: "the value is not valid YAML", hint: "quote it for the shell, e.g. --set 'worker.zones=[ap-northeast-1b]'" };
+      return {
+        ...where,
+        message: "the value is not valid YAML",
+        hint: "quote it for the shell, e.g. --set 'worker.zones=[ap-northeast-1b]'",
+      };
     }
   }
   return { text, path, value };
@@ -126,7 +134,8 @@ export function applySetOverride(target: PlainObject, override: SetOverride): Co
   }
   const last = override.path[override.path.length - 1]!;
   // Under nodePools a null stays, to drop the key the pool inherits from `worker` (config/node-pools.ts).
-  if (override.value === null && !Array.isArray(node) && !(override.path[0] === "nodePools" && override.path.length > 2)) delete (node as Record<string | number, unknown>)[last];
+  if (override.value === null && !Array.isArray(node) && !(override.path[0] === "nodePools" && override.path.length > 2))
+    delete (node as Record<string | number, unknown>)[last];
   else (node as Record<string | number, unknown>)[last] = override.value;
   return undefined;
 }

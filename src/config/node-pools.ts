@@ -98,14 +98,20 @@ export function poolArchitecture(instanceTypes: readonly string[]): Architecture
  * nothing there. Set on the pool itself they are ignored with a warning (not refused, so one key
  * switches the same pools between modes); inherited from `worker` they pass silently.
  */
-export function karpenterIgnoredKeys(expansion: PoolExpansion, config: { autoscaling: { mode: string }; nodePools: Record<string, unknown> }): { path: KeyPath; message: string }[] {
+export function karpenterIgnoredKeys(
+  expansion: PoolExpansion,
+  config: { autoscaling: { mode: string }; nodePools: Record<string, unknown> },
+): { path: KeyPath; message: string }[] {
   if (config.autoscaling.mode !== "karpenter" || expansion.shorthand) return [];
   const found: { path: KeyPath; message: string }[] = [];
   for (const pool of Object.keys(config.nodePools)) {
     if (pool === "system") continue;
     for (const key of ["type", "perZone"]) {
       if (valueAt(expansion.written, ["nodePools", pool, key]) !== undefined) {
-        found.push({ path: ["nodePools", pool, key], message: `is ignored in karpenter mode: pool ${pool} is a Karpenter NodePool, not a nodegroup` });
+        found.push({
+          path: ["nodePools", pool, key],
+          message: `is ignored in karpenter mode: pool ${pool} is a Karpenter NodePool, not a nodegroup`,
+        });
       }
     }
   }

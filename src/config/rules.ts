@@ -30,17 +30,25 @@ type RuleConfig = Omit<EnvironmentConfig, "cluster"> & { cluster: Omit<Environme
 const rules: ((config: RuleConfig) => RuleFinding[])[] = [
   function kubernetesVersion({ cluster }) {
     if (eksVersion(cluster.version)) return [];
-    return [{
-      path: ["cluster", "version"],
-      message: `EKS has no Kubernetes ${cluster.version}`,
-      hint: `EKS has ${EKS_VERSIONS.map((v) => v.version).reverse().join(", ")} (AWS's calendar as of ${EKS_VERSIONS_TAKEN_ON}; src/config/eks-versions.ts)`,
-    }];
+    return [
+      {
+        path: ["cluster", "version"],
+        message: `EKS has no Kubernetes ${cluster.version}`,
+        hint: `EKS has ${EKS_VERSIONS.map((v) => v.version)
+          .reverse()
+          .join(", ")} (AWS's calendar as of ${EKS_VERSIONS_TAKEN_ON}; src/config/eks-versions.ts)`,
+      },
+    ];
   },
 
   function endpoint({ cluster }) {
     const found: RuleFinding[] = [];
     if (!cluster.endpoint.publicAccess && cluster.endpoint.publicAccessCIDRs.length > 0) {
-      found.push({ path: ["cluster", "endpoint", "publicAccessCIDRs"], causes: [["cluster", "endpoint", "publicAccess"]], message: "has no effect while cluster.endpoint.publicAccess is false" });
+      found.push({
+        path: ["cluster", "endpoint", "publicAccessCIDRs"],
+        causes: [["cluster", "endpoint", "publicAccess"]],
+        message: "has no effect while cluster.endpoint.publicAccess is false",
+      });
     }
     if (!cluster.endpoint.publicAccess && !cluster.endpoint.privateAccess) {
       found.push({ path: ["cluster", "endpoint"], message: "privateAccess and publicAccess cannot both be false" });
@@ -51,7 +59,11 @@ const rules: ((config: RuleConfig) => RuleFinding[])[] = [
   function serviceAccounts({ cluster }) {
     const found: RuleFinding[] = [];
     if (cluster.serviceAccounts.length > 0 && !cluster.oidc) {
-      found.push({ path: ["cluster", "oidc"], causes: [["cluster", "serviceAccounts"]], message: "must be true for cluster.serviceAccounts (IAM roles for service accounts need the OIDC provider)" });
+      found.push({
+        path: ["cluster", "oidc"],
+        causes: [["cluster", "serviceAccounts"]],
+        message: "must be true for cluster.serviceAccounts (IAM roles for service accounts need the OIDC provider)",
+      });
     }
     const seenAccounts = new Set<string>();
     cluster.serviceAccounts.forEach((account, index) => {
@@ -74,7 +86,8 @@ const rules: ((config: RuleConfig) => RuleFinding[])[] = [
     const labels = (labelMap: Record<string, string>, path: KeyPath) => {
       for (const [key, value] of Object.entries(labelMap)) {
         const keyProblem = qualifiedNameProblem(key);
-        if (keyProblem) found.push({ path: [...path, key], message: `label key ${JSON.stringify(key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
+        if (keyProblem)
+          found.push({ path: [...path, key], message: `label key ${JSON.stringify(key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
         const valueProblem = labelValueProblem(value);
         if (valueProblem) found.push({ path: [...path, key], message: `label value ${valueProblem}`, hint: LABEL_VALUE_RULE });
       }
@@ -89,12 +102,19 @@ const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name
   function sizes(_config, worker, at) {
     const found: RuleFinding[] = [];
     if (worker.minSize > worker.maxSize) {
-      found.push({ path: [...at, "minSize"], causes: [[...at, "maxSize"]], message: `is ${worker.minSize}, above maxSize (${worker.maxSize})` });
+      found.push({
+        path: [...at, "minSize"],
+        causes: [[...at, "maxSize"]],
+        message: `is ${worker.minSize}, above maxSize (${worker.maxSize})`,
+      });
     }
     if (worker.desiredCapacity < worker.minSize || worker.desiredCapacity > worker.maxSize) {
       found.push({
         path: [...at, "desiredCapacity"],
-        causes: [[...at, "minSize"], [...at, "maxSize"]],
+        causes: [
+          [...at, "minSize"],
+          [...at, "maxSize"],
+        ],
         message: `is ${worker.desiredCapacity}, outside minSize..maxSize (${worker.minSize}..${worker.maxSize})`,
       });
     }
@@ -122,12 +142,17 @@ const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name
     return worker.zones.flatMap((zone, index) =>
       subnets[kind][zone]
         ? []
-        : [{
-            path: [...at, "zones", index],
-            causes: [[...at, "privateNetworking"], ["cluster", "vpc", "subnets"]],
-            message: `${zone} has no ${kind} subnet in cluster.vpc.subnets.${kind}`,
-            hint: `add cluster.vpc.subnets.${kind}.${zone}.id, or remove the zone`,
-          }],
+        : [
+            {
+              path: [...at, "zones", index],
+              causes: [
+                [...at, "privateNetworking"],
+                ["cluster", "vpc", "subnets"],
+              ],
+              message: `${zone} has no ${kind} subnet in cluster.vpc.subnets.${kind}`,
+              hint: `add cluster.vpc.subnets.${kind}.${zone}.id, or remove the zone`,
+            },
+          ],
     );
   },
 
@@ -146,12 +171,19 @@ const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name
     if (roleGiven && worker.iam.attachPolicyARNs.length > 0) {
       found.push({
         path: [...at, "iam", "attachPolicyARNs"],
-        causes: [[...at, "iam", "instanceProfileARN"], [...at, "iam", "instanceRoleARN"]],
+        causes: [
+          [...at, "iam", "instanceProfileARN"],
+          [...at, "iam", "instanceRoleARN"],
+        ],
         message: "cannot be combined with an existing instanceProfileARN/instanceRoleARN (eksctl does not modify a role it did not create)",
       });
     }
     if (worker.iam.instanceProfileARN !== undefined && worker.iam.instanceRoleARN === undefined) {
-      found.push({ path: [...at, "iam", "instanceRoleARN"], causes: [[...at, "iam", "instanceProfileARN"]], message: "is required with instanceProfileARN (the role is what lets the nodes join the cluster)" });
+      found.push({
+        path: [...at, "iam", "instanceRoleARN"],
+        causes: [[...at, "iam", "instanceProfileARN"]],
+        message: "is required with instanceProfileARN (the role is what lets the nodes join the cluster)",
+      });
     }
     if (worker.amiFamily === "Bottlerocket" && worker.preBootstrapCommands.length > 0) {
       found.push({ path: [...at, "preBootstrapCommands"], causes: [[...at, "amiFamily"]], message: "are not supported on Bottlerocket" });
@@ -165,13 +197,18 @@ const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name
     const { spot } = worker;
     const causes: KeyPath[] = [[...at, "type"]];
     if (worker.iam.instanceProfileARN !== undefined) {
-      found.push({ path: [...at, "iam", "instanceProfileARN"], causes, message: "is for self-managed nodegroups only; managed nodegroups take instanceRoleARN" });
+      found.push({
+        path: [...at, "iam", "instanceProfileARN"],
+        causes,
+        message: "is for self-managed nodegroups only; managed nodegroups take instanceRoleARN",
+      });
     }
     if (spot.enabled && (spot.onDemandBaseCapacity > 0 || spot.onDemandPercentageAboveBaseCapacity > 0)) {
       found.push({
         path: [...at, "spot"],
         causes,
-        message: "a managed nodegroup is all spot or all on-demand: onDemandBaseCapacity/onDemandPercentageAboveBaseCapacity need type selfManaged",
+        message:
+          "a managed nodegroup is all spot or all on-demand: onDemandBaseCapacity/onDemandPercentageAboveBaseCapacity need type selfManaged",
       });
     }
     if (spot.spotInstancePools !== undefined) {
@@ -190,7 +227,8 @@ const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name
     const labels = (labelMap: Record<string, string>, path: KeyPath) => {
       for (const [key, value] of Object.entries(labelMap)) {
         const keyProblem = qualifiedNameProblem(key);
-        if (keyProblem) found.push({ path: [...path, key], message: `label key ${JSON.stringify(key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
+        if (keyProblem)
+          found.push({ path: [...path, key], message: `label key ${JSON.stringify(key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
         const valueProblem = labelValueProblem(value);
         if (valueProblem) found.push({ path: [...path, key], message: `label value ${valueProblem}`, hint: LABEL_VALUE_RULE });
       }
@@ -198,9 +236,15 @@ const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name
     labels(worker.labels, [...at, "labels"]);
     worker.taints.forEach((taint, index) => {
       const keyProblem = qualifiedNameProblem(taint.key);
-      if (keyProblem) found.push({ path: [...at, "taints", index, "key"], message: `taint key ${JSON.stringify(taint.key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
+      if (keyProblem)
+        found.push({
+          path: [...at, "taints", index, "key"],
+          message: `taint key ${JSON.stringify(taint.key)} ${keyProblem}`,
+          hint: LABEL_KEY_RULE,
+        });
       const valueProblem = labelValueProblem(taint.value);
-      if (valueProblem) found.push({ path: [...at, "taints", index, "value"], message: `taint value ${valueProblem}`, hint: LABEL_VALUE_RULE });
+      if (valueProblem)
+        found.push({ path: [...at, "taints", index, "value"], message: `taint value ${valueProblem}`, hint: LABEL_VALUE_RULE });
     });
     return found;
   },
@@ -301,9 +345,18 @@ function modeFindings(config: RuleConfig, poolPath: PoolPath): RuleFinding[] {
         hint: "add nodePools.system with type: managed (for example 2 on-demand nodes across the zones)",
       });
     } else if (system.type !== "managed") {
-      found.push({ path: [...poolPath("system"), "type"], causes: [["autoscaling", "mode"]], message: "must be managed in karpenter mode (the system pool runs Karpenter, which cannot run on nodes it manages)" });
+      found.push({
+        path: [...poolPath("system"), "type"],
+        causes: [["autoscaling", "mode"]],
+        message: "must be managed in karpenter mode (the system pool runs Karpenter, which cannot run on nodes it manages)",
+      });
     }
-    if (!cluster.oidc) found.push({ path: ["cluster", "oidc"], causes: [["autoscaling", "mode"]], message: "must be true in karpenter mode (Karpenter's controller uses IAM roles for service accounts)" });
+    if (!cluster.oidc)
+      found.push({
+        path: ["cluster", "oidc"],
+        causes: [["autoscaling", "mode"]],
+        message: "must be true in karpenter mode (Karpenter's controller uses IAM roles for service accounts)",
+      });
   }
   if (mode === "autoMode") {
     for (const [name, pool] of pools) {
@@ -334,8 +387,10 @@ export function checkConfigRules(config: RuleConfig, poolPath: PoolPath = () => 
 // apply them: refused here, with the key, instead of in the middle of born.
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_KEY_RULE = "Kubernetes label and taint keys are [prefix/]name: name up to 63 characters, letters, digits, '-', '_' and '.', beginning and ending with a letter or digit; prefix a lower-case DNS subdomain up to 253 characters";
-const LABEL_VALUE_RULE = "Kubernetes label and taint values are empty or up to 63 characters: letters, digits, '-', '_' and '.', beginning and ending with a letter or digit";
+const LABEL_KEY_RULE =
+  "Kubernetes label and taint keys are [prefix/]name: name up to 63 characters, letters, digits, '-', '_' and '.', beginning and ending with a letter or digit; prefix a lower-case DNS subdomain up to 253 characters";
+const LABEL_VALUE_RULE =
+  "Kubernetes label and taint values are empty or up to 63 characters: letters, digits, '-', '_' and '.', beginning and ending with a letter or digit";
 
 function nameProblem(name: string): string | undefined {
   if (name.length === 0) return "has an empty name";
@@ -350,7 +405,8 @@ function qualifiedNameProblem(key: string): string | undefined {
   if (parts.length > 2) return "must be prefix/name, with one '/'";
   if (parts.length === 2) {
     const [prefix, name] = parts as [string, string];
-    if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) return `has a prefix (${prefix}) that is not a lower-case DNS subdomain`;
+    if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))
+      return `has a prefix (${prefix}) that is not a lower-case DNS subdomain`;
     return nameProblem(name);
   }
   return nameProblem(key);
@@ -373,10 +429,19 @@ function gitopsFindings(gitops: NonNullable<EnvironmentConfig["gitops"]>): RuleF
   const at = (key: string): KeyPath => ["gitops", key];
   if (gitops.provider === "git") {
     for (const key of hostedProviderKeys) {
-      if (gitops[key] !== undefined) found.push({ path: at(key), message: "is not used by provider git (flux bootstrap git takes the repository's URL)", hint: "remove it; set gitops.url" });
+      if (gitops[key] !== undefined)
+        found.push({
+          path: at(key),
+          message: "is not used by provider git (flux bootstrap git takes the repository's URL)",
+          hint: "remove it; set gitops.url",
+        });
     }
     if (gitops.url === undefined) {
-      found.push({ path: at("url"), message: "is required: provider git needs the repository's URL", hint: "for example url: https://git.example.com/ops/fleet.git or ssh://git@git.example.com/ops/fleet.git" });
+      found.push({
+        path: at("url"),
+        message: "is required: provider git needs the repository's URL",
+        hint: "for example url: https://git.example.com/ops/fleet.git or ssh://git@git.example.com/ops/fleet.git",
+      });
       return found;
     }
     const scheme = /^(https?|ssh):\/\//.exec(gitops.url)?.[1];
@@ -384,9 +449,14 @@ function gitopsFindings(gitops: NonNullable<EnvironmentConfig["gitops"]>): RuleF
       found.push({ path: at("url"), message: "must start with https:// or ssh:// (flux bootstrap git --url)" });
     } else if (scheme === "ssh") {
       if (gitops.privateKeyFile === undefined) {
-        found.push({ path: at("privateKeyFile"), message: "is required for an ssh:// URL: the toolbox has no SSH agent", hint: "name a key file in the project (kept out of git), or use an https:// URL with tokenEnv" });
+        found.push({
+          path: at("privateKeyFile"),
+          message: "is required for an ssh:// URL: the toolbox has no SSH agent",
+          hint: "name a key file in the project (kept out of git), or use an https:// URL with tokenEnv",
+        });
       }
-      if (gitops.username !== undefined) found.push({ path: at("username"), message: "is for https:// URLs; an ssh:// URL carries its user (ssh://git@host/...)" });
+      if (gitops.username !== undefined)
+        found.push({ path: at("username"), message: "is for https:// URLs; an ssh:// URL carries its user (ssh://git@host/...)" });
     } else if (gitops.privateKeyFile !== undefined) {
       found.push({ path: at("privateKeyFile"), message: "is for ssh:// URLs; over https the password comes from gitops.tokenEnv" });
     }
@@ -399,7 +469,8 @@ function gitopsFindings(gitops: NonNullable<EnvironmentConfig["gitops"]>): RuleF
     if (gitops[key] === undefined) found.push({ path: at(key), message: `is required for provider ${gitops.provider}` });
   }
   for (const key of gitProviderKeys) {
-    if (gitops[key] !== undefined) found.push({ path: at(key), message: `is only for provider git (flux bootstrap ${gitops.provider} takes owner and repository)` });
+    if (gitops[key] !== undefined)
+      found.push({ path: at(key), message: `is only for provider git (flux bootstrap ${gitops.provider} takes owner and repository)` });
   }
   return found;
 }

@@ -151,7 +151,10 @@ const poolFields = {
     .enum(["selfManaged", "managed"])
     .default("selfManaged")
     .describe("self-managed nodegroups (spot with instancesDistribution, kubeletExtraConfig) or EKS managed ones."),
-  perZone: z.boolean().default(true).describe("true: one nodegroup per zone (<pool>-<zone>-<version>); false: one across the zones (<pool>-<version>)."),
+  perZone: z
+    .boolean()
+    .default(true)
+    .describe("true: one nodegroup per zone (<pool>-<zone>-<version>); false: one across the zones (<pool>-<version>)."),
   version: z
     .string()
     .regex(NODEGROUP_VERSION_PATTERN, "must be 1-16 lower-case letters or digits, such as 20261125")
@@ -209,11 +212,17 @@ const poolFields = {
     .default({ attachPolicyARNs: [] }),
   securityGroups: z.array(securityGroupId).default([]),
   preBootstrapCommands: z.array(z.string()).default([]),
-  clusterAutoscaler: z.boolean().default(true).describe("Enables the cluster-autoscaler auto-discovery tags on every nodegroup (autoscaling.mode clusterAutoscaler only)."),
+  clusterAutoscaler: z
+    .boolean()
+    .default(true)
+    .describe("Enables the cluster-autoscaler auto-discovery tags on every nodegroup (autoscaling.mode clusterAutoscaler only)."),
   limits: z
     .strictObject({
       cpu: z.union([z.number().int().positive(), z.string().regex(/^\d+m?$/, 'must be CPUs such as 100 or "1000m"')]).optional(),
-      memory: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, 'must be a size such as "400Gi"').optional(),
+      memory: z
+        .string()
+        .regex(/^\d+(Ki|Mi|Gi|Ti)$/, 'must be a size such as "400Gi"')
+        .optional(),
     })
     .optional()
     .describe("Karpenter mode: the most CPU and memory the pool may hold (a NodePool's limits)."),
@@ -280,7 +289,9 @@ export const environmentSchema = z.strictObject({
   nodePools: z
     .record(poolName, nodePoolSchema)
     .optional()
-    .describe("Node pools by name (system, workers, ...); each takes worker's keys as its defaults (docs/config.md, Node pools and autoscaling modes)."),
+    .describe(
+      "Node pools by name (system, workers, ...); each takes worker's keys as its defaults (docs/config.md, Node pools and autoscaling modes).",
+    ),
   autoscaling: autoscalingSchema.default({ mode: "clusterAutoscaler", autoModeNodePools: [...autoModeBuiltinPools] }),
   gitops: gitopsSchema.optional(),
 });

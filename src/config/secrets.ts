@@ -46,8 +46,7 @@ export function secretInValue(value: string): string | undefined {
   return undefined;
 }
 
-const awsHint =
-  "remove it: use aws.profile (a named profile from ~/.aws/config) or the standard AWS_* environment variables";
+const awsHint = "remove it: use aws.profile (a named profile from ~/.aws/config) or the standard AWS_* environment variables";
 const tokenHint = "remove it: put the token in an environment variable and name that variable in gitops.tokenEnv";
 const valueTokenHint =
   "remove it: revoke the token (it may be in git history already), pass it in an environment variable (EKSBOX_PASS_ENV for task scripts, gitops.tokenEnv for flux), or read it at boot from a secret store";
@@ -60,7 +59,11 @@ export function findSecrets(value: unknown, path: KeyPath = []): SecretFinding[]
       // Names of variables that hold secrets (gitops.tokenEnv) are fine; ARNs of KMS keys are not secrets.
       const namesAVariable = /Env$/.test(key);
       if (!namesAVariable && awsKeyName.test(key) && !/kms/i.test(key)) {
-        found.push({ path: childPath, message: "looks like an AWS credential; credentials are not accepted in config files", hint: awsHint });
+        found.push({
+          path: childPath,
+          message: "looks like an AWS credential; credentials are not accepted in config files",
+          hint: awsHint,
+        });
       } else if (!namesAVariable && otherSecretName.test(key)) {
         found.push({ path: childPath, message: "looks like a secret; secrets are not accepted in config files", hint: tokenHint });
       } else {

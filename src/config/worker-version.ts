@@ -52,5 +52,7 @@ export function sameVersionForEveryPool(env: Environment, version: string): Reco
 export function describeVersions(versions: Record<string, string>): string {
   const distinct = new Set(Object.values(versions));
   if (distinct.size <= 1) return [...distinct][0] ?? "none";
-  return Object.entries(versions).map(([pool, v]) => `${pool} ${v}`).join(", ");
+  return Object.entries(versions)
+    .map(([pool, v]) => `${pool} ${v}`)
+    .join(", ");
 }

@@ -75,7 +75,13 @@ function parseFully(text: string, file: string): YamlSource {
     // yaml appends a snippet of the offending line to its message; that line may hold a secret.
     const message = error.message.split(/ at line \d+/)[0]!.split(":\n")[0]!;
     if (message.startsWith("Maximum call stack size exceeded")) {
-      return { file, line: pos.line, column: pos.col, message: "YAML nested too deeply", hint: "config files need a few levels of nesting, not hundreds" };
+      return {
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: "YAML nested too deeply",
+        hint: "config files need a few levels of nesting, not hundreds",
+      };
     }
     return { file, line: pos.line, column: pos.col, message: `YAML syntax: ${message}` };
   });
@@ -87,9 +93,19 @@ function parseFully(text: string, file: string): YamlSource {
       if (text.includes("*") && hasCycle(value)) throw new Error("an alias refers to the node that contains it");
     } catch (error) {
       let aliasOffset: number | undefined;
-      yamlLibrary().visit(doc, { Alias(_key, node) { aliasOffset ??= node.range?.[0]; } });
+      yamlLibrary().visit(doc, {
+        Alias(_key, node) {
+          aliasOffset ??= node.range?.[0];
+        },
+      });
       const pos = lineCounter.linePos(aliasOffset ?? 0);
-      issues.push({ file, line: pos.line, column: pos.col, message: `YAML alias: ${(error as Error).message}`, hint: "write the values out: eksbox config files do not need anchors and aliases" });
+      issues.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: `YAML alias: ${(error as Error).message}`,
+        hint: "write the values out: eksbox config files do not need anchors and aliases",
+      });
       value = {};
     }
   }
@@ -130,7 +146,12 @@ export async function readYamlSource(absolutePath: string, displayPath: string):
   // (open, stat, read, close each through the thread pool), and config files are small.
   const bytes = readFileSync(absolutePath);
   if (bytes.length > MAX_CONFIG_BYTES) {
-    return problemSource(displayPath, 1, `is ${(bytes.length / 1048576).toFixed(1)} MiB; eksbox reads config files up to ${MAX_CONFIG_BYTES / 1048576} MiB`, "is this the right file?");
+    return problemSource(
+      displayPath,
+      1,
+      `is ${(bytes.length / 1048576).toFixed(1)} MiB; eksbox reads config files up to ${MAX_CONFIG_BYTES / 1048576} MiB`,
+      "is this the right file?",
+    );
   }
   let text: string;
   try {

@@ -45,9 +45,7 @@ export interface ConfigIssue {
 }
 
 export function formatIssue(issue: ConfigIssue): string {
-  const where = issue.file
-    ? `${issue.file}${issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ""}` : ""}`
-    : "";
+  const where = issue.file ? `${issue.file}${issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ""}` : ""}` : "";
   const key = issue.path ? `${issue.path}: ` : "";
   const head = where ? `${where}: ${key}${issue.message}` : `${key}${issue.message}`;
   return issue.hint ? `${head}\n    ${issue.hint}` : head;

@@ -64,7 +64,9 @@ export function plainEventLine(event: EksboxEvent): string | undefined {
     case "run-end":
       return `run ${event.runId} ${event.status} after ${(event.elapsedMs / 1000).toFixed(1)}s${event.resume ? `; resume with: ${event.resume}` : ""}`;
     case "image":
-      return `toolbox ${event.ref} (${event.digest ?? event.id}) ${Object.entries(event.tools).map(([t, v]) => `${t} ${v}`).join(", ")}`;
+      return `toolbox ${event.ref} (${event.digest ?? event.id}) ${Object.entries(event.tools)
+        .map(([t, v]) => `${t} ${v}`)
+        .join(", ")}`;
     case "image-build":
       return `build: ${event.line}`;
     case "step-start":

@@ -17,7 +17,11 @@ async function whyNotWritable(dir: string): Promise<string | undefined> {
   for (let d = dir; ; d = dirname(d)) {
     const s = await stat(d).catch(() => undefined);
     if (s && !s.isDirectory()) return "ENOTDIR";
-    if (s) return access(d, constants.W_OK).then(() => undefined, (e: NodeJS.ErrnoException) => e.code);
+    if (s)
+      return access(d, constants.W_OK).then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e.code,
+      );
     if (dirname(d) === d) return undefined;
   }
 }
@@ -27,7 +31,10 @@ async function writeError(path: string, error: unknown): Promise<unknown> {
   if (code === "ENOENT") code = (await whyNotWritable(dirname(path))) ?? code;
   const reason = code ? writeProblems[code] : undefined;
   if (!reason) return error;
-  return new UserError(`cannot write ${relative(process.cwd(), path)}: ${reason}`, { hint: "make build/ a writable directory with free space (df -h build)", cause: error });
+  return new UserError(`cannot write ${relative(process.cwd(), path)}: ${reason}`, {
+    hint: "make build/ a writable directory with free space (df -h build)",
+    cause: error,
+  });
 }
 
 /**

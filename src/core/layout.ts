@@ -50,6 +50,9 @@ export const eksboxPaths = {
 
 /** A run's id: its UTC start to the second, then a random part (20261125T101500Z-1a2b3c). */
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return `${stamp}-${randomBytes(3).toString("hex")}`;
 }

@@ -57,7 +57,8 @@ export async function readWorkerVersion(projectRoot: string, envName: string): P
 
 /** Records the version, keeping whatever else the state file holds. */
 export async function recordWorkerVersion(projectRoot: string, envName: string, version: string): Promise<void> {
-  if (!NODEGROUP_VERSION_PATTERN.test(version)) throw new UserError(`invalid worker version ${JSON.stringify(version)}: use 1-16 lower-case letters or digits`);
+  if (!NODEGROUP_VERSION_PATTERN.test(version))
+    throw new UserError(`invalid worker version ${JSON.stringify(version)}: use 1-16 lower-case letters or digits`);
   const file = workerStateFile(projectRoot, envName);
   const state = readWorkerState(file);
   await writeFileAtomic(file, `${JSON.stringify({ ...state, workerVersion: version }, null, 2)}\n`);
@@ -66,7 +67,8 @@ export async function recordWorkerVersion(projectRoot: string, envName: string, 
 /** Each pool's recorded version; a pool with none recorded takes the environment's workerVersion (state from before pools). */
 export async function readPoolVersions(projectRoot: string, envName: string, pools: readonly string[]): Promise<Record<string, string>> {
   const state = readWorkerState(workerStateFile(projectRoot, envName));
-  const recorded = typeof state.poolVersions === "object" && state.poolVersions !== null ? (state.poolVersions as Record<string, unknown>) : {};
+  const recorded =
+    typeof state.poolVersions === "object" && state.poolVersions !== null ? (state.poolVersions as Record<string, unknown>) : {};
   const legacy = typeof state.workerVersion === "string" ? state.workerVersion : undefined;
   const out: Record<string, string> = {};
   for (const pool of pools) {
@@ -79,7 +81,8 @@ export async function readPoolVersions(projectRoot: string, envName: string, poo
 /** Records pools' versions (others kept); workerVersion follows the newest, for readers from before pools. */
 export async function recordPoolVersions(projectRoot: string, envName: string, versions: Record<string, string>): Promise<void> {
   for (const version of Object.values(versions)) {
-    if (!NODEGROUP_VERSION_PATTERN.test(version)) throw new UserError(`invalid nodegroup version ${JSON.stringify(version)}: use 1-16 lower-case letters or digits`);
+    if (!NODEGROUP_VERSION_PATTERN.test(version))
+      throw new UserError(`invalid nodegroup version ${JSON.stringify(version)}: use 1-16 lower-case letters or digits`);
   }
   if (Object.keys(versions).length === 0) return;
   const file = workerStateFile(projectRoot, envName);

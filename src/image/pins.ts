@@ -59,7 +59,12 @@ export function parseDockerfilePins(text: string, file = "Dockerfile"): Dockerfi
       const key = `${prefix}_SHA256_${arch.toUpperCase()}`;
       const value = args[key];
       if (value === undefined) {
-        issues.push({ file, path: key, message: `missing: every tool needs a sha256 ARG per arch`, hint: `add ARG ${key}=<64 hex digits> (empty only when no checksum is published)` });
+        issues.push({
+          file,
+          path: key,
+          message: `missing: every tool needs a sha256 ARG per arch`,
+          hint: `add ARG ${key}=<64 hex digits> (empty only when no checksum is published)`,
+        });
       } else if (value !== "") {
         if (SHA256.test(value)) sha256[arch] = value;
         else issues.push({ file, line: argLines[key], path: key, message: `"${value}" is not a sha256 (64 lowercase hex digits)` });

@@ -18,7 +18,11 @@ export const BUILD_CONTEXT_FILES = ["Dockerfile", "src/image/fetch-verified.sh",
  * `eksbox-toolbox:<12 hex>`: sha256 over the build context files and any build-arg overrides, so
  * the tag changes exactly when what would be built changes.
  */
-export async function expectedImageRef(projectRoot: string, buildArgs: Record<string, string> = {}, repository = TOOLBOX_REPOSITORY): Promise<string> {
+export async function expectedImageRef(
+  projectRoot: string,
+  buildArgs: Record<string, string> = {},
+  repository = TOOLBOX_REPOSITORY,
+): Promise<string> {
   const hash = createHash("sha256").update("eksbox-toolbox/1\n");
   for (const file of [...BUILD_CONTEXT_FILES].sort()) {
     const content = await readContextFile(projectRoot, file);

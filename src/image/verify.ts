@@ -68,9 +68,12 @@ export interface ImageRunner {
 export async function readImageManifest(runner: ImageRunner, image: string): Promise<ToolboxManifest> {
   const result = await runner.run(image, ["cat", MANIFEST_PATH]);
   if (result.exitCode !== 0) {
-    throw new UserError(`${image} has no readable ${MANIFEST_PATH} (cat exited ${result.exitCode}): it was not built from eksbox's Dockerfile`, {
-      hint: "build it with `eksbox image build`",
-    });
+    throw new UserError(
+      `${image} has no readable ${MANIFEST_PATH} (cat exited ${result.exitCode}): it was not built from eksbox's Dockerfile`,
+      {
+        hint: "build it with `eksbox image build`",
+      },
+    );
   }
   try {
     return JSON.parse(result.stdout) as ToolboxManifest;
@@ -81,7 +84,9 @@ export async function readImageManifest(runner: ImageRunner, image: string): Pro
 
 export async function verifyToolboxImage(runner: ImageRunner, image: string, pins: DockerfilePins): Promise<VerifyReport> {
   if (!(await runner.hasImage(image))) {
-    throw new UserError(`image ${image} is not in the local engine`, { hint: "build it with `eksbox image build`, or pull the prebuilt image by digest" });
+    throw new UserError(`image ${image} is not in the local engine`, {
+      hint: "build it with `eksbox image build`, or pull the prebuilt image by digest",
+    });
   }
   const manifest = await readImageManifest(runner, image);
   const arch = manifest.arch as ToolboxArch;
@@ -112,7 +117,9 @@ export async function verifyToolboxImage(runner: ImageRunner, image: string, pin
       continue;
     }
     if (entry.sha256 !== pin.sha256[arch]) {
-      check.problems.push(`manifest sha256 ${entry.sha256 ?? "none"} differs from the Dockerfile's ${arch} pin ${pin.sha256[arch] ?? "none"}`);
+      check.problems.push(
+        `manifest sha256 ${entry.sha256 ?? "none"} differs from the Dockerfile's ${arch} pin ${pin.sha256[arch] ?? "none"}`,
+      );
     }
     const probe = VERSION_PROBES[pin.tool];
     if (!probe) {
@@ -133,7 +140,13 @@ export async function verifyToolboxImage(runner: ImageRunner, image: string, pin
   }
   for (const entry of manifest.tools) {
     if (!pins.tools.some((pin) => pin.tool === entry.tool)) {
-      checks.push({ tool: entry.tool, pinnedVersion: "", manifestVersion: entry.version, status: "mismatch", problems: ["in the image but not pinned in the Dockerfile"] });
+      checks.push({
+        tool: entry.tool,
+        pinnedVersion: "",
+        manifestVersion: entry.version,
+        status: "mismatch",
+        problems: ["in the image but not pinned in the Dockerfile"],
+      });
     }
   }
   return { image, arch: manifest.arch, ok: checks.every((check) => check.status === "ok" || check.status === "skipped"), tools: checks };

@@ -35,7 +35,7 @@ export function planAsText(header: PlanHeader, entries: readonly PlanEntry[]): s
   const lines = [`plan: ${header.task} --env ${header.env} (account ${header.account}, ${header.region}); nothing has been changed`];
   entries.forEach((entry, index) => {
     const action = entry.error !== undefined ? "ERROR" : entry.decision?.action === "skip" ? "skip" : "run";
-    const reason = entry.error !== undefined ? errorText(entry.error) : entry.decision?.reason ?? "";
+    const reason = entry.error !== undefined ? errorText(entry.error) : (entry.decision?.reason ?? "");
     lines.push(`${String(index + 1).padStart(2)}. ${entry.id.padEnd(width)}  ${action.padEnd(5)} ${reason}`);
     for (const change of entry.decision?.changes ?? []) lines.push(`      ${describeChange(change)}`);
     if (entry.decision?.action === "run") {
@@ -45,6 +45,8 @@ export function planAsText(header: PlanHeader, entries: readonly PlanEntry[]): s
   });
   const runs = entries.filter((e) => e.decision?.action === "run").length;
   const errors = entries.filter((e) => e.error !== undefined).length;
-  lines.push(`${runs} step(s) would run, ${entries.length - runs - errors} would be skipped${errors ? `, ${errors} could not be decided` : ""}.`);
+  lines.push(
+    `${runs} step(s) would run, ${entries.length - runs - errors} would be skipped${errors ? `, ${errors} could not be decided` : ""}.`,
+  );
   return lines.join("\n") + "\n";
 }

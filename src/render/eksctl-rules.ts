@@ -163,7 +163,12 @@ export function checkRenderedRules(
       }
 
       if (ng.amiFamily === "AmazonLinux2" && typeof version === "string" && compareKubernetesVersions(version, AL2_EOL_VERSION) >= 0) {
-        found.push({ document: "nodegroups", path: at("amiFamily"), message: `AmazonLinux2 is refused by eksctl for Kubernetes ${version} (>= ${AL2_EOL_VERSION})`, hint: "use AmazonLinux2023" });
+        found.push({
+          document: "nodegroups",
+          path: at("amiFamily"),
+          message: `AmazonLinux2 is refused by eksctl for Kubernetes ${version} (>= ${AL2_EOL_VERSION})`,
+          hint: "use AmazonLinux2023",
+        });
       }
       const wrongFields = kind === "managedNodeGroups" ? selfManagedOnly : managedOnly;
       for (const field of wrongFields) {
@@ -177,22 +182,43 @@ export function checkRenderedRules(
         }
       }
       if (kind === "managedNodeGroups" && isPlainObject(ng.iam) && ng.iam.instanceProfileARN !== undefined) {
-        found.push({ document: "nodegroups", path: at("iam", "instanceProfileARN"), message: "is for self-managed nodeGroups only; managed nodegroups take instanceRoleARN" });
+        found.push({
+          document: "nodegroups",
+          path: at("iam", "instanceProfileARN"),
+          message: "is for self-managed nodeGroups only; managed nodegroups take instanceRoleARN",
+        });
       }
       if (kind === "nodeGroups" && ng.instancesDistribution !== undefined && ng.instanceType !== undefined && ng.instanceType !== "mixed") {
         found.push({ document: "nodegroups", path: at("instanceType"), message: 'must be absent or "mixed" with instancesDistribution' });
       }
       const distribution = ng.instancesDistribution;
-      if (isPlainObject(distribution) && distribution.spotInstancePools !== undefined && (distribution.spotAllocationStrategy ?? "lowest-price") !== "lowest-price") {
-        found.push({ document: "nodegroups", path: at("instancesDistribution", "spotInstancePools"), message: "only applies with spotAllocationStrategy lowest-price" });
+      if (
+        isPlainObject(distribution) &&
+        distribution.spotInstancePools !== undefined &&
+        (distribution.spotAllocationStrategy ?? "lowest-price") !== "lowest-price"
+      ) {
+        found.push({
+          document: "nodegroups",
+          path: at("instancesDistribution", "spotInstancePools"),
+          message: "only applies with spotAllocationStrategy lowest-price",
+        });
       }
-      if (String(ng.amiFamily ?? "").startsWith("Bottlerocket") && Array.isArray(ng.preBootstrapCommands) && ng.preBootstrapCommands.length > 0) {
+      if (
+        String(ng.amiFamily ?? "").startsWith("Bottlerocket") &&
+        Array.isArray(ng.preBootstrapCommands) &&
+        ng.preBootstrapCommands.length > 0
+      ) {
         found.push({ document: "nodegroups", path: at("preBootstrapCommands"), message: "are not supported on Bottlerocket" });
       }
       // Bottlerocket takes its settings in `bottlerocket.settings`, not a kubelet file or a bootstrap script.
       for (const field of ["kubeletExtraConfig", "overrideBootstrapCommand"] as const) {
         if (ng.amiFamily === "Bottlerocket" && ng[field] !== undefined) {
-          found.push({ document: "nodegroups", path: at(field), message: "is not supported on Bottlerocket", hint: "use bottlerocket.settings" });
+          found.push({
+            document: "nodegroups",
+            path: at(field),
+            message: "is not supported on Bottlerocket",
+            hint: "use bottlerocket.settings",
+          });
         }
       }
 
@@ -245,9 +271,15 @@ export function checkRenderedRules(
     });
   }
   // Auto Mode brings its own capacity: a cluster with no nodegroups is complete there.
-  if (count === 0 && opts.mode !== "autoMode") found.push({ document: "nodegroups", path: [], message: "defines no nodegroups", policy: "eksbox" });
+  if (count === 0 && opts.mode !== "autoMode")
+    found.push({ document: "nodegroups", path: [], message: "defines no nodegroups", policy: "eksbox" });
   if (opts.mode === "karpenter" && !isPlainObject(cluster.karpenter)) {
-    found.push({ document: "cluster", path: ["karpenter"], message: "is required in karpenter mode (eksctl installs Karpenter from it)", policy: "eksbox" });
+    found.push({
+      document: "cluster",
+      path: ["karpenter"],
+      message: "is required in karpenter mode (eksctl installs Karpenter from it)",
+      policy: "eksbox",
+    });
   }
   if (opts.mode === "autoMode" && !(isPlainObject(cluster.autoModeConfig) && cluster.autoModeConfig.enabled === true)) {
     found.push({ document: "cluster", path: ["autoModeConfig", "enabled"], message: "must be true in autoMode", policy: "eksbox" });
@@ -263,9 +295,17 @@ export function checkRenderedRules(
       }
     });
   }
-  for (const [key, wanted] of [["karpenter", "karpenter"], ["autoModeConfig", "autoMode"]] as const) {
+  for (const [key, wanted] of [
+    ["karpenter", "karpenter"],
+    ["autoModeConfig", "autoMode"],
+  ] as const) {
     if (key in cluster && opts.mode !== wanted) {
-      found.push({ document: "cluster", path: [key], message: `belongs to autoscaling.mode ${wanted}, not ${opts.mode}`, policy: "eksbox" });
+      found.push({
+        document: "cluster",
+        path: [key],
+        message: `belongs to autoscaling.mode ${wanted}, not ${opts.mode}`,
+        policy: "eksbox",
+      });
     }
   }
   return found;
@@ -297,9 +337,17 @@ function qualifiedNameProblem(key: string): string | undefined {
 
 // Labels kubelet sets itself may be given; any other under kubernetes.io or k8s.io is reserved.
 const kubeletLabels = new Set([
-  "kubernetes.io/hostname", "topology.kubernetes.io/zone", "topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
-  "failure-domain.beta.kubernetes.io/region", "beta.kubernetes.io/instance-type", "node.kubernetes.io/instance-type",
-  "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os", "beta.kubernetes.io/arch",
+  "kubernetes.io/hostname",
+  "topology.kubernetes.io/zone",
+  "topology.kubernetes.io/region",
+  "failure-domain.beta.kubernetes.io/zone",
+  "failure-domain.beta.kubernetes.io/region",
+  "beta.kubernetes.io/instance-type",
+  "node.kubernetes.io/instance-type",
+  "kubernetes.io/os",
+  "kubernetes.io/arch",
+  "beta.kubernetes.io/os",
+  "beta.kubernetes.io/arch",
 ]);
 const underDomain = (namespace: string, domain: string) => namespace === domain || namespace.endsWith(`.${domain}`);
 

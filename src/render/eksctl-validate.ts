@@ -30,7 +30,7 @@ export async function loadValidator(): Promise<ValidateFunction> {
   const generated = path.join(packageRoot(), GENERATED_VALIDATOR);
   if (existsSync(generated)) {
     const { pathToFileURL } = await import("node:url");
-    validator = (await import(pathToFileURL(generated).href) as { default: ValidateFunction }).default;
+    validator = ((await import(pathToFileURL(generated).href)) as { default: ValidateFunction }).default;
   } else {
     validator = compileValidatorAtRuntime();
   }

@@ -89,7 +89,14 @@ function nodeClassFor(env: Environment, name: string, pool: NodePoolConfig): Rec
     Object.keys(existing).length > 0
       ? pool.zones.flatMap((zone) => (existing[zone] ? [{ id: existing[zone].id }] : []))
       : // The subnets of the VPC eksctl made for this cluster, by the tags eksctl gives them.
-        [{ tags: { "alpha.eksctl.io/cluster-name": cluster.name, [pool.privateNetworking ? "kubernetes.io/role/internal-elb" : "kubernetes.io/role/elb"]: "1" } }];
+        [
+          {
+            tags: {
+              "alpha.eksctl.io/cluster-name": cluster.name,
+              [pool.privateNetworking ? "kubernetes.io/role/internal-elb" : "kubernetes.io/role/elb"]: "1",
+            },
+          },
+        ];
   const securityGroupSelectorTerms =
     pool.securityGroups.length > 0 ? pool.securityGroups.map((id) => ({ id })) : [{ tags: { "aws:eks:cluster-name": cluster.name } }];
   const roleName = pool.iam.instanceRoleARN?.split("/").pop() ?? `eksctl-KarpenterNodeRole-${cluster.name}`;
@@ -141,7 +148,9 @@ function nodePoolFor(name: string, pool: NodePoolConfig): Record<string, unknown
             { key: "kubernetes.io/arch", operator: "In", values: [arch] },
             { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
           ],
-          ...(pool.taints.length > 0 ? { taints: pool.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })) } : {}),
+          ...(pool.taints.length > 0
+            ? { taints: pool.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })) }
+            : {}),
           expireAfter: "720h",
         },
       },
@@ -171,7 +180,10 @@ interface ValidationErrorLike {
   message?: string;
 }
 
-type Models = [typeof import("@kubernetes-models/karpenter/karpenter.sh/v1/NodePool"), typeof import("@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass")];
+type Models = [
+  typeof import("@kubernetes-models/karpenter/karpenter.sh/v1/NodePool"),
+  typeof import("@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass"),
+];
 let models: Models | undefined;
 
 /** Loads Karpenter's models once, when an environment has Karpenter pools (validation is synchronous). */

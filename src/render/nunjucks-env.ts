@@ -20,7 +20,9 @@ export function boundedRange(start: number, stop?: number, step?: number): numbe
   const [from, to, by] = stop === undefined ? [0, start, 1] : [start, stop, step || 1];
   const count = Math.max(0, Math.ceil((to - from) / by));
   if (!Number.isFinite(count) || count > MAX_RANGE_ITEMS) {
-    throw new Error(`range(${[start, stop, step].filter((v) => v !== undefined).join(", ")}) makes ${Number.isFinite(count) ? count : "endless"} items, more than the ${MAX_RANGE_ITEMS} a template may loop over: loop over values from the config instead`);
+    throw new Error(
+      `range(${[start, stop, step].filter((v) => v !== undefined).join(", ")}) makes ${Number.isFinite(count) ? count : "endless"} items, more than the ${MAX_RANGE_ITEMS} a template may loop over: loop over values from the config instead`,
+    );
   }
   return Array.from({ length: count }, (_, index) => from + index * by);
 }

@@ -74,7 +74,10 @@ async function renderFile(
   const parsed = parseYamlSource(text, relativePath);
   if (parsed.issues.length > 0) {
     throw new ConfigError(
-      parsed.issues.map((issue) => ({ ...issue, hint: `the output of ${template.display} is not valid YAML (a value printed with | safe?)` })),
+      parsed.issues.map((issue) => ({
+        ...issue,
+        hint: `the output of ${template.display} is not valid YAML (a value printed with | safe?)`,
+      })),
       `${template.display} rendered invalid YAML for ${envName}`,
     );
   }
@@ -88,12 +91,20 @@ function templateErrorIssue(error: unknown, templateDisplay: string): ConfigIssu
   const message = error instanceof Error ? error.message : String(error);
   const marked = templateLineMarker.exec(message);
   const located = /\[Line (\d+), Column (\d+)\]/.exec(message);
-  const detail = message.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("(") && !l.startsWith("[Line")).pop() ?? message;
+  const detail =
+    message
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("(") && !l.startsWith("[Line"))
+      .pop() ?? message;
   return {
     file: templateDisplay,
     line: marked ? Number(marked[1]) : located ? Number(located[1]) : undefined,
     column: marked ? undefined : located ? Number(located[2]) : undefined,
-    message: detail.replace(/^Error: /, "").replace(templateLineMarker, "").trim(),
+    message: detail
+      .replace(/^Error: /, "")
+      .replace(templateLineMarker, "")
+      .trim(),
   };
 }
 
@@ -158,7 +169,10 @@ export function validateRendered(rendered: RenderedEnvironment, env: Environment
     const ng: unknown = Array.isArray(list) ? list[keyPath[1] as number] : undefined;
     const pool = isPlainObject(ng) ? rendered.nodegroupPools[String(ng.name)] : undefined;
     if (!pool) return key;
-    return key.split(" / ").flatMap((k) => (k.startsWith("worker.") ? [`nodePools.${pool}.${k.slice("worker.".length)}`, k] : [k])).join(" / ");
+    return key
+      .split(" / ")
+      .flatMap((k) => (k.startsWith("worker.") ? [`nodePools.${pool}.${k.slice("worker.".length)}`, k] : [k]))
+      .join(" / ");
   };
   const locate = (file: RenderedFile, keyPath: (string | number)[], message: string, hint?: string) =>
     locateFinding(file, configSource, keyPath, poolKey(keyPath, configKeyFor(keyPath)), message, hint);
@@ -248,7 +262,9 @@ export async function generateEnvironment(
   env: Environment,
   opts: { outDir?: string; workerVersion?: string; now?: Date } = {},
 ): Promise<{ rendered: RenderedEnvironment; written: string[] }> {
-  const versions = opts.workerVersion ? sameVersionForEveryPool(env, opts.workerVersion) : await resolvePoolVersions(projectRoot, env, { now: opts.now });
+  const versions = opts.workerVersion
+    ? sameVersionForEveryPool(env, opts.workerVersion)
+    : await resolvePoolVersions(projectRoot, env, { now: opts.now });
   const rendered = await renderEnvironment(projectRoot, env, { versions });
   const issues = validateRendered(rendered, env);
   if (issues.length > 0) throw new ConfigError(issues, `the eksctl files for ${env.name} are not valid`);

@@ -17,7 +17,11 @@ const MANAGED_IN_PLACE_FIELDS = ["labels", "taints"];
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (isPlainObject(value)) {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical(value[key])]),
+    );
   }
   return value;
 }
@@ -29,10 +33,16 @@ export function nodegroupSpecHash(nodegroup: Record<string, unknown>, managed: b
     const { [SPEC_HASH_TAG]: _recorded, ...tags } = spec.tags;
     spec.tags = tags;
   }
-  return createHash("sha256").update(JSON.stringify(canonical(spec))).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(spec)))
+    .digest("hex")
+    .slice(0, 16);
 }
 
-const SECTIONS = [["nodeGroups", false], ["managedNodeGroups", true]] as const;
+const SECTIONS = [
+  ["nodeGroups", false],
+  ["managedNodeGroups", true],
+] as const;
 
 /**
  * Adds the spec-hash tag to every nodegroup of a rendered nodegroups file, in the document and in

@@ -75,7 +75,12 @@ export function poolNodegroups(env: Environment, poolName: string, pool: NodePoo
     // Managed AL2023 nodegroups have no kubeletExtraConfig; EKS merges this NodeConfig with its own.
     nodeadmConfig: pool.type === "managed" && isAl2023 && !pool.ami ? nodeadmLogRotation(pool) : undefined,
     bottlerocketLogRotation: isBottlerocket
-      ? { kubernetes: { "container-log-max-size": logRotation.containerLogMaxSize, "container-log-max-files": logRotation.containerLogMaxFiles } }
+      ? {
+          kubernetes: {
+            "container-log-max-size": logRotation.containerLogMaxSize,
+            "container-log-max-files": logRotation.containerLogMaxFiles,
+          },
+        }
       : undefined,
   }));
 }
@@ -112,6 +117,7 @@ export function buildViewModel(env: Environment, versions: Record<string, string
     clusterTags: autoscaling.mode === "karpenter" ? { ...cluster.tags, "karpenter.sh/discovery": cluster.name } : cluster.tags,
     autoMode: autoscaling.mode === "autoMode" ? { enabled: true, nodePools: autoscaling.autoModeNodePools } : undefined,
     // Auto Mode runs networking itself: eksctl refuses these addons in `create cluster` with it.
-    clusterAddons: autoscaling.mode === "autoMode" ? cluster.addons.filter((a) => !AUTO_MODE_BUILTIN_ADDONS.includes(a.name)) : cluster.addons,
+    clusterAddons:
+      autoscaling.mode === "autoMode" ? cluster.addons.filter((a) => !AUTO_MODE_BUILTIN_ADDONS.includes(a.name)) : cluster.addons,
   };
 }

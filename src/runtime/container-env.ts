@@ -77,7 +77,14 @@ export function toDockerEnv(env: Readonly<Record<string, string>>): string[] {
 }
 
 /** What the toolbox's tools would find before the broker's endpoint: the caller's keys and profile. */
-const HOST_CREDENTIAL_NAMES = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION"];
+const HOST_CREDENTIAL_NAMES = [
+  "AWS_PROFILE",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_SECURITY_TOKEN",
+  "AWS_CREDENTIAL_EXPIRATION",
+];
 
 /** Drops them (in place) once the credentials are brokered. */
 export function withoutHostCredentials(env: Record<string, string>): Record<string, string> {

@@ -78,12 +78,15 @@ export interface CreateArgs {
 }
 
 /** Creates and starts the container, holding the attach whose end stops it; resolves once it is prepared. */
-export async function startContainer(args: CreateArgs): Promise<{ container: Dockerode.Container; keepAlive: Duplex; probe: MountProbe; broker: BrokerProbe }> {
+export async function startContainer(
+  args: CreateArgs,
+): Promise<{ container: Dockerode.Container; keepAlive: Duplex; probe: MountProbe; broker: BrokerProbe }> {
   const { docker, opts, mode } = args;
   // Mounts, not Binds: a workspace the engine cannot see is an error here, where Binds would
   // silently create an empty directory on the engine's host.
   const mounts: Dockerode.MountSettings[] = [];
-  const bind = (source: string, target: string, readOnly = false) => mounts.push({ Type: "bind", Source: source, Target: target, ReadOnly: readOnly });
+  const bind = (source: string, target: string, readOnly = false) =>
+    mounts.push({ Type: "bind", Source: source, Target: target, ReadOnly: readOnly });
   if (mode === "bind") {
     bind(opts.projectRoot, opts.projectRoot);
     if (args.awsDir && !args.copyAws) {
@@ -101,7 +104,17 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
     Image: args.image.id,
     name: `eksbox-${opts.runId}-${randomBytes(3).toString("hex")}`.replace(/[^a-zA-Z0-9_.-]/g, "-"),
     Entrypoint: ["/bin/sh", "-c", ENTRYPOINT_SCRIPT, "eksbox-toolbox"],
-    Cmd: [String(user.uid), String(user.gid), TOOLBOX_HOME, PID_DIR, mode === "archive" ? opts.projectRoot : "", buildDir, probe?.file ?? "", probe?.token ?? "", args.brokerPort ? String(args.brokerPort) : ""],
+    Cmd: [
+      String(user.uid),
+      String(user.gid),
+      TOOLBOX_HOME,
+      PID_DIR,
+      mode === "archive" ? opts.projectRoot : "",
+      buildDir,
+      probe?.file ?? "",
+      probe?.token ?? "",
+      args.brokerPort ? String(args.brokerPort) : "",
+    ],
     // Root only to prepare; every step runs as the user (execs name their user).
     User: "0:0",
     WorkingDir: mode === "bind" ? opts.projectRoot : "/",
@@ -122,14 +135,23 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
     },
   });
   try {
-    const keepAlive = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    const keepAlive = (await container.attach({
+      stream: true,
+      stdin: true,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    })) as unknown as Duplex;
     keepAlive.on("error", () => undefined);
     const ready = readyLine(keepAlive);
     await container.start();
     return { container, keepAlive, ...(await ready) };
   } catch (error) {
     // A main process that ended without a word: what the engine recorded says why (a runtime error).
-    const state = await container.inspect().then((info) => info.State, () => undefined);
+    const state = await container.inspect().then(
+      (info) => info.State,
+      () => undefined,
+    );
     await removeContainer(container).catch(() => undefined);
     if (error instanceof InternalError && state?.Error) {
       throw new InternalError(`${error.message} (the engine says: ${state.Error}; exit code ${state.ExitCode})`, { cause: error });
@@ -142,17 +164,23 @@ export async function startContainer(args: CreateArgs): Promise<{ container: Doc
 function readyLine(stream: Duplex): Promise<{ probe: MountProbe; broker: BrokerProbe }> {
   return new Promise((resolve, reject) => {
     let output = "";
-    const timer = setTimeout(() => finish(new InternalError(`the toolbox container did not get ready within ${READY_TIMEOUT_MS / 1000}s`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new InternalError(`the toolbox container did not get ready within ${READY_TIMEOUT_MS / 1000}s`)),
+      READY_TIMEOUT_MS,
+    );
     const onData = createDemuxer((_name, data) => {
       output += data.toString("utf8");
       const line = output.split("\n").find((candidate) => candidate.startsWith(`${READY} `));
       if (line) {
-        const [probe, broker] = line.slice(READY.length + 1).trim().split(" ");
+        const [probe, broker] = line
+          .slice(READY.length + 1)
+          .trim()
+          .split(" ");
         finish(undefined, { probe: probe as MountProbe, broker: (broker ?? "none") as BrokerProbe });
-      }
-      else if (output.length > 16_384) output = output.slice(-8_192);
+      } else if (output.length > 16_384) output = output.slice(-8_192);
     });
-    const onEnd = () => finish(new InternalError(`preparing the toolbox container failed: ${output.trim().slice(-500) || "its main process ended"}`));
+    const onEnd = () =>
+      finish(new InternalError(`preparing the toolbox container failed: ${output.trim().slice(-500) || "its main process ended"}`));
     function finish(error: Error | undefined, answer?: { probe: MountProbe; broker: BrokerProbe }) {
       clearTimeout(timer);
       stream.off("data", onData);
@@ -170,7 +198,12 @@ function readyLine(stream: Duplex): Promise<{ probe: MountProbe; broker: BrokerP
 }
 
 /** After start: copies the workspace and ~/.aws in when the engine cannot mount them. */
-export async function setUpContainer(toolbox: DockerToolbox, opts: ToolboxOptions, awsDir: string | undefined, copyAws: boolean): Promise<void> {
+export async function setUpContainer(
+  toolbox: DockerToolbox,
+  opts: ToolboxOptions,
+  awsDir: string | undefined,
+  copyAws: boolean,
+): Promise<void> {
   if (toolbox.mode === "archive") await copyDirectoryIn(toolbox.container, opts.projectRoot, opts.projectRoot);
   if (awsDir && (copyAws || toolbox.mode === "archive")) {
     await copyDirectoryIn(toolbox.container, path.dirname(awsDir), TOOLBOX_HOME, [path.basename(awsDir)]);

@@ -53,7 +53,9 @@ export const RENEW_BEFORE_MS = 5 * 60_000;
 const LONG_LIVED_SERVED_MS = 15 * 60_000;
 const DEFAULT_DURATION_SECONDS = 3600;
 
-type Provider = (options?: { forceRefresh?: boolean }) => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }>;
+type Provider = (options?: {
+  forceRefresh?: boolean;
+}) => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }>;
 
 /**
  * Resolves (and renews) the credentials steps get. Every value it hands out is added to the
@@ -91,7 +93,9 @@ export class CredentialSource {
     const base = await this.baseProvider();
     let resolved: Credentials;
     try {
-      resolved = this.options.assumeRole ? await this.assumeRole(base, this.options.assumeRole) : await base(renewing ? { forceRefresh: true } : undefined);
+      resolved = this.options.assumeRole
+        ? await this.assumeRole(base, this.options.assumeRole)
+        : await base(renewing ? { forceRefresh: true } : undefined);
     } catch (error) {
       throw this.explain(error);
     }
@@ -109,9 +113,12 @@ export class CredentialSource {
     const reason = this.redactor.redact(error instanceof Error ? error.message : String(error));
     const role = this.options.assumeRole;
     if (role) {
-      return new UserError(`cannot assume ${role.roleArn} (aws.assumeRole${this.options.envName ? ` of ${this.options.envName}` : ""}): ${reason}`, {
-        hint: "check that the credentials on this machine (aws.profile, AWS_PROFILE or AWS_* variables) may assume that role, and its trust policy and externalId",
-      });
+      return new UserError(
+        `cannot assume ${role.roleArn} (aws.assumeRole${this.options.envName ? ` of ${this.options.envName}` : ""}): ${reason}`,
+        {
+          hint: "check that the credentials on this machine (aws.profile, AWS_PROFILE or AWS_* variables) may assume that role, and its trust policy and externalId",
+        },
+      );
     }
     return new UserError(`no AWS credentials on this machine: ${reason}`, {
       hint: "set aws.profile (a profile in ~/.aws/config), AWS_PROFILE, or the AWS_* variables; `aws sso login` for SSO profiles",
@@ -174,7 +181,11 @@ export class CredentialSource {
   /** The variables a step gets when the toolbox cannot reach the broker. */
   async stepEnv(): Promise<Record<string, string>> {
     const c = await this.get();
-    return { AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, ...(c.sessionToken ? { AWS_SESSION_TOKEN: c.sessionToken } : {}) };
+    return {
+      AWS_ACCESS_KEY_ID: c.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+      ...(c.sessionToken ? { AWS_SESSION_TOKEN: c.sessionToken } : {}),
+    };
   }
 
   /** The container-credentials answer: the same shape ECS and EKS pod identity serve. */
@@ -260,7 +271,10 @@ export class CredentialBroker {
   }
 
   get endpoint(): BrokerEndpoint {
-    return { AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${this.port}${this.path}`, AWS_CONTAINER_AUTHORIZATION_TOKEN: this.token };
+    return {
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${this.port}${this.path}`,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: this.token,
+    };
   }
 
   get listening(): boolean {

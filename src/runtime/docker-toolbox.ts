@@ -8,7 +8,16 @@ import type Dockerode from "dockerode";
 import { AbortedError, InternalError, StepFailedError, UnavailableError, exitCodeMeaning } from "../core/errors.js";
 import { log } from "../core/events.js";
 import type { InterruptLevel } from "../core/interrupt.js";
-import { runInternalExec, runSession, runStepExec, runStepOnAgent, startStepAgent, wrapWithPidFile, type RunningStep, type StepExecOptions } from "./exec.js";
+import {
+  runInternalExec,
+  runSession,
+  runStepExec,
+  runStepOnAgent,
+  startStepAgent,
+  wrapWithPidFile,
+  type RunningStep,
+  type StepExecOptions,
+} from "./exec.js";
 import { AgentUnsupportedError, type StepAgent } from "./step-agent.js";
 import type { CredentialBroker, CredentialSource } from "./credentials.js";
 import type { Redactor } from "./redact.js";
@@ -83,7 +92,8 @@ export class DockerToolbox implements InteractiveToolbox {
   }
 
   private checkNotInterrupted(step: string, evenAfterInterrupt = false): void {
-    if (this.opts.interrupter.level > (evenAfterInterrupt ? 1 : 0)) throw new AbortedError(`not starting step ${step}: the run was interrupted`);
+    if (this.opts.interrupter.level > (evenAfterInterrupt ? 1 : 0))
+      throw new AbortedError(`not starting step ${step}: the run was interrupted`);
     if (this.disposed) throw new InternalError(`step ${step} started after the toolbox was disposed`);
   }
 
@@ -108,7 +118,9 @@ export class DockerToolbox implements InteractiveToolbox {
         user: this.userSpec,
       });
       if (step.interrupted && result.exitCode !== 0) {
-        throw new AbortedError(`step ${request.step} stopped by the interrupt (exit code ${result.exitCode}: ${exitCodeMeaning(result.exitCode)})`);
+        throw new AbortedError(
+          `step ${request.step} stopped by the interrupt (exit code ${result.exitCode}: ${exitCodeMeaning(result.exitCode)})`,
+        );
       }
       return result;
     } finally {
@@ -164,7 +176,11 @@ export class DockerToolbox implements InteractiveToolbox {
     const step = this.newRunningStep(request.step);
     this.running.add(step);
     try {
-      return await runSession(this, { ...request, argv: wrapWithPidFile(step.pidFile, request.argv) }, { workingDir: this.workingDir(request.cwd), user: this.userSpec });
+      return await runSession(
+        this,
+        { ...request, argv: wrapWithPidFile(step.pidFile, request.argv) },
+        { workingDir: this.workingDir(request.cwd), user: this.userSpec },
+      );
     } finally {
       this.stepEnded(step);
     }
@@ -195,9 +211,10 @@ export class DockerToolbox implements InteractiveToolbox {
         // The step's wrapper wrote its pid before exec'ing the command, so the signal reaches the command
         // itself; through an agent the step leads its own process group, and the whole group gets it.
         const script = `pid=$(cat "$0") && { kill -${signal} "-$pid" 2>/dev/null || kill -${signal} "$pid"; }`;
-        const result = await this.internalExec(["/bin/sh", "-c", script, step.pidFile], "0:0").catch(
-          (error: unknown) => ({ exitCode: -1, output: String(error) }),
-        );
+        const result = await this.internalExec(["/bin/sh", "-c", script, step.pidFile], "0:0").catch((error: unknown) => ({
+          exitCode: -1,
+          output: String(error),
+        }));
         if (result.exitCode !== 0) log.debug(this.opts.events, `could not send SIG${signal} to step ${step.name}: ${result.output.trim()}`);
       }),
     );
@@ -221,7 +238,10 @@ export class DockerToolbox implements InteractiveToolbox {
         for (const step of this.running) step.interrupted = true;
         if (this.running.size === 0) return;
         const grace = this.opts.graceMs ?? graceFromEnv(this.opts.processEnv) ?? DEFAULT_GRACE_MS;
-        log.info(this.opts.events, `sent SIGINT to ${[...this.running].map((s) => s.name).join(", ")}; waiting up to ${Math.round(grace / 1000)}s for a clean exit (Ctrl-C again to stop now)`);
+        log.info(
+          this.opts.events,
+          `sent SIGINT to ${[...this.running].map((s) => s.name).join(", ")}; waiting up to ${Math.round(grace / 1000)}s for a clean exit (Ctrl-C again to stop now)`,
+        );
         await this.signalSteps("INT");
         // Steps that stopped at once need no grace period (and a timer would keep eksbox alive for it).
         if (this.running.size === 0 || this.disposed) return;
@@ -244,7 +264,10 @@ export class DockerToolbox implements InteractiveToolbox {
   private async stopContainer(): Promise<void> {
     if (this.running.size > 0) {
       const stopGrace = this.opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
-      log.warn(this.opts.events, `sending SIGTERM to ${[...this.running].map((s) => s.name).join(", ")}; killing in ${Math.round(stopGrace / 1000)}s`);
+      log.warn(
+        this.opts.events,
+        `sending SIGTERM to ${[...this.running].map((s) => s.name).join(", ")}; killing in ${Math.round(stopGrace / 1000)}s`,
+      );
       await this.signalSteps("TERM");
       await this.waitForSteps(stopGrace);
     }
@@ -274,7 +297,10 @@ export class DockerToolbox implements InteractiveToolbox {
     this.keepAlive.destroy();
     await removeContainer(this.container);
     if (copyError) {
-      throw new InternalError(`could not copy the workspace back from the toolbox: ${copyError instanceof Error ? copyError.message : String(copyError)}`, { cause: copyError });
+      throw new InternalError(
+        `could not copy the workspace back from the toolbox: ${copyError instanceof Error ? copyError.message : String(copyError)}`,
+        { cause: copyError },
+      );
     }
   }
 }
@@ -305,7 +331,9 @@ async function removeStoppingContainer(container: Dockerode.Container): Promise<
       await container.remove({ force: true });
       return;
     } catch (error) {
-      const racedStop = (error as { statusCode?: number }).statusCode === 500 && /could not be stopped|container state improper/i.test(String((error as Error).message));
+      const racedStop =
+        (error as { statusCode?: number }).statusCode === 500 &&
+        /could not be stopped|container state improper/i.test(String((error as Error).message));
       if (!racedStop || attempt >= 20) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -52,7 +52,11 @@ interface IdMapping {
 function podmanIdMappings(docker: Dockerode): Promise<{ uidmap?: IdMapping[]; gidmap?: IdMapping[] } | undefined> {
   return new Promise((resolve) => {
     docker.modem.dial({ path: "/v4.0.0/libpod/info", method: "GET", statusCodes: { 200: true }, options: {} }, (error, data) =>
-      resolve(error ? undefined : (data as { host?: { idMappings?: { uidmap?: IdMapping[]; gidmap?: IdMapping[] } } } | undefined)?.host?.idMappings),
+      resolve(
+        error
+          ? undefined
+          : (data as { host?: { idMappings?: { uidmap?: IdMapping[]; gidmap?: IdMapping[] } } } | undefined)?.host?.idMappings,
+      ),
     );
   });
 }
@@ -124,11 +128,14 @@ export function planContainerUser(input: UserPlanInput): ContainerUser {
 /** Refuses an engine that cannot run any toolbox, before an image is built or pulled on it. */
 export function checkEngineUsable(kind: EngineKind): void {
   if (kind.subIds === false) {
-    throw new UserError(`${describeEngine(kind)} has no sub-ids for its user: it can map only that one id, so no toolbox image can be stored or run`, {
-      hint:
-        "give the user who runs Podman ranges in /etc/subuid and /etc/subgid (`sudo usermod --add-subuids 100000-165535 " +
-        "--add-subgids 100000-165535 <user>`, needs the uidmap package), then `podman system migrate`",
-    });
+    throw new UserError(
+      `${describeEngine(kind)} has no sub-ids for its user: it can map only that one id, so no toolbox image can be stored or run`,
+      {
+        hint:
+          "give the user who runs Podman ranges in /etc/subuid and /etc/subgid (`sudo usermod --add-subuids 100000-165535 " +
+          "--add-subgids 100000-165535 <user>`, needs the uidmap package), then `podman system migrate`",
+      },
+    );
   }
 }
 
@@ -178,7 +185,11 @@ export function explainContainerStartError(kind: EngineKind, error: unknown): un
 }
 
 function firstLine(message: string): string {
-  return message.split("\n")[0]!.replace(/^\(HTTP code \d+\) server error - /, "").trim().slice(0, 300);
+  return message
+    .split("\n")[0]!
+    .replace(/^\(HTTP code \d+\) server error - /, "")
+    .trim()
+    .slice(0, 300);
 }
 
 /**

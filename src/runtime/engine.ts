@@ -60,7 +60,8 @@ export function hostOptions(hostUrl: string, processEnv: NodeJS.ProcessEnv): { o
       hint: "use unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host",
     });
   }
-  const tlsVerify = processEnv.DOCKER_TLS_VERIFY !== undefined && processEnv.DOCKER_TLS_VERIFY !== "" && processEnv.DOCKER_TLS_VERIFY !== "0";
+  const tlsVerify =
+    processEnv.DOCKER_TLS_VERIFY !== undefined && processEnv.DOCKER_TLS_VERIFY !== "" && processEnv.DOCKER_TLS_VERIFY !== "0";
   const useTls = tlsVerify || url.protocol === "https:" || url.port === "2376";
   const options: Dockerode.DockerOptions = {
     protocol: useTls ? "https" : "http",
@@ -155,7 +156,12 @@ export async function connectEngine(processEnv: NodeJS.ProcessEnv): Promise<Engi
     }
     try {
       await ping(candidate.options);
-      return { docker: new (dockerodeClass())(candidate.options), description: candidate.description, remote: candidate.remote, socketPath };
+      return {
+        docker: new (dockerodeClass())(candidate.options),
+        description: candidate.description,
+        remote: candidate.remote,
+        socketPath,
+      };
     } catch (error) {
       tried.push(`  ${candidate.description}: ${whyNot(candidate, error)}`);
     }

@@ -13,9 +13,12 @@ export async function execExitCode(exec: Dockerode.Exec): Promise<number> {
     } catch (error) {
       // 404: the container is gone (killed from outside). No status at all: the engine is gone.
       if ((error as { statusCode?: number }).statusCode !== undefined) return 137;
-      throw new UnavailableError(`lost the connection to the Docker engine while a step ran (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
-        hint: "check the engine (docker info), then resume; the next run removes the container left behind",
-      });
+      throw new UnavailableError(
+        `lost the connection to the Docker engine while a step ran (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        {
+          hint: "check the engine (docker info), then resume; the next run removes the container left behind",
+        },
+      );
     }
     if (!info.Running) return info.ExitCode ?? 137;
     await sleep(attempt < 20 ? 25 : 100);

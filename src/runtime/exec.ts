@@ -210,17 +210,28 @@ export async function startStepAgent(host: ExecHost, request: ToolboxRunRequest,
 }
 
 /** A helper command of eksbox itself: small output, collected whole. */
-export async function runInternalExec(container: Dockerode.Container, argv: string[], user: string | undefined): Promise<{ exitCode: number; output: string }> {
+export async function runInternalExec(
+  container: Dockerode.Container,
+  argv: string[],
+  user: string | undefined,
+): Promise<{ exitCode: number; output: string }> {
   const exec = await container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, Tty: false, User: user });
   const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Duplex;
   const chunks: Buffer[] = [];
-  stream.on("data", createDemuxer((_name, data) => chunks.push(Buffer.from(data))));
+  stream.on(
+    "data",
+    createDemuxer((_name, data) => chunks.push(Buffer.from(data))),
+  );
   await waitForEnd(stream);
   return { exitCode: await execExitCode(exec), output: Buffer.concat(chunks).toString("utf8") };
 }
 
 /** An interactive exec: bytes pass through as they come (secrets still masked); returns the exit code. */
-export async function runSession(host: ExecHost, request: SessionRequest, opts: { workingDir: string; user: string | undefined }): Promise<number> {
+export async function runSession(
+  host: ExecHost,
+  request: SessionRequest,
+  opts: { workingDir: string; user: string | undefined },
+): Promise<number> {
   const exec = await host.container.exec({
     Cmd: [...request.argv],
     AttachStdin: Boolean(request.stdin),
@@ -241,7 +252,10 @@ export async function runSession(host: ExecHost, request: SessionRequest, opts: 
     stream.on("data", (text: string) => outputs.stdout.push(text));
   } else {
     const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-    stream.on("data", createDemuxer((name, data) => outputs[name].push(decoders[name].decode(data, { stream: true }))));
+    stream.on(
+      "data",
+      createDemuxer((name, data) => outputs[name].push(decoders[name].decode(data, { stream: true }))),
+    );
   }
 
   const resize = async (size: { columns: number; rows: number }) => {

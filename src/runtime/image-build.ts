@@ -3,7 +3,13 @@
 import type Dockerode from "dockerode";
 import { AbortedError, StepFailedError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
-import { BUILD_CONTEXT_FILES, BuildProgressParser, expectedImageRef, imageToolsFromLabels, readContextFile } from "../image/toolbox-image.js";
+import {
+  BUILD_CONTEXT_FILES,
+  BuildProgressParser,
+  expectedImageRef,
+  imageToolsFromLabels,
+  readContextFile,
+} from "../image/toolbox-image.js";
 
 const OUTPUT_TAIL_LINES = 25;
 
@@ -32,18 +38,15 @@ export async function buildToolboxImage(docker: Dockerode, projectRoot: string, 
     opts.events.emit({ type: "image-build", line });
   });
   try {
-    const stream = await docker.buildImage(
-      { context: projectRoot, src: [...BUILD_CONTEXT_FILES] },
-      {
-        t: tag,
-        buildargs: buildArgs,
-        networkmode: opts.networkMode,
-        nocache: opts.noCache ?? false,
-        rm: true,
-        forcerm: true,
-        abortSignal: opts.signal,
-      } as Dockerode.ImageBuildOptions,
-    );
+    const stream = await docker.buildImage({ context: projectRoot, src: [...BUILD_CONTEXT_FILES] }, {
+      t: tag,
+      buildargs: buildArgs,
+      networkmode: opts.networkMode,
+      nocache: opts.noCache ?? false,
+      rm: true,
+      forcerm: true,
+      abortSignal: opts.signal,
+    } as Dockerode.ImageBuildOptions);
     for await (const chunk of stream as AsyncIterable<Buffer>) progress.push(chunk);
     progress.end();
   } catch (error) {
@@ -66,7 +69,6 @@ export async function buildToolboxImage(docker: Dockerode, projectRoot: string, 
     });
   }
 }
-
 
 /** The id and the tool versions (from its labels) of a local image. */
 export async function inspectToolboxImage(docker: Dockerode, ref: string): Promise<{ id: string; tools: Record<string, string> }> {

@@ -8,7 +8,21 @@ import { buildToolboxImage } from "./image-build.js";
 import type { ImageInfo } from "./types.js";
 
 /** Tags that are moved on purpose: running one means the toolbox can change under the same name. */
-const movingTags = new Set(["latest", "stable", "edge", "main", "master", "nightly", "dev", "develop", "head", "current", "lts", "slim", "alpine"]);
+const movingTags = new Set([
+  "latest",
+  "stable",
+  "edge",
+  "main",
+  "master",
+  "nightly",
+  "dev",
+  "develop",
+  "head",
+  "current",
+  "lts",
+  "slim",
+  "alpine",
+]);
 
 export interface ParsedRef {
   repository: string;
@@ -76,13 +90,18 @@ export async function resolveToolboxImage(docker: Dockerode, opts: ResolveImageO
     const source = opts.imageRef ? "--image" : "EKSBOX_IMAGE";
     log.info(opts.events, `using toolbox image ${ref} from ${source} instead of the project's`);
     if (isMutableRef(ref)) {
-      log.warn(opts.events, `image ${ref} is a mutable tag: the tools can change between runs; pin it by digest (${parseImageRef(ref).repository}@sha256:...) or use the project's toolbox`);
+      log.warn(
+        opts.events,
+        `image ${ref} is a mutable tag: the tools can change between runs; pin it by digest (${parseImageRef(ref).repository}@sha256:...) or use the project's toolbox`,
+      );
     }
   }
 
   let inspected = await inspectOrUndefined(docker, ref);
   if (!inspected && opts.onlyIfPresent) {
-    throw new UnavailableError(`toolbox image ${ref} is not here`, { hint: projectRef ? "build it with eksbox image build" : `pull it: docker pull ${ref}` });
+    throw new UnavailableError(`toolbox image ${ref} is not here`, {
+      hint: projectRef ? "build it with eksbox image build" : `pull it: docker pull ${ref}`,
+    });
   }
   if (!inspected) {
     if (projectRef) {
@@ -101,7 +120,10 @@ export async function resolveToolboxImage(docker: Dockerode, opts: ResolveImageO
     }
     inspected = await inspectOrUndefined(docker, ref);
     if (!inspected) {
-      throw new StepFailedError({ step: "image", message: `image ${ref} is still missing after ${projectRef ? "building" : "pulling"} it` });
+      throw new StepFailedError({
+        step: "image",
+        message: `image ${ref} is still missing after ${projectRef ? "building" : "pulling"} it`,
+      });
     }
   }
 

@@ -52,7 +52,11 @@ export async function sweepStaleContainers(docker: Dockerode, events?: EventSink
     try {
       await docker.getContainer(info.Id).remove({ force: true });
       removed.push(info.Id);
-      if (events) log.info(events, `removed container ${info.Id.slice(0, 12)} left by an earlier run (${info.Labels?.[LABEL_RUN_ID] ?? "unknown run"})`);
+      if (events)
+        log.info(
+          events,
+          `removed container ${info.Id.slice(0, 12)} left by an earlier run (${info.Labels?.[LABEL_RUN_ID] ?? "unknown run"})`,
+        );
     } catch (error) {
       // Another eksbox may be sweeping the same container right now.
       if ((error as { statusCode?: number }).statusCode !== 404 && (error as { statusCode?: number }).statusCode !== 409) throw error;

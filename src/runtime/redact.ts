@@ -97,10 +97,7 @@ export function createChunkRedactor(redactor: Redactor, write: (text: string) =>
 }
 
 /** A writer that masks secrets line by line before passing lines on: for run logs and plain output. */
-export function createLineRedactor(
-  redactor: Redactor,
-  writeLine: (line: string) => void,
-): { push(chunk: string): void; flush(): void } {
+export function createLineRedactor(redactor: Redactor, writeLine: (line: string) => void): { push(chunk: string): void; flush(): void } {
   let partial = "";
   return {
     push(chunk) {

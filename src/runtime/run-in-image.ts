@@ -47,10 +47,16 @@ export function demultiplex(raw: Buffer): { stdout: string; stderr: string } {
   return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
 }
 
-
 export function imageRunner(docker: Dockerode): ImageRunner {
   return {
-    hasImage: (image) => docker.getImage(image).inspect().then(() => true, () => false),
+    hasImage: (image) =>
+      docker
+        .getImage(image)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ),
     run: (image, argv) => runInImage(docker, image, argv),
   };
 }

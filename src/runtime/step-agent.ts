@@ -47,7 +47,12 @@ const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * which keeps the shell's pid through exec), change directory, export the step's variables, then
  * replace the shell with the command. Its stdin is /dev/null, as with an exec without stdin.
  */
-export function stepScript(input: { pidFile: string; workingDir: string; env?: Readonly<Record<string, string>>; argv: readonly string[] }): string {
+export function stepScript(input: {
+  pidFile: string;
+  workingDir: string;
+  env?: Readonly<Record<string, string>>;
+  argv: readonly string[];
+}): string {
   const lines = [`echo $$ > ${shellWord(input.pidFile)} || exit 125`, `cd ${shellWord(input.workingDir)} || exit 126`];
   for (const [name, value] of Object.entries(input.env ?? {})) {
     if (!NAME_PATTERN.test(name)) throw new InternalError(`environment variable name ${JSON.stringify(name)} cannot be passed to a step`);
@@ -136,7 +141,10 @@ export class StepAgent {
     private readonly exec: Dockerode.Exec,
     private readonly stream: Duplex,
   ) {
-    stream.on("data", createDemuxer((name, data) => this.onData(name, data)));
+    stream.on(
+      "data",
+      createDemuxer((name, data) => this.onData(name, data)),
+    );
     const onEnd = () => this.onEnd();
     stream.on("end", onEnd);
     stream.on("close", onEnd);

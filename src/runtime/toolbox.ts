@@ -11,7 +11,14 @@ import { buildContainerEnv, withoutHostCredentials } from "./container-env.js";
 import { CredentialBroker, CredentialSource } from "./credentials.js";
 import { DockerToolbox, type ToolboxCredentialAccess, type WorkspaceMode } from "./docker-toolbox.js";
 import { connectEngine } from "./engine.js";
-import { checkEngineUsable, describeEngine, detectEngineKind, explainContainerStartError, planContainerUser, socketOwner } from "./engine-kind.js";
+import {
+  checkEngineUsable,
+  describeEngine,
+  detectEngineKind,
+  explainContainerStartError,
+  planContainerUser,
+  socketOwner,
+} from "./engine-kind.js";
 import { resolveToolboxImage } from "./image.js";
 import { sweepStaleContainers } from "./labels.js";
 import { Redactor } from "./redact.js";
@@ -118,7 +125,10 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
     } else {
       access = { source };
     }
-    log.debug(options.events, `credentials resolved on this machine${options.credentials?.assumeRole ? ` and ${options.credentials.assumeRole.roleArn} assumed` : ""}`);
+    log.debug(
+      options.events,
+      `credentials resolved on this machine${options.credentials?.assumeRole ? ` and ${options.credentials.assumeRole.roleArn} assumed` : ""}`,
+    );
   }
   redactor.addFromEnv(env);
 
@@ -160,7 +170,8 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
       await access.broker.stop();
       access.broker = undefined;
     }
-    if (access) log.debug(options.events, `credentials served ${access.broker ? "by the broker on 127.0.0.1" : "in each step's environment"}`);
+    if (access)
+      log.debug(options.events, `credentials served ${access.broker ? "by the broker on 127.0.0.1" : "in each step's environment"}`);
     return { toolbox: new DockerToolbox(docker, container, keepAlive, image, chosen, redactor, options, access), probe };
   };
   const switchToArchive = async () => {
@@ -168,7 +179,10 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
     if (kind.product === "podman") {
       // Docker refuses a missing mount source; Podman creates it. (Copying instead of probing would
       // be worse: files a step renders on this side after the start would never reach the container.)
-      log.warn(options.events, `Podman may have created an empty directory ${options.projectRoot} on its host for the probe mount; remove it there if so`);
+      log.warn(
+        options.events,
+        `Podman may have created an empty directory ${options.projectRoot} on its host for the probe mount; remove it there if so`,
+      );
     }
     mode = "archive";
     return (await open(mode)).toolbox;

@@ -37,7 +37,12 @@ function runTar(args: string[], io: { input?: NodeJS.ReadableStream; output?: No
 }
 
 /** Copies `entries` of `hostDir` (all by default) into the container at `containerDir` (which must exist). */
-export async function copyDirectoryIn(container: Dockerode.Container, hostDir: string, containerDir: string, entries: string[] = ["."]): Promise<void> {
+export async function copyDirectoryIn(
+  container: Dockerode.Container,
+  hostDir: string,
+  containerDir: string,
+  entries: string[] = ["."],
+): Promise<void> {
   const child = spawn("tar", ["-c", "-f", "-", "-C", hostDir, ...ARCHIVE_EXCLUDES.map((e) => `--exclude=${e}`), ...entries], {
     stdio: ["ignore", "pipe", "pipe"],
   });

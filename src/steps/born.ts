@@ -19,7 +19,8 @@ async function changesFor(ctx: LifecycleContext, step: ConvergeStep): Promise<Ch
   return (await convergeFor(ctx)).changes.filter((c) => c.step === step);
 }
 
-const summary = (changes: readonly Change[]) => `${changes.length} change(s): ${changes.map((c) => `${c.resource.split(" ").slice(1).join(" ")} ${c.field}`).join(", ")}`;
+const summary = (changes: readonly Change[]) =>
+  `${changes.length} change(s): ${changes.map((c) => `${c.resource.split(" ").slice(1).join(" ")} ${c.field}`).join(", ")}`;
 
 /** A saved plan (born --plan) is applied only to the world it was made from, and only as it was. */
 async function refuseMovedPlan(ctx: LifecycleContext): Promise<void> {
@@ -50,19 +51,29 @@ async function refuseMovedCluster(ctx: LifecycleContext): Promise<void> {
   const stillThere =
     recorded.region === region
       ? (await ctx.facts.clusterNames()).includes(recorded.name)
-      : (await ctx.toolbox.run({
-          step: stepId(ctx),
-          argv: ["aws", "eks", "describe-cluster", "--name", recorded.name, "--region", recorded.region, "--output", "json"],
-          output: probeOutput(ctx.events, stepId(ctx)),
-        })).exitCode === 0;
+      : (
+          await ctx.toolbox.run({
+            step: stepId(ctx),
+            argv: ["aws", "eks", "describe-cluster", "--name", recorded.name, "--region", recorded.region, "--output", "json"],
+            output: probeOutput(ctx.events, stepId(ctx)),
+          })
+        ).exitCode === 0;
   if (!stillThere) return;
   const file = `config/environments/${ctx.env.name}.yaml`;
   const issues = [];
   if (recorded.name !== name) {
-    issues.push({ file, path: "cluster.name", message: `the cluster is ${recorded.name}, the config now says ${name}: an EKS cluster cannot be renamed, and born would create a second cluster` });
+    issues.push({
+      file,
+      path: "cluster.name",
+      message: `the cluster is ${recorded.name}, the config now says ${name}: an EKS cluster cannot be renamed, and born would create a second cluster`,
+    });
   }
   if (recorded.region !== region) {
-    issues.push({ file, path: "aws.region", message: `the cluster is in ${recorded.region}, the config now says ${region}: a cluster cannot move to another region, and born would create a second cluster` });
+    issues.push({
+      file,
+      path: "aws.region",
+      message: `the cluster is in ${recorded.region}, the config now says ${region}: a cluster cannot move to another region, and born would create a second cluster`,
+    });
   }
   throw new ConfigError(issues, `refusing an immutable change to environment ${ctx.env.name}; nothing was changed`);
 }
@@ -78,9 +89,11 @@ export const clusterStep: Step<LifecycleContext> = {
       await refuseMovedCluster(ctx);
       await refuseMovedPlan(ctx);
       const paths = envPaths(ctx.env.name);
-      return runDecision(`cluster ${name} does not exist`, [
-        ["eksctl", "create", "cluster", "-f", paths.cluster, "--kubeconfig", paths.kubeconfig],
-      ], { files: [paths.cluster], done: `created cluster ${name}` });
+      return runDecision(
+        `cluster ${name} does not exist`,
+        [["eksctl", "create", "cluster", "-f", paths.cluster, "--kubeconfig", paths.kubeconfig]],
+        { files: [paths.cluster], done: `created cluster ${name}` },
+      );
     }
     switch (cluster.status) {
       case "ACTIVE":
@@ -99,7 +112,10 @@ export const clusterStep: Step<LifecycleContext> = {
         }
         const inPlace = changes.filter((c) => c.kind === "inPlace" && !c.reportOnly);
         const wanted = ctx.env.config.cluster.version;
-        const note = cluster.version && cluster.version !== wanted ? `; it runs ${cluster.version}, the config says ${wanted}: see eksbox upgrade` : "";
+        const note =
+          cluster.version && cluster.version !== wanted
+            ? `; it runs ${cluster.version}, the config says ${wanted}: see eksbox upgrade`
+            : "";
         const exists = `cluster ${name} exists (${cluster.status}, Kubernetes ${cluster.version ?? "?"})${note}`;
         if (inPlace.length === 0) return skipDecision(exists, changes);
         return runDecision(`${exists}; ${summary(inPlace)}`, commandsOf(inPlace), { changes, done: `changed ${summary(inPlace)}` });
@@ -134,7 +150,11 @@ function doneLine(applied: readonly Change[]): string {
   const created = applied.filter((c) => c.kind === "create" || c.kind === "zoneAdd").map(name);
   const changed = applied.filter((c) => c.kind === "inPlace").map((c) => `${name(c)} ${c.field}`);
   const deleted = applied.filter((c) => c.destructive).map(name);
-  return [created.length ? `created ${unique(created)}` : "", changed.length ? `changed ${unique(changed)}` : "", deleted.length ? `deleted ${unique(deleted)}` : ""]
+  return [
+    created.length ? `created ${unique(created)}` : "",
+    changed.length ? `changed ${unique(changed)}` : "",
+    deleted.length ? `deleted ${unique(deleted)}` : "",
+  ]
     .filter(Boolean)
     .join("; ");
 }
@@ -149,22 +169,35 @@ function orderedCommands(changes: readonly Change[]): string[][] {
  * The decision of a step from its share of the changes: creates and in-place changes run; extras are
  * deleted only with --prune; destructive ones need the confirmation; roll changes are only said.
  */
-async function convergeDecision(ctx: LifecycleContext, changes: readonly Change[], nothing: string, files: string[], command: string): Promise<StepDecision> {
+async function convergeDecision(
+  ctx: LifecycleContext,
+  changes: readonly Change[],
+  nothing: string,
+  files: string[],
+  command: string,
+): Promise<StepDecision> {
   const prune = !!ctx.converge?.prune;
-  const applied = changes.filter((c) => (c.kind === "create" || c.kind === "zoneAdd" || c.kind === "inPlace" || c.kind === "zoneRemove" || (c.kind === "extra" && prune)) && !c.reportOnly);
+  const applied = changes.filter(
+    (c) =>
+      (c.kind === "create" || c.kind === "zoneAdd" || c.kind === "inPlace" || c.kind === "zoneRemove" || (c.kind === "extra" && prune)) &&
+      !c.reportOnly,
+  );
   const destructive = applied.filter((c) => c.destructive);
   if (!ctx.planning) await refuseUnconfirmed(ctx, destructive, command);
   const notes: string[] = [];
   const rolls = changes.filter((c) => c.kind === "roll");
   if (rolls.length > 0) {
     const names = [...new Set(rolls.map((c) => c.resource.split(" ")[1]))].join(", ");
-    notes.push(ctx.converge?.roll
-      ? `a roll follows for ${names} (--roll)`
-      : `a roll is needed for ${names} (the launch spec changed); nothing is rolled without --roll: eksbox born --roll --env ${ctx.env.name}, or eksbox nodegroup roll`);
+    notes.push(
+      ctx.converge?.roll
+        ? `a roll follows for ${names} (--roll)`
+        : `a roll is needed for ${names} (the launch spec changed); nothing is rolled without --roll: eksbox born --roll --env ${ctx.env.name}, or eksbox nodegroup roll`,
+    );
   }
   const extras = changes.filter((c) => c.kind === "extra" && !prune);
   if (extras.length > 0) notes.push(`${extras.length} not in the config any more (kept; --prune deletes)`);
-  if (ctx.planning && destructive.length > 0 && !ctx.converge?.yes) notes.push(`${destructive.length} destructive: born needs --yes${ctx.env.config.protected ? " --allow-protected" : ""}`);
+  if (ctx.planning && destructive.length > 0 && !ctx.converge?.yes)
+    notes.push(`${destructive.length} destructive: born needs --yes${ctx.env.config.protected ? " --allow-protected" : ""}`);
   const reason = (applied.length > 0 ? summary(applied) : nothing) + (notes.length > 0 ? `; ${notes.join("; ")}` : "");
   if (applied.length === 0) return skipDecision(reason, changes);
   return runDecision(reason, orderedCommands(applied), {
@@ -183,11 +216,18 @@ export const nodegroupsStep: Step<LifecycleContext> = {
     const rendered = requireRendered(ctx);
     const changes = await changesFor(ctx, "nodegroups");
     const paths = envPaths(ctx.env.name);
-    return convergeDecision(ctx, changes, `all ${rendered.nodegroupNames.length} nodegroups exist as configured`, [paths.nodegroups], `eksbox born --env ${ctx.env.name}`);
+    return convergeDecision(
+      ctx,
+      changes,
+      `all ${rendered.nodegroupNames.length} nodegroups exist as configured`,
+      [paths.nodegroups],
+      `eksbox born --env ${ctx.env.name}`,
+    );
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
-    if (decision.commands.some((c) => c.argv[1] === "create")) await recordPoolVersions(ctx.projectRoot, ctx.env.name, requireRendered(ctx).versions);
+    if (decision.commands.some((c) => c.argv[1] === "create"))
+      await recordPoolVersions(ctx.projectRoot, ctx.env.name, requireRendered(ctx).versions);
     ctx.facts.forget("nodegroups", "asgs", "managed");
   },
 };
@@ -200,7 +240,8 @@ export const serviceAccountsStep: Step<LifecycleContext> = {
     const wanted = ctx.env.config.cluster.serviceAccounts;
     const changes = await changesFor(ctx, "serviceaccounts");
     const paths = envPaths(ctx.env.name);
-    const nothing = wanted.length === 0 ? "no IAM service accounts configured" : `all ${wanted.length} service accounts exist as configured`;
+    const nothing =
+      wanted.length === 0 ? "no IAM service accounts configured" : `all ${wanted.length} service accounts exist as configured`;
     return convergeDecision(ctx, changes, nothing, [paths.cluster], `eksbox born --env ${ctx.env.name}`);
   },
   async run(ctx, decision) {
@@ -217,7 +258,13 @@ export const addonsStep: Step<LifecycleContext> = {
     if (!(await ctx.facts.cluster())) return skipDecision("the addons are created with the cluster (they are in its file)");
     const changes = await changesFor(ctx, "addons");
     const paths = envPaths(ctx.env.name);
-    return convergeDecision(ctx, changes, `all ${ctx.env.config.cluster.addons.length} addons are as configured`, [paths.cluster], `eksbox born --env ${ctx.env.name}`);
+    return convergeDecision(
+      ctx,
+      changes,
+      `all ${ctx.env.config.cluster.addons.length} addons are as configured`,
+      [paths.cluster],
+      `eksbox born --env ${ctx.env.name}`,
+    );
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
@@ -241,7 +288,11 @@ export const kubeconfigStep: Step<LifecycleContext> = {
     // Until the cluster exists (plan before born) there is no endpoint to compare with.
     if (!cluster?.endpoint) return skipDecision(`${paths.kubeconfig} names cluster ${ctx.facts.clusterName}`);
     if (!servers.includes(cluster.endpoint)) {
-      return runDecision(`${paths.kubeconfig} points at ${servers.join(", ")}, the cluster's endpoint is ${cluster.endpoint}`, [argv], done);
+      return runDecision(
+        `${paths.kubeconfig} points at ${servers.join(", ")}, the cluster's endpoint is ${cluster.endpoint}`,
+        [argv],
+        done,
+      );
     }
     return skipDecision(`${paths.kubeconfig} points at ${cluster.endpoint}`);
   },
@@ -269,17 +320,31 @@ export const karpenterStep: Step<LifecycleContext> = {
     if (manifests.length === 0) return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no Karpenter pools`);
     const paths = envPaths(ctx.env.name);
     const kubectl = ["kubectl", "--kubeconfig", paths.kubeconfig];
-    const kubeconfigThere = await access(join(ctx.projectRoot, paths.kubeconfig)).then(() => true, () => false);
+    const kubeconfigThere = await access(join(ctx.projectRoot, paths.kubeconfig)).then(
+      () => true,
+      () => false,
+    );
     if (kubeconfigThere && (await ctx.facts.cluster())) {
       const probe = await ctx.toolbox.run({
         step: stepId(ctx),
-        argv: [...kubectl, "get", "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws", "-l", "app.kubernetes.io/managed-by=eksbox", "-o", "json"],
+        argv: [
+          ...kubectl,
+          "get",
+          "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws",
+          "-l",
+          "app.kubernetes.io/managed-by=eksbox",
+          "-o",
+          "json",
+        ],
         captureStdout: true,
         output: probeOutput(ctx.events, stepId(ctx)),
       });
       if (probe.exitCode === 0) {
         const live = new Map(
-          ((JSON.parse(probe.stdout || "{}") as KubeObjectList).items ?? []).map((o) => [`${o.kind}/${o.metadata?.name}`, o.metadata?.annotations?.[CONFIG_HASH_ANNOTATION]]),
+          ((JSON.parse(probe.stdout || "{}") as KubeObjectList).items ?? []).map((o) => [
+            `${o.kind}/${o.metadata?.name}`,
+            o.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
+          ]),
         );
         const stale = manifests.filter((m) =>
           [m.nodeClass, m.nodePool].some((o) => {
@@ -287,7 +352,8 @@ export const karpenterStep: Step<LifecycleContext> = {
             return live.get(`${String(o.kind)}/${meta.name}`) !== meta.annotations[CONFIG_HASH_ANNOTATION];
           }),
         );
-        if (stale.length === 0) return skipDecision(`the NodePools and EC2NodeClasses of ${manifests.map((m) => m.pool).join(", ")} are applied and current`);
+        if (stale.length === 0)
+          return skipDecision(`the NodePools and EC2NodeClasses of ${manifests.map((m) => m.pool).join(", ")} are applied and current`);
         return runDecision(`not applied or changed: ${stale.map((m) => m.pool).join(", ")}`, [applyArgv(kubectl, stale)], {
           files: stale.map((m) => m.relativePath),
           done: `applied the NodePools and EC2NodeClasses of ${stale.map((m) => m.pool).join(", ")}`,
@@ -323,7 +389,13 @@ export function kubeconfigServers(text: string, clusterName: string): string[] {
 
 /** The variable flux reads the token from: the provider's API token, or for git the https password (or the SSH key's passphrase). */
 export function gitopsTokenVariable(provider: string): string | undefined {
-  return { github: "GITHUB_TOKEN", gitlab: "GITLAB_TOKEN", "bitbucket-server": "BITBUCKET_TOKEN", gitea: "GITEA_TOKEN", git: "GIT_PASSWORD" }[provider];
+  return {
+    github: "GITHUB_TOKEN",
+    gitlab: "GITLAB_TOKEN",
+    "bitbucket-server": "BITBUCKET_TOKEN",
+    gitea: "GITEA_TOKEN",
+    git: "GIT_PASSWORD",
+  }[provider];
 }
 
 interface GitopsTokenConfig {
@@ -363,7 +435,10 @@ export const gitopsStep: Step<LifecycleContext> = {
   async decide(ctx) {
     const gitops = ctx.env.config.gitops;
     if (!gitops) return skipDecision("gitops not configured");
-    const kubeconfigThere = await access(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig)).then(() => true, () => false);
+    const kubeconfigThere = await access(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig)).then(
+      () => true,
+      () => false,
+    );
     if (kubeconfigThere && (await ctx.facts.cluster())) {
       const probe = await ctx.toolbox.run({
         step: stepId(ctx),
@@ -388,7 +463,9 @@ export const gitopsStep: Step<LifecycleContext> = {
     if (gitops.hostname) argv.push(`--hostname=${gitops.hostname}`);
     if (gitops.username) argv.push(`--username=${gitops.username}`);
     if (gitops.privateKeyFile) argv.push(`--private-key-file=${gitops.privateKeyFile}`);
-    return runDecision("Flux is not bootstrapped", [argv], { done: `bootstrapped Flux from ${gitops.url ?? `${gitops.owner}/${gitops.repository}`}` });
+    return runDecision("Flux is not bootstrapped", [argv], {
+      done: `bootstrapped Flux from ${gitops.url ?? `${gitops.owner}/${gitops.repository}`}`,
+    });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
@@ -400,6 +477,16 @@ export function bornTask(converge: ConvergeOptions = {}): Task<LifecycleContext,
     name: "born",
     concurrency: 3,
     extend: (base) => Object.assign(base, { converge }),
-    steps: [preflightStep, generateStep(), clusterStep, nodegroupsStep, serviceAccountsStep, addonsStep, kubeconfigStep, karpenterStep, gitopsStep],
+    steps: [
+      preflightStep,
+      generateStep(),
+      clusterStep,
+      nodegroupsStep,
+      serviceAccountsStep,
+      addonsStep,
+      kubeconfigStep,
+      karpenterStep,
+      gitopsStep,
+    ],
   };
 }

@@ -25,7 +25,11 @@ function heartbeatIntervalMs(expirySeconds: number): number {
 /** The environment's state store: the cluster in its region is what is locked. */
 export function environmentStateStore(toolbox: Toolbox, events: EventSink, env: Environment): EnvironmentStateStore {
   const { aws, cluster } = env.config;
-  return new DynamoStateStore(toolbox, events, { region: aws.region, accountId: aws.accountId, lockKey: `eks/${aws.region}/${cluster.name}` });
+  return new DynamoStateStore(toolbox, events, {
+    region: aws.region,
+    accountId: aws.accountId,
+    lockKey: `eks/${aws.region}/${cluster.name}`,
+  });
 }
 
 function currentUser(): string {
@@ -48,7 +52,10 @@ export interface HeldCloudLock {
    * a warning naming the unlock command). `fallback` gives another way to the store (a fresh
    * toolbox) for when the first one fails.
    */
-  release(outcome: "done" | "failed" | "aborted", fallback?: () => Promise<{ store: EnvironmentStateStore; close(): Promise<void> }>): Promise<void>;
+  release(
+    outcome: "done" | "failed" | "aborted",
+    fallback?: () => Promise<{ store: EnvironmentStateStore; close(): Promise<void> }>,
+  ): Promise<void>;
 }
 
 export async function acquireCloudLock(opts: {
@@ -91,7 +98,10 @@ export async function acquireCloudLock(opts: {
     });
   }
   if (result.tookOverFrom) {
-    log.warn(events, `took over the lock of run ${result.tookOverFrom.runId} (${result.tookOverFrom.task}, pid ${result.tookOverFrom.pid} on ${result.tookOverFrom.host}): its last heartbeat ${result.tookOverFrom.heartbeatAt} is more than ${expiry}s old`);
+    log.warn(
+      events,
+      `took over the lock of run ${result.tookOverFrom.runId} (${result.tookOverFrom.task}, pid ${result.tookOverFrom.pid} on ${result.tookOverFrom.host}): its last heartbeat ${result.tookOverFrom.heartbeatAt} is more than ${expiry}s old`,
+    );
   }
   log.debug(events, `took the lock of environment ${envName} in ${store.where}`);
 
@@ -107,7 +117,9 @@ export async function acquireCloudLock(opts: {
         opts.onLost(await store.holder().catch(() => undefined));
       })
       // A failed renewal (network, throttling) is retried at the next tick; the expiry allows several.
-      .catch((error: unknown) => log.debug(events, `could not renew the lock's heartbeat: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) =>
+        log.debug(events, `could not renew the lock's heartbeat: ${error instanceof Error ? error.message : String(error)}`),
+      )
       .finally(() => (renewing = undefined));
   }, heartbeatIntervalMs(expiry));
   timer.unref();
@@ -134,7 +146,11 @@ export async function acquireCloudLock(opts: {
         recordFailure = undefined;
         await through.recordLastRun(summary).catch((error: unknown) => (recordFailure = error));
         if (!lost) await through.release(me.runId);
-        if (recordFailure) log.warn(events, `could not record the run in ${store.where}: ${recordFailure instanceof Error ? recordFailure.message : String(recordFailure)}`);
+        if (recordFailure)
+          log.warn(
+            events,
+            `could not record the run in ${store.where}: ${recordFailure instanceof Error ? recordFailure.message : String(recordFailure)}`,
+          );
       };
       let failure: unknown;
       try {
@@ -148,7 +164,10 @@ export async function acquireCloudLock(opts: {
           opened = await fallback();
           return await finish(opened.store);
         } catch (error) {
-          log.debug(events, `releasing the lock through a fresh toolbox failed too: ${error instanceof Error ? error.message : String(error)}`);
+          log.debug(
+            events,
+            `releasing the lock through a fresh toolbox failed too: ${error instanceof Error ? error.message : String(error)}`,
+          );
         } finally {
           await opened?.close().catch(() => undefined);
         }

@@ -114,7 +114,13 @@ export class DynamoStateStore implements EnvironmentStateStore {
 
   private async aws(argv: string[], opts: { evenAfterInterrupt?: boolean } = {}): Promise<ToolboxRunResult> {
     const full = ["aws", "dynamodb", ...argv, "--table-name", this.table, "--region", this.opts.region, "--output", "json"];
-    return this.toolbox.run({ step: "lock", argv: full, captureStdout: true, output: probeOutput(this.events, "lock"), evenAfterInterrupt: opts.evenAfterInterrupt });
+    return this.toolbox.run({
+      step: "lock",
+      argv: full,
+      captureStdout: true,
+      output: probeOutput(this.events, "lock"),
+      evenAfterInterrupt: opts.evenAfterInterrupt,
+    });
   }
 
   private failed(argv: string[], result: ToolboxRunResult, what: string): StepFailedError {
@@ -129,7 +135,11 @@ export class DynamoStateStore implements EnvironmentStateStore {
   }
 
   /** Runs a call; a missing table is created once (saying so) and the call repeated. */
-  private async call(argv: string[], what: string, opts: { conditional?: boolean; evenAfterInterrupt?: boolean } = {}): Promise<ToolboxRunResult | "condition-failed" | "no-table"> {
+  private async call(
+    argv: string[],
+    what: string,
+    opts: { conditional?: boolean; evenAfterInterrupt?: boolean } = {},
+  ): Promise<ToolboxRunResult | "condition-failed" | "no-table"> {
     for (let attempt = 0; ; attempt++) {
       const result = await this.aws(argv, opts);
       if (result.exitCode === 0) return result;
@@ -149,9 +159,12 @@ export class DynamoStateStore implements EnvironmentStateStore {
     log.info(this.events, `creating ${this.where} for environment locks and last-run summaries (once per account and region)`);
     const create = await this.aws([
       "create-table",
-      "--attribute-definitions", "AttributeName=LockID,AttributeType=S",
-      "--key-schema", "AttributeName=LockID,KeyType=HASH",
-      "--billing-mode", "PAY_PER_REQUEST",
+      "--attribute-definitions",
+      "AttributeName=LockID,AttributeType=S",
+      "--key-schema",
+      "AttributeName=LockID,KeyType=HASH",
+      "--billing-mode",
+      "PAY_PER_REQUEST",
     ]);
     // Another machine creating it at the same moment is fine: wait for the same table.
     if (create.exitCode !== 0 && !create.outputTail.join("\n").includes("ResourceInUseException")) {
@@ -194,9 +207,13 @@ export class DynamoStateStore implements EnvironmentStateStore {
       if (seenHolder && seenHeartbeat >= epochSeconds(expiredBefore)) return { acquired: false, holder: seenHolder };
       const argv = seenHolder
         ? [
-            "put-item", "--item", JSON.stringify(item),
-            "--condition-expression", "runId = :seen AND Heartbeat = :seenHeartbeat",
-            "--expression-attribute-values", JSON.stringify({ ":seen": { S: seenHolder.runId }, ":seenHeartbeat": { N: String(seenHeartbeat) } }),
+            "put-item",
+            "--item",
+            JSON.stringify(item),
+            "--condition-expression",
+            "runId = :seen AND Heartbeat = :seenHeartbeat",
+            "--expression-attribute-values",
+            JSON.stringify({ ":seen": { S: seenHolder.runId }, ":seenHeartbeat": { N: String(seenHeartbeat) } }),
           ]
         : ["put-item", "--item", JSON.stringify(item), "--condition-expression", "attribute_not_exists(LockID)"];
       const result = await this.call(argv, "taking the lock", { conditional: true });
@@ -204,24 +221,37 @@ export class DynamoStateStore implements EnvironmentStateStore {
     }
     const holder = await this.holder();
     if (holder) return { acquired: false, holder };
-    throw new StepFailedError({ step: "lock", message: `could not take the lock in ${this.where}: it kept changing`, hint: "rerun in a moment" });
+    throw new StepFailedError({
+      step: "lock",
+      message: `could not take the lock in ${this.where}: it kept changing`,
+      hint: "rerun in a moment",
+    });
   }
 
   async renew(runId: string, now: Date): Promise<boolean> {
     const argv = [
-      "update-item", "--key", JSON.stringify({ LockID: { S: this.opts.lockKey } }),
-      "--update-expression", "SET Heartbeat = :now, heartbeatAt = :nowIso",
-      "--condition-expression", "runId = :me",
-      "--expression-attribute-values", JSON.stringify({ ":now": { N: String(epochSeconds(now)) }, ":nowIso": { S: now.toISOString() }, ":me": { S: runId } }),
+      "update-item",
+      "--key",
+      JSON.stringify({ LockID: { S: this.opts.lockKey } }),
+      "--update-expression",
+      "SET Heartbeat = :now, heartbeatAt = :nowIso",
+      "--condition-expression",
+      "runId = :me",
+      "--expression-attribute-values",
+      JSON.stringify({ ":now": { N: String(epochSeconds(now)) }, ":nowIso": { S: now.toISOString() }, ":me": { S: runId } }),
     ];
     return (await this.call(argv, "renewing the lock's heartbeat", { conditional: true })) !== "condition-failed";
   }
 
   async release(runId: string): Promise<void> {
     const argv = [
-      "delete-item", "--key", JSON.stringify({ LockID: { S: this.opts.lockKey } }),
-      "--condition-expression", "runId = :me",
-      "--expression-attribute-values", JSON.stringify({ ":me": { S: runId } }),
+      "delete-item",
+      "--key",
+      JSON.stringify({ LockID: { S: this.opts.lockKey } }),
+      "--condition-expression",
+      "runId = :me",
+      "--expression-attribute-values",
+      JSON.stringify({ ":me": { S: runId } }),
     ];
     // Released even after Ctrl-C: that is exactly when a lock must not be left behind.
     await this.call(argv, "releasing the lock", { conditional: true, evenAfterInterrupt: true });

@@ -156,7 +156,13 @@ export class CloudFacts {
   clusterNames(): Promise<string[]> {
     return this.memo("cluster:list", async () => {
       const list = await runJson<{ clusters?: string[] }>(this.toolbox, this.step, [
-        "aws", "eks", "list-clusters", "--region", this.region, "--output", "json",
+        "aws",
+        "eks",
+        "list-clusters",
+        "--region",
+        this.region,
+        "--output",
+        "json",
       ]);
       return list.clusters ?? [];
     });
@@ -166,11 +172,17 @@ export class CloudFacts {
   cluster(): Promise<ClusterFacts | undefined> {
     return this.memo("cluster", async () => {
       if (!(await this.clusterNames()).includes(this.clusterName)) return undefined;
-      const described = await runJson<{ cluster: DescribedCluster }>(
-        this.toolbox,
-        this.step,
-        ["aws", "eks", "describe-cluster", "--name", this.clusterName, "--region", this.region, "--output", "json"],
-      );
+      const described = await runJson<{ cluster: DescribedCluster }>(this.toolbox, this.step, [
+        "aws",
+        "eks",
+        "describe-cluster",
+        "--name",
+        this.clusterName,
+        "--region",
+        this.region,
+        "--output",
+        "json",
+      ]);
       const c = described.cluster;
       const vpc = c.resourcesVpcConfig ?? {};
       return {
@@ -194,7 +206,15 @@ export class CloudFacts {
     return this.memo("nodegroups", async () => {
       if (!(await this.cluster())) return [];
       const rows = await runJson<Record<string, unknown>[]>(this.toolbox, this.step, [
-        "eksctl", "get", "nodegroup", "--cluster", this.clusterName, "--region", this.region, "-o", "json",
+        "eksctl",
+        "get",
+        "nodegroup",
+        "--cluster",
+        this.clusterName,
+        "--region",
+        this.region,
+        "-o",
+        "json",
       ]);
       return (Array.isArray(rows) ? rows : []).map((row) => ({
         name: String(row.Name),
@@ -230,19 +250,39 @@ export class CloudFacts {
   autoScalingGroups(): Promise<AutoScalingGroupFacts[]> {
     return this.memo("asgs", async () => {
       if (!(await this.cluster())) return [];
-      const out = await runJson<{ AutoScalingGroups?: { AutoScalingGroupName: string; MinSize: number; MaxSize: number; DesiredCapacity: number; Tags?: { Key?: string; Value?: string }[] }[] }>(
-        this.toolbox,
-        this.step,
-        [
-          "aws", "autoscaling", "describe-auto-scaling-groups", "--region", this.region,
-          "--filters", `Name=tag:alpha.eksctl.io/cluster-name,Values=${this.clusterName}`, "--output", "json",
-        ],
-      );
+      const out = await runJson<{
+        AutoScalingGroups?: {
+          AutoScalingGroupName: string;
+          MinSize: number;
+          MaxSize: number;
+          DesiredCapacity: number;
+          Tags?: { Key?: string; Value?: string }[];
+        }[];
+      }>(this.toolbox, this.step, [
+        "aws",
+        "autoscaling",
+        "describe-auto-scaling-groups",
+        "--region",
+        this.region,
+        "--filters",
+        `Name=tag:alpha.eksctl.io/cluster-name,Values=${this.clusterName}`,
+        "--output",
+        "json",
+      ]);
       return (out.AutoScalingGroups ?? []).flatMap((group) => {
         const tags = tagMap(group.Tags);
         const nodegroup = tags["alpha.eksctl.io/nodegroup-name"];
         if (!nodegroup) return [];
-        return [{ name: group.AutoScalingGroupName, nodegroup, minSize: group.MinSize, maxSize: group.MaxSize, desiredCapacity: group.DesiredCapacity, tags }];
+        return [
+          {
+            name: group.AutoScalingGroupName,
+            nodegroup,
+            minSize: group.MinSize,
+            maxSize: group.MaxSize,
+            desiredCapacity: group.DesiredCapacity,
+            tags,
+          },
+        ];
       });
     });
   }
@@ -252,11 +292,26 @@ export class CloudFacts {
     return this.memo(`managed:${[...names].sort().join(",")}`, () =>
       Promise.all(
         names.map(async (name) => {
-          const out = await runJson<{ nodegroup: { scalingConfig?: { minSize?: number; maxSize?: number; desiredSize?: number }; labels?: Record<string, string>; taints?: { key: string; value?: string; effect: string }[]; tags?: Record<string, string> } }>(
-            this.toolbox,
-            this.step,
-            ["aws", "eks", "describe-nodegroup", "--cluster-name", this.clusterName, "--nodegroup-name", name, "--region", this.region, "--output", "json"],
-          );
+          const out = await runJson<{
+            nodegroup: {
+              scalingConfig?: { minSize?: number; maxSize?: number; desiredSize?: number };
+              labels?: Record<string, string>;
+              taints?: { key: string; value?: string; effect: string }[];
+              tags?: Record<string, string>;
+            };
+          }>(this.toolbox, this.step, [
+            "aws",
+            "eks",
+            "describe-nodegroup",
+            "--cluster-name",
+            this.clusterName,
+            "--nodegroup-name",
+            name,
+            "--region",
+            this.region,
+            "--output",
+            "json",
+          ]);
           const ng = out.nodegroup;
           return {
             name,
@@ -279,11 +334,9 @@ export class CloudFacts {
   addons(): Promise<AddonFacts[]> {
     return this.memo("addons", async () => {
       if (!(await this.cluster())) return [];
-      const rows = await runJson<{ Name?: string; Version?: string; NewerVersion?: string; ConfigurationValues?: string; IAMRole?: string }[]>(
-        this.toolbox,
-        this.step,
-        ["eksctl", "get", "addon", "--cluster", this.clusterName, "--region", this.region, "-o", "json"],
-      );
+      const rows = await runJson<
+        { Name?: string; Version?: string; NewerVersion?: string; ConfigurationValues?: string; IAMRole?: string }[]
+      >(this.toolbox, this.step, ["eksctl", "get", "addon", "--cluster", this.clusterName, "--region", this.region, "-o", "json"]);
       return (Array.isArray(rows) ? rows : []).map((row) => ({
         name: String(row.Name ?? ""),
         version: String(row.Version ?? ""),
@@ -301,7 +354,13 @@ export class CloudFacts {
         roleARNs.map(async (arn) => {
           const roleName = arn.split("/").pop()!;
           const out = await runJson<{ AttachedPolicies?: { PolicyArn: string }[] }>(this.toolbox, this.step, [
-            "aws", "iam", "list-attached-role-policies", "--role-name", roleName, "--output", "json",
+            "aws",
+            "iam",
+            "list-attached-role-policies",
+            "--role-name",
+            roleName,
+            "--output",
+            "json",
           ]);
           return [arn, (out.AttachedPolicies ?? []).map((p) => p.PolicyArn).sort()] as const;
         }),
@@ -315,7 +374,15 @@ export class CloudFacts {
     return this.memo("loggroup", async () => {
       const name = `/aws/eks/${this.clusterName}/cluster`;
       const out = await runJson<{ logGroups?: { logGroupName: string; retentionInDays?: number }[] }>(this.toolbox, this.step, [
-        "aws", "logs", "describe-log-groups", "--log-group-name-prefix", name, "--region", this.region, "--output", "json",
+        "aws",
+        "logs",
+        "describe-log-groups",
+        "--log-group-name-prefix",
+        name,
+        "--region",
+        this.region,
+        "--output",
+        "json",
       ]);
       const group = (out.logGroups ?? []).find((g) => g.logGroupName === name);
       return group ? { name, retentionInDays: group.retentionInDays } : undefined;

@@ -20,15 +20,37 @@ async function clusterTags(ctx: LifecycleContext): Promise<Record<string, string
 /** Sets (value) or removes (undefined) tags on the cluster; a tag already as wanted costs nothing. */
 async function setClusterTags(ctx: LifecycleContext, wanted: Record<string, string | undefined>): Promise<void> {
   const cluster = await ctx.facts.cluster();
-  if (!cluster?.arn) throw new UserError(`cluster ${ctx.facts.clusterName} does not exist in ${ctx.facts.region}; cannot record on it what is in progress`);
+  if (!cluster?.arn)
+    throw new UserError(`cluster ${ctx.facts.clusterName} does not exist in ${ctx.facts.region}; cannot record on it what is in progress`);
   const tags = cluster.tags ?? {};
   const set = Object.entries(wanted).filter(([key, value]) => value !== undefined && tags[key] !== value);
-  const remove = Object.entries(wanted).filter(([key, value]) => value === undefined && key in tags).map(([key]) => key);
+  const remove = Object.entries(wanted)
+    .filter(([key, value]) => value === undefined && key in tags)
+    .map(([key]) => key);
   const region = ["--region", ctx.facts.region, "--output", "json"];
   if (set.length > 0) {
-    await runJson(ctx.toolbox, stepId(ctx), ["aws", "eks", "tag-resource", "--resource-arn", cluster.arn, "--tags", JSON.stringify(Object.fromEntries(set)), ...region]);
+    await runJson(ctx.toolbox, stepId(ctx), [
+      "aws",
+      "eks",
+      "tag-resource",
+      "--resource-arn",
+      cluster.arn,
+      "--tags",
+      JSON.stringify(Object.fromEntries(set)),
+      ...region,
+    ]);
   }
-  if (remove.length > 0) await runJson(ctx.toolbox, stepId(ctx), ["aws", "eks", "untag-resource", "--resource-arn", cluster.arn, "--tag-keys", ...remove, ...region]);
+  if (remove.length > 0)
+    await runJson(ctx.toolbox, stepId(ctx), [
+      "aws",
+      "eks",
+      "untag-resource",
+      "--resource-arn",
+      cluster.arn,
+      "--tag-keys",
+      ...remove,
+      ...region,
+    ]);
   if (set.length + remove.length > 0) ctx.facts.forget("cluster");
 }
 

@@ -41,7 +41,13 @@ export const preflightStep: Step<LifecycleContext> = {
     if (ctx.converge) prefetchLive(ctx);
     const identity = await checkAccount(ctx);
     const zones = await runJson<{ AvailabilityZones?: { ZoneName: string }[] }>(ctx.toolbox, stepId(ctx), [
-      "aws", "ec2", "describe-availability-zones", "--region", aws.region, "--output", "json",
+      "aws",
+      "ec2",
+      "describe-availability-zones",
+      "--region",
+      aws.region,
+      "--output",
+      "json",
     ]);
     const known = new Set((zones.AvailabilityZones ?? []).map((z) => z.ZoneName));
     const subnetZones = { ...cluster.vpc.subnets.public, ...cluster.vpc.subnets.private };
@@ -56,16 +62,33 @@ export const preflightStep: Step<LifecycleContext> = {
       ...Object.fromEntries(Object.entries(cluster.vpc.subnets.public).map(([z, s]) => [`public.${z}`, { zone: z, id: s.id }])),
       ...Object.fromEntries(Object.entries(cluster.vpc.subnets.private).map(([z, s]) => [`private.${z}`, { zone: z, id: s.id }])),
     });
-    const commands: string[][] = [["aws", "sts", "get-caller-identity"], ["aws", "ec2", "describe-availability-zones"]];
+    const commands: string[][] = [
+      ["aws", "sts", "get-caller-identity"],
+      ["aws", "ec2", "describe-availability-zones"],
+    ];
     if (subnets.length > 0) {
-      const argv = ["aws", "ec2", "describe-subnets", "--region", aws.region, "--subnet-ids", ...subnets.map(([, s]) => s.id), "--output", "json"];
+      const argv = [
+        "aws",
+        "ec2",
+        "describe-subnets",
+        "--region",
+        aws.region,
+        "--subnet-ids",
+        ...subnets.map(([, s]) => s.id),
+        "--output",
+        "json",
+      ];
       commands.push(argv);
       const found = await ctx.toolbox.run({ step: stepId(ctx), argv, captureStdout: true });
-      const live = found.exitCode === 0 ? ((JSON.parse(found.stdout || "{}") as { Subnets?: { SubnetId: string; AvailabilityZone: string }[] }).Subnets ?? []) : [];
+      const live =
+        found.exitCode === 0
+          ? ((JSON.parse(found.stdout || "{}") as { Subnets?: { SubnetId: string; AvailabilityZone: string }[] }).Subnets ?? [])
+          : [];
       const byId = new Map(live.map((s) => [s.SubnetId, s.AvailabilityZone]));
       const problems = subnets.flatMap(([key, s]) => {
         const zone = byId.get(s.id);
-        if (zone === undefined) return [`cluster.vpc.subnets.${key}: subnet ${s.id} does not exist in ${aws.region} (or is not visible to these credentials)`];
+        if (zone === undefined)
+          return [`cluster.vpc.subnets.${key}: subnet ${s.id} does not exist in ${aws.region} (or is not visible to these credentials)`];
         if (zone !== s.zone) return [`cluster.vpc.subnets.${key}: subnet ${s.id} is in ${zone}, not ${s.zone}`];
         return [];
       });
@@ -90,7 +113,9 @@ export const preflightStep: Step<LifecycleContext> = {
  * what the task asks for (a roll's target), the pool's `version` in config, the newest version among
  * the pool's live nodegroups, the recorded one, or today.
  */
-export function generateStep(opts: { workerVersion?: (ctx: LifecycleContext) => Promise<string | Record<string, string> | undefined> } = {}): Step<LifecycleContext> {
+export function generateStep(
+  opts: { workerVersion?: (ctx: LifecycleContext) => Promise<string | Record<string, string> | undefined> } = {},
+): Step<LifecycleContext> {
   return {
     id: "generate",
     description: "render and validate the eksctl files",

@@ -16,9 +16,11 @@ const deleteNodegroupsStep: Step<LifecycleContext> = {
     const live = await ctx.facts.nodegroups();
     if (live.length === 0) return skipDecision((await ctx.facts.cluster()) ? "no nodegroups" : "no cluster");
     const names = live.map((ng) => ng.name).join(", ");
-    return runDecision(`${live.length} nodegroup(s): ${names}`, live.map((ng) => [
-      "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", ng.name, "--drain", "--approve", "--wait",
-    ]), { done: `deleted ${names}`, destructive: `drain and delete nodegroup(s) ${names}` });
+    return runDecision(
+      `${live.length} nodegroup(s): ${names}`,
+      live.map((ng) => ["eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", ng.name, "--drain", "--approve", "--wait"]),
+      { done: `deleted ${names}`, destructive: `drain and delete nodegroup(s) ${names}` },
+    );
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
@@ -33,9 +35,14 @@ const deleteClusterStep: Step<LifecycleContext> = {
   async decide(ctx) {
     const cluster = await ctx.facts.cluster();
     if (!cluster) return skipDecision(`cluster ${ctx.facts.clusterName} does not exist`);
-    return runDecision(`cluster ${cluster.name} is ${cluster.status}`, [
-      ["eksctl", "delete", "cluster", "--name", ctx.facts.clusterName, "--region", ctx.facts.region, "--wait"],
-    ], { done: `deleted cluster ${ctx.facts.clusterName}`, destructive: `delete cluster ${ctx.facts.clusterName} and what eksctl made for it` });
+    return runDecision(
+      `cluster ${cluster.name} is ${cluster.status}`,
+      [["eksctl", "delete", "cluster", "--name", ctx.facts.clusterName, "--region", ctx.facts.region, "--wait"]],
+      {
+        done: `deleted cluster ${ctx.facts.clusterName}`,
+        destructive: `delete cluster ${ctx.facts.clusterName} and what eksctl made for it`,
+      },
+    );
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);

@@ -51,7 +51,9 @@ const PROBE_ZONE = "qqzone-qqzoneqq";
  * nodegroup of a zone taken out of worker.zones, to drain and delete it).
  */
 export async function nodegroupNaming(projectRoot: string, env: Environment, opts: { anyZone?: boolean } = {}): Promise<NodegroupNaming> {
-  const withProbeZone = Object.fromEntries(Object.entries(env.config.nodePools).map(([name, pool]) => [name, { ...pool, zones: [...pool.zones, PROBE_ZONE] }]));
+  const withProbeZone = Object.fromEntries(
+    Object.entries(env.config.nodePools).map(([name, pool]) => [name, { ...pool, zones: [...pool.zones, PROBE_ZONE] }]),
+  );
   const probeEnv = opts.anyZone ? { ...env, config: { ...env.config, nodePools: withProbeZone } } : env;
   const probe = await renderEnvironment(projectRoot, probeEnv, { workerVersion: PROBE_VERSION });
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -34,11 +34,7 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
   }
 }
 
-export async function acquireEnvLock(
-  projectRoot: string,
-  envName: string,
-  who: { runId: string; task: string },
-): Promise<EnvLock> {
+export async function acquireEnvLock(projectRoot: string, envName: string, who: { runId: string; task: string }): Promise<EnvLock> {
   const path = lockPath(projectRoot, envName);
   await mkdir(join(projectRoot, eksboxPaths.locksDir), { recursive: true });
   const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...who };
@@ -94,4 +90,3 @@ export async function acquireEnvLock(
 export async function currentLockHolder(projectRoot: string, envName: string): Promise<LockHolder | undefined> {
   return readHolder(lockPath(projectRoot, envName));
 }
-

@@ -8,7 +8,15 @@ import type { Change } from "./converge/diff.js";
 /** What a step would do, as shown by `eksbox plan`; `changes` are the differences from the config it found. */
 export type StepDecision =
   | { action: "skip"; reason: string; changes?: readonly Change[] }
-  | { action: "run"; reason: string; commands: PlannedCommand[]; files?: string[]; done?: string; destructive?: string; changes?: readonly Change[] };
+  | {
+      action: "run";
+      reason: string;
+      commands: PlannedCommand[];
+      files?: string[];
+      done?: string;
+      destructive?: string;
+      changes?: readonly Change[];
+    };
 
 export interface PlannedCommand {
   argv: readonly string[];
@@ -29,7 +37,7 @@ const BASE = Symbol("the context a step view stamps");
 
 /** The context a step view was made from (the context itself when it is not a view). */
 export function baseContext<C extends StepContext>(ctx: C): C {
-  return ((ctx as { [BASE]?: C })[BASE]) ?? ctx;
+  return (ctx as { [BASE]?: C })[BASE] ?? ctx;
 }
 
 /**
@@ -86,7 +94,9 @@ export interface RunDecisionExtras {
 }
 
 export function runDecision(reason: string, commands: readonly (readonly string[])[], extras?: string[] | RunDecisionExtras): StepDecision {
-  const { files, done, destructive, changes } = Array.isArray(extras) ? { files: extras, done: undefined, destructive: undefined, changes: undefined } : (extras ?? {});
+  const { files, done, destructive, changes } = Array.isArray(extras)
+    ? { files: extras, done: undefined, destructive: undefined, changes: undefined }
+    : (extras ?? {});
   const decision: StepDecision = { action: "run", reason, commands: commands.map((argv) => ({ argv })), files };
   if (done !== undefined) decision.done = done;
   if (destructive !== undefined) decision.destructive = destructive;

@@ -45,7 +45,9 @@ function poolsToRoll(ctx: RollContext, asked: string[] | undefined): string[] {
   if (!asked || asked.length === 0) return rollable;
   for (const pool of asked) {
     if (!(pool in ctx.env.config.nodePools)) {
-      throw new UserError(`--pool ${pool}: environment ${ctx.env.name} has no such pool`, { hint: `its pools: ${Object.keys(ctx.env.config.nodePools).join(", ")}` });
+      throw new UserError(`--pool ${pool}: environment ${ctx.env.name} has no such pool`, {
+        hint: `its pools: ${Object.keys(ctx.env.config.nodePools).join(", ")}`,
+      });
     }
     if (!rollable.includes(pool)) {
       throw new UserError(`--pool ${pool}: the pool is a Karpenter NodePool, not nodegroups`, {
@@ -62,10 +64,17 @@ async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<Record
   const inProgressRoll = await readRoll(ctx, liveGroups);
   const inProgress = inProgressRoll?.rollingTo;
   const asked = opts.pools && opts.pools.length > 0 ? [...new Set(opts.pools)].sort() : undefined;
-  if (inProgressRoll && asked && JSON.stringify(asked) !== JSON.stringify(inProgressRoll.pools ? [...inProgressRoll.pools].sort() : undefined)) {
-    throw new UserError(`a roll of ${inProgressRoll.pools?.join(", ") ?? "every pool"} to ${inProgressRoll.rollingTo} is in progress; finish it before rolling ${asked.join(", ")}`, {
-      hint: `rerun it to finish it: eksbox nodegroup roll --env ${ctx.env.name}${inProgressRoll.pools ? inProgressRoll.pools.map((p) => ` --pool ${p}`).join("") : ""}`,
-    });
+  if (
+    inProgressRoll &&
+    asked &&
+    JSON.stringify(asked) !== JSON.stringify(inProgressRoll.pools ? [...inProgressRoll.pools].sort() : undefined)
+  ) {
+    throw new UserError(
+      `a roll of ${inProgressRoll.pools?.join(", ") ?? "every pool"} to ${inProgressRoll.rollingTo} is in progress; finish it before rolling ${asked.join(", ")}`,
+      {
+        hint: `rerun it to finish it: eksbox nodegroup roll --env ${ctx.env.name}${inProgressRoll.pools ? inProgressRoll.pools.map((p) => ` --pool ${p}`).join("") : ""}`,
+      },
+    );
   }
   const pools = poolsToRoll(ctx, asked ?? inProgressRoll?.pools);
   ctx.roll.liveVersions = new Map([...liveGroups].filter(([, ng]) => pools.includes(ng.pool)).map(([name, ng]) => [name, ng.version]));
@@ -84,7 +93,9 @@ async function chooseTarget(ctx: RollContext, opts: RollOptions): Promise<Record
   const runsAlready = (version: string) => inProgress === undefined && live.size > 0 && [...live].every((v) => v === version);
   const refuse = (version: string, from: string) =>
     new UserError(`the nodegroups run version ${version} already: a roll to it would change nothing`, {
-      hint: `roll to a new version: eksbox nodegroup roll --env ${ctx.env.name} --to-version ${fresh}` + (from === "worker.version" ? " (or bump worker.version in git)" : ""),
+      hint:
+        `roll to a new version: eksbox nodegroup roll --env ${ctx.env.name} --to-version ${fresh}` +
+        (from === "worker.version" ? " (or bump worker.version in git)" : ""),
     });
   let target: string;
   if (opts.toVersion !== undefined) {
@@ -142,9 +153,11 @@ const createNewStep: Step<RollContext> = {
     const what = some ? `pool ${some.join(", ")} to version ${ctx.roll.target}` : `version ${ctx.roll.target}`;
     if (missing.length === 0) return skipDecision(`${what}: all ${names.length} nodegroups exist`);
     const paths = envPaths(ctx.env.name);
-    return runDecision(`${what}: missing ${missing.join(", ")}`, [
-      ["eksctl", "create", "nodegroup", "-f", paths.nodegroups, `--include=${missing.join(",")}`],
-    ], { files: [paths.nodegroups], done: `created ${missing.join(", ")}` });
+    return runDecision(
+      `${what}: missing ${missing.join(", ")}`,
+      [["eksctl", "create", "nodegroup", "-f", paths.nodegroups, `--include=${missing.join(",")}`]],
+      { files: [paths.nodegroups], done: `created ${missing.join(", ")}` },
+    );
   },
   async run(ctx, decision) {
     // Remember the target before creating anything, so a rerun tomorrow finishes this roll.
@@ -174,7 +187,17 @@ function readyNodesNeeded(ctx: RollContext): number {
 }
 
 function readyQuery(ctx: RollContext, names: readonly string[]): string[] {
-  return ["kubectl", "--kubeconfig", envPaths(ctx.env.name).kubeconfig, "get", "nodes", "-l", `alpha.eksctl.io/nodegroup-name in (${names.join(",")})`, "-o", "json"];
+  return [
+    "kubectl",
+    "--kubeconfig",
+    envPaths(ctx.env.name).kubeconfig,
+    "get",
+    "nodes",
+    "-l",
+    `alpha.eksctl.io/nodegroup-name in (${names.join(",")})`,
+    "-o",
+    "json",
+  ];
 }
 
 /** The nodegroups with fewer Ready nodes than needed, from `kubectl get nodes -o json` output. */
@@ -191,7 +214,14 @@ function stillWaiting(json: string, names: readonly string[], needed: number): s
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -211,7 +241,9 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
         const waiting = probe.exitCode === 0 ? stillWaiting(probe.stdout, names, needed) : names;
         if (waiting.length === 0) return skipDecision(`each new nodegroup has ${needed} Ready node(s) or more`);
       }
-      return runDecision(`need ${needed} Ready node(s) in each of ${names.join(", ")}`, [argv], { done: `${names.join(", ")} have ${needed} Ready node(s) or more each` });
+      return runDecision(`need ${needed} Ready node(s) in each of ${names.join(", ")}`, [argv], {
+        done: `${names.join(", ")} have ${needed} Ready node(s) or more each`,
+      });
     },
     async run(ctx, decision) {
       const names = rolledNodegroups(ctx);
@@ -222,7 +254,8 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
         const counts = readyNodesByNodegroup(await runJson<NodeList>(ctx.toolbox, stepId(ctx), argv));
         const waiting = names.filter((name) => (counts.get(name) ?? 0) < needed);
         if (waiting.length === 0) return;
-        if (ctx.signal.aborted) throw new AbortedError("stopped waiting for Ready nodes: interrupted; the old nodegroups were left untouched");
+        if (ctx.signal.aborted)
+          throw new AbortedError("stopped waiting for Ready nodes: interrupted; the old nodegroups were left untouched");
         if (Date.now() > deadline) {
           throw new StepFailedError({
             step: stepId(ctx),
@@ -245,9 +278,11 @@ const deleteOldStep: Step<RollContext> = {
   async decide(ctx) {
     const old = oldNodegroups(ctx);
     if (old.length === 0) return skipDecision("no nodegroups of an older version");
-    return runDecision(`old: ${old.join(", ")}`, old.map((name) => [
-      "eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", name, "--drain", "--approve", "--wait",
-    ]), { done: `drained and deleted ${old.join(", ")}`, destructive: `drain and delete nodegroup(s) ${old.join(", ")}` });
+    return runDecision(
+      `old: ${old.join(", ")}`,
+      old.map((name) => ["eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", name, "--drain", "--approve", "--wait"]),
+      { done: `drained and deleted ${old.join(", ")}`, destructive: `drain and delete nodegroup(s) ${old.join(", ")}` },
+    );
   },
   async run(ctx, decision) {
     // Re-check just before deleting: every new nodegroup must still be there.
@@ -305,4 +340,3 @@ export function rollTask(opts: RollOptions = {}): Task<RollContext, LifecycleCon
 export function rollContext<C extends LifecycleContext>(base: C): C & RollContext {
   return Object.assign(base, { roll: { pools: [], liveVersions: new Map<string, string>() } });
 }
-

@@ -84,7 +84,9 @@ export class RunRecorder implements EventSink {
   emit(event: EksboxEvent): void {
     // Step output is most of the events (eksctl prints thousands of lines): redact its one string
     // field directly rather than walking the object.
-    const safe = (event.type === "step-output" ? { ...event, line: this.redact(event.line) } : redactDeep(event, this.redact)) as EksboxEvent;
+    const safe = (
+      event.type === "step-output" ? { ...event, line: this.redact(event.line) } : redactDeep(event, this.redact)
+    ) as EksboxEvent;
     const at = isoNow();
     this.pendingEvents += JSON.stringify({ at, ...safe }) + "\n";
     const line = plainEventLine(safe);

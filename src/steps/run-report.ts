@@ -41,7 +41,13 @@ export function runReportOf(error: unknown): RunReport | undefined {
   return typeof error === "object" && error !== null ? reportsOfErrors.get(error) : undefined;
 }
 
-export function stepReport(outcome: { id: string; status: StepOutcome["status"]; decision?: StepDecision; error?: unknown; elapsedMs: number }): StepReport {
+export function stepReport(outcome: {
+  id: string;
+  status: StepOutcome["status"];
+  decision?: StepDecision;
+  error?: unknown;
+  elapsedMs: number;
+}): StepReport {
   const d = outcome.decision;
   const report: StepReport = { id: outcome.id, status: outcome.status, elapsedMs: outcome.elapsedMs };
   if (d) {
@@ -59,8 +65,19 @@ export function stepReport(outcome: { id: string; status: StepOutcome["status"];
 /** The report of a task that was only planned, because nothing needed doing. */
 export function unchangedReport(task: string, env: string, entries: readonly PlanEntry[]): RunReport {
   return {
-    type: "run", task, env, outcome: "unchanged", elapsedMs: 0,
-    steps: entries.map((e) => stepReport({ id: e.id, status: e.decision?.action === "skip" ? "skipped" : "not-run", decision: e.decision, error: e.error, elapsedMs: 0 })),
+    type: "run",
+    task,
+    env,
+    outcome: "unchanged",
+    elapsedMs: 0,
+    steps: entries.map((e) =>
+      stepReport({
+        id: e.id,
+        status: e.decision?.action === "skip" ? "skipped" : "not-run",
+        decision: e.decision,
+        error: e.error,
+        elapsedMs: 0,
+      }),
+    ),
   };
 }
-

@@ -91,7 +91,14 @@ export async function runTask<C extends StepContext>(task: Task<C>, ctx: C): Pro
       }
       if (ctx.signal.aborted) throw new AbortedError(`step ${step.id} not started: interrupted`);
       await step.run(view, decision);
-      ctx.events.emit({ type: "step-end", step: step.id, status: "done", elapsedMs: elapsed(), reason: decision.reason, summary: decision.done ?? step.description });
+      ctx.events.emit({
+        type: "step-end",
+        step: step.id,
+        status: "done",
+        elapsedMs: elapsed(),
+        reason: decision.reason,
+        summary: decision.done ?? step.description,
+      });
       finish({ id: step.id, status: "done", decision, elapsedMs: elapsed() });
     } catch (error) {
       const status = isAbort(error, ctx.signal) ? "aborted" : "failed";
@@ -104,7 +111,7 @@ export async function runTask<C extends StepContext>(task: Task<C>, ctx: C): Pro
   const pending = [...ordered];
   for (;;) {
     if (ctx.signal.aborted) stopScheduling = true;
-    for (let i = 0; i < pending.length && !stopScheduling; ) {
+    for (let i = 0; i < pending.length && !stopScheduling;) {
       const step = pending[i]!;
       const needs = step.needs.map((n) => outcomes.get(n)?.status);
       if (needs.some((s) => s !== undefined && s !== "done" && s !== "skipped")) {
@@ -115,7 +122,10 @@ export async function runTask<C extends StepContext>(task: Task<C>, ctx: C): Pro
       const ready = needs.every((s) => s === "done" || s === "skipped");
       if (ready && running.size < task.concurrency) {
         pending.splice(i, 1);
-        running.set(step.id, execute(step).finally(() => running.delete(step.id)));
+        running.set(
+          step.id,
+          execute(step).finally(() => running.delete(step.id)),
+        );
         continue;
       }
       i++;

@@ -109,7 +109,9 @@ async function withToolbox<C extends LifecycleContext, T>(
     result = await body(parts.task.extend ? parts.task.extend(base) : (base as C));
   } catch (error) {
     // The body's error is the one to report; a failed clean-up after it is only a warning.
-    await toolbox.dispose().catch((disposeError: unknown) => log.warn(events, disposeError instanceof Error ? disposeError.message : String(disposeError)));
+    await toolbox
+      .dispose()
+      .catch((disposeError: unknown) => log.warn(events, disposeError instanceof Error ? disposeError.message : String(disposeError)));
     throw error;
   }
   await toolbox.dispose();
@@ -136,7 +138,10 @@ async function underCloudLock(
     processEnv: lc.processEnv,
     run,
     onLost(by) {
-      log.warn(lc.events, `the lock of environment ${lc.env.name} is no longer this run's${by ? `: run ${by.runId} on ${by.host} holds it now` : " (released with eksbox unlock)"}; stopping`);
+      log.warn(
+        lc.events,
+        `the lock of environment ${lc.env.name} is no longer this run's${by ? `: run ${by.runId} on ${by.host} holds it now` : " (released with eksbox unlock)"}; stopping`,
+      );
       ctx.interrupter.escalate();
     },
   });
@@ -196,8 +201,13 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
       result = await withToolbox({ ...parts, planning: false }, runId, events, redactor, (lc) =>
         task.lockScope === "local"
           ? runTask(task, lc)
-          : underCloudLock(lc, ctx, { runId, task: task.name, command: parts.resumeCommand }, () => runTask(task, lc), () =>
-              openSessionToolbox(parts, runId, events, redactor, releaseInterrupter(ctx.interrupter))),
+          : underCloudLock(
+              lc,
+              ctx,
+              { runId, task: task.name, command: parts.resumeCommand },
+              () => runTask(task, lc),
+              () => openSessionToolbox(parts, runId, events, redactor, releaseInterrupter(ctx.interrupter)),
+            ),
       );
     } catch (error) {
       result = { status: ctx.interrupter.level > 0 ? "aborted" : "failed", outcomes: [], error };
@@ -206,7 +216,12 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
     const elapsedMs = Math.round(performance.now() - started);
     events.emit({ type: "run-end", runId, status: result.status, elapsedMs, resume });
     const report: RunReport = {
-      type: "run", runId, task: task.name, env: session.envName, outcome: result.status, elapsedMs,
+      type: "run",
+      runId,
+      task: task.name,
+      env: session.envName,
+      outcome: result.status,
+      elapsedMs,
       steps: result.outcomes.map(stepReport),
       ...(resume === undefined ? {} : { resume }),
     };
@@ -231,7 +246,11 @@ export async function runLifecycleTask<C extends LifecycleContext>(parts: Omit<S
 }
 
 /** Decides every step of a task and changes nothing: no lock, no run record, no files written. */
-export async function planLifecycleTask<C extends LifecycleContext>(parts: Omit<SessionParts<C>, "planning" | "resumeCommand">): Promise<PlanEntry[]> {
+export async function planLifecycleTask<C extends LifecycleContext>(
+  parts: Omit<SessionParts<C>, "planning" | "resumeCommand">,
+): Promise<PlanEntry[]> {
   const redactor = Redactor.fromEnv(toolboxProcessEnv(parts.ctx, parts.session.env));
-  return withToolbox({ ...parts, planning: true, resumeCommand: "" }, newRunId(), parts.ctx.events, redactor, (lc) => planTask(parts.task, lc));
+  return withToolbox({ ...parts, planning: true, resumeCommand: "" }, newRunId(), parts.ctx.events, redactor, (lc) =>
+    planTask(parts.task, lc),
+  );
 }

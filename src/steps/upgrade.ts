@@ -41,7 +41,8 @@ export interface UpgradeContext extends LifecycleContext {
 const minor = (version: string) => Number(version.split(".")[1]);
 
 export function parseKubernetesVersion(text: string, what: string): string {
-  if (!/^1\.\d{1,2}$/.test(text)) throw new UserError(`${what} ${JSON.stringify(text)} is not a Kubernetes version`, { hint: 'write it as 1.35 (major.minor)' });
+  if (!/^1\.\d{1,2}$/.test(text))
+    throw new UserError(`${what} ${JSON.stringify(text)} is not a Kubernetes version`, { hint: "write it as 1.35 (major.minor)" });
   return text;
 }
 
@@ -90,7 +91,10 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
       if (!cluster) throw clusterMissing(ctx, "upgrade");
       if (cluster.status !== "ACTIVE") {
         throw new UserError(`cluster ${cluster.name} is ${cluster.status}, not ACTIVE`, {
-          hint: cluster.status === "UPDATING" ? "an update is running; wait until it is ACTIVE (aws eks wait cluster-active), then rerun upgrade" : "wait until it is ACTIVE, then rerun upgrade",
+          hint:
+            cluster.status === "UPDATING"
+              ? "an update is running; wait until it is ACTIVE (aws eks wait cluster-active), then rerun upgrade"
+              : "wait until it is ACTIVE, then rerun upgrade",
         });
       }
       const live = parseKubernetesVersion(cluster.version ?? "", `the live version of cluster ${cluster.name}`);
@@ -142,10 +146,23 @@ const addonsStep: Step<UpgradeContext> = {
     const file = hopFile(ctx.env.name, target);
     const argv = ["eksctl", "update", "addon", "-f", file];
     if ((ctx.upgrade.hops ?? []).length > 0) {
-      return runDecision(`after the control plane reaches ${target}: ${wanted.map((a) => a.name).join(", ")}`, [argv], { files: [file], done: `updated ${wanted.map((a) => a.name).join(", ")}` });
+      return runDecision(`after the control plane reaches ${target}: ${wanted.map((a) => a.name).join(", ")}`, [argv], {
+        files: [file],
+        done: `updated ${wanted.map((a) => a.name).join(", ")}`,
+      });
     }
     const cluster = ctx.facts.clusterName;
-    const rows = await runJson<AddonRow[]>(ctx.toolbox, stepId(ctx), ["eksctl", "get", "addon", "--cluster", cluster, "--region", ctx.facts.region, "-o", "json"]);
+    const rows = await runJson<AddonRow[]>(ctx.toolbox, stepId(ctx), [
+      "eksctl",
+      "get",
+      "addon",
+      "--cluster",
+      cluster,
+      "--region",
+      ctx.facts.region,
+      "-o",
+      "json",
+    ]);
     const live = new Map((Array.isArray(rows) ? rows : []).map((r) => [String(r.Name), r]));
     const stale = wanted.filter((addon) => {
       const row = live.get(addon.name);
@@ -156,7 +173,10 @@ const addonsStep: Step<UpgradeContext> = {
       return !bare(String(row.Version ?? "")).startsWith(bare(addon.version));
     });
     if (stale.length === 0) return skipDecision(`the addons are current for Kubernetes ${target}`);
-    return runDecision(`behind: ${stale.map((a) => `${a.name} ${live.get(a.name)?.Version ?? "?"}`).join(", ")}`, [argv], { files: [file], done: `updated ${stale.map((a) => a.name).join(", ")}` });
+    return runDecision(`behind: ${stale.map((a) => `${a.name} ${live.get(a.name)?.Version ?? "?"}`).join(", ")}`, [argv], {
+      files: [file],
+      done: `updated ${stale.map((a) => a.name).join(", ")}`,
+    });
   },
   async run(ctx, decision) {
     await writeHopFile(ctx, ctx.upgrade.target!);
@@ -216,7 +236,9 @@ async function configAdvice(ctx: UpgradeContext, rolledTo: string | undefined): 
   const pinned = ctx.env.config.worker?.version;
   if (pinned !== undefined && rolledTo !== undefined && pinned !== rolledTo) {
     const at = where(["worker", "version"]);
-    advice.push(`${at ? `${at.file}:${at.line}` : envFile}: change worker.version from "${pinned}" to "${rolledTo}" (the nodegroups were rolled)`);
+    advice.push(
+      `${at ? `${at.file}:${at.line}` : envFile}: change worker.version from "${pinned}" to "${rolledTo}" (the nodegroups were rolled)`,
+    );
   }
   return advice;
 }
@@ -230,9 +252,13 @@ const configStep: Step<UpgradeContext> = {
     const advice = await configAdvice(ctx, rolledTo);
     ctx.upgrade.advice = advice;
     const inProgress = await readUpgradeState(ctx);
-    if (advice.length === 0 && !inProgress && (ctx.upgrade.hops ?? []).length === 0) return skipDecision(`the config says Kubernetes ${ctx.upgrade.target}`);
+    if (advice.length === 0 && !inProgress && (ctx.upgrade.hops ?? []).length === 0)
+      return skipDecision(`the config says Kubernetes ${ctx.upgrade.target}`);
     return runDecision(advice.length > 0 ? advice.join("; ") : `the config says Kubernetes ${ctx.upgrade.target}`, [], {
-      done: advice.length > 0 ? `finished the upgrade to ${ctx.upgrade.target}; ${advice.length} config change(s) to make (above)` : `finished the upgrade to ${ctx.upgrade.target}`,
+      done:
+        advice.length > 0
+          ? `finished the upgrade to ${ctx.upgrade.target}; ${advice.length} config change(s) to make (above)`
+          : `finished the upgrade to ${ctx.upgrade.target}`,
     });
   },
   async run(ctx) {

@@ -99,8 +99,14 @@ export function bindArguments(task: string, specs: readonly ArgumentSpec[], give
 export function usageLine(specs: readonly ArgumentSpec[]): string {
   return specs
     .map((s) => {
-      if (s.kind === "parameter") return s.required ? `<${s.name}${s.type === "list" ? "..." : ""}>` : `[${s.name}${s.type === "list" ? "..." : ""}]`;
-      const flag = s.type === "boolean" ? `--${s.name}` : s.type === "list" ? `--${s.name} <string>...` : `--${s.name} <${s.type === "enum" ? (s.values ?? []).join("|") : s.type}>`;
+      if (s.kind === "parameter")
+        return s.required ? `<${s.name}${s.type === "list" ? "..." : ""}>` : `[${s.name}${s.type === "list" ? "..." : ""}]`;
+      const flag =
+        s.type === "boolean"
+          ? `--${s.name}`
+          : s.type === "list"
+            ? `--${s.name} <string>...`
+            : `--${s.name} <${s.type === "enum" ? (s.values ?? []).join("|") : s.type}>`;
       return s.required ? flag : `[${flag}]`;
     })
     .join(" ");

@@ -7,15 +7,33 @@ export const callableBuiltins: readonly string[] = ["born", "roll", "upgrade"];
 
 /** Top-level commands of the CLI (src/cli.ts) and the built-in task names: a user task may not be called any of these. */
 export const reservedCommandNames: readonly string[] = [
-  "born", "roll", "destroy", "upgrade", "plan", "generate", "validate", "env", "nodegroup", "status",
-  "exec", "shell", "image", "task", "tasks", "help",
+  "born",
+  "roll",
+  "destroy",
+  "upgrade",
+  "plan",
+  "generate",
+  "validate",
+  "env",
+  "nodegroup",
+  "status",
+  "exec",
+  "shell",
+  "image",
+  "task",
+  "tasks",
+  "help",
 ];
 
 /** Global and common options of the CLI. */
 export const reservedOptionNames: readonly string[] = ["env", "output", "tty", "no-tty", "image", "project", "verbose", "help", "set"];
 
 const option = (name: string, type: ArgumentSpec["type"], description: string): ArgumentSpec => ({
-  name, kind: "option", type, description, required: false,
+  name,
+  kind: "option",
+  type,
+  description,
+  required: false,
 });
 
 export function builtinSpecs(name: string): ArgumentSpec[] {

@@ -38,7 +38,10 @@ export function builtinCallable(name: string, values: BoundArguments): Omit<Buil
       return { task: bornTask() };
     case "roll": {
       const minutes = values["ready-timeout"] as number | undefined;
-      const task = rollTask({ toVersion: values["to-version"] as string | undefined, readyTimeoutMs: minutes === undefined ? undefined : minutes * 60_000 });
+      const task = rollTask({
+        toVersion: values["to-version"] as string | undefined,
+        readyTimeoutMs: minutes === undefined ? undefined : minutes * 60_000,
+      });
       return { task };
     }
     case "upgrade":
@@ -72,7 +75,10 @@ function compile(file: TasksFile, name: string, values: BoundArguments, env: Env
       return bind();
     } catch (error) {
       if (!(error instanceof UserError) || error instanceof ConfigError) throw error;
-      throw new ConfigError([{ file: file.file, path: `tasks.${name}.${key}`, message: error.message, hint: error.hint }], `task ${name} calls a task with bad arguments`);
+      throw new ConfigError(
+        [{ file: file.file, path: `tasks.${name}.${key}`, message: error.message, hint: error.hint }],
+        `task ${name} calls a task with bad arguments`,
+      );
     }
   };
 
@@ -111,7 +117,13 @@ function compile(file: TasksFile, name: string, values: BoundArguments, env: Env
     if (callee) {
       steps.push(...inlineTask({ prefix: step.id, task: callee.task, needs: needs(step.needs) }).steps);
     } else {
-      steps.push(commandStep(step, needs(step.needs), renderAt(`steps[${index}]`, () => renderCommands(step, context))));
+      steps.push(
+        commandStep(
+          step,
+          needs(step.needs),
+          renderAt(`steps[${index}]`, () => renderCommands(step, context)),
+        ),
+      );
     }
   });
   return { name, concurrency: decl.concurrency, steps, lockScope: decl.preflight ? "cloud" : "local" };
@@ -130,7 +142,11 @@ function renderWith(values: StepDeclaration["with"], context: Record<string, unk
   return Object.fromEntries(
     Object.entries(values).map(([key, value]) => [
       key,
-      typeof value === "string" ? renderArgv([value], context)[0] : Array.isArray(value) ? value.flatMap((v) => renderArgv([v], context)) : value,
+      typeof value === "string"
+        ? renderArgv([value], context)[0]
+        : Array.isArray(value)
+          ? value.flatMap((v) => renderArgv([v], context))
+          : value,
     ]),
   );
 }
@@ -142,7 +158,12 @@ interface RenderedCommands {
 
 function renderCommands(step: StepDeclaration, context: Record<string, unknown>): RenderedCommands {
   const argv = step.run ? renderArgv(step.run, context) : scriptArgv(renderScript(step.script!, context));
-  const skipIf = step.skipIf === undefined ? undefined : Array.isArray(step.skipIf) ? renderArgv(step.skipIf, context) : scriptArgv(renderScript(step.skipIf, context));
+  const skipIf =
+    step.skipIf === undefined
+      ? undefined
+      : Array.isArray(step.skipIf)
+        ? renderArgv(step.skipIf, context)
+        : scriptArgv(renderScript(step.skipIf, context));
   return { argv, skipIf };
 }
 

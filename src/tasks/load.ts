@@ -21,7 +21,10 @@ export interface TasksFile {
 }
 
 export async function tasksFileExists(projectRoot: string): Promise<boolean> {
-  return access(join(projectRoot, TASKS_FILE)).then(() => true, () => false);
+  return access(join(projectRoot, TASKS_FILE)).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The project's tasks; an empty set when there is no config/tasks.yaml. Throws ConfigError listing every problem. */
@@ -38,7 +41,8 @@ export function parseTasksSource(source: YamlSource): TasksFile {
     return { file: source.file, line: pos?.line, column: pos?.column, path: dottedPath(path), message, hint };
   };
   const parsed = tasksFileSchema.safeParse(source.value ?? {});
-  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error.issues, source.value, at), summary(source.file, parsed.error.issues.length));
+  if (!parsed.success)
+    throw new ConfigError(zodIssues(parsed.error.issues, source.value, at), summary(source.file, parsed.error.issues.length));
   const issues = checkTasks(parsed.data, at);
   if (issues.length > 0) throw new ConfigError(issues, summary(source.file, issues.length));
   return { file: source.file, tasks: parsed.data.tasks };
@@ -57,11 +61,16 @@ function zodIssues(issues: readonly z.core.$ZodIssue[], value: unknown, at: At):
       const accepted = objectKeys(schemaAt(tasksFileSchema, path));
       return issue.keys.map((key) => {
         const suggestion = closest(key, accepted);
-        return at([...path, key], "unknown key", suggestion ? `did you mean \`${suggestion}\`?` : `accepted keys here: ${accepted.join(", ")}`);
+        return at(
+          [...path, key],
+          "unknown key",
+          suggestion ? `did you mean \`${suggestion}\`?` : `accepted keys here: ${accepted.join(", ")}`,
+        );
       });
     }
     if (issue.code === "invalid_type" && valueAt(value, path) === undefined) return [at(path, `is required (expected ${issue.expected})`)];
-    if (issue.code === "invalid_union" && path.at(-1) === "default") return [at(path, "must be a string, number, boolean or list of strings")];
+    if (issue.code === "invalid_union" && path.at(-1) === "default")
+      return [at(path, "must be a string, number, boolean or list of strings")];
     return [at(path, issue.message)];
   });
 }
@@ -80,7 +89,13 @@ function checkTasks(content: TasksFileContent, at: At): ConfigIssue[] {
       if (!userNames.has(needed)) {
         issues.push(at([...base, "needs", i], `unknown task ${needed}`, hintForTask(needed, userNames)));
       } else if (argumentSpecs(content.tasks[needed]!).some((s) => s.required)) {
-        issues.push(at([...base, "needs", i], `task ${needed} has required arguments, so it cannot be a need`, `call it from a step instead: { id: ..., task: ${needed}, with: {...} }`));
+        issues.push(
+          at(
+            [...base, "needs", i],
+            `task ${needed} has required arguments, so it cannot be a need`,
+            `call it from a step instead: { id: ..., task: ${needed}, with: {...} }`,
+          ),
+        );
       }
       if (task.steps.some((s) => s.id === needed)) {
         issues.push(at([...base, "needs", i], `a step of ${name} is also called ${needed}; step ids and needed task names must differ`));
@@ -100,23 +115,35 @@ function hintForTask(name: string, userNames: Set<string>): string {
 function checkArguments(task: TaskDeclaration, base: KeyPath, at: At): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
-  const check = (name: string, spec: TaskDeclaration["parameters"][number] | TaskDeclaration["options"][string], path: KeyPath, isParameter: boolean) => {
+  const check = (
+    name: string,
+    spec: TaskDeclaration["parameters"][number] | TaskDeclaration["options"][string],
+    path: KeyPath,
+    isParameter: boolean,
+  ) => {
     if (seen.has(name)) issues.push(at(path, `${name} is declared twice (parameters and options share one namespace)`));
     seen.add(name);
     if (!isParameter && reservedOptionNames.includes(name)) issues.push(at(path, `--${name} is an eksbox option; choose another name`));
     if (spec.type === "enum" && !spec.values) issues.push(at(path, "an enum needs `values`", "values: [first, second]"));
-    if (spec.type !== "enum" && spec.values) issues.push(at([...path, "values"], "only an enum has values", "set type: enum, or remove values"));
-    if (spec.required && spec.default !== undefined) issues.push(at([...path, "default"], "a required argument has no default; remove one of them"));
+    if (spec.type !== "enum" && spec.values)
+      issues.push(at([...path, "values"], "only an enum has values", "set type: enum, or remove values"));
+    if (spec.required && spec.default !== undefined)
+      issues.push(at([...path, "default"], "a required argument has no default; remove one of them"));
     if (spec.default !== undefined) {
       const d = spec.default;
       const fits =
-        spec.type === "list" ? Array.isArray(d) :
-        spec.type === "number" ? typeof d === "number" :
-        spec.type === "boolean" ? typeof d === "boolean" :
-        spec.type === "enum" ? typeof d === "string" && (spec.values ?? []).includes(d) :
-        typeof d === "string";
+        spec.type === "list"
+          ? Array.isArray(d)
+          : spec.type === "number"
+            ? typeof d === "number"
+            : spec.type === "boolean"
+              ? typeof d === "boolean"
+              : spec.type === "enum"
+                ? typeof d === "string" && (spec.values ?? []).includes(d)
+                : typeof d === "string";
       if (!fits) {
-        const expected = spec.type === "enum" ? `one of ${(spec.values ?? []).join(", ")}` : spec.type === "list" ? "a list" : `a ${spec.type}`;
+        const expected =
+          spec.type === "enum" ? `one of ${(spec.values ?? []).join(", ")}` : spec.type === "list" ? "a list" : `a ${spec.type}`;
         issues.push(at([...path, "default"], `the default ${JSON.stringify(d)} is not ${expected}`));
       }
     }
@@ -125,7 +152,10 @@ function checkArguments(task: TaskDeclaration, base: KeyPath, at: At): ConfigIss
     const path = [...base, "parameters", i];
     check(p.name, p, path, true);
     if (p.type === "list" && i !== task.parameters.length - 1) issues.push(at(path, "only the last parameter can be a list"));
-    if (p.type === "boolean") issues.push(at([...path, "type"], "a positional parameter cannot be a boolean", "make it an option: options: { name: { type: boolean } }"));
+    if (p.type === "boolean")
+      issues.push(
+        at([...path, "type"], "a positional parameter cannot be a boolean", "make it an option: options: { name: { type: boolean } }"),
+      );
     if (p.required && task.parameters.slice(0, i).some((q) => !q.required)) {
       issues.push(at(path, "a required parameter cannot follow an optional one"));
     }
@@ -141,23 +171,45 @@ function checkSteps(taskName: string, task: TaskDeclaration, base: KeyPath, at: 
     const path = [...base, "steps", i];
     if (ids.has(step.id)) issues.push(at([...path, "id"], `step id ${step.id} is used twice`));
     ids.set(step.id, i);
-    if (task.preflight && step.id === "preflight") issues.push(at([...path, "id"], "preflight is the id of the built-in account check", "rename the step, or set preflight: false on the task"));
+    if (task.preflight && step.id === "preflight")
+      issues.push(
+        at([...path, "id"], "preflight is the id of the built-in account check", "rename the step, or set preflight: false on the task"),
+      );
     const actions = (["run", "script", "task"] as const).filter((k) => step[k] !== undefined);
     if (actions.length !== 1) {
-      issues.push(at(path, actions.length === 0 ? "a step needs one of run, script or task" : `a step does one thing; it has ${actions.join(" and ")}`));
+      issues.push(
+        at(
+          path,
+          actions.length === 0 ? "a step needs one of run, script or task" : `a step does one thing; it has ${actions.join(" and ")}`,
+        ),
+      );
     }
-    if (step.task === undefined && Object.keys(step.with).length > 0) issues.push(at([...path, "with"], "`with` gives arguments to a called task; this step calls none"));
-    if (step.task !== undefined && step.skipIf !== undefined) issues.push(at([...path, "skipIf"], "a task call decides step by step; skipIf is for run and script steps"));
+    if (step.task === undefined && Object.keys(step.with).length > 0)
+      issues.push(at([...path, "with"], "`with` gives arguments to a called task; this step calls none"));
+    if (step.task !== undefined && step.skipIf !== undefined)
+      issues.push(at([...path, "skipIf"], "a task call decides step by step; skipIf is for run and script steps"));
     if (step.task !== undefined) {
       if (step.task === "destroy") {
-        issues.push(at([...path, "task"], "destroy cannot be called from a task", "it asks for confirmation and guards protected environments: run eksbox destroy"));
+        issues.push(
+          at(
+            [...path, "task"],
+            "destroy cannot be called from a task",
+            "it asks for confirmation and guards protected environments: run eksbox destroy",
+          ),
+        );
       } else if (!callableBuiltins.includes(step.task) && !userNames.has(step.task)) {
         issues.push(at([...path, "task"], `unknown task ${step.task}`, hintForTask(step.task, userNames)));
       } else if (callableBuiltins.includes(step.task)) {
         const accepted = builtinSpecs(step.task).map((s) => s.name);
         for (const key of Object.keys(step.with)) {
           if (!accepted.includes(key)) {
-            issues.push(at([...path, "with", key], `${step.task} takes no argument ${key}`, accepted.length ? `it takes: ${accepted.join(", ")}` : "it takes no arguments"));
+            issues.push(
+              at(
+                [...path, "with", key],
+                `${step.task} takes no argument ${key}`,
+                accepted.length ? `it takes: ${accepted.join(", ")}` : "it takes no arguments",
+              ),
+            );
           }
         }
       }
@@ -168,14 +220,22 @@ function checkSteps(taskName: string, task: TaskDeclaration, base: KeyPath, at: 
     step.needs.forEach((need, j) => {
       if (!ids.has(need)) {
         const suggestion = closest(need, [...ids.keys()]);
-        issues.push(at([...base, "steps", i, "needs", j], `unknown step ${need}`, suggestion ? `did you mean ${suggestion}?` : `steps: ${[...ids.keys()].join(", ")}`));
+        issues.push(
+          at(
+            [...base, "steps", i, "needs", j],
+            `unknown step ${need}`,
+            suggestion ? `did you mean ${suggestion}?` : `steps: ${[...ids.keys()].join(", ")}`,
+          ),
+        );
       }
     });
   });
   const cycle = findCycle(task.steps.map((s) => [s.id, s.needs.filter((n) => ids.has(n))]));
   if (cycle) {
     const first = ids.get(cycle[0]!)!;
-    issues.push(at([...base, "steps", first, "needs"], `the steps' needs form a cycle: ${cycle.join(" -> ")}`, "remove one of these needs"));
+    issues.push(
+      at([...base, "steps", first, "needs"], `the steps' needs form a cycle: ${cycle.join(" -> ")}`, "remove one of these needs"),
+    );
   }
   return issues;
 }
@@ -184,10 +244,20 @@ function checkSteps(taskName: string, task: TaskDeclaration, base: KeyPath, at: 
 function checkTaskCycles(content: TasksFileContent, at: At): ConfigIssue[] {
   const edges: [string, string[]][] = Object.entries(content.tasks).map(([name, task]) => [
     name,
-    [...task.needs, ...task.steps.flatMap((s) => (s.task && content.tasks[s.task] ? [s.task] : []))].filter((n) => n !== name && content.tasks[n]),
+    [...task.needs, ...task.steps.flatMap((s) => (s.task && content.tasks[s.task] ? [s.task] : []))].filter(
+      (n) => n !== name && content.tasks[n],
+    ),
   ]);
   const cycle = findCycle(edges);
-  return cycle ? [at(["tasks", cycle[0]!], `tasks call each other in a cycle: ${cycle.join(" -> ")}`, "break the cycle: one of them must not call or need the next")] : [];
+  return cycle
+    ? [
+        at(
+          ["tasks", cycle[0]!],
+          `tasks call each other in a cycle: ${cycle.join(" -> ")}`,
+          "break the cycle: one of them must not call or need the next",
+        ),
+      ]
+    : [];
 }
 
 /** A cycle in a graph given as node -> successors, as the path that closes it; undefined when there is none. */

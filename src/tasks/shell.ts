@@ -13,7 +13,8 @@ export class RenderError extends Error {}
 /** One value as one POSIX sh word. Lists become one word per element. */
 export function shellQuoteValue(value: unknown): string {
   if (Array.isArray(value)) return value.map(shellQuoteValue).join(" ");
-  if (value === undefined || value === null) throw new RenderError("printed an undefined value (a misspelt variable or an option without a value?)");
+  if (value === undefined || value === null)
+    throw new RenderError("printed an undefined value (a misspelt variable or an option without a value?)");
   if (typeof value === "object" && !(value instanceof nunjucks.runtime.SafeString)) {
     throw new RenderError("printed a map; print one of its keys instead");
   }
@@ -46,7 +47,12 @@ function render(env: nunjucks.Environment, template: string, context: Record<str
     if (error instanceof RenderError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     // nunjucks prefixes "(unknown path)" and a line marker; keep the sentence that says what is wrong.
-    const detail = message.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("(unknown path)")).pop() ?? message;
+    const detail =
+      message
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("(unknown path)"))
+        .pop() ?? message;
     throw new RenderError(detail.replace(/^Error: /, ""));
   }
 }

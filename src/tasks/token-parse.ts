@@ -51,12 +51,19 @@ export function defineTaskArguments(command: Command, specs: readonly ArgumentSp
 }
 
 /** name -> raw value (strings from the command line), only for what was given. */
-export function givenArguments(specs: readonly ArgumentSpec[], bindings: readonly OptionBinding[], positionals: readonly unknown[], options: Record<string, unknown>): Record<string, unknown> {
+export function givenArguments(
+  specs: readonly ArgumentSpec[],
+  bindings: readonly OptionBinding[],
+  positionals: readonly unknown[],
+  options: Record<string, unknown>,
+): Record<string, unknown> {
   const given: Record<string, unknown> = {};
-  specs.filter((s) => s.kind === "parameter").forEach((spec, i) => {
-    const value = positionals[i];
-    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) given[spec.name] = value;
-  });
+  specs
+    .filter((s) => s.kind === "parameter")
+    .forEach((spec, i) => {
+      const value = positionals[i];
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0)) given[spec.name] = value;
+    });
   for (const { spec, attribute } of bindings) {
     if (options[attribute] !== undefined) given[spec.name] = options[attribute];
   }
@@ -65,7 +72,10 @@ export function givenArguments(specs: readonly ArgumentSpec[], bindings: readonl
 
 /** Parses argument tokens (`default --timeout 5`) for a task outside its own command, as `plan` needs. */
 export function parseTaskTokens(task: string, specs: readonly ArgumentSpec[], tokens: readonly string[]): Record<string, unknown> {
-  const command = new Command(task).exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} }).helpOption(false);
+  const command = new Command(task)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} })
+    .helpOption(false);
   const bindings = defineTaskArguments(command, specs);
   let given: Record<string, unknown> = {};
   command.action((...args: unknown[]) => {

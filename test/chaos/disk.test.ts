@@ -9,7 +9,15 @@ import { tmpdir } from "node:os";
 import { existsSync, openSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { containersOfEnv, halfWrittenFiles, makeTestProject, removeOurContainers, STACK_FRAME, type CliResult, type TestProject } from "../reliability/support/project.js";
+import {
+  containersOfEnv,
+  halfWrittenFiles,
+  makeTestProject,
+  removeOurContainers,
+  STACK_FRAME,
+  type CliResult,
+  type TestProject,
+} from "../reliability/support/project.js";
 import { startCloud, type Cloud } from "../reliability/support/cloud.js";
 import { recordCount } from "../reliability/support/counts.js";
 
@@ -42,7 +50,8 @@ async function unmountAll(): Promise<void> {
 
 beforeAll(async () => {
   project = await makeTestProject("eksbox-chaos-disk-");
-  if (!mountsAllowed) console.log("reliability: SKIPPED read-only and disk-full cases: this process may not mount (needs root with CAP_SYS_ADMIN)");
+  if (!mountsAllowed)
+    console.log("reliability: SKIPPED read-only and disk-full cases: this process may not mount (needs root with CAP_SYS_ADMIN)");
 }, 900_000);
 afterEach(unmountAll);
 afterAll(async () => {
@@ -66,32 +75,44 @@ async function withPreviousFiles(): Promise<string> {
 }
 
 const faults: [name: string, needsMount: boolean, apply: () => Promise<void>][] = [
-  ["build/ is a read-only mount", true, async () => {
-    await mount(["--bind", build(), build()]);
-    await execa("mount", ["-o", "remount,bind,ro", build()]);
-  }],
-  ["build/ is on a full disk", true, async () => {
-    const saved = join(project.root, "build-saved");
-    await cp(build(), saved, { recursive: true });
-    await rm(build(), { recursive: true });
-    await mkdir(build());
-    await mount(["-t", "tmpfs", "-o", "size=64k", "tmpfs", build()]);
-    await cp(saved, build(), { recursive: true });
-    await rm(saved, { recursive: true });
-    // Fill every last block.
-    const fd = openSync(join(build(), "filler"), "w");
-    try {
-      for (;;) writeSync(fd, Buffer.alloc(4096));
-    } catch {
-      // ENOSPC: full.
-    } finally {
-      closeSync(fd);
-    }
-  }],
-  ["build is a file, not a directory", false, async () => {
-    await rm(build(), { recursive: true });
-    await writeFile(build(), "not a directory\n");
-  }],
+  [
+    "build/ is a read-only mount",
+    true,
+    async () => {
+      await mount(["--bind", build(), build()]);
+      await execa("mount", ["-o", "remount,bind,ro", build()]);
+    },
+  ],
+  [
+    "build/ is on a full disk",
+    true,
+    async () => {
+      const saved = join(project.root, "build-saved");
+      await cp(build(), saved, { recursive: true });
+      await rm(build(), { recursive: true });
+      await mkdir(build());
+      await mount(["-t", "tmpfs", "-o", "size=64k", "tmpfs", build()]);
+      await cp(saved, build(), { recursive: true });
+      await rm(saved, { recursive: true });
+      // Fill every last block.
+      const fd = openSync(join(build(), "filler"), "w");
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(4096));
+      } catch {
+        // ENOSPC: full.
+      } finally {
+        closeSync(fd);
+      }
+    },
+  ],
+  [
+    "build is a file, not a directory",
+    false,
+    async () => {
+      await rm(build(), { recursive: true });
+      await writeFile(build(), "not a directory\n");
+    },
+  ],
 ];
 
 async function undo(name: string): Promise<void> {
@@ -107,19 +128,22 @@ function expectClearWriteError(result: CliResult): void {
 }
 
 describe.each(faults)("%s", (name, needsMount, apply) => {
-  it.skipIf(needsMount && !mountsAllowed)("generate keeps the previous files intact, leaves no temp file; after the fix it completes", async () => {
-    const before = await withPreviousFiles();
-    await apply();
-    const failed = await generate(["--set", "worker.labels.changed=yes"]);
-    expect(failed.exitCode).not.toBe(0);
-    expect(failed.timedOut).toBe(false);
-    if (existsSync(join(build(), ENV, "cluster.yaml"))) expect(await readFile(join(build(), ENV, "cluster.yaml"), "utf8")).toBe(before);
-    expect(await halfWrittenFiles(project.root)).toEqual([]);
-    await undo(name);
-    const rerun = await generate();
-    expect(rerun.exitCode, rerun.stderr).toBe(0);
-    cases++;
-  });
+  it.skipIf(needsMount && !mountsAllowed)(
+    "generate keeps the previous files intact, leaves no temp file; after the fix it completes",
+    async () => {
+      const before = await withPreviousFiles();
+      await apply();
+      const failed = await generate(["--set", "worker.labels.changed=yes"]);
+      expect(failed.exitCode).not.toBe(0);
+      expect(failed.timedOut).toBe(false);
+      if (existsSync(join(build(), ENV, "cluster.yaml"))) expect(await readFile(join(build(), ENV, "cluster.yaml"), "utf8")).toBe(before);
+      expect(await halfWrittenFiles(project.root)).toEqual([]);
+      await undo(name);
+      const rerun = await generate();
+      expect(rerun.exitCode, rerun.stderr).toBe(0);
+      cases++;
+    },
+  );
 
   it.skipIf(needsMount && !mountsAllowed)("generate says clearly that build/ cannot be written", async () => {
     await withPreviousFiles();

@@ -8,7 +8,14 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
-import { containersOfEnv, halfWrittenFiles, makeTestProject, STACK_FRAME, type CliResult, type TestProject } from "../reliability/support/project.js";
+import {
+  containersOfEnv,
+  halfWrittenFiles,
+  makeTestProject,
+  STACK_FRAME,
+  type CliResult,
+  type TestProject,
+} from "../reliability/support/project.js";
 import { startMoto, type MotoServer } from "../support/moto.js";
 import { actWhen, BORN_EXTRA, expectCleanAfterFailure, GITHUB_TOKEN, lastRunStatus, slowDown, useChaosSuite } from "./support.js";
 
@@ -37,7 +44,12 @@ function expectClearStepFailure(stderr: string, step: string, env: string): void
   expect(stderr).not.toMatch(STACK_FRAME);
 }
 
-async function rerunCompletes(project: TestProject, env: string, extra: Record<string, string> = {}, clusters = () => suite.cloud.clusters()): Promise<void> {
+async function rerunCompletes(
+  project: TestProject,
+  env: string,
+  extra: Record<string, string> = {},
+  clusters = () => suite.cloud.clusters(),
+): Promise<void> {
   const rerun = await project.run(["born", "--env", env], { env: cliEnv(extra), timeoutMs: 300_000 });
   expect(rerun.exitCode, rerun.stderr).toBe(0);
   expect(await clusters()).toContain(env);
@@ -70,7 +82,15 @@ describe.concurrent("the step's container or process dies", () => {
     const child = project.spawn(["born", "--env", env], { env: cliEnv(), timeoutMs: 300_000 });
     const failed = await actWhen(child, /injected delay/, async () => {
       const id = await toolboxContainer(env);
-      await execa("docker", ["exec", "-u", "0", id, "sh", "-c", 'for f in /tmp/eksbox-steps/nodegroups-*.pid; do kill -KILL "$(cat "$f")"; done']);
+      await execa("docker", [
+        "exec",
+        "-u",
+        "0",
+        id,
+        "sh",
+        "-c",
+        'for f in /tmp/eksbox-steps/nodegroups-*.pid; do kill -KILL "$(cat "$f")"; done',
+      ]);
     });
     expect(failed.acted).toBe(true);
     expect(failed.exitCode, failed.stderr).toBe(1);
@@ -125,7 +145,10 @@ describe("the Docker engine goes away mid-step", () => {
       expect(existsSync(join(project.root, ".eksbox", "locks", `${env}.lock`))).toBe(false);
       expect(await halfWrittenFiles(project.root)).toEqual([]);
       // Without an engine the run cannot reach AWS to release the account's lock: it says so, and how.
-      const unlock = /could not release the lock of environment \S+ in .*; it is taken over \d+s after its last heartbeat, or release it now: eksbox unlock --env (\S+) (\S+)/.exec(failed.stderr);
+      const unlock =
+        /could not release the lock of environment \S+ in .*; it is taken over \d+s after its last heartbeat, or release it now: eksbox unlock --env (\S+) (\S+)/.exec(
+          failed.stderr,
+        );
       expect(unlock, failed.stderr).not.toBeNull();
       const released = await project.run(["unlock", unlock![2]!, "--env", unlock![1]!], { env: cliEnv(), timeoutMs: 300_000 });
       expect(released.exitCode, released.stderr).toBe(0);
@@ -173,7 +196,8 @@ describe("AWS unreachable mid-run", () => {
     // moto keeps state in memory: the restarted one is an empty cloud, and born builds it all again.
     moto = await startMoto({ port });
     const { awsCli } = await import("../support/aws-cli.js");
-    const clusters = async () => ((await awsCli(suite.cloud.image, moto!.url, ["--region", "us-east-1", "eks", "list-clusters"])) ?? {}).clusters ?? [];
+    const clusters = async () =>
+      ((await awsCli(suite.cloud.image, moto!.url, ["--region", "us-east-1", "eks", "list-clusters"])) ?? {}).clusters ?? [];
     await rerunCompletes(project, env, {}, clusters);
     suite.cases++;
   });

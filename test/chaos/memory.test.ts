@@ -38,7 +38,9 @@ it("a step streaming 200 MB keeps the peak RSS growth under 100 MB", async () =>
     expect(sink.lines).toBeGreaterThanOrEqual(BYTES / LINE);
     const growthMb = (peak - baseline) / 1e6;
     recordCount("resource: MB streamed through one step", BYTES / 1e6);
-    console.log(`reliability: rss baseline ${(baseline / 1e6).toFixed(0)} MB, peak ${(peak / 1e6).toFixed(0)} MB, growth ${growthMb.toFixed(0)} MB over ${BYTES / 1e6} MB streamed`);
+    console.log(
+      `reliability: rss baseline ${(baseline / 1e6).toFixed(0)} MB, peak ${(peak / 1e6).toFixed(0)} MB, growth ${growthMb.toFixed(0)} MB over ${BYTES / 1e6} MB streamed`,
+    );
     expect(growthMb).toBeLessThan(100);
   } finally {
     await toolbox.dispose();

@@ -7,7 +7,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { envYaml, filesUnder, makeTestProject, removeOurContainers, type CliResult, type TestProject } from "../reliability/support/project.js";
+import {
+  envYaml,
+  filesUnder,
+  makeTestProject,
+  removeOurContainers,
+  type CliResult,
+  type TestProject,
+} from "../reliability/support/project.js";
 import { startCloud, type Cloud } from "../reliability/support/cloud.js";
 import { recordCount } from "../reliability/support/counts.js";
 import { BORN_EXTRA, failOnce } from "./support.js";
@@ -76,7 +83,10 @@ it("no credential appears in any output, record or file of a whole lifecycle", a
   await eksbox(["plan", "born", "--env", ENV], 0);
   await eksbox(["born", "--env", ENV, "--output", "json"], 0);
   // The command prints them itself: eksbox masks them on the way out.
-  const printed = await eksbox(["exec", "--env", ENV, "--", "sh", "-c", 'echo "$AWS_SECRET_ACCESS_KEY $AWS_SESSION_TOKEN"; echo "$GITHUB_TOKEN" >&2; env; exit 3'], 3);
+  const printed = await eksbox(
+    ["exec", "--env", ENV, "--", "sh", "-c", 'echo "$AWS_SECRET_ACCESS_KEY $AWS_SESSION_TOKEN"; echo "$GITHUB_TOKEN" >&2; env; exit 3'],
+    3,
+  );
   expect(printed.stdout.length).toBeGreaterThan(0);
   // A secret in an override is refused without being repeated.
   const refused = await eksbox(["validate", "--env", ENV, "--set", `gitops.token=${SECRETS.GITHUB_TOKEN}`], 2);
@@ -98,7 +108,10 @@ it("no credential the broker served appears in any output, record or file", asyn
   await eksbox(["destroy", "--env", ROLE_ENV, "--yes"], 0);
   const brokered = await assumedRoleSecrets(cloud.moto.url);
   expect(brokered.length).toBeGreaterThanOrEqual(3);
-  await expectNoSecretIn(outputs.slice(before), [...Object.entries(SECRETS), ...brokered.map((value): [string, string] => ["a brokered credential", value])]);
+  await expectNoSecretIn(outputs.slice(before), [
+    ...Object.entries(SECRETS),
+    ...brokered.map((value): [string, string] => ["a brokered credential", value]),
+  ]);
 });
 
 async function expectNoSecretIn(scanned: typeof outputs, secrets: [string, string][]): Promise<void> {

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, expect } from "vitest";
 import type { ResultPromise } from "execa";
 import { startCloud, type Cloud } from "../reliability/support/cloud.js";
 import { recordCount } from "../reliability/support/counts.js";
-import { containersOfEnv, halfWrittenFiles, removeOurContainers, type CliResult, type TestProject } from "../reliability/support/project.js";
+import {
+  containersOfEnv,
+  halfWrittenFiles,
+  removeOurContainers,
+  type CliResult,
+  type TestProject,
+} from "../reliability/support/project.js";
 
 export const GITHUB_TOKEN = "ghp_chaosFAKEtoken0123456789abcdefABCDEF";
 
@@ -54,7 +60,14 @@ export async function actWhen(
   });
   const r = await child;
   await acting;
-  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: Boolean(r.timedOut), signal: r.signal ?? undefined, acted };
+  return {
+    exitCode: r.exitCode,
+    stdout: String(r.stdout),
+    stderr: String(r.stderr),
+    timedOut: Boolean(r.timedOut),
+    signal: r.signal ?? undefined,
+    acted,
+  };
 }
 
 /** What every failed or aborted run must leave: no container, no lock (here or in the account), no half-written file. */

@@ -67,12 +67,20 @@ async function plannedChanges(extra: string[] = []): Promise<PlannedChange[]> {
 
 const brief = (changes: PlannedChange[]) => changes.map((c) => `${c.kind} ${c.resource} ${c.field}`).sort();
 
-async function asgs(): Promise<{ AutoScalingGroupName: string; MinSize: number; MaxSize: number; Tags: { Key: string; Value: string }[] }[]> {
-  const out = await aws(["autoscaling", "describe-auto-scaling-groups", "--filters", `Name=tag:alpha.eksctl.io/cluster-name,Values=${ENV}`]);
+async function asgs(): Promise<
+  { AutoScalingGroupName: string; MinSize: number; MaxSize: number; Tags: { Key: string; Value: string }[] }[]
+> {
+  const out = await aws([
+    "autoscaling",
+    "describe-auto-scaling-groups",
+    "--filters",
+    `Name=tag:alpha.eksctl.io/cluster-name,Values=${ENV}`,
+  ]);
   return out.AutoScalingGroups;
 }
 
-const nodegroupOf = (g: { Tags: { Key: string; Value: string }[] }) => g.Tags.find((t) => t.Key === "alpha.eksctl.io/nodegroup-name")!.Value;
+const nodegroupOf = (g: { Tags: { Key: string; Value: string }[] }) =>
+  g.Tags.find((t) => t.Key === "alpha.eksctl.io/nodegroup-name")!.Value;
 
 async function nodegroupNames(): Promise<string[]> {
   return (await asgs()).map(nodegroupOf).sort();
@@ -117,7 +125,10 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
   it("in place: worker.maxSize 3 -> 5 is planned for each nodegroup, applied by born, seen in the ASGs", async () => {
     config.worker.maxSize = 5;
     await writeConfig();
-    expect(brief(await plannedChanges())).toEqual([`inPlace nodegroup worker-1a-${version} maxSize`, `inPlace nodegroup worker-1b-${version} maxSize`]);
+    expect(brief(await plannedChanges())).toEqual([
+      `inPlace nodegroup worker-1a-${version} maxSize`,
+      `inPlace nodegroup worker-1b-${version} maxSize`,
+    ]);
     const born = await eksbox(["born", "--env", ENV]);
     expect(born.exitCode, born.stderr).toBe(0);
     expect(born.stderr).toMatch(/\[nodegroups\] done/);
@@ -143,7 +154,10 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
     config.cluster.endpoint = { publicAccessCIDRs: ["203.0.113.0/24"] };
     config.cluster.tags = { team: "platform" };
     await writeConfig();
-    expect(brief(await plannedChanges())).toEqual([`inPlace cluster ${ENV} endpoint.publicAccessCIDRs`, `inPlace cluster ${ENV} tags.team`]);
+    expect(brief(await plannedChanges())).toEqual([
+      `inPlace cluster ${ENV} endpoint.publicAccessCIDRs`,
+      `inPlace cluster ${ENV} tags.team`,
+    ]);
     const born = await eksbox(["born", "--env", ENV]);
     expect(born.exitCode, born.stderr).toBe(0);
     const cluster = await describeCluster();
@@ -160,7 +174,9 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
     expect(born.exitCode, born.stderr).toBe(0);
     const roles = (await aws(["iam", "list-roles"])).Roles.map((r: { RoleName: string }) => r.RoleName);
     const role = roles.find((r: string) => r.includes("kube-system-external-dns"));
-    const attached = (await aws(["iam", "list-attached-role-policies", "--role-name", role])).AttachedPolicies.map((p: { PolicyArn: string }) => p.PolicyArn);
+    const attached = (await aws(["iam", "list-attached-role-policies", "--role-name", role])).AttachedPolicies.map(
+      (p: { PolicyArn: string }) => p.PolicyArn,
+    );
     expect(attached).toEqual(["arn:aws:iam::aws:policy/AmazonRoute53ReadOnlyAccess"]);
     expect(await plannedChanges()).toEqual([]);
   });
@@ -190,7 +206,16 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
     expect(refused.stderr).toMatch(/has changed since plan\.json was made; nothing was applied/);
     expect((await asgs()).map((g) => g.MaxSize)).toEqual([5, 5]);
 
-    await aws(["autoscaling", "update-auto-scaling-group", "--auto-scaling-group-name", group.AutoScalingGroupName, "--min-size", "1", "--desired-capacity", "1"]);
+    await aws([
+      "autoscaling",
+      "update-auto-scaling-group",
+      "--auto-scaling-group-name",
+      group.AutoScalingGroupName,
+      "--min-size",
+      "1",
+      "--desired-capacity",
+      "1",
+    ]);
     const again = await eksbox(["plan", "born", "--env", ENV, "--out", "plan.json"]);
     expect(again.exitCode, again.stderr).toBe(0);
     const saved = JSON.parse(await readFile(join(project, "plan.json"), "utf8"));
@@ -245,7 +270,10 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
   it("an immutable change (renaming the cluster) is refused with file, key and reason; nothing is created", async () => {
     config.cluster.name = `${ENV}-renamed`;
     await writeConfig();
-    for (const args of [["plan", "born", "--env", ENV], ["born", "--env", ENV]]) {
+    for (const args of [
+      ["plan", "born", "--env", ENV],
+      ["born", "--env", ENV],
+    ]) {
       const refused = await eksbox(args);
       expect(refused.exitCode).toBe(2);
       expect(refused.stderr + refused.stdout).toMatch(new RegExp(`config/environments/${ENV}\\.yaml: cluster\\.name: .*cannot be renamed`));

@@ -34,7 +34,10 @@ describe("read-only commands over several environments", () => {
   it("status --env a,b,c --output json gives each environment's own result", async () => {
     const result = await run(["status", "--env", ENVS.join(","), "--output", "json"]);
     expect(result.exitCode, result.stderr).toBe(0);
-    const json = JSON.parse(result.stdout) as { exitCode: number; environments: { env: string; exitCode: number; result: { env: string; cluster: unknown } }[] };
+    const json = JSON.parse(result.stdout) as {
+      exitCode: number;
+      environments: { env: string; exitCode: number; result: { env: string; cluster: unknown } }[];
+    };
     expect(json.exitCode).toBe(0);
     expect(json.environments.map((e) => e.env)).toEqual(ENVS);
     for (const e of json.environments) {

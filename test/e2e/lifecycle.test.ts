@@ -73,17 +73,21 @@ async function clusters(): Promise<string[]> {
 async function doubleCalls(): Promise<string[][]> {
   const path = join(project, ".eksbox-test", "argv.log");
   if (!existsSync(path)) return [];
-  return (await readFile(path, "utf8")).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l).argv ?? JSON.parse(l));
+  return (await readFile(path, "utf8"))
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).argv ?? JSON.parse(l));
 }
 
 function mutating(calls: string[][]): string[] {
-  return calls
-    .map((argv) => argv.join(" "))
-    .filter((line) => /(^|\/)eksctl (create|delete|upgrade)|(^|\/)flux bootstrap/.test(line));
+  return calls.map((argv) => argv.join(" ")).filter((line) => /(^|\/)eksctl (create|delete|upgrade)|(^|\/)flux bootstrap/.test(line));
 }
 
 async function leftoverContainers(): Promise<string> {
-  const result = await execa("docker", ["ps", "-aq", "--filter", "label=io.eksbox.tool=eksbox", "--filter", "label=io.eksbox.env=e2e"], { reject: false });
+  const result = await execa("docker", ["ps", "-aq", "--filter", "label=io.eksbox.tool=eksbox", "--filter", "label=io.eksbox.env=e2e"], {
+    reject: false,
+  });
   return result.stdout.trim();
 }
 
@@ -192,39 +196,56 @@ describe("lifecycle against the local emulator", () => {
   // checks that the run stops at that step with the resume command and that a rerun completes.
   const failureCases: [fragment: string, step: string, prepare: () => Promise<void>][] = [
     ["create cluster", "cluster", async () => {}],
-    ["create nodegroup", "nodegroups", async () => {
-      // A new nodegroup version in config: the nodegroups step has two to create.
-      await appendToWorker('  version: "20301231"\n');
-    }],
-    ["create iamserviceaccount", "serviceaccounts", async () => {
-      await appendToCluster(`  - name: cert-manager
+    [
+      "create nodegroup",
+      "nodegroups",
+      async () => {
+        // A new nodegroup version in config: the nodegroups step has two to create.
+        await appendToWorker('  version: "20301231"\n');
+      },
+    ],
+    [
+      "create iamserviceaccount",
+      "serviceaccounts",
+      async () => {
+        await appendToCluster(`  - name: cert-manager
     namespace: cert-manager
     attachPolicyARNs: ["arn:aws:iam::aws:policy/AmazonRoute53FullAccess"]
 `);
-    }],
-    ["bootstrap", "gitops", async () => {
-      const arn = (await aws(["eks", "describe-cluster", "--name", "e2e"])).cluster.arn;
-      const keys = Object.keys((await aws(["eks", "describe-cluster", "--name", "e2e"])).cluster.tags ?? {}).filter((k) => k.includes("flux"));
-      await aws(["eks", "untag-resource", "--resource-arn", arn, "--tag-keys", ...keys]);
-    }],
+      },
+    ],
+    [
+      "bootstrap",
+      "gitops",
+      async () => {
+        const arn = (await aws(["eks", "describe-cluster", "--name", "e2e"])).cluster.arn;
+        const keys = Object.keys((await aws(["eks", "describe-cluster", "--name", "e2e"])).cluster.tags ?? {}).filter((k) =>
+          k.includes("flux"),
+        );
+        await aws(["eks", "untag-resource", "--resource-arn", arn, "--tag-keys", ...keys]);
+      },
+    ],
   ];
 
-  it.each(failureCases)("a failure injected at %s fails step %s with the resume command; the rerun completes", async (fragment, step, prepare) => {
-    await prepare();
-    await mkdir(join(project, ".eksbox-test"), { recursive: true });
-    await writeFile(join(project, ".eksbox-test", "fail"), `${fragment}\n`);
-    const failed = await eksbox(["born", "--env", "e2e"]);
-    expect(failed.stderr).toContain(`step ${step} exited 1`);
-    expect(failed.stderr).toContain("injected failure");
-    expect(failed.stderr).toContain("resume with: eksbox born --env e2e");
-    expect(failed.exitCode).toBe(1);
-    expect(await leftoverContainers()).toBe("");
+  it.each(failureCases)(
+    "a failure injected at %s fails step %s with the resume command; the rerun completes",
+    async (fragment, step, prepare) => {
+      await prepare();
+      await mkdir(join(project, ".eksbox-test"), { recursive: true });
+      await writeFile(join(project, ".eksbox-test", "fail"), `${fragment}\n`);
+      const failed = await eksbox(["born", "--env", "e2e"]);
+      expect(failed.stderr).toContain(`step ${step} exited 1`);
+      expect(failed.stderr).toContain("injected failure");
+      expect(failed.stderr).toContain("resume with: eksbox born --env e2e");
+      expect(failed.exitCode).toBe(1);
+      expect(await leftoverContainers()).toBe("");
 
-    const rerun = await eksbox(["born", "--env", "e2e"]);
-    expect(rerun.exitCode, rerun.stderr).toBe(0);
-    expect(rerun.stderr).toMatch(new RegExp(`\\[${step}\\] done`));
-    expect(await clusters()).toEqual(["e2e"]);
-  });
+      const rerun = await eksbox(["born", "--env", "e2e"]);
+      expect(rerun.exitCode, rerun.stderr).toBe(0);
+      expect(rerun.stderr).toMatch(new RegExp(`\\[${step}\\] done`));
+      expect(await clusters()).toEqual(["e2e"]);
+    },
+  );
 
   it("never writes the credentials anywhere", async () => {
     const secrets = [GITHUB_TOKEN, FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY, FAKE_AWS_ENV.AWS_SESSION_TOKEN];

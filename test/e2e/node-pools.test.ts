@@ -105,65 +105,86 @@ describe("node pools against the local emulator", () => {
   // A shared 2-core machine: each born or roll runs several toolbox containers.
   const STEP_TIMEOUT = 600_000;
 
-  it("born creates a managed system group across the zones and self-managed workers per zone", async () => {
-    const result = await eksbox(["born", "--env", "pools"]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    const stacks = await nodegroupStacks("pools");
-    expect(stacks).toHaveLength(3);
-    const version = /^system-([a-z0-9]+)$/.exec(stacks.find((s) => s.startsWith("system-"))!)![1]!;
-    expect(stacks).toEqual([`system-${version}`, `workers-1a-${version}`, `workers-1b-${version}`]);
-    systemGroup = `system-${version}`;
-    const rendered = parse(await readFile(join(project, "build", "pools", "nodegroups.yaml"), "utf8"));
-    expect(rendered.managedNodeGroups.map((ng: { availabilityZones: string[] }) => ng.availabilityZones)).toEqual([[`${REGION}a`, `${REGION}b`]]);
-    expect(rendered.nodeGroups.map((ng: { availabilityZones: string[] }) => ng.availabilityZones)).toEqual([[`${REGION}a`], [`${REGION}b`]]);
-    expect(result.stderr).toMatch(/\[karpenter\] skipped.*autoscaling.mode clusterAutoscaler/);
-  }, STEP_TIMEOUT);
+  it(
+    "born creates a managed system group across the zones and self-managed workers per zone",
+    async () => {
+      const result = await eksbox(["born", "--env", "pools"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const stacks = await nodegroupStacks("pools");
+      expect(stacks).toHaveLength(3);
+      const version = /^system-([a-z0-9]+)$/.exec(stacks.find((s) => s.startsWith("system-"))!)![1]!;
+      expect(stacks).toEqual([`system-${version}`, `workers-1a-${version}`, `workers-1b-${version}`]);
+      systemGroup = `system-${version}`;
+      const rendered = parse(await readFile(join(project, "build", "pools", "nodegroups.yaml"), "utf8"));
+      expect(rendered.managedNodeGroups.map((ng: { availabilityZones: string[] }) => ng.availabilityZones)).toEqual([
+        [`${REGION}a`, `${REGION}b`],
+      ]);
+      expect(rendered.nodeGroups.map((ng: { availabilityZones: string[] }) => ng.availabilityZones)).toEqual([
+        [`${REGION}a`],
+        [`${REGION}b`],
+      ]);
+      expect(result.stderr).toMatch(/\[karpenter\] skipped.*autoscaling.mode clusterAutoscaler/);
+    },
+    STEP_TIMEOUT,
+  );
 
-  it("roll --pool workers rolls the workers and leaves system untouched", async () => {
-    const before = await aws(["eks", "describe-nodegroup", "--cluster-name", "pools", "--nodegroup-name", systemGroup]);
-    const result = await eksbox(["nodegroup", "roll", "--env", "pools", "--pool", "workers", "--to-version", "20991231", "--yes"]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(await nodegroupStacks("pools")).toEqual([systemGroup, "workers-1a-20991231", "workers-1b-20991231"]);
-    const after = await aws(["eks", "describe-nodegroup", "--cluster-name", "pools", "--nodegroup-name", systemGroup]);
-    expect(after.nodegroup.nodegroupArn).toBe(before.nodegroup.nodegroupArn);
-    expect(after.nodegroup.createdAt).toBe(before.nodegroup.createdAt);
-    expect(result.stderr).not.toMatch(/delete nodegroup[^\n]*system-/);
-  }, STEP_TIMEOUT);
+  it(
+    "roll --pool workers rolls the workers and leaves system untouched",
+    async () => {
+      const before = await aws(["eks", "describe-nodegroup", "--cluster-name", "pools", "--nodegroup-name", systemGroup]);
+      const result = await eksbox(["nodegroup", "roll", "--env", "pools", "--pool", "workers", "--to-version", "20991231", "--yes"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(await nodegroupStacks("pools")).toEqual([systemGroup, "workers-1a-20991231", "workers-1b-20991231"]);
+      const after = await aws(["eks", "describe-nodegroup", "--cluster-name", "pools", "--nodegroup-name", systemGroup]);
+      expect(after.nodegroup.nodegroupArn).toBe(before.nodegroup.nodegroupArn);
+      expect(after.nodegroup.createdAt).toBe(before.nodegroup.createdAt);
+      expect(result.stderr).not.toMatch(/delete nodegroup[^\n]*system-/);
+    },
+    STEP_TIMEOUT,
+  );
 
-  it("karpenter mode: born makes only the system group and applies the NodePool and EC2NodeClass", async () => {
-    const result = await eksbox(["born", "--env", "kpools"]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    // type/perZone set on a Karpenter pool: a warning, not a refusal.
-    expect(result.stderr).toMatch(/nodePools\.workers\.(type|perZone).*ignored in karpenter mode/);
-    const stacks = await nodegroupStacks("kpools");
-    expect(stacks).toHaveLength(1);
-    expect(stacks[0]).toMatch(/^system-[a-z0-9]+$/);
+  it(
+    "karpenter mode: born makes only the system group and applies the NodePool and EC2NodeClass",
+    async () => {
+      const result = await eksbox(["born", "--env", "kpools"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      // type/perZone set on a Karpenter pool: a warning, not a refusal.
+      expect(result.stderr).toMatch(/nodePools\.workers\.(type|perZone).*ignored in karpenter mode/);
+      const stacks = await nodegroupStacks("kpools");
+      expect(stacks).toHaveLength(1);
+      expect(stacks[0]).toMatch(/^system-[a-z0-9]+$/);
 
-    const nodePools = (await stored("/apis/karpenter.sh/v1/nodepools")).items;
-    const nodeClasses = (await stored("/apis/karpenter.k8s.aws/v1/ec2nodeclasses")).items;
-    expect(nodePools.map((o) => o.metadata.name)).toEqual(["workers"]);
-    expect(nodeClasses.map((o) => o.metadata.name)).toEqual(["workers"]);
-    const [nodePool] = nodePools;
-    expect(nodePool!.metadata.managedFields[0].manager).toBe("eksbox");
-    expect(nodePool!.spec.template.spec.nodeClassRef).toEqual({ group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "workers" });
-    expect(nodePool!.spec.template.spec.requirements).toEqual(
-      expect.arrayContaining([
-        { key: "node.kubernetes.io/instance-type", operator: "In", values: ["m5.large", "c5.large"] },
-        { key: "topology.kubernetes.io/zone", operator: "In", values: [`${REGION}a`, `${REGION}b`] },
-        { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-      ]),
-    );
-    expect(nodePool!.spec.limits).toEqual({ cpu: 64 });
-    const [nodeClass] = nodeClasses;
-    expect(nodeClass!.spec.role).toBe("eksctl-KarpenterNodeRole-kpools");
-    expect(nodeClass!.spec.userData).toContain("containerLogMaxSize: 10Mi");
-  }, STEP_TIMEOUT);
+      const nodePools = (await stored("/apis/karpenter.sh/v1/nodepools")).items;
+      const nodeClasses = (await stored("/apis/karpenter.k8s.aws/v1/ec2nodeclasses")).items;
+      expect(nodePools.map((o) => o.metadata.name)).toEqual(["workers"]);
+      expect(nodeClasses.map((o) => o.metadata.name)).toEqual(["workers"]);
+      const [nodePool] = nodePools;
+      expect(nodePool!.metadata.managedFields[0].manager).toBe("eksbox");
+      expect(nodePool!.spec.template.spec.nodeClassRef).toEqual({ group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "workers" });
+      expect(nodePool!.spec.template.spec.requirements).toEqual(
+        expect.arrayContaining([
+          { key: "node.kubernetes.io/instance-type", operator: "In", values: ["m5.large", "c5.large"] },
+          { key: "topology.kubernetes.io/zone", operator: "In", values: [`${REGION}a`, `${REGION}b`] },
+          { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+        ]),
+      );
+      expect(nodePool!.spec.limits).toEqual({ cpu: 64 });
+      const [nodeClass] = nodeClasses;
+      expect(nodeClass!.spec.role).toBe("eksctl-KarpenterNodeRole-kpools");
+      expect(nodeClass!.spec.userData).toContain("containerLogMaxSize: 10Mi");
+    },
+    STEP_TIMEOUT,
+  );
 
-  it("karpenter mode: born again applies nothing (the stand-in's objects carry the current hash)", async () => {
-    const before = (await stored("/apis/karpenter.sh/v1/nodepools")).items[0]!.metadata.resourceVersion;
-    const result = await eksbox(["born", "--env", "kpools"]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/\[karpenter\] skipped.*applied and current/);
-    expect((await stored("/apis/karpenter.sh/v1/nodepools")).items[0]!.metadata.resourceVersion).toBe(before);
-  }, STEP_TIMEOUT);
+  it(
+    "karpenter mode: born again applies nothing (the stand-in's objects carry the current hash)",
+    async () => {
+      const before = (await stored("/apis/karpenter.sh/v1/nodepools")).items[0]!.metadata.resourceVersion;
+      const result = await eksbox(["born", "--env", "kpools"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/\[karpenter\] skipped.*applied and current/);
+      expect((await stored("/apis/karpenter.sh/v1/nodepools")).items[0]!.metadata.resourceVersion).toBe(before);
+    },
+    STEP_TIMEOUT,
+  );
 });

@@ -31,14 +31,27 @@ const run = (project: TestProject, args: string[], extra: Record<string, string>
 const runIdOf = (result: CliResult) => /run (\S+): /.exec(result.stderr)?.[1];
 
 async function nodegroupStacks(): Promise<string[]> {
-  const out = await awsCli(cloud.image, cloud.moto.url, ["--region", "us-east-1", "cloudformation", "list-stacks", "--stack-status-filter", "CREATE_COMPLETE"]);
-  return (out?.StackSummaries ?? []).map((s: { StackName: string }) => s.StackName).filter((s: string) => s.startsWith(`eksctl-${ENV}-nodegroup-`)).sort();
+  const out = await awsCli(cloud.image, cloud.moto.url, [
+    "--region",
+    "us-east-1",
+    "cloudformation",
+    "list-stacks",
+    "--stack-status-filter",
+    "CREATE_COMPLETE",
+  ]);
+  return (out?.StackSummaries ?? [])
+    .map((s: { StackName: string }) => s.StackName)
+    .filter((s: string) => s.startsWith(`eksctl-${ENV}-nodegroup-`))
+    .sort();
 }
 
 async function doubleMutations(project: TestProject): Promise<string[]> {
   const path = join(project.root, ".eksbox-test", "argv.log");
   if (!existsSync(path)) return [];
-  const lines = (await readFile(path, "utf8")).split("\n").filter(Boolean).map((l) => (JSON.parse(l).argv as string[]).join(" "));
+  const lines = (await readFile(path, "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l).argv as string[]).join(" "));
   return lines.filter((l) => /eksctl (create|delete|upgrade)|flux bootstrap/.test(l));
 }
 
@@ -73,7 +86,13 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
     // The loser's machine knows the last run all the same.
     const status = await run(loserDir, ["status", "--output", "json"]);
     expect(status.exitCode, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout).lastRun).toMatchObject({ runId: holder, task: "born", status: "done", host: hostname(), command: `eksbox born --env ${ENV}` });
+    expect(JSON.parse(status.stdout).lastRun).toMatchObject({
+      runId: holder,
+      task: "born",
+      status: "done",
+      host: hostname(),
+      command: `eksbox born --env ${ENV}`,
+    });
 
     // born on the second machine only brings it up to date (its kubeconfig): it creates nothing.
     const caughtUp = await run(loserDir, ["born"]);
@@ -83,7 +102,10 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
 
   it("a roll interrupted in A during create-new is finished from B toward the same target", async () => {
     await slowDown(a, 60, "create nodegroup");
-    const child = a.spawn(["nodegroup", "roll", "--to-version", "20991231", "--yes", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
+    const child = a.spawn(["nodegroup", "roll", "--to-version", "20991231", "--yes", "--env", ENV], {
+      env: cloud.cliEnv(),
+      timeoutMs: 300_000,
+    });
     const stopped = await actWhen(child, /injected delay/, () => void process.kill(child.pid!, "SIGINT"));
     expect(stopped.acted, stopped.stderr).toBe(true);
     expect(stopped.exitCode, stopped.stderr).toBe(130);
@@ -98,7 +120,10 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
   it("a roll interrupted in A during delete-old is finished from B toward the same target, even an older one", async () => {
     // The target sorts before the live version: only the tag, not "the newer of two versions", leads B to it.
     await slowDown(a, 60, "delete nodegroup");
-    const child = a.spawn(["nodegroup", "roll", "--to-version", "20300101", "--yes", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
+    const child = a.spawn(["nodegroup", "roll", "--to-version", "20300101", "--yes", "--env", ENV], {
+      env: cloud.cliEnv(),
+      timeoutMs: 300_000,
+    });
     const stopped = await actWhen(child, /injected delay/, () => void process.kill(child.pid!, "SIGINT"));
     expect(stopped.acted, stopped.stderr).toBe(true);
     expect(stopped.exitCode, stopped.stderr).toBe(130);
@@ -127,7 +152,10 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
 
   it("kill -9 of the holder: refused while its heartbeat is fresh, unlock with a wrong run id refused, taken over once expired", async () => {
     await slowDown(a, 120, "create nodegroup");
-    const child = a.spawn(["nodegroup", "roll", "--to-version", "20400101", "--yes", "--env", ENV], { env: cloud.cliEnv(), timeoutMs: 300_000 });
+    const child = a.spawn(["nodegroup", "roll", "--to-version", "20400101", "--yes", "--env", ENV], {
+      env: cloud.cliEnv(),
+      timeoutMs: 300_000,
+    });
     const killed = await actWhen(child, /injected delay/, () => void process.kill(child.pid!, "SIGKILL"));
     expect(killed.acted, killed.stderr).toBe(true);
     expect(killed.signal).toBe("SIGKILL");
@@ -158,11 +186,27 @@ describe("two machines, one cluster", { timeout: 900_000 }, () => {
   it("unlock with the holder's run id releases it", async () => {
     const dead = "20260101T000000Z-dead01";
     const item = {
-      LockID: { S: `eks/us-east-1/${ENV}` }, runId: { S: dead }, host: { S: "elsewhere" }, pid: { N: "4242" }, user: { S: "ci" },
-      task: { S: "born" }, command: { S: `eksbox born --env ${ENV}` }, startedAt: { S: new Date().toISOString() },
-      heartbeatAt: { S: new Date().toISOString() }, Heartbeat: { N: String(Math.floor(Date.now() / 1000)) },
+      LockID: { S: `eks/us-east-1/${ENV}` },
+      runId: { S: dead },
+      host: { S: "elsewhere" },
+      pid: { N: "4242" },
+      user: { S: "ci" },
+      task: { S: "born" },
+      command: { S: `eksbox born --env ${ENV}` },
+      startedAt: { S: new Date().toISOString() },
+      heartbeatAt: { S: new Date().toISOString() },
+      Heartbeat: { N: String(Math.floor(Date.now() / 1000)) },
     };
-    await awsCli(cloud.image, cloud.moto.url, ["--region", "us-east-1", "dynamodb", "put-item", "--table-name", "eksbox-state", "--item", JSON.stringify(item)]);
+    await awsCli(cloud.image, cloud.moto.url, [
+      "--region",
+      "us-east-1",
+      "dynamodb",
+      "put-item",
+      "--table-name",
+      "eksbox-state",
+      "--item",
+      JSON.stringify(item),
+    ]);
     const refused = await run(a, ["born"]);
     expect(refused.exitCode, refused.stderr).toBe(2);
     expect(refused.stderr).toContain(`(run ${dead}), pid 4242 on elsewhere (user ci)`);

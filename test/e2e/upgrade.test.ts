@@ -64,7 +64,10 @@ const aws = (args: string[]) => awsCli(image, moto.url, ["--region", REGION, ...
 
 async function nodegroupStacks(): Promise<string[]> {
   const out = await aws(["cloudformation", "list-stacks", "--stack-status-filter", "CREATE_COMPLETE", "UPDATE_COMPLETE"]);
-  return (out?.StackSummaries ?? []).map((s: { StackName: string }) => s.StackName).filter((n: string) => n.startsWith("eksctl-up-nodegroup-")).sort();
+  return (out?.StackSummaries ?? [])
+    .map((s: { StackName: string }) => s.StackName)
+    .filter((n: string) => n.startsWith("eksctl-up-nodegroup-"))
+    .sort();
 }
 
 it("upgrade moves the control plane one minor at a time, updates addons, rolls the nodegroups, and a rerun does nothing", async () => {
@@ -80,7 +83,10 @@ it("upgrade moves the control plane one minor at a time, updates addons, rolls t
 
   const upgraded = await eksbox(["upgrade", "--env", "up", "--to", "1.35", "--yes"]);
   expect(upgraded.exitCode, upgraded.stderr).toBe(0);
-  const log = (await readFile(join(project, ".eksbox-test", "argv.log"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l).argv.join(" "));
+  const log = (await readFile(join(project, ".eksbox-test", "argv.log"), "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).argv.join(" "));
   const hops = log.filter((l) => l.includes("upgrade cluster"));
   expect(hops.map((l) => /cluster-(1\.\d+)\.yaml/.exec(l)?.[1])).toEqual(["1.34", "1.35"]);
   expect((await aws(["eks", "describe-cluster", "--name", "up"])).cluster.version).toBe("1.35");
@@ -95,7 +101,9 @@ it("upgrade moves the control plane one minor at a time, updates addons, rolls t
   expect(again.exitCode, again.stderr).toBe(0);
   const after = (await readFile(join(project, ".eksbox-test", "argv.log"), "utf8")).split("\n").filter(Boolean).length;
   const mutationsAfter = (await readFile(join(project, ".eksbox-test", "argv.log"), "utf8"))
-    .split("\n").filter(Boolean).map((l) => JSON.parse(l).argv.join(" "))
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).argv.join(" "))
     .filter((l) => /eksctl (upgrade|create|delete|update)/.test(l));
   expect(mutationsAfter.length).toBe(log.filter((l) => /eksctl (upgrade|create|delete|update)/.test(l)).length);
   expect(after).toBeGreaterThan(0);

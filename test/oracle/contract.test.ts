@@ -74,9 +74,17 @@ async function throughDouble(argv: string[]): Promise<unknown> {
   const result = await execa(
     "docker",
     [
-      "run", "--rm", "--network", "host", "--label", `${TEST_CONTAINER_LABEL}=contract`,
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      "--label",
+      `${TEST_CONTAINER_LABEL}=contract`,
       ...Object.keys(env).flatMap((key) => ["-e", key]),
-      "--entrypoint", argv[0]!, image, ...argv.slice(1),
+      "--entrypoint",
+      argv[0]!,
+      image,
+      ...argv.slice(1),
     ],
     { reject: false, env: { ...process.env, ...env } },
   );
@@ -98,7 +106,10 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "eksbox-contract-home-"));
   // All AWS calls (eksbox's aws, the doubles, real eksctl) go through the front that adds
   // DescribeClusterVersions to moto, so every one of them sees the same state.
-  await writeFile(join(project, "config", "environments", "ct.yaml"), bornEnvironmentYaml(aws.url, REGION).replace("cluster:\n", 'cluster:\n  version: "1.34"\n'));
+  await writeFile(
+    join(project, "config", "environments", "ct.yaml"),
+    bornEnvironmentYaml(aws.url, REGION).replace("cluster:\n", 'cluster:\n  version: "1.34"\n'),
+  );
 }, 2_700_000); // the first run on a machine builds eksctl and flux (see README)
 
 afterAll(async () => {
@@ -109,77 +120,118 @@ afterAll(async () => {
 });
 
 describe("the eksctl and flux doubles keep the real tools' contract", () => {
-  it("born with Flux runs through the doubles (planned first: a step the run skips still has its argv checked)", async () => {
-    await plan(["born"]);
-    const born = await eksbox(["born", "--env", "ct"]);
-    expect(born.exitCode, born.stderr).toBe(0);
-    await plan(["roll", "--to-version", "next1"]);
-  }, STEP_TIMEOUT);
+  it(
+    "born with Flux runs through the doubles (planned first: a step the run skips still has its argv checked)",
+    async () => {
+      await plan(["born"]);
+      const born = await eksbox(["born", "--env", "ct"]);
+      expect(born.exitCode, born.stderr).toBe(0);
+      await plan(["roll", "--to-version", "next1"]);
+    },
+    STEP_TIMEOUT,
+  );
 
-  it("real eksctl reads the state the doubles made and gives the facts eksbox reads", async () => {
-    const saArgv = ["eksctl", "get", "iamserviceaccount", "--cluster", "ct", "--region", REGION, "-o", "json"];
-    const accounts = (rows: unknown) =>
-      (rows as { metadata?: { name?: string; namespace?: string }; status?: { roleARN?: string } }[])
-        .map((r) => ({ name: r.metadata?.name, namespace: r.metadata?.namespace, roleARN: r.status?.roleARN }))
-        .sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    const [realSa, doubleSa] = await Promise.all([throughReal(saArgv), throughDouble(saArgv)]);
-    expect(accounts(doubleSa)).toHaveLength(1);
-    expect(accounts(doubleSa)).toEqual(accounts(realSa));
+  it(
+    "real eksctl reads the state the doubles made and gives the facts eksbox reads",
+    async () => {
+      const saArgv = ["eksctl", "get", "iamserviceaccount", "--cluster", "ct", "--region", REGION, "-o", "json"];
+      const accounts = (rows: unknown) =>
+        (rows as { metadata?: { name?: string; namespace?: string }; status?: { roleARN?: string } }[])
+          .map((r) => ({ name: r.metadata?.name, namespace: r.metadata?.namespace, roleARN: r.status?.roleARN }))
+          .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+      const [realSa, doubleSa] = await Promise.all([throughReal(saArgv), throughDouble(saArgv)]);
+      expect(accounts(doubleSa)).toHaveLength(1);
+      expect(accounts(doubleSa)).toEqual(accounts(realSa));
 
-    const clusterArgv = ["eksctl", "get", "cluster", "--name", "ct", "--region", REGION, "-o", "json"];
-    const cluster = (rows: unknown) =>
-      (Array.isArray(rows) ? rows : [rows]).map((r: Record<string, unknown>) => ({
-        Name: r.Name ?? r.name,
-        Version: r.Version ?? r.version,
-        Status: r.Status ?? r.status,
-      }));
-    const [realCluster, doubleCluster] = await Promise.all([throughReal(clusterArgv), throughDouble(clusterArgv)]);
-    expect(cluster(realCluster)).toEqual([{ Name: "ct", Version: "1.34", Status: "ACTIVE" }]);
-    expect(cluster(doubleCluster)).toEqual(cluster(realCluster));
+      const clusterArgv = ["eksctl", "get", "cluster", "--name", "ct", "--region", REGION, "-o", "json"];
+      const cluster = (rows: unknown) =>
+        (Array.isArray(rows) ? rows : [rows]).map((r: Record<string, unknown>) => ({
+          Name: r.Name ?? r.name,
+          Version: r.Version ?? r.version,
+          Status: r.Status ?? r.status,
+        }));
+      const [realCluster, doubleCluster] = await Promise.all([throughReal(clusterArgv), throughDouble(clusterArgv)]);
+      expect(cluster(realCluster)).toEqual([{ Name: "ct", Version: "1.34", Status: "ACTIVE" }]);
+      expect(cluster(doubleCluster)).toEqual(cluster(realCluster));
 
-    // `get nodegroup` builds a Kubernetes client first (it reads each nodegroup's version from its
-    // nodes), from the cluster's certificate authority; moto's is random text, not a certificate.
-    // So real eksctl cannot read nodegroups from moto at all. Asserted, so that the day moto or
-    // eksctl changes this the test says so and the comparison can be added.
-    const nodegroups = await runTool(tools.eksctl, ["get", "nodegroup", "--cluster", "ct", "--region", REGION, "-o", "json"], oracleEnv(aws.url, home, REGION));
-    expect(nodegroups.exitCode).not.toBe(0);
-    expect(String(nodegroups.all)).toMatch(/creating Kubernetes client: .*unable to load root certificates/);
-  }, STEP_TIMEOUT);
+      // `get nodegroup` builds a Kubernetes client first (it reads each nodegroup's version from its
+      // nodes), from the cluster's certificate authority; moto's is random text, not a certificate.
+      // So real eksctl cannot read nodegroups from moto at all. Asserted, so that the day moto or
+      // eksctl changes this the test says so and the comparison can be added.
+      const nodegroups = await runTool(
+        tools.eksctl,
+        ["get", "nodegroup", "--cluster", "ct", "--region", REGION, "-o", "json"],
+        oracleEnv(aws.url, home, REGION),
+      );
+      expect(nodegroups.exitCode).not.toBe(0);
+      expect(String(nodegroups.all)).toMatch(/creating Kubernetes client: .*unable to load root certificates/);
+    },
+    STEP_TIMEOUT,
+  );
 
-  it("upgrade (control plane, addons, nodegroup roll) and destroy run through the doubles", async () => {
-    await plan(["upgrade", "--to", "1.35"]);
-    const upgrade = await eksbox(["upgrade", "--env", "ct", "--to", "1.35", "--yes"]);
-    expect(upgrade.exitCode, upgrade.stderr).toBe(0);
-    await plan(["destroy"]);
-    const destroy = await eksbox(["destroy", "--env", "ct", "--yes"]);
-    expect(destroy.exitCode, destroy.stderr).toBe(0);
-  }, STEP_TIMEOUT);
+  it(
+    "upgrade (control plane, addons, nodegroup roll) and destroy run through the doubles",
+    async () => {
+      await plan(["upgrade", "--to", "1.35"]);
+      const upgrade = await eksbox(["upgrade", "--env", "ct", "--to", "1.35", "--yes"]);
+      expect(upgrade.exitCode, upgrade.stderr).toBe(0);
+      await plan(["destroy"]);
+      const destroy = await eksbox(["destroy", "--env", "ct", "--yes"]);
+      expect(destroy.exitCode, destroy.stderr).toBe(0);
+    },
+    STEP_TIMEOUT,
+  );
 
-  it("every eksctl argv eksbox gave the double is accepted by real eksctl's flag parsing", async () => {
-    const calls = await callsTo("eksctl");
-    const commands = new Set(calls.map((argv) => argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ")));
-    // The lifecycle above reaches every eksctl command eksbox has.
-    for (const expected of ["create cluster", "create nodegroup", "create iamserviceaccount", "get nodegroup", "get iamserviceaccount", "utils write-kubeconfig", "upgrade cluster", "delete nodegroup", "delete cluster"]) {
-      expect([...commands], expected).toContain(expected);
-    }
-    const refused: string[] = [];
-    for (const argv of uniqueArgv(calls)) {
-      const result = await runTool(tools.eksctl, [...argv, "--help"], oracleEnv(aws.url, home, REGION));
-      if (result.exitCode !== 0) refused.push(`eksctl ${argv.join(" ")}: ${String(result.all).split("\n").slice(0, 3).join(" / ")}`);
-    }
-    expect(refused).toEqual([]);
-  }, STEP_TIMEOUT);
+  it(
+    "every eksctl argv eksbox gave the double is accepted by real eksctl's flag parsing",
+    async () => {
+      const calls = await callsTo("eksctl");
+      const commands = new Set(
+        calls.map((argv) =>
+          argv
+            .filter((a) => !a.startsWith("-"))
+            .slice(0, 2)
+            .join(" "),
+        ),
+      );
+      // The lifecycle above reaches every eksctl command eksbox has.
+      for (const expected of [
+        "create cluster",
+        "create nodegroup",
+        "create iamserviceaccount",
+        "get nodegroup",
+        "get iamserviceaccount",
+        "utils write-kubeconfig",
+        "upgrade cluster",
+        "delete nodegroup",
+        "delete cluster",
+      ]) {
+        expect([...commands], expected).toContain(expected);
+      }
+      const refused: string[] = [];
+      for (const argv of uniqueArgv(calls)) {
+        const result = await runTool(tools.eksctl, [...argv, "--help"], oracleEnv(aws.url, home, REGION));
+        if (result.exitCode !== 0) refused.push(`eksctl ${argv.join(" ")}: ${String(result.all).split("\n").slice(0, 3).join(" / ")}`);
+      }
+      expect(refused).toEqual([]);
+    },
+    STEP_TIMEOUT,
+  );
 
-  it("every flux argv eksbox gave the double is accepted by real flux's flag parsing", async () => {
-    const calls = await callsTo("flux");
-    expect(calls.map((argv) => argv.slice(0, 2).join(" "))).toEqual(expect.arrayContaining(["bootstrap github", "get sources"]));
-    const refused: string[] = [];
-    for (const argv of uniqueArgv(calls)) {
-      const result = await runTool(tools.flux, [...argv, "--help"], oracleEnv(aws.url, home, REGION));
-      if (result.exitCode !== 0) refused.push(`flux ${argv.join(" ")}: ${String(result.all).split("\n").slice(0, 3).join(" / ")}`);
-    }
-    expect(refused).toEqual([]);
-  }, STEP_TIMEOUT);
+  it(
+    "every flux argv eksbox gave the double is accepted by real flux's flag parsing",
+    async () => {
+      const calls = await callsTo("flux");
+      expect(calls.map((argv) => argv.slice(0, 2).join(" "))).toEqual(expect.arrayContaining(["bootstrap github", "get sources"]));
+      const refused: string[] = [];
+      for (const argv of uniqueArgv(calls)) {
+        const result = await runTool(tools.flux, [...argv, "--help"], oracleEnv(aws.url, home, REGION));
+        if (result.exitCode !== 0) refused.push(`flux ${argv.join(" ")}: ${String(result.all).split("\n").slice(0, 3).join(" / ")}`);
+      }
+      expect(refused).toEqual([]);
+    },
+    STEP_TIMEOUT,
+  );
 
   it("the check is not vacuous: an unknown flag fails real eksctl and flux even with --help", async () => {
     const env = oracleEnv(aws.url, home, REGION);

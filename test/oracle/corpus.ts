@@ -56,7 +56,10 @@ export function yaml11(doc: Doc): string {
 function findingsOfDocuments(cluster: Doc, nodegroups: Doc, clusterAutoscaler: boolean): { refuses: string[]; policy: string[] } {
   const refuses: string[] = [];
   const policy: string[] = [];
-  for (const [which, doc] of [["cluster", cluster], ["nodegroups", nodegroups]] as const) {
+  for (const [which, doc] of [
+    ["cluster", cluster],
+    ["nodegroups", nodegroups],
+  ] as const) {
     for (const f of validateAgainstEksctlSchema(doc)) refuses.push(`${which}: ${f.path.join(".")}: eksctl schema: ${f.message}`);
   }
   // One pool per environment here: every nodegroup is discoverable when the pool asks for it.
@@ -102,7 +105,9 @@ export async function goldenCases(): Promise<OracleCase[]> {
   const [clusterText, nodegroupsText] = await Promise.all([read("cluster.yaml"), read("nodegroups.yaml")]);
   const [cluster, nodegroups] = [clusterText, nodegroupsText].map((t) => parse(t, { merge: true }) as Doc) as [Doc, Doc];
   const { refuses, policy } = findingsOfDocuments(cluster, nodegroups, true);
-  return [{ id: "golden/prod", group: "golden", text: mergeForEksctl(clusterText, nodegroupsText), eksboxRefuses: refuses, eksboxPolicy: policy }];
+  return [
+    { id: "golden/prod", group: "golden", text: mergeForEksctl(clusterText, nodegroupsText), eksboxRefuses: refuses, eksboxPolicy: policy },
+  ];
 }
 
 /**
@@ -188,7 +193,21 @@ const workerArb = fc
       taints: fc.array(taint, { maxLength: 2 }),
       clusterAutoscaler: fc.boolean(),
     },
-    { requiredKeys: ["type", "amiFamily", "instanceTypes", "spot", "sizes", "volume", "logRotation", "zones", "labels", "taints", "clusterAutoscaler"] },
+    {
+      requiredKeys: [
+        "type",
+        "amiFamily",
+        "instanceTypes",
+        "spot",
+        "sizes",
+        "volume",
+        "logRotation",
+        "zones",
+        "labels",
+        "taints",
+        "clusterAutoscaler",
+      ],
+    },
   )
   .map(({ sizes: [minSize, maxSize, desiredCapacity], spot, ami, ...rest }) => {
     const worker: Record<string, unknown> = {
@@ -269,7 +288,11 @@ export const INVALID_MUTATIONS: Record<string, Mutation> = {
   },
   "spotInstancePools with capacity-optimized": (_c, _n, ng) => {
     delete ng.instanceType;
-    ng.instancesDistribution = { instanceTypes: ["t3.medium", "t3a.medium"], spotAllocationStrategy: "capacity-optimized", spotInstancePools: 2 };
+    ng.instancesDistribution = {
+      instanceTypes: ["t3.medium", "t3a.medium"],
+      spotAllocationStrategy: "capacity-optimized",
+      spotInstancePools: 2,
+    };
   },
   "preBootstrapCommands on Bottlerocket": (_c, _n, ng) => {
     ng.amiFamily = "Bottlerocket";
@@ -293,14 +316,17 @@ export const INVALID_MUTATIONS: Record<string, Mutation> = {
     n.managedNodeGroups = [ng];
   },
   "managed nodegroup with iam.instanceProfileARN": (_c, n) => {
-    const ng: Doc = { ...(n.nodeGroups as Doc[])[0]!, iam: { instanceProfileARN: "arn:aws:iam::123456789012:instance-profile/x", instanceRoleARN: "arn:aws:iam::123456789012:role/x" } };
+    const ng: Doc = {
+      ...(n.nodeGroups as Doc[])[0]!,
+      iam: { instanceProfileARN: "arn:aws:iam::123456789012:instance-profile/x", instanceRoleARN: "arn:aws:iam::123456789012:role/x" },
+    };
     delete ng.kubeletExtraConfig;
     delete n.nodeGroups;
     n.managedNodeGroups = [ng];
   },
   "desiredCapacity above maxSize": (_c, _n, ng) => void Object.assign(ng, { minSize: 1, maxSize: 2, desiredCapacity: 5 }),
   "volumeSize 0": (_c, _n, ng) => void (ng.volumeSize = 0),
-  "an addon without a name": (c) => void ((c.addons as Doc[]).push({ version: "latest" })),
+  "an addon without a name": (c) => void (c.addons as Doc[]).push({ version: "latest" }),
 };
 
 /** The local sample's rendered files, each broken in one way. */
@@ -316,7 +342,10 @@ export async function invalidCases(): Promise<OracleCase[]> {
     first.labels ??= {};
     mutate(cluster, nodegroups, first);
     const { refuses, policy } = findingsOfDocuments(cluster, nodegroups, env.config.worker?.clusterAutoscaler ?? true);
-    const text = yaml11({ ...cluster, ...Object.fromEntries(["nodeGroups", "managedNodeGroups"].filter((k) => k in nodegroups).map((k) => [k, nodegroups[k]])) });
+    const text = yaml11({
+      ...cluster,
+      ...Object.fromEntries(["nodeGroups", "managedNodeGroups"].filter((k) => k in nodegroups).map((k) => [k, nodegroups[k]])),
+    });
     cases.push({ id: `invalid/${name}`, group: "invalid", text, eksboxRefuses: refuses, eksboxPolicy: policy });
   }
   return cases;

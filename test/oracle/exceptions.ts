@@ -56,7 +56,8 @@ export const ORACLE_EXCEPTIONS: OracleException[] = [
   {
     side: "eksbox-refuses",
     cases: /^generated\//,
-    because: /^config: worker\.spot(\.spotInstancePools)?: (is for self-managed nodegroups only|a managed nodegroup is all spot or all on-demand)/,
+    because:
+      /^config: worker\.spot(\.spotInstancePools)?: (is for self-managed nodegroups only|a managed nodegroup is all spot or all on-demand)/,
     reason:
       "config keys that would have no effect: managed nodegroups have no instancesDistribution, so the rendered file lacks " +
       "them and eksctl has nothing to refuse; eksbox refuses the config so that it says what is deployed",

@@ -16,8 +16,19 @@ const script = join(repoRoot, "test/support/ensure-moto.sh");
 let scratch: string;
 
 async function ensureMoto(env: Record<string, string>): Promise<{ vars: Record<string, string>; stderr: string }> {
-  const { stdout, stderr } = await promisify(execFile)("bash", [script], { env: { HOME: process.env.HOME ?? "/root", ...env }, maxBuffer: 4 << 20 });
-  return { vars: Object.fromEntries(stdout.trim().split("\n").map((l) => l.split("=", 2) as [string, string])), stderr };
+  const { stdout, stderr } = await promisify(execFile)("bash", [script], {
+    env: { HOME: process.env.HOME ?? "/root", ...env },
+    maxBuffer: 4 << 20,
+  });
+  return {
+    vars: Object.fromEntries(
+      stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=", 2) as [string, string]),
+    ),
+    stderr,
+  };
 }
 
 beforeAll(async () => {
@@ -41,7 +52,7 @@ describe("ensure-moto.sh", () => {
     // A moto_server of another version first on PATH: its interpreter reports moto 4.2.14.
     const other = join(scratch, "other-bin");
     await mkdir(other);
-    await writeFile(join(other, "python"), '#!/bin/sh\necho 4.2.14\n');
+    await writeFile(join(other, "python"), "#!/bin/sh\necho 4.2.14\n");
     await writeFile(join(other, "moto_server"), `#!${join(other, "python")}\n`);
     await chmod(join(other, "python"), 0o755);
     await chmod(join(other, "moto_server"), 0o755);
@@ -63,13 +74,19 @@ describe("ensure-moto.sh", () => {
     try {
       let answered = false;
       for (let i = 0; i < 100 && !answered; i++) {
-        answered = await fetch(`http://127.0.0.1:${port}/moto-api/`).then((r) => r.ok, () => false);
+        answered = await fetch(`http://127.0.0.1:${port}/moto-api/`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (!answered) await new Promise((r) => setTimeout(r, 200));
       }
       expect(answered).toBe(true);
     } finally {
       server.kill();
     }
-    await promisify(execFile)(first.vars.MOTO_PYTHON!, ["-c", "import botocore, moto; assert moto.__version__ == '5.2.1', moto.__version__"]);
+    await promisify(execFile)(first.vars.MOTO_PYTHON!, [
+      "-c",
+      "import botocore, moto; assert moto.__version__ == '5.2.1', moto.__version__",
+    ]);
   }, 600_000);
 });

@@ -55,17 +55,29 @@ describe("real eksctl accepts the node pools' files in every mode", () => {
     ["autoMode", ["autoscaling.mode=autoMode", "nodePools.workers.type=managed", "nodePools.workers.spot.spotInstancePools=null"]],
   ];
   for (const [mode, sets] of modes) {
-    it(mode, async () => {
-      const env = await loadEnvironment(project.root, "pools", { sets });
-      const rendered = await renderEnvironment(project.root, env, { versions: { system: "20261125", workers: "20261125" } });
-      expect(validateRendered(rendered, env)).toEqual([]);
-      const file = join(work, `${mode}.yaml`);
-      // eksctl refuses nodegroups in `create cluster` with Auto Mode ("create them post cluster
-      // creation using eksctl create nodegroup"), which is how eksbox creates them anyway: the
-      // cluster file is judged alone there.
-      await writeFile(file, mode === "autoMode" ? rendered.cluster.text : mergeForEksctl(rendered.cluster.text, rendered.nodegroups.text));
-      const result = await runTool(tools.eksctl, ["create", "cluster", "--dry-run", "-f", file], oracleEnv(aws.url, work, "us-east-1", tools), { timeoutMs: 120_000 });
-      expect(result.exitCode, String(result.all ?? "")).toBe(0);
-    }, 300_000);
+    it(
+      mode,
+      async () => {
+        const env = await loadEnvironment(project.root, "pools", { sets });
+        const rendered = await renderEnvironment(project.root, env, { versions: { system: "20261125", workers: "20261125" } });
+        expect(validateRendered(rendered, env)).toEqual([]);
+        const file = join(work, `${mode}.yaml`);
+        // eksctl refuses nodegroups in `create cluster` with Auto Mode ("create them post cluster
+        // creation using eksctl create nodegroup"), which is how eksbox creates them anyway: the
+        // cluster file is judged alone there.
+        await writeFile(
+          file,
+          mode === "autoMode" ? rendered.cluster.text : mergeForEksctl(rendered.cluster.text, rendered.nodegroups.text),
+        );
+        const result = await runTool(
+          tools.eksctl,
+          ["create", "cluster", "--dry-run", "-f", file],
+          oracleEnv(aws.url, work, "us-east-1", tools),
+          { timeoutMs: 120_000 },
+        );
+        expect(result.exitCode, String(result.all ?? "")).toBe(0);
+      },
+      300_000,
+    );
   }
 });

@@ -11,15 +11,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureOracleTools, oracleEnv, runTool, startOracleAws, type OracleAws, type OracleTools } from "../support/oracle.js";
 import { repoRoot } from "../support/cli.js";
-import {
-  exampleCases,
-  fileText,
-  generatedCases,
-  goldenCases,
-  invalidCases,
-  sampleCases,
-  type OracleCase,
-} from "./corpus.js";
+import { exampleCases, fileText, generatedCases, goldenCases, invalidCases, sampleCases, type OracleCase } from "./corpus.js";
 import { ORACLE_EXCEPTIONS, type OracleException } from "./exceptions.js";
 
 const GENERATED = Number(process.env.EKSBOX_ORACLE_GENERATED ?? 100);
@@ -43,7 +35,10 @@ const judged: Judged[] = [];
 
 /** eksctl's own words for why it refused: its last "Error:" line, else its last line. */
 function eksctlError(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return [...lines].reverse().find((l) => l.startsWith("Error:")) ?? lines.at(-1) ?? "";
 }
 
@@ -55,7 +50,11 @@ async function judge(c: OracleCase, index: number): Promise<Judged> {
   });
   const eksctlAccepts = result.exitCode === 0;
   // A dry run takes well under a second; one that waits this long waits for an AWS API moto lacks.
-  const error = eksctlAccepts ? "" : result.timedOut ? `timed out after ${JUDGE_TIMEOUT_MS / 1000}s` : eksctlError(String(result.all ?? ""));
+  const error = eksctlAccepts
+    ? ""
+    : result.timedOut
+      ? `timed out after ${JUDGE_TIMEOUT_MS / 1000}s`
+      : eksctlError(String(result.all ?? ""));
   const eksboxAccepts = c.eksboxRefuses.length === 0;
   const agrees = eksboxAccepts === eksctlAccepts;
   const exception = agrees
@@ -63,7 +62,9 @@ async function judge(c: OracleCase, index: number): Promise<Judged> {
     : ORACLE_EXCEPTIONS.find(
         (e) =>
           e.cases.test(c.id) &&
-          (eksctlAccepts ? e.side === "eksbox-refuses" && c.eksboxRefuses.some((f) => e.because.test(f)) : e.side === "eksctl-refuses" && e.because.test(error)),
+          (eksctlAccepts
+            ? e.side === "eksbox-refuses" && c.eksboxRefuses.some((f) => e.because.test(f))
+            : e.side === "eksctl-refuses" && e.because.test(error)),
       );
   return { c, eksctlAccepts, eksctlError: error, agrees, exception };
 }
@@ -128,33 +129,49 @@ afterAll(async () => {
 });
 
 describe(`eksbox agrees with real eksctl`, () => {
-  it("on the sample environments and the golden files: both accept", async () => {
-    const rows = await judgeAll([...(await sampleCases()), ...(await goldenCases())]);
-    expect(rows.length).toBeGreaterThanOrEqual(5);
-    for (const r of rows) expect(r.c.eksboxRefuses, r.c.id).toEqual([]);
-    expect(unexplained(rows)).toEqual([]);
-    expect(rows.filter((r) => !r.eksctlAccepts).map((r) => `${r.c.id}: ${r.eksctlError}`)).toEqual([]);
-  }, GROUP_TIMEOUT);
+  it(
+    "on the sample environments and the golden files: both accept",
+    async () => {
+      const rows = await judgeAll([...(await sampleCases()), ...(await goldenCases())]);
+      expect(rows.length).toBeGreaterThanOrEqual(5);
+      for (const r of rows) expect(r.c.eksboxRefuses, r.c.id).toEqual([]);
+      expect(unexplained(rows)).toEqual([]);
+      expect(rows.filter((r) => !r.eksctlAccepts).map((r) => `${r.c.id}: ${r.eksctlError}`)).toEqual([]);
+    },
+    GROUP_TIMEOUT,
+  );
 
-  it("on eksctl's 48 examples, through eksbox's validator", async () => {
-    const rows = await judgeAll(await exampleCases());
-    expect(rows).toHaveLength(48);
-    expect(unexplained(rows)).toEqual([]);
-  }, GROUP_TIMEOUT);
+  it(
+    "on eksctl's 48 examples, through eksbox's validator",
+    async () => {
+      const rows = await judgeAll(await exampleCases());
+      expect(rows).toHaveLength(48);
+      expect(unexplained(rows)).toEqual([]);
+    },
+    GROUP_TIMEOUT,
+  );
 
-  it("on files broken on purpose: both refuse (or a documented exception)", async () => {
-    const rows = await judgeAll(await invalidCases());
-    expect(unexplained(rows)).toEqual([]);
-    // Every broken file is refused by someone: eksctl, eksbox, or eksbox's own policy.
-    const acceptedByAll = rows.filter((r) => r.eksctlAccepts && r.c.eksboxRefuses.length === 0 && r.c.eksboxPolicy.length === 0);
-    expect(acceptedByAll.map((r) => r.c.id)).toEqual([]);
-  }, GROUP_TIMEOUT);
+  it(
+    "on files broken on purpose: both refuse (or a documented exception)",
+    async () => {
+      const rows = await judgeAll(await invalidCases());
+      expect(unexplained(rows)).toEqual([]);
+      // Every broken file is refused by someone: eksctl, eksbox, or eksbox's own policy.
+      const acceptedByAll = rows.filter((r) => r.eksctlAccepts && r.c.eksboxRefuses.length === 0 && r.c.eksboxPolicy.length === 0);
+      expect(acceptedByAll.map((r) => r.c.id)).toEqual([]);
+    },
+    GROUP_TIMEOUT,
+  );
 
-  it(`on ${GENERATED} environments generated over the config schema (seed ${SEED})`, async () => {
-    const rows = await judgeAll(await generatedCases(GENERATED, SEED));
-    expect(rows).toHaveLength(GENERATED);
-    expect(unexplained(rows)).toEqual([]);
-  }, GROUP_TIMEOUT);
+  it(
+    `on ${GENERATED} environments generated over the config schema (seed ${SEED})`,
+    async () => {
+      const rows = await judgeAll(await generatedCases(GENERATED, SEED));
+      expect(rows).toHaveLength(GENERATED);
+      expect(unexplained(rows)).toEqual([]);
+    },
+    GROUP_TIMEOUT,
+  );
 
   it("every documented exception still explains a case (none is stale)", () => {
     const unused = ORACLE_EXCEPTIONS.filter((e) => !judged.some((r) => r.exception === e));

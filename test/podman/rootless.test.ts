@@ -25,7 +25,11 @@ const BASE_IMAGE = process.env.EKSBOX_TEST_BASE_IMAGE ?? "eksbox-test/debian:boo
 
 function userIds(): { uid: number; gid: number; home: string } | undefined {
   try {
-    const [uid, gid, home] = execFileSync("sh", ["-c", `id -u "$0" && id -g "$0" && getent passwd "$0" | cut -d: -f6`, USER], { encoding: "utf8" }).trim().split("\n");
+    const [uid, gid, home] = execFileSync("sh", ["-c", `id -u "$0" && id -g "$0" && getent passwd "$0" | cut -d: -f6`, USER], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split("\n");
     return { uid: Number(uid), gid: Number(gid), home: home! };
   } catch {
     return undefined;
@@ -62,12 +66,16 @@ async function openAsUser(dockerHost: string, projectRoot: string, name: string)
        await toolbox.dispose();
      }`,
   );
-  const result = await execa("runuser", ["-u", USER, "--", "env", `HOME=${ids!.home}`, `XDG_RUNTIME_DIR=/run/user/${ids!.uid}`, process.execPath, "--import", "tsx", script], {
-    cwd: repo,
-    reject: false,
-    extendEnv: false,
-    env: { PATH: process.env.PATH },
-  });
+  const result = await execa(
+    "runuser",
+    ["-u", USER, "--", "env", `HOME=${ids!.home}`, `XDG_RUNTIME_DIR=/run/user/${ids!.uid}`, process.execPath, "--import", "tsx", script],
+    {
+      cwd: repo,
+      reject: false,
+      extendEnv: false,
+      env: { PATH: process.env.PATH },
+    },
+  );
   expect(result.exitCode, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as unknown;
 }
@@ -86,15 +94,37 @@ describe.skipIf(!available)(`rootless Podman (user ${USER})`, () => {
   });
 
   const asUser = (args: string[]) =>
-    execa("runuser", ["-u", USER, "--", "env", `HOME=${ids!.home}`, `XDG_RUNTIME_DIR=/run/user/${ids!.uid}`, `DOCKER_HOST=unix://${socket}`, `EKSBOX_IMAGE=${BASE_IMAGE}`, "CI=1", "EKSBOX_ENV=", "node", cli, ...args], {
-      cwd: project,
-      reject: false,
-      extendEnv: false,
-      env: { PATH: process.env.PATH },
-    });
+    execa(
+      "runuser",
+      [
+        "-u",
+        USER,
+        "--",
+        "env",
+        `HOME=${ids!.home}`,
+        `XDG_RUNTIME_DIR=/run/user/${ids!.uid}`,
+        `DOCKER_HOST=unix://${socket}`,
+        `EKSBOX_IMAGE=${BASE_IMAGE}`,
+        "CI=1",
+        "EKSBOX_ENV=",
+        "node",
+        cli,
+        ...args,
+      ],
+      {
+        cwd: project,
+        reject: false,
+        extendEnv: false,
+        env: { PATH: process.env.PATH },
+      },
+    );
 
   it("bind mode: files a step writes into the project belong to the invoking user (keep-id), and the step runs as that uid", async () => {
-    expect(await openAsUser(`unix://${socket}`, project, "bind")).toEqual({ exitCode: 0, ids: [String(ids!.uid), String(ids!.gid)], mode: "bind" });
+    expect(await openAsUser(`unix://${socket}`, project, "bind")).toEqual({
+      exitCode: 0,
+      ids: [String(ids!.uid), String(ids!.gid)],
+      mode: "bind",
+    });
     for (const made of ["build/bind.txt", "build/bind-sub"]) {
       const owner = await stat(path.join(project, made));
       expect({ file: made, uid: owner.uid, gid: owner.gid }).toEqual({ file: made, uid: ids!.uid, gid: ids!.gid });
@@ -103,7 +133,14 @@ describe.skipIf(!available)(`rootless Podman (user ${USER})`, () => {
   });
 
   it("the CLI as that user: `eksbox exec` runs as the user and what it writes is the user's", async () => {
-    const result = await asUser(["exec", "--no-tty", "--", "sh", "-c", "id -u; id -g; echo made > build/made-by-step.txt; mkdir -p build/sub"]);
+    const result = await asUser([
+      "exec",
+      "--no-tty",
+      "--",
+      "sh",
+      "-c",
+      "id -u; id -g; echo made > build/made-by-step.txt; mkdir -p build/sub",
+    ]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout.split("\n")).toEqual([String(ids!.uid), String(ids!.gid)]);
     for (const made of ["build/made-by-step.txt", "build/sub"]) {
@@ -124,7 +161,9 @@ describe.skipIf(!available)(`rootless Podman (user ${USER})`, () => {
       mode: "bind",
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toMatch(new RegExp(`^Podman [0-9.]+ \\(rootless\\) runs as uid ${ids!.uid}, but eksbox runs as uid ${process.getuid!()}`));
+    expect((error as UserError).message).toMatch(
+      new RegExp(`^Podman [0-9.]+ \\(rootless\\) runs as uid ${ids!.uid}, but eksbox runs as uid ${process.getuid!()}`),
+    );
     expect((error as UserError).hint).toContain("run eksbox as the user who runs `podman system service`");
     expect(await engine().listContainers({ all: true, filters: { label: [`${LABEL_TOOL}=${TOOL_NAME}`] } })).toEqual([]);
   });
@@ -194,7 +233,9 @@ describe.skipIf(!ids || !existsSync(dockerSocket))(`rootless Docker (user ${USER
       mode: "bind",
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toMatch(new RegExp(`^Docker \\S+ \\(rootless\\) runs as uid ${ids!.uid}, but eksbox runs as uid ${process.getuid!()}`));
+    expect((error as UserError).message).toMatch(
+      new RegExp(`^Docker \\S+ \\(rootless\\) runs as uid ${ids!.uid}, but eksbox runs as uid ${process.getuid!()}`),
+    );
     expect((error as UserError).hint).toContain("rootless dockerd");
   });
 });

@@ -11,10 +11,21 @@ import { recordCount } from "./support/counts.js";
 const corpusDir = join(repoRoot, "test", "fixtures", "bad-input");
 const PER_CASE_TIMEOUT_MS = 15_000;
 
-interface FileCase { file: string; expect: string; at: string; bug?: string }
-interface NameCase { name: string; from: "flag" | "EKSBOX_ENV" | "stored" }
+interface FileCase {
+  file: string;
+  expect: string;
+  at: string;
+  bug?: string;
+}
+interface NameCase {
+  name: string;
+  from: "flag" | "EKSBOX_ENV" | "stored";
+}
 const corpus = parse(await readFile(join(corpusDir, "cases.yaml"), "utf8")) as {
-  env: FileCase[]; tasks: FileCase[]; templates: FileCase[]; envNames: NameCase[];
+  env: FileCase[];
+  tasks: FileCase[];
+  templates: FileCase[];
+  envNames: NameCase[];
 };
 
 // One fresh project per case, so the cases run side by side (each is mostly Node start-up).
@@ -68,7 +79,10 @@ describe.concurrent("broken environment files: validate", () => {
   it("block maps nested 2500 deep", async () => {
     const project = await freshProject();
     const nested = Array.from({ length: 2500 }, (_, i) => `${" ".repeat(i + 1)}k:\n`).join("");
-    await writeFile(join(project.root, "config", "environments", "deep-block.yaml"), `${envYaml()}\ndeep:\n${nested}${" ".repeat(2501)}k: 1\n`);
+    await writeFile(
+      join(project.root, "config", "environments", "deep-block.yaml"),
+      `${envYaml()}\ndeep:\n${nested}${" ".repeat(2501)}k: 1\n`,
+    );
     const result = await project.run(["validate", "--env", "deep-block"], { timeoutMs: PER_CASE_TIMEOUT_MS });
     expectCleanRefusal(result, "nest", "config/environments/deep-block.yaml:");
   });

@@ -20,7 +20,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-interface Snapshot { fds: number; handles: number; processListeners: number }
+interface Snapshot {
+  fds: number;
+  handles: number;
+  processListeners: number;
+}
 
 async function snapshot(): Promise<Snapshot> {
   // Let sockets that are closing finish closing before counting.
@@ -52,7 +56,9 @@ it(`${STEPS} steps leak no file descriptor, handle or listener`, async () => {
     expect(after.processListeners).toBe(before.processListeners);
     expect(interrupterListeners()).toBe(listenersBefore);
     recordCount("steps checked for fd/handle/listener leaks", STEPS);
-    console.log(`reliability: fds ${before.fds} -> ${after.fds}, handles ${before.handles} -> ${after.handles}, process listeners ${before.processListeners} -> ${after.processListeners}`);
+    console.log(
+      `reliability: fds ${before.fds} -> ${after.fds}, handles ${before.handles} -> ${after.handles}, process listeners ${before.processListeners} -> ${after.processListeners}`,
+    );
   } finally {
     await toolbox.dispose();
   }

@@ -38,7 +38,24 @@ const labelValue = fc
     fc.string({ unit: "binary", maxLength: 40 }),
     fc.string({ unit: fc.constantFrom(..."{}%#:-*&!|>'\"\\\n\t []?,@`~=".split("")), maxLength: 12 }),
     fc.stringMatching(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,20}[A-Za-z0-9])?$/),
-    fc.constantFrom("{{ 7*7 }}", "{% raw %}", "true", "~", "0x1F", "1e3", "*alias", "&anchor x", "- item", ": x", "'", "\"", "\\n", "yes", "0777", ".inf"),
+    fc.constantFrom(
+      "{{ 7*7 }}",
+      "{% raw %}",
+      "true",
+      "~",
+      "0x1F",
+      "1e3",
+      "*alias",
+      "&anchor x",
+      "- item",
+      ": x",
+      "'",
+      '"',
+      "\\n",
+      "yes",
+      "0777",
+      ".inf",
+    ),
   )
   .filter((v) => !v.includes("\0") && v !== "null");
 

@@ -70,7 +70,12 @@ export function motoInstall(): MotoInstall {
   if (install) return install;
   const script = fileURLToPath(new URL("./ensure-moto.sh", import.meta.url));
   const out = execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const vars = Object.fromEntries(out.trim().split("\n").map((line) => line.split("=", 2) as [string, string]));
+  const vars = Object.fromEntries(
+    out
+      .trim()
+      .split("\n")
+      .map((line) => line.split("=", 2) as [string, string]),
+  );
   install = { server: vars.MOTO_SERVER!, python: vars.MOTO_PYTHON! };
   return install;
 }

@@ -24,7 +24,12 @@ export function ensureOracleTools(): Promise<OracleTools> {
     const { stdout } = await promisify(execFile)("bash", [join(repoRoot, "test/support/setup-oracle.sh")], {
       maxBuffer: 1 << 20,
     });
-    const vars = Object.fromEntries(stdout.trim().split("\n").map((line) => line.split("=", 2) as [string, string]));
+    const vars = Object.fromEntries(
+      stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split("=", 2) as [string, string]),
+    );
     return {
       eksctl: vars.EKSBOX_ORACLE_EKSCTL!,
       eksctlVersion: vars.EKSBOX_ORACLE_EKSCTL_VERSION!,
@@ -114,6 +119,11 @@ export function oracleEnv(awsUrl: string, home: string, region = "us-east-1", or
   };
 }
 
-export function runTool(binary: string, args: string[], env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Result> {
+export function runTool(
+  binary: string,
+  args: string[],
+  env: Record<string, string>,
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<Result> {
   return execa(binary, args, { env, extendEnv: false, reject: false, all: true, cwd: opts.cwd, timeout: opts.timeoutMs ?? 120_000 });
 }

@@ -72,22 +72,30 @@ async function build(): Promise<string> {
     });
     cpSync(schemaFile, join(context, "eksctl-schema.json"));
     // pip in the build must trust what the host trusts (a TLS-inspecting egress proxy has its own CA).
-    const caBundle = [process.env.PIP_CERT, process.env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"].find((f) => f && existsSync(f));
+    const caBundle = [process.env.PIP_CERT, process.env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"].find(
+      (f) => f && existsSync(f),
+    );
     if (caBundle) cpSync(caBundle, join(context, "host-ca.crt"));
     else writeFileSync(join(context, "host-ca.crt"), "");
     const result = await execa(
       "docker",
       [
         "build",
-        "--label", `io.eksbox.tools=${JSON.stringify(TEST_TOOLBOX_TOOLS)}`,
-        "--label", "io.eksbox.test-double=true",
-        "--tag", tag,
+        "--label",
+        `io.eksbox.tools=${JSON.stringify(TEST_TOOLBOX_TOOLS)}`,
+        "--label",
+        "io.eksbox.test-double=true",
+        "--tag",
+        tag,
         context,
       ],
       { reject: false, all: true, env: { DOCKER_BUILDKIT: "0" } },
     );
     if (result.exitCode !== 0) {
-      const tail = String(result.all ?? "").split("\n").slice(-30).join("\n");
+      const tail = String(result.all ?? "")
+        .split("\n")
+        .slice(-30)
+        .join("\n");
       throw new Error(`building the test toolbox image ${tag} failed (exit ${result.exitCode}):\n${tail}`);
     }
     await removeOlderTestToolboxImages(tag);
@@ -115,7 +123,12 @@ async function removeOlderTestToolboxImages(keep: string): Promise<void> {
     .filter(([ref, created]) => {
       if (!ref?.startsWith(`${TEST_TOOLBOX_REPOSITORY}:`) || ref === keep || !created) return false;
       // CreatedAt looks like "2026-11-25 12:01:02 +0000 UTC".
-      const when = Date.parse(created.replace(/ [A-Z]+$/, "").replace(" ", "T").replace(" ", ""));
+      const when = Date.parse(
+        created
+          .replace(/ [A-Z]+$/, "")
+          .replace(" ", "T")
+          .replace(" ", ""),
+      );
       return Number.isFinite(when) && when < hourAgo;
     })
     .map(([ref]) => ref!);

@@ -75,18 +75,27 @@ export function fingerprintOf(live: LiveState, withDesiredCapacity: boolean): st
       .map((ng) => (withDesiredCapacity ? ng : { ...ng, desiredCapacity: undefined }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };
-  return createHash("sha256").update(JSON.stringify(canonical(stable))).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(stable)))
+    .digest("hex");
 }
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
-  if (isPlainObject(value)) return Object.fromEntries(Object.keys(value).sort().filter((k) => value[k] !== undefined).map((k) => [k, canonical(value[k])]));
+  if (isPlainObject(value))
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .filter((k) => value[k] !== undefined)
+        .map((k) => [k, canonical(value[k])]),
+    );
   return value;
 }
 
 const asRecord = (value: unknown): Record<string, unknown> => (isPlainObject(value) ? value : {});
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-const stringMap = (value: unknown): Record<string, string> => Object.fromEntries(Object.entries(asRecord(value)).map(([k, v]) => [k, String(v)]));
+const stringMap = (value: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(asRecord(value)).map(([k, v]) => [k, String(v)]));
 
 /** The desired state, read from the rendered eksctl files (so template edits count) and the config. */
 export function desiredState(ctx: LifecycleContext): DesiredState {
@@ -97,24 +106,35 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
   const vpc = asRecord(clusterDoc.vpc);
   const endpoints = asRecord(vpc.clusterEndpoints);
   const subnets = asRecord(vpc.subnets);
-  const subnetIds = ["public", "private"].flatMap((kind) => Object.values(asRecord(subnets[kind])).map((s) => String(asRecord(s).id ?? ""))).filter(Boolean);
+  const subnetIds = ["public", "private"]
+    .flatMap((kind) => Object.values(asRecord(subnets[kind])).map((s) => String(asRecord(s).id ?? "")))
+    .filter(Boolean);
   const enableTypes = asList(logging.enableTypes).map(String);
   const allTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
   const overrides = new Map(ctx.env.config.cluster.serviceAccounts.map((sa) => [`${sa.namespace}/${sa.name}`, sa.overrideExisting]));
   const nodegroupsDoc = rendered.nodegroups.document;
-  const nodegroups = ([["nodeGroups", false], ["managedNodeGroups", true]] as const).flatMap(([section, managed]) =>
-    asList(nodegroupsDoc[section]).filter(isPlainObject).map((ng) => ({
-      name: String(ng.name),
-      managed,
-      minSize: Number(ng.minSize),
-      maxSize: Number(ng.maxSize),
-      desiredCapacity: Number(ng.desiredCapacity ?? ng.minSize),
-      labels: stringMap(ng.labels),
-      taints: asList(ng.taints).filter(isPlainObject).map((t) => ({ key: String(t.key), value: String(t.value ?? ""), effect: String(t.effect) })),
-      specHash: rendered.specHashes.get(String(ng.name)),
-      version: rendered.versions[rendered.nodegroupPools[String(ng.name)] ?? ""],
-      pool: rendered.nodegroupPools[String(ng.name)],
-    })),
+  const nodegroups = (
+    [
+      ["nodeGroups", false],
+      ["managedNodeGroups", true],
+    ] as const
+  ).flatMap(([section, managed]) =>
+    asList(nodegroupsDoc[section])
+      .filter(isPlainObject)
+      .map((ng) => ({
+        name: String(ng.name),
+        managed,
+        minSize: Number(ng.minSize),
+        maxSize: Number(ng.maxSize),
+        desiredCapacity: Number(ng.desiredCapacity ?? ng.minSize),
+        labels: stringMap(ng.labels),
+        taints: asList(ng.taints)
+          .filter(isPlainObject)
+          .map((t) => ({ key: String(t.key), value: String(t.value ?? ""), effect: String(t.effect) })),
+        specHash: rendered.specHashes.get(String(ng.name)),
+        version: rendered.versions[rendered.nodegroupPools[String(ng.name)] ?? ""],
+        pool: rendered.nodegroupPools[String(ng.name)],
+      })),
   );
   // In the config's pool order (eksctl's --include lists them so), whichever section a group is in.
   const order = new Map(rendered.nodegroupNames.map((name, index) => [name, index]));
@@ -134,18 +154,27 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
     },
     workerVersion: rendered.workerVersion,
     nodegroups,
-    serviceAccounts: asList(asRecord(clusterDoc.iam).serviceAccounts).filter(isPlainObject).map((sa) => {
-      const m = asRecord(sa.metadata);
-      const namespace = String(m.namespace ?? "default");
-      const name = String(m.name);
-      return { namespace, name, policies: asList(sa.attachPolicyARNs).map(String), overrideExisting: overrides.get(`${namespace}/${name}`) ?? false };
-    }),
-    addons: asList(clusterDoc.addons).filter(isPlainObject).map((a) => ({
-      name: String(a.name),
-      version: String(a.version ?? "latest"),
-      configurationValues: a.configurationValues === undefined ? "" : String(a.configurationValues),
-      serviceAccountRoleARN: a.serviceAccountRoleARN === undefined ? undefined : String(a.serviceAccountRoleARN),
-    })),
+    serviceAccounts: asList(asRecord(clusterDoc.iam).serviceAccounts)
+      .filter(isPlainObject)
+      .map((sa) => {
+        const m = asRecord(sa.metadata);
+        const namespace = String(m.namespace ?? "default");
+        const name = String(m.name);
+        return {
+          namespace,
+          name,
+          policies: asList(sa.attachPolicyARNs).map(String),
+          overrideExisting: overrides.get(`${namespace}/${name}`) ?? false,
+        };
+      }),
+    addons: asList(clusterDoc.addons)
+      .filter(isPlainObject)
+      .map((a) => ({
+        name: String(a.name),
+        version: String(a.version ?? "latest"),
+        configurationValues: a.configurationValues === undefined ? "" : String(a.configurationValues),
+        serviceAccountRoleARN: a.serviceAccountRoleARN === undefined ? undefined : String(a.serviceAccountRoleARN),
+      })),
   };
 }
 
@@ -207,8 +236,17 @@ export async function liveState(ctx: LifecycleContext, desired: DesiredState): P
         specHash: g?.tags[SPEC_HASH_TAG],
       };
     }),
-    serviceAccounts: accounts.map((sa) => ({ namespace: sa.namespace, name: sa.name, policies: sa.roleARN ? policies.get(sa.roleARN) : undefined })),
-    addons: addons.map((a) => ({ name: a.name, version: a.version, newerVersion: a.newerVersion, configurationValues: a.configurationValues })),
+    serviceAccounts: accounts.map((sa) => ({
+      namespace: sa.namespace,
+      name: sa.name,
+      policies: sa.roleARN ? policies.get(sa.roleARN) : undefined,
+    })),
+    addons: addons.map((a) => ({
+      name: a.name,
+      version: a.version,
+      newerVersion: a.newerVersion,
+      configurationValues: a.configurationValues,
+    })),
   };
 }
 
@@ -229,7 +267,11 @@ export async function readClusterIdentity(projectRoot: string, envName: string):
   }
 }
 
-export async function recordClusterIdentity(projectRoot: string, envName: string, identity: { name: string; region: string } | undefined): Promise<void> {
+export async function recordClusterIdentity(
+  projectRoot: string,
+  envName: string,
+  identity: { name: string; region: string } | undefined,
+): Promise<void> {
   await writeJsonState(identityRecord(projectRoot, envName), identity);
 }
 
@@ -257,7 +299,6 @@ export async function specDrift(ctx: LifecycleContext, version: string, names: r
   });
 }
 
-
 /** The converge result a plan already computed (none when its steps never got that far). */
 export function computedConverge(ctx: LifecycleContext): Promise<ConvergeResult> | undefined {
   return memo.get(ctx.facts.run);
@@ -282,7 +323,10 @@ export function prefetchLive(ctx: LifecycleContext): void {
     ]);
     const managed = nodegroups.filter((ng) => ng.type === "managed").map((ng) => ng.name);
     const roles = [...new Set(accounts.map((sa) => sa.roleARN).filter((arn): arn is string => !!arn))];
-    await Promise.all([managed.length > 0 ? facts.managedNodegroups(managed) : undefined, roles.length > 0 ? facts.attachedPolicies(roles) : undefined]);
+    await Promise.all([
+      managed.length > 0 ? facts.managedNodegroups(managed) : undefined,
+      roles.length > 0 ? facts.attachedPolicies(roles) : undefined,
+    ]);
   })();
   reads.catch(() => {});
 }

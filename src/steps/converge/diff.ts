@@ -119,10 +119,15 @@ export interface DiffContext {
 }
 
 const DEFAULT_PUBLIC_CIDRS = ["0.0.0.0/0"];
-const EKS_TAINT_EFFECTS: Record<string, string> = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" };
+const EKS_TAINT_EFFECTS: Record<string, string> = {
+  NoSchedule: "NO_SCHEDULE",
+  PreferNoSchedule: "PREFER_NO_SCHEDULE",
+  NoExecute: "NO_EXECUTE",
+};
 
 const sorted = (values: readonly string[]) => [...values].sort();
-const sameSet = (a: readonly string[], b: readonly string[]) => JSON.stringify(sorted([...new Set(a)])) === JSON.stringify(sorted([...new Set(b)]));
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  JSON.stringify(sorted([...new Set(a)])) === JSON.stringify(sorted([...new Set(b)]));
 
 /** Configuration values are JSON or YAML text: compare JSON by value, anything else by its trimmed text. */
 function sameConfigurationValues(a: string, b: string): boolean {
@@ -139,7 +144,11 @@ function sameConfigurationValues(a: string, b: string): boolean {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -158,11 +167,25 @@ export function diff(desired: DesiredState, live: LiveState, ctx: DiffContext): 
   if (!live.cluster) {
     // Nothing to compare with: everything is created, the addons with the cluster (they are in its file).
     const argv = ["eksctl", "create", "cluster", "-f", ctx.paths.cluster, "--kubeconfig", ctx.paths.kubeconfig];
-    const cluster: Change = { step: "cluster", resource: `cluster ${desired.cluster.name}`, field: "(cluster)", live: null, wanted: desired.cluster.name, kind: "create", destructive: false, argv };
+    const cluster: Change = {
+      step: "cluster",
+      resource: `cluster ${desired.cluster.name}`,
+      field: "(cluster)",
+      live: null,
+      wanted: desired.cluster.name,
+      kind: "create",
+      destructive: false,
+      argv,
+    };
     const empty: LiveState = { nodegroups: [], serviceAccounts: [], addons: [] };
     return [cluster, ...nodegroupChanges(desired, empty, ctx), ...serviceAccountChanges(desired, empty, ctx)];
   }
-  return [...clusterChanges(desired, live, ctx), ...nodegroupChanges(desired, live, ctx), ...serviceAccountChanges(desired, live, ctx), ...addonChanges(desired, live, ctx)];
+  return [
+    ...clusterChanges(desired, live, ctx),
+    ...nodegroupChanges(desired, live, ctx),
+    ...serviceAccountChanges(desired, live, ctx),
+    ...addonChanges(desired, live, ctx),
+  ];
 }
 
 function clusterChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
@@ -174,14 +197,27 @@ function clusterChanges(desired: DesiredState, live: LiveState, ctx: DiffContext
 
   if (want.subnetIds.length > 0 && !sameSet(want.subnetIds, have.subnetIds)) {
     changes.push({
-      step: "cluster", resource, field: "subnets", live: sorted(have.subnetIds), wanted: sorted(want.subnetIds), kind: "immutable", destructive: false,
+      step: "cluster",
+      resource,
+      field: "subnets",
+      live: sorted(have.subnetIds),
+      wanted: sorted(want.subnetIds),
+      kind: "immutable",
+      destructive: false,
       key: "cluster.vpc.subnets",
       note: "a cluster's subnets are fixed when eksctl creates it; put the subnets back in the config, or create a new cluster (a new environment) on the new subnets",
     });
   }
   if (have.version && have.version !== want.version) {
     changes.push({
-      step: "cluster", resource, field: "version", live: have.version, wanted: want.version, kind: "version", destructive: false, key: "cluster.version",
+      step: "cluster",
+      resource,
+      field: "version",
+      live: have.version,
+      wanted: want.version,
+      kind: "version",
+      destructive: false,
+      key: "cluster.version",
       note: `Kubernetes versions move one minor at a time with its addons and nodegroups: eksbox upgrade --env ${ctx.envName}`,
     });
   }
@@ -195,32 +231,89 @@ function clusterChanges(desired: DesiredState, live: LiveState, ctx: DiffContext
       if (disable.length > 0) argv.push(`--disable-types=${disable.join(",")}`);
     }
     argv.push("--approve");
-    changes.push({ step: "cluster", resource, field: "logging", live: sorted(have.logging), wanted: sorted(want.logging), kind: "inPlace", destructive: false, argv, key: "cluster.logging" });
+    changes.push({
+      step: "cluster",
+      resource,
+      field: "logging",
+      live: sorted(have.logging),
+      wanted: sorted(want.logging),
+      kind: "inPlace",
+      destructive: false,
+      argv,
+      key: "cluster.logging",
+    });
   }
   const loggingOn = want.logging.length > 0;
   if (want.logRetentionInDays !== undefined && loggingOn && (have.logRetentionInDays ?? null) !== want.logRetentionInDays) {
     changes.push({
-      step: "cluster", resource, field: "logRetentionInDays", live: have.logRetentionInDays ?? null, wanted: want.logRetentionInDays, kind: "inPlace", destructive: false,
+      step: "cluster",
+      resource,
+      field: "logRetentionInDays",
+      live: have.logRetentionInDays ?? null,
+      wanted: want.logRetentionInDays,
+      kind: "inPlace",
+      destructive: false,
       key: "cluster.logRetentionInDays",
-      argv: ["aws", "logs", "put-retention-policy", "--log-group-name", `/aws/eks/${want.name}/cluster`, "--retention-in-days", String(want.logRetentionInDays), "--region", want.region],
+      argv: [
+        "aws",
+        "logs",
+        "put-retention-policy",
+        "--log-group-name",
+        `/aws/eks/${want.name}/cluster`,
+        "--retention-in-days",
+        String(want.logRetentionInDays),
+        "--region",
+        want.region,
+      ],
     });
   }
   const wantCidrs = want.publicAccessCIDRs.length > 0 ? want.publicAccessCIDRs : DEFAULT_PUBLIC_CIDRS;
   const haveCidrs = have.publicAccessCIDRs.length > 0 ? have.publicAccessCIDRs : DEFAULT_PUBLIC_CIDRS;
   const endpoint: Change[] = [];
   if (have.privateAccess !== want.privateAccess) {
-    endpoint.push({ step: "cluster", resource, field: "endpoint.privateAccess", live: have.privateAccess, wanted: want.privateAccess, kind: "inPlace", destructive: false, key: "cluster.endpoint.privateAccess" });
+    endpoint.push({
+      step: "cluster",
+      resource,
+      field: "endpoint.privateAccess",
+      live: have.privateAccess,
+      wanted: want.privateAccess,
+      kind: "inPlace",
+      destructive: false,
+      key: "cluster.endpoint.privateAccess",
+    });
   }
   if (have.publicAccess !== want.publicAccess) {
-    endpoint.push({ step: "cluster", resource, field: "endpoint.publicAccess", live: have.publicAccess, wanted: want.publicAccess, kind: "inPlace", destructive: false, key: "cluster.endpoint.publicAccess" });
+    endpoint.push({
+      step: "cluster",
+      resource,
+      field: "endpoint.publicAccess",
+      live: have.publicAccess,
+      wanted: want.publicAccess,
+      kind: "inPlace",
+      destructive: false,
+      key: "cluster.endpoint.publicAccess",
+    });
   }
   if (want.publicAccess && !sameSet(wantCidrs, haveCidrs)) {
-    endpoint.push({ step: "cluster", resource, field: "endpoint.publicAccessCIDRs", live: sorted(haveCidrs), wanted: sorted(wantCidrs), kind: "inPlace", destructive: false, key: "cluster.endpoint.publicAccessCIDRs" });
+    endpoint.push({
+      step: "cluster",
+      resource,
+      field: "endpoint.publicAccessCIDRs",
+      live: sorted(haveCidrs),
+      wanted: sorted(wantCidrs),
+      kind: "inPlace",
+      destructive: false,
+      key: "cluster.endpoint.publicAccessCIDRs",
+    });
   }
   if (endpoint.length > 0) {
     const argv = [
-      "eksctl", "utils", "update-cluster-vpc-config", ...clusterFlags,
-      `--private-access=${want.privateAccess}`, `--public-access=${want.publicAccess}`,
+      "eksctl",
+      "utils",
+      "update-cluster-vpc-config",
+      ...clusterFlags,
+      `--private-access=${want.privateAccess}`,
+      `--public-access=${want.publicAccess}`,
       ...(want.publicAccess ? [`--public-access-cidrs=${sorted(wantCidrs).join(",")}`] : []),
       "--approve",
     ];
@@ -228,9 +321,29 @@ function clusterChanges(desired: DesiredState, live: LiveState, ctx: DiffContext
   }
   const tagChanges = Object.entries(want.tags).filter(([key, value]) => have.tags[key] !== value);
   if (tagChanges.length > 0) {
-    const argv = ["aws", "eks", "tag-resource", "--resource-arn", have.arn ?? "", "--tags", JSON.stringify(Object.fromEntries(tagChanges)), "--region", want.region];
+    const argv = [
+      "aws",
+      "eks",
+      "tag-resource",
+      "--resource-arn",
+      have.arn ?? "",
+      "--tags",
+      JSON.stringify(Object.fromEntries(tagChanges)),
+      "--region",
+      want.region,
+    ];
     for (const [key, value] of tagChanges) {
-      changes.push({ step: "cluster", resource, field: `tags.${key}`, live: have.tags[key] ?? null, wanted: value, kind: "inPlace", destructive: false, argv, key: `cluster.tags.${key}` });
+      changes.push({
+        step: "cluster",
+        resource,
+        field: `tags.${key}`,
+        live: have.tags[key] ?? null,
+        wanted: value,
+        kind: "inPlace",
+        destructive: false,
+        argv,
+        key: `cluster.tags.${key}`,
+      });
     }
   }
   return changes;
@@ -267,28 +380,63 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
       const slot = slotOf(want.name, versionOf(want));
       const older = ours.filter((o) => o.slot === slot).map((o) => o.ng.name);
       changes.push({
-        step: "nodegroups", resource, field: "(nodegroup)", live: null, wanted: want.name,
-        kind: older.length > 0 || ours.length === 0 ? "create" : "zoneAdd", destructive: false, argv: createArgv(missing),
-        note: older.length > 0 ? `version ${versionOf(want)} beside ${older.join(", ")}` : ours.length === 0 ? undefined : "a new zone or pool",
+        step: "nodegroups",
+        resource,
+        field: "(nodegroup)",
+        live: null,
+        wanted: want.name,
+        kind: older.length > 0 || ours.length === 0 ? "create" : "zoneAdd",
+        destructive: false,
+        argv: createArgv(missing),
+        note:
+          older.length > 0 ? `version ${versionOf(want)} beside ${older.join(", ")}` : ours.length === 0 ? undefined : "a new zone or pool",
       });
       continue;
     }
     const scaleFields: Change[] = [];
     for (const field of ["minSize", "maxSize"] as const) {
       if (have[field] !== undefined && have[field] !== want[field]) {
-        scaleFields.push({ step: "nodegroups", resource, field, live: have[field], wanted: want[field], kind: "inPlace", destructive: false, key: `worker.${field}` });
+        scaleFields.push({
+          step: "nodegroups",
+          resource,
+          field,
+          live: have[field],
+          wanted: want[field],
+          kind: "inPlace",
+          destructive: false,
+          key: `worker.${field}`,
+        });
       }
     }
     const desiredDiffers = have.desiredCapacity !== undefined && have.desiredCapacity !== want.desiredCapacity;
     if (desiredDiffers) {
       scaleFields.push({
-        step: "nodegroups", resource, field: "desiredCapacity", live: have.desiredCapacity, wanted: want.desiredCapacity, kind: "inPlace", destructive: false,
-        key: "worker.desiredCapacity", reportOnly: !ctx.resetDesired,
+        step: "nodegroups",
+        resource,
+        field: "desiredCapacity",
+        live: have.desiredCapacity,
+        wanted: want.desiredCapacity,
+        kind: "inPlace",
+        destructive: false,
+        key: "worker.desiredCapacity",
+        reportOnly: !ctx.resetDesired,
         note: ctx.resetDesired ? undefined : "the autoscaler owns it after creation; --reset-desired sets it",
       });
     }
     if (scaleFields.some((c) => !c.reportOnly)) {
-      const argv = ["eksctl", "scale", "nodegroup", "--cluster", cluster, "--region", region, "--name", want.name, `--nodes-min=${want.minSize}`, `--nodes-max=${want.maxSize}`];
+      const argv = [
+        "eksctl",
+        "scale",
+        "nodegroup",
+        "--cluster",
+        cluster,
+        "--region",
+        region,
+        "--name",
+        want.name,
+        `--nodes-min=${want.minSize}`,
+        `--nodes-max=${want.maxSize}`,
+      ];
       if (ctx.resetDesired && desiredDiffers) argv.push(`--nodes=${want.desiredCapacity}`);
       for (const c of scaleFields) if (!c.reportOnly) c.argv = argv;
     }
@@ -305,16 +453,68 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
       const labelsDiffer = Object.keys(addOrUpdate).length > 0 || remove.length > 0;
       const taintsDiffer = addTaints.length > 0 || removeTaints.length > 0;
       if (labelsDiffer || taintsDiffer) {
-        const argv = ["aws", "eks", "update-nodegroup-config", "--cluster-name", cluster, "--nodegroup-name", want.name, "--region", region];
-        if (labelsDiffer) argv.push("--labels", JSON.stringify({ ...(Object.keys(addOrUpdate).length ? { addOrUpdateLabels: addOrUpdate } : {}), ...(remove.length ? { removeLabels: remove } : {}) }));
-        if (taintsDiffer) argv.push("--taints", JSON.stringify({ ...(addTaints.length ? { addOrUpdateTaints: addTaints } : {}), ...(removeTaints.length ? { removeTaints } : {}) }));
-        if (labelsDiffer) changes.push({ step: "nodegroups", resource, field: "labels", live: haveLabels, wanted: want.labels, kind: "inPlace", destructive: false, argv, key: "worker.labels" });
-        if (taintsDiffer) changes.push({ step: "nodegroups", resource, field: "taints", live: haveTaints, wanted: wantTaints, kind: "inPlace", destructive: false, argv, key: "worker.taints" });
+        const argv = [
+          "aws",
+          "eks",
+          "update-nodegroup-config",
+          "--cluster-name",
+          cluster,
+          "--nodegroup-name",
+          want.name,
+          "--region",
+          region,
+        ];
+        if (labelsDiffer)
+          argv.push(
+            "--labels",
+            JSON.stringify({
+              ...(Object.keys(addOrUpdate).length ? { addOrUpdateLabels: addOrUpdate } : {}),
+              ...(remove.length ? { removeLabels: remove } : {}),
+            }),
+          );
+        if (taintsDiffer)
+          argv.push(
+            "--taints",
+            JSON.stringify({
+              ...(addTaints.length ? { addOrUpdateTaints: addTaints } : {}),
+              ...(removeTaints.length ? { removeTaints } : {}),
+            }),
+          );
+        if (labelsDiffer)
+          changes.push({
+            step: "nodegroups",
+            resource,
+            field: "labels",
+            live: haveLabels,
+            wanted: want.labels,
+            kind: "inPlace",
+            destructive: false,
+            argv,
+            key: "worker.labels",
+          });
+        if (taintsDiffer)
+          changes.push({
+            step: "nodegroups",
+            resource,
+            field: "taints",
+            live: haveTaints,
+            wanted: wantTaints,
+            kind: "inPlace",
+            destructive: false,
+            argv,
+            key: "worker.taints",
+          });
       }
     }
     if (want.specHash && have.specHash && want.specHash !== have.specHash) {
       changes.push({
-        step: "nodegroups", resource, field: "launch spec", live: have.specHash, wanted: want.specHash, kind: "roll", destructive: false,
+        step: "nodegroups",
+        resource,
+        field: "launch spec",
+        live: have.specHash,
+        wanted: want.specHash,
+        kind: "roll",
+        destructive: false,
         note: "set when the nodegroup is launched (instance types, AMI, volume, kubelet, labels/taints of self-managed nodes, IAM, security groups, spot, bootstrap commands, tags): a new nodegroup version replaces it",
       });
     }
@@ -322,15 +522,43 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
   const desiredNames = new Set(desired.nodegroups.map((ng) => ng.name));
   for (const { ng, version, slot } of ours) {
     if (desiredNames.has(ng.name)) continue;
-    const argv = ["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", ng.name, "--drain", "--approve", "--wait"];
+    const argv = [
+      "eksctl",
+      "delete",
+      "nodegroup",
+      "--cluster",
+      cluster,
+      "--region",
+      region,
+      "--name",
+      ng.name,
+      "--drain",
+      "--approve",
+      "--wait",
+    ];
     if (desiredVersions.has(version) && !desiredSlots.has(slot) && poolStays(ng.name)) {
       changes.push({
-        step: "nodegroups", resource: `nodegroup ${ng.name}`, field: "(nodegroup)", live: ng.name, wanted: null, kind: "zoneRemove", destructive: true, argv,
-        key: "worker.zones", note: "its zone left worker.zones: its nodes are drained, then it is deleted",
+        step: "nodegroups",
+        resource: `nodegroup ${ng.name}`,
+        field: "(nodegroup)",
+        live: ng.name,
+        wanted: null,
+        kind: "zoneRemove",
+        destructive: true,
+        argv,
+        key: "worker.zones",
+        note: "its zone left worker.zones: its nodes are drained, then it is deleted",
       });
     } else {
       changes.push({
-        step: "nodegroups", resource: `nodegroup ${ng.name}`, field: "(nodegroup)", live: ng.name, wanted: null, kind: "extra", destructive: true, argv,
+        step: "nodegroups",
+        resource: `nodegroup ${ng.name}`,
+        field: "(nodegroup)",
+        live: ng.name,
+        wanted: null,
+        kind: "extra",
+        destructive: true,
+        argv,
         note: desiredSlots.has(slot)
           ? `version ${version}, not the config's: eksbox nodegroup roll retires it, or --prune deletes it`
           : "not in the config any more: --prune drains and deletes it",
@@ -350,7 +578,16 @@ function serviceAccountChanges(desired: DesiredState, live: LiveState, ctx: Diff
     const argv = ["eksctl", "create", "iamserviceaccount", "-f", ctx.paths.cluster, `--include=${missing.map(id).join(",")}`, "--approve"];
     if (missing.some((sa) => sa.overrideExisting)) argv.push("--override-existing-serviceaccounts");
     for (const sa of missing) {
-      changes.push({ step: "serviceaccounts", resource: `serviceaccount ${id(sa)}`, field: "(serviceaccount)", live: null, wanted: id(sa), kind: "create", destructive: false, argv });
+      changes.push({
+        step: "serviceaccounts",
+        resource: `serviceaccount ${id(sa)}`,
+        field: "(serviceaccount)",
+        live: null,
+        wanted: id(sa),
+        kind: "create",
+        destructive: false,
+        argv,
+      });
     }
   }
   const stale = desired.serviceAccounts.filter((sa) => {
@@ -361,8 +598,15 @@ function serviceAccountChanges(desired: DesiredState, live: LiveState, ctx: Diff
     const argv = ["eksctl", "update", "iamserviceaccount", "-f", ctx.paths.cluster, `--include=${stale.map(id).join(",")}`, "--approve"];
     for (const sa of stale) {
       changes.push({
-        step: "serviceaccounts", resource: `serviceaccount ${id(sa)}`, field: "attachPolicyARNs", live: sorted(liveById.get(id(sa))!.policies!), wanted: sorted(sa.policies),
-        kind: "inPlace", destructive: false, argv, key: "cluster.serviceAccounts[].attachPolicyARNs",
+        step: "serviceaccounts",
+        resource: `serviceaccount ${id(sa)}`,
+        field: "attachPolicyARNs",
+        live: sorted(liveById.get(id(sa))!.policies!),
+        wanted: sorted(sa.policies),
+        kind: "inPlace",
+        destructive: false,
+        argv,
+        key: "cluster.serviceAccounts[].attachPolicyARNs",
       });
     }
   }
@@ -370,8 +614,28 @@ function serviceAccountChanges(desired: DesiredState, live: LiveState, ctx: Diff
   for (const sa of live.serviceAccounts) {
     if (wanted.has(id(sa))) continue;
     changes.push({
-      step: "serviceaccounts", resource: `serviceaccount ${id(sa)}`, field: "(serviceaccount)", live: id(sa), wanted: null, kind: "extra", destructive: true,
-      argv: ["eksctl", "delete", "iamserviceaccount", "--cluster", cluster, "--region", region, "--namespace", sa.namespace, "--name", sa.name, "--approve", "--wait"],
+      step: "serviceaccounts",
+      resource: `serviceaccount ${id(sa)}`,
+      field: "(serviceaccount)",
+      live: id(sa),
+      wanted: null,
+      kind: "extra",
+      destructive: true,
+      argv: [
+        "eksctl",
+        "delete",
+        "iamserviceaccount",
+        "--cluster",
+        cluster,
+        "--region",
+        region,
+        "--namespace",
+        sa.namespace,
+        "--name",
+        sa.name,
+        "--approve",
+        "--wait",
+      ],
       note: "not in cluster.serviceAccounts any more: --prune deletes it and its IAM role",
     });
   }
@@ -387,24 +651,68 @@ function addonChanges(desired: DesiredState, live: LiveState, ctx: DiffContext):
     const resource = `addon ${want.name}`;
     const have = liveByName.get(want.name);
     if (!have) {
-      const argv = ["eksctl", "create", "addon", "--cluster", cluster, "--region", region, "--name", want.name, `--version=${want.version || "latest"}`];
+      const argv = [
+        "eksctl",
+        "create",
+        "addon",
+        "--cluster",
+        cluster,
+        "--region",
+        region,
+        "--name",
+        want.name,
+        `--version=${want.version || "latest"}`,
+      ];
       if (want.serviceAccountRoleARN) argv.push(`--service-account-role-arn=${want.serviceAccountRoleARN}`);
-      changes.push({ step: "addons", resource, field: "(addon)", live: null, wanted: want.version || "latest", kind: "create", destructive: false, argv });
+      changes.push({
+        step: "addons",
+        resource,
+        field: "(addon)",
+        live: null,
+        wanted: want.version || "latest",
+        kind: "create",
+        destructive: false,
+        argv,
+      });
       if (want.configurationValues) {
-        changes.push({ step: "addons", resource, field: "configurationValues", live: "", wanted: want.configurationValues, kind: "inPlace", destructive: false, argv: updateArgv, key: "cluster.addons[].configurationValues" });
+        changes.push({
+          step: "addons",
+          resource,
+          field: "configurationValues",
+          live: "",
+          wanted: want.configurationValues,
+          kind: "inPlace",
+          destructive: false,
+          argv: updateArgv,
+          key: "cluster.addons[].configurationValues",
+        });
       }
       continue;
     }
     if (addonVersionDiffers(want.version, have)) {
       changes.push({
-        step: "addons", resource, field: "version", live: have.version, wanted: want.version === "latest" ? `latest (${have.newerVersion})` : want.version,
-        kind: "inPlace", destructive: false, argv: updateArgv, key: "cluster.addons[].version",
+        step: "addons",
+        resource,
+        field: "version",
+        live: have.version,
+        wanted: want.version === "latest" ? `latest (${have.newerVersion})` : want.version,
+        kind: "inPlace",
+        destructive: false,
+        argv: updateArgv,
+        key: "cluster.addons[].version",
       });
     }
     if (!sameConfigurationValues(want.configurationValues, have.configurationValues)) {
       changes.push({
-        step: "addons", resource, field: "configurationValues", live: have.configurationValues, wanted: want.configurationValues,
-        kind: "inPlace", destructive: false, argv: updateArgv, key: "cluster.addons[].configurationValues",
+        step: "addons",
+        resource,
+        field: "configurationValues",
+        live: have.configurationValues,
+        wanted: want.configurationValues,
+        kind: "inPlace",
+        destructive: false,
+        argv: updateArgv,
+        key: "cluster.addons[].configurationValues",
       });
     }
   }
@@ -412,7 +720,13 @@ function addonChanges(desired: DesiredState, live: LiveState, ctx: DiffContext):
   for (const addon of live.addons) {
     if (wanted.has(addon.name)) continue;
     changes.push({
-      step: "addons", resource: `addon ${addon.name}`, field: "(addon)", live: addon.version, wanted: null, kind: "extra", destructive: true,
+      step: "addons",
+      resource: `addon ${addon.name}`,
+      field: "(addon)",
+      live: addon.version,
+      wanted: null,
+      kind: "extra",
+      destructive: true,
       argv: ["eksctl", "delete", "addon", "--cluster", cluster, "--region", region, "--name", addon.name],
       note: "not in cluster.addons any more: --prune deletes it",
     });
@@ -437,10 +751,23 @@ export function commandsOf(changes: readonly Change[]): string[][] {
 /** One line per change, as plan and diff print it. */
 export function describeChange(change: Change): string {
   const value = (v: unknown) => (v === null || v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
-  const marks: Record<ChangeKind, string> = { create: "+", inPlace: "~", roll: "±", zoneAdd: "+", zoneRemove: "-", version: "^", immutable: "!", extra: "-" };
+  const marks: Record<ChangeKind, string> = {
+    create: "+",
+    inPlace: "~",
+    roll: "±",
+    zoneAdd: "+",
+    zoneRemove: "-",
+    version: "^",
+    immutable: "!",
+    extra: "-",
+  };
   const what = change.field.startsWith("(")
-    ? change.kind === "extra" || change.kind === "zoneRemove" ? `${change.resource}` : `${change.resource}`
+    ? change.kind === "extra" || change.kind === "zoneRemove"
+      ? `${change.resource}`
+      : `${change.resource}`
     : `${change.resource} ${change.field}: ${value(change.live)} → ${value(change.wanted)}`;
-  const tags = [change.kind, change.destructive ? "destructive" : undefined, change.reportOnly ? "reported only" : undefined].filter(Boolean).join(", ");
+  const tags = [change.kind, change.destructive ? "destructive" : undefined, change.reportOnly ? "reported only" : undefined]
+    .filter(Boolean)
+    .join(", ");
   return `${marks[change.kind]} ${what} (${tags})${change.note ? `: ${change.note}` : ""}`;
 }

@@ -62,10 +62,14 @@ export async function readPlanFile(ctx: CommandContext, file: string, envName: s
     });
   }
   if (plan.format !== PLAN_FORMAT || plan.task !== "born" || typeof plan.fingerprint !== "string" || !Array.isArray(plan.changes)) {
-    throw new UserError(`${file} is not a plan made by eksbox plan born --out`, { hint: `make one with eksbox plan born --env ${envName} --out ${file}` });
+    throw new UserError(`${file} is not a plan made by eksbox plan born --out`, {
+      hint: `make one with eksbox plan born --env ${envName} --out ${file}`,
+    });
   }
   if (plan.env !== envName) {
-    throw new UserError(`${file} is a plan for environment ${plan.env}, not ${envName}`, { hint: `apply it with eksbox born --env ${plan.env} --plan ${file}` });
+    throw new UserError(`${file} is a plan for environment ${plan.env}, not ${envName}`, {
+      hint: `apply it with eksbox born --env ${plan.env} --plan ${file}`,
+    });
   }
   return plan as SavedPlan;
 }

@@ -64,7 +64,9 @@ managedNodeGroups:
 };
 
 async function asg() {
-  const out = await motoCall("autoscaling", "describe_auto_scaling_groups", { Filters: [{ Name: "tag:alpha.eksctl.io/cluster-name", Values: ["cv"] }] });
+  const out = await motoCall("autoscaling", "describe_auto_scaling_groups", {
+    Filters: [{ Name: "tag:alpha.eksctl.io/cluster-name", Values: ["cv"] }],
+  });
   return out.AutoScalingGroups;
 }
 
@@ -72,7 +74,10 @@ beforeAll(async () => {
   moto = await startMoto();
   workspace = mkdtempSync(join(tmpdir(), "eksbox-doubles-converge-"));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(workspace, name), text);
-  for (const args of [["create", "cluster", "-f", "cluster.yaml", "--kubeconfig", "kubeconfig"], ["create", "nodegroup", "-f", "nodegroups.yaml"]]) {
+  for (const args of [
+    ["create", "cluster", "-f", "cluster.yaml", "--kubeconfig", "kubeconfig"],
+    ["create", "nodegroup", "-f", "nodegroups.yaml"],
+  ]) {
     const result = await eksctl(args);
     if (result.exitCode !== 0) throw new Error(result.stderr);
   }
@@ -88,20 +93,35 @@ describe("eksctl double: what converge changes in place", () => {
     const groups = await asg();
     expect(groups).toHaveLength(1);
     const tags = Object.fromEntries(groups[0].Tags.map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
-    expect(tags).toMatchObject({ "alpha.eksctl.io/cluster-name": "cv", "alpha.eksctl.io/nodegroup-name": "ng-a", "eksbox.io/spec-hash": "abc123" });
+    expect(tags).toMatchObject({
+      "alpha.eksctl.io/cluster-name": "cv",
+      "alpha.eksctl.io/nodegroup-name": "ng-a",
+      "eksbox.io/spec-hash": "abc123",
+    });
     expect(groups[0]).toMatchObject({ MinSize: 1, MaxSize: 3, DesiredCapacity: 1 });
-    expect(groups[0].MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType)).toEqual(["m5.large", "c5.large"]);
+    expect(groups[0].MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType)).toEqual([
+      "m5.large",
+      "c5.large",
+    ]);
     const templates = await motoCall("ec2", "describe_launch_templates", { LaunchTemplateNames: ["eksctl-cv-nodegroup-ng-a"] });
     expect(templates.LaunchTemplates).toHaveLength(1);
   });
 
   it("scale nodegroup changes the ASG, or EKS's scaling config for a managed one; get nodegroup reads them back", async () => {
-    expect((await eksctl(["scale", "nodegroup", "--cluster", "cv", "--region", region, "--name", "ng-a", "--nodes-min=2", "--nodes-max=5"])).exitCode).toBe(0);
+    expect(
+      (await eksctl(["scale", "nodegroup", "--cluster", "cv", "--region", region, "--name", "ng-a", "--nodes-min=2", "--nodes-max=5"]))
+        .exitCode,
+    ).toBe(0);
     expect((await asg())[0]).toMatchObject({ MinSize: 2, MaxSize: 5, DesiredCapacity: 2 });
     expect((await eksctl(["scale", "nodegroup", "--cluster", "cv", "--name", "mng-a", "-M", "4"])).exitCode).toBe(0);
-    expect((await motoCall("eks", "describe_nodegroup", { clusterName: "cv", nodegroupName: "mng-a" })).nodegroup.scalingConfig).toMatchObject({ maxSize: 4 });
+    expect(
+      (await motoCall("eks", "describe_nodegroup", { clusterName: "cv", nodegroupName: "mng-a" })).nodegroup.scalingConfig,
+    ).toMatchObject({ maxSize: 4 });
     const rows = JSON.parse((await eksctl(["get", "nodegroup", "--cluster", "cv", "--region", region, "-o", "json"])).stdout);
-    expect(rows.map((r: { Name: string; MaxSize: number }) => [r.Name, r.MaxSize])).toEqual([["ng-a", 5], ["mng-a", 4]]);
+    expect(rows.map((r: { Name: string; MaxSize: number }) => [r.Name, r.MaxSize])).toEqual([
+      ["ng-a", 5],
+      ["mng-a", 4],
+    ]);
     const bad = await eksctl(["scale", "nodegroup", "--cluster", "cv", "--name", "ng-a", "--nodes-min=6"]);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toMatch(/cannot be greater than maximum/);
@@ -111,11 +131,25 @@ describe("eksctl double: what converge changes in place", () => {
     const planned = await eksctl(["utils", "update-cluster-logging", "--cluster", "cv", "--enable-types=api", "--disable-types=audit"]);
     expect(planned.exitCode).toBe(0);
     expect(planned.stderr).toContain("no changes were applied");
-    const enabled = async () => (await motoCall("eks", "describe_cluster", { name: "cv" })).cluster.logging.clusterLogging.filter((l: { enabled: boolean }) => l.enabled).flatMap((l: { types: string[] }) => l.types);
+    const enabled = async () =>
+      (await motoCall("eks", "describe_cluster", { name: "cv" })).cluster.logging.clusterLogging
+        .filter((l: { enabled: boolean }) => l.enabled)
+        .flatMap((l: { types: string[] }) => l.types);
     expect(await enabled()).toEqual(["api", "audit"]);
-    expect((await eksctl(["utils", "update-cluster-logging", "--cluster", "cv", "--enable-types=api", "--disable-types=audit", "--approve"])).exitCode).toBe(0);
+    expect(
+      (await eksctl(["utils", "update-cluster-logging", "--cluster", "cv", "--enable-types=api", "--disable-types=audit", "--approve"]))
+        .exitCode,
+    ).toBe(0);
     expect(await enabled()).toEqual(["api"]);
-    const both = await eksctl(["utils", "update-cluster-logging", "--cluster", "cv", "--enable-types=api", "--disable-types=api", "--approve"]);
+    const both = await eksctl([
+      "utils",
+      "update-cluster-logging",
+      "--cluster",
+      "cv",
+      "--enable-types=api",
+      "--disable-types=api",
+      "--approve",
+    ]);
     expect(both.stderr).toMatch(/cannot be part of --enable-types and --disable-types/);
     const groups = (await motoCall("logs", "describe_log_groups", { logGroupNamePrefix: "/aws/eks/cv/cluster" })).logGroups;
     expect(groups[0].retentionInDays).toBe(7);
@@ -123,18 +157,52 @@ describe("eksctl double: what converge changes in place", () => {
 
   it("update-cluster-vpc-config changes the CIDRs and keeps the subnets", async () => {
     const before = (await motoCall("eks", "describe_cluster", { name: "cv" })).cluster.resourcesVpcConfig;
-    const result = await eksctl(["utils", "update-cluster-vpc-config", "--cluster", "cv", "--region", region, "--private-access=false", "--public-access=true", "--public-access-cidrs=203.0.113.0/24", "--approve"]);
+    const result = await eksctl([
+      "utils",
+      "update-cluster-vpc-config",
+      "--cluster",
+      "cv",
+      "--region",
+      region,
+      "--private-access=false",
+      "--public-access=true",
+      "--public-access-cidrs=203.0.113.0/24",
+      "--approve",
+    ]);
     expect(result.exitCode, result.stderr).toBe(0);
     const after = (await motoCall("eks", "describe_cluster", { name: "cv" })).cluster.resourcesVpcConfig;
-    expect(after).toMatchObject({ endpointPrivateAccess: false, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"], subnetIds: before.subnetIds });
-    const off = await eksctl(["utils", "update-cluster-vpc-config", "--cluster", "cv", "--private-access=false", "--public-access=false", "--approve"]);
+    expect(after).toMatchObject({
+      endpointPrivateAccess: false,
+      endpointPublicAccess: true,
+      publicAccessCidrs: ["203.0.113.0/24"],
+      subnetIds: before.subnetIds,
+    });
+    const off = await eksctl([
+      "utils",
+      "update-cluster-vpc-config",
+      "--cluster",
+      "cv",
+      "--private-access=false",
+      "--public-access=false",
+      "--approve",
+    ]);
     expect(off.stderr).toMatch(/at least one of private and public access must be enabled/);
   });
 
   it("addons: --name with -f is refused as eksctl refuses it; by flags they are created and deleted", async () => {
     const refused = await eksctl(["update", "addon", "-f", "cluster.yaml", "--name", "vpc-cni"]);
     expect(refused.stderr).toContain("cannot use --name when --config-file/-f is set");
-    const created = await eksctl(["create", "addon", "--cluster", "cv", "--region", region, "--name", "coredns", "--version=v1.11.4-eksbuild.2"]);
+    const created = await eksctl([
+      "create",
+      "addon",
+      "--cluster",
+      "cv",
+      "--region",
+      region,
+      "--name",
+      "coredns",
+      "--version=v1.11.4-eksbuild.2",
+    ]);
     expect(created.exitCode, created.stderr).toBe(0);
     const rows = JSON.parse((await eksctl(["get", "addon", "--cluster", "cv", "--region", region, "-o", "json"])).stdout);
     expect(rows.map((r: { Name: string; Version: string }) => [r.Name, r.Version])).toEqual([["coredns", "v1.11.4-eksbuild.2"]]);
@@ -144,7 +212,10 @@ describe("eksctl double: what converge changes in place", () => {
   });
 
   it("delete nodegroup removes its ASG and launch template", async () => {
-    expect((await eksctl(["delete", "nodegroup", "--cluster", "cv", "--region", region, "--name", "ng-a", "--drain", "--approve", "--wait"])).exitCode).toBe(0);
+    expect(
+      (await eksctl(["delete", "nodegroup", "--cluster", "cv", "--region", region, "--name", "ng-a", "--drain", "--approve", "--wait"]))
+        .exitCode,
+    ).toBe(0);
     expect(await asg()).toEqual([]);
     await expect(motoCall("ec2", "describe_launch_templates", { LaunchTemplateNames: ["eksctl-cv-nodegroup-ng-a"] })).rejects.toThrow();
   });

@@ -50,7 +50,13 @@ beforeAll(async () => {
   }
   // The container runs as an unprivileged uid that does not own the workspace.
   for (const dir of [workspace, join(workspace, "build"), join(workspace, "build/dev")]) chmodSync(dir, 0o777);
-  base = { image, workspace, motoUrl: moto.url, region, env: { EKSBOX_TEST_KUBE_API: kubeApi.url, EKSBOX_PASS_ENV: "EKSBOX_TEST_KUBE_API" } };
+  base = {
+    image,
+    workspace,
+    motoUrl: moto.url,
+    region,
+    env: { EKSBOX_TEST_KUBE_API: kubeApi.url, EKSBOX_PASS_ENV: "EKSBOX_TEST_KUBE_API" },
+  };
 });
 
 afterAll(async () => {
@@ -78,7 +84,15 @@ describe("test toolbox image", () => {
 
 describe("eksctl and flux doubles against moto", () => {
   it("refuses a schema-invalid file, naming the key", async () => {
-    const version = await run(["eksctl", "create", "cluster", "-f", "build/dev/invalid-version.yaml", "--kubeconfig", "build/dev/kubeconfig"]);
+    const version = await run([
+      "eksctl",
+      "create",
+      "cluster",
+      "-f",
+      "build/dev/invalid-version.yaml",
+      "--kubeconfig",
+      "build/dev/kubeconfig",
+    ]);
     expect(version.exitCode).toBe(1);
     expect(version.stderr).toContain("metadata.version: 1.3 is not of type 'string'");
     const key = await run(["eksctl", "create", "nodegroup", "-f", "build/dev/invalid-key.yaml"]);
@@ -150,10 +164,23 @@ describe("eksctl and flux doubles against moto", () => {
   });
 
   it("creates the IAM service accounts with the attached policies", async () => {
-    await runOk(["eksctl", "create", "iamserviceaccount", "-f", "build/dev/cluster.yaml", "--approve", "--override-existing-serviceaccounts"]);
-    const accounts = JSON.parse((await runOk(["eksctl", "get", "iamserviceaccount", "--cluster", cluster, "--region", region, "-o", "json"])).stdout);
+    await runOk([
+      "eksctl",
+      "create",
+      "iamserviceaccount",
+      "-f",
+      "build/dev/cluster.yaml",
+      "--approve",
+      "--override-existing-serviceaccounts",
+    ]);
+    const accounts = JSON.parse(
+      (await runOk(["eksctl", "get", "iamserviceaccount", "--cluster", cluster, "--region", region, "-o", "json"])).stdout,
+    );
     expect(accounts).toEqual([
-      { metadata: { name: "external-dns", namespace: "kube-system" }, status: { roleARN: expect.stringMatching(/^arn:aws:iam::123456789012:role\//) } },
+      {
+        metadata: { name: "external-dns", namespace: "kube-system" },
+        status: { roleARN: expect.stringMatching(/^arn:aws:iam::123456789012:role\//) },
+      },
     ]);
     // 65 characters long: shortened to IAM's 64 with a hash, as CloudFormation would.
     const roleName = accounts[0].status.roleARN.split("/").pop();
@@ -172,7 +199,11 @@ describe("eksctl and flux doubles against moto", () => {
     );
     expect(byGroup.items).toHaveLength(2);
     for (const node of byGroup.items) {
-      expect(node.metadata.labels).toMatchObject({ "alpha.eksctl.io/nodegroup-name": ng1a, "alpha.eksctl.io/cluster-name": cluster, role: "worker" });
+      expect(node.metadata.labels).toMatchObject({
+        "alpha.eksctl.io/nodegroup-name": ng1a,
+        "alpha.eksctl.io/cluster-name": cluster,
+        role: "worker",
+      });
       expect(node.status.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "True" }));
     }
     const both = JSON.parse(
@@ -187,7 +218,21 @@ describe("eksctl and flux doubles against moto", () => {
     const before = await run(["flux", "get", "sources", "git", "flux-system", "-n", "flux-system"]);
     expect(before.exitCode).toBe(1);
     expect(before.stderr).toContain("✗ GitRepository object 'flux-system' not found in 'flux-system' namespace");
-    const bootstrap = ["flux", "bootstrap", "github", "--owner", "acme", "--repository", "fleet", "--branch", "main", "--path", "clusters/dev", "--personal", "--token-auth"];
+    const bootstrap = [
+      "flux",
+      "bootstrap",
+      "github",
+      "--owner",
+      "acme",
+      "--repository",
+      "fleet",
+      "--branch",
+      "main",
+      "--path",
+      "clusters/dev",
+      "--personal",
+      "--token-auth",
+    ];
     const noToken = await run(bootstrap);
     expect(noToken.exitCode).toBe(1);
     expect(noToken.stderr).toContain("GITHUB_TOKEN");
@@ -209,8 +254,25 @@ describe("eksctl and flux doubles against moto", () => {
     expect(failed.stderr).toContain("injected failure: eksctl get nodegroup");
     expect(readFileSync(join(workspace, ".eksbox-test/fail"), "utf8")).toBe("no such command\n");
     await runOk(["eksctl", "get", "nodegroup", "--cluster", cluster, "--region", region, "-o", "json"]);
-    const logged = readFileSync(join(workspace, ".eksbox-test/argv.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l).argv);
-    expect(logged).toContainEqual(["flux", "bootstrap", "github", "--owner", "acme", "--repository", "fleet", "--branch", "main", "--path", "clusters/dev", "--personal", "--token-auth"]);
+    const logged = readFileSync(join(workspace, ".eksbox-test/argv.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).argv);
+    expect(logged).toContainEqual([
+      "flux",
+      "bootstrap",
+      "github",
+      "--owner",
+      "acme",
+      "--repository",
+      "fleet",
+      "--branch",
+      "main",
+      "--path",
+      "clusters/dev",
+      "--personal",
+      "--token-auth",
+    ]);
     expect(logged.filter((argv) => argv.join(" ").startsWith("eksctl get nodegroup")).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -233,7 +295,20 @@ describe("eksctl and flux doubles against moto", () => {
 
   it("deletes a nodegroup: its stack and role go, its nodes leave kubectl", async () => {
     const role = `eksctl-${cluster}-nodegroup-${ng1a}-NodeInstanceRole`;
-    await runOk(["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", ng1a, "--drain=true", "--approve", "--wait"]);
+    await runOk([
+      "eksctl",
+      "delete",
+      "nodegroup",
+      "--cluster",
+      cluster,
+      "--region",
+      region,
+      "--name",
+      ng1a,
+      "--drain=true",
+      "--approve",
+      "--wait",
+    ]);
     const list = JSON.parse((await runOk(["eksctl", "get", "nodegroup", "--cluster", cluster, "--region", region, "-o", "json"])).stdout);
     expect(list.map((ng: any) => ng.Name)).toEqual([ng1c]);
     expect((await activeStacks()).map((s) => s.StackName)).not.toContain(`eksctl-${cluster}-nodegroup-${ng1a}`);

@@ -53,7 +53,9 @@ beforeAll(async () => {
   for (const v of ["1.32", "1.33", "1.34"]) writeFileSync(join(workspace, `cluster-${v}.yaml`), config(v));
   const created = await run("eksctl", ["create", "cluster", "-f", "cluster-1.32.yaml"]);
   if (created.exitCode !== 0) throw new Error(created.stderr);
-  const flux = await run("flux", ["bootstrap", "github", "--owner", "o", "--repository", "r", "--path", "clusters/up"], { GITHUB_TOKEN: "ghp_fake" });
+  const flux = await run("flux", ["bootstrap", "github", "--owner", "o", "--repository", "r", "--path", "clusters/up"], {
+    GITHUB_TOKEN: "ghp_fake",
+  });
   if (flux.exitCode !== 0) throw new Error(flux.stderr);
 });
 

@@ -42,7 +42,10 @@ async function signedMirror(signingKey: TestSigningKey, trustedKey: TestSigningK
 }
 
 beforeAll(async () => {
-  versions = Object.fromEntries((await readDockerfilePins(projectRoot)).tools.map((pin) => [pin.tool, pin.version])) as Record<StandInTool, string>;
+  versions = Object.fromEntries((await readDockerfilePins(projectRoot)).tools.map((pin) => [pin.tool, pin.version])) as Record<
+    StandInTool,
+    string
+  >;
   trusted = await createTestSigningKey("eksbox trusted signer");
   cleanup.push(trusted.gnupgHome);
   contextDir = await mkdtemp(path.join(tmpdir(), "eksbox-context-"));
@@ -56,14 +59,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const mirror of mirrors) await mirror.close();
-  for (const tag of tags) await docker.getImage(tag).remove({ noprune: true }).catch(() => undefined);
+  for (const tag of tags)
+    await docker
+      .getImage(tag)
+      .remove({ noprune: true })
+      .catch(() => undefined);
   for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
 });
 
 describe("AWS CLI PGP signature check", () => {
   it("installs the AWS CLI when its zip is signed by the pinned key, and records that in the manifest", async () => {
     const sink = new MemorySink();
-    await buildToolboxImage(docker, contextDir, { events: sink, buildArgs: await signedMirror(trusted), tag: tags[0], networkMode: "host" });
+    await buildToolboxImage(docker, contextDir, {
+      events: sink,
+      buildArgs: await signedMirror(trusted),
+      tag: tags[0],
+      networkMode: "host",
+    });
     const lines = sink.events.flatMap((event) => (event.type === "image-build" ? [event.line] : []));
     expect(lines).toContain(`awscli: PGP signature OK (key ${trusted.fingerprint})`);
     const manifest = await readImageManifest(imageRunner(docker), tags[0]!);
@@ -98,7 +110,12 @@ describe("AWS CLI PGP signature check", () => {
     }
     await writeFile(path.join(expiredContext, "src/image/awscli-public-key.asc"), expired.publicKeyArmored);
     const sink = new MemorySink();
-    await buildToolboxImage(docker, expiredContext, { events: sink, buildArgs: await signedMirror(expired, expired), tag: tags[2], networkMode: "host" });
+    await buildToolboxImage(docker, expiredContext, {
+      events: sink,
+      buildArgs: await signedMirror(expired, expired),
+      tag: tags[2],
+      networkMode: "host",
+    });
     const lines = sink.events.flatMap((event) => (event.type === "image-build" ? [event.line] : []));
     expect(lines).toContain(`awscli: PGP signature OK (key ${expired.fingerprint})`);
   });

@@ -64,7 +64,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await mirror?.close();
   // noprune keeps the untagged parent layers: they are the build cache the next run starts from.
-  for (const tag of imagesToRemove) await docker.getImage(tag).remove({ noprune: true }).catch(() => undefined);
+  for (const tag of imagesToRemove)
+    await docker
+      .getImage(tag)
+      .remove({ noprune: true })
+      .catch(() => undefined);
   for (const dir of dirsToRemove) await rm(dir, { recursive: true, force: true });
 });
 
@@ -72,13 +76,15 @@ describe("toolbox image built from the real Dockerfile", () => {
   it("downloads each tool's artifact from the mirror and checks its sha256 before use", () => {
     const lines = buildLines(firstBuild);
     const paths = mirror.requests;
-    expect(paths).toEqual(expect.arrayContaining([
-      `/eksctl/v${versions.eksctl}/eksctl_Linux_amd64.tar.gz`,
-      `/awscli/awscli-exe-linux-x86_64-${versions.awscli}.zip`,
-      `/kubectl/v${versions.kubectl}/bin/linux/amd64/kubectl`,
-      `/flux/v${versions.flux}/flux_${versions.flux}_linux_amd64.tar.gz`,
-      `/fluxctl/${versions.fluxctl}/fluxctl_linux_amd64`,
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        `/eksctl/v${versions.eksctl}/eksctl_Linux_amd64.tar.gz`,
+        `/awscli/awscli-exe-linux-x86_64-${versions.awscli}.zip`,
+        `/kubectl/v${versions.kubectl}/bin/linux/amd64/kubectl`,
+        `/flux/v${versions.flux}/flux_${versions.flux}_linux_amd64.tar.gz`,
+        `/fluxctl/${versions.fluxctl}/fluxctl_linux_amd64`,
+      ]),
+    );
     for (const tool of STANDIN_TOOLS) {
       expect(lines).toContain(`fetch-verified: ${tool} ${versions[tool]} sha256 OK (${release.sha256[tool].amd64})`);
     }
@@ -105,7 +111,11 @@ describe("toolbox image built from the real Dockerfile", () => {
     expect(labels["org.opencontainers.image.base.name"]).toBe(buildArgs.BASE_IMAGE);
     const id = await runInImage(docker, image, ["id", "-u"]);
     expect(id.stdout.trim()).toBe("10001");
-    const runtimeDeps = await runInImage(docker, image, ["sh", "-c", "command -v git ssh less jq && ls /etc/ssl/certs/ca-certificates.crt"]);
+    const runtimeDeps = await runInImage(docker, image, [
+      "sh",
+      "-c",
+      "command -v git ssh less jq && ls /etc/ssl/certs/ca-certificates.crt",
+    ]);
     expect(runtimeDeps.exitCode).toBe(0);
   });
 
@@ -179,7 +189,9 @@ describe("toolbox image built from the real Dockerfile", () => {
       const failure = await build(mirrorBuildArgs(tampered, tamperedMirror.url), tag).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(StepFailedError);
       const error = failure as StepFailedError;
-      expect(error.message).toMatch(/fetch-verified: kubectl: CHECKSUM MISMATCH for 1\.34\.11 .*expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/);
+      expect(error.message).toMatch(
+        /fetch-verified: kubectl: CHECKSUM MISMATCH for 1\.34\.11 .*expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/,
+      );
       expect(error.outputTail.join("\n")).toContain("CHECKSUM MISMATCH");
       await expect(docker.getImage(tag).inspect()).rejects.toThrow();
     } finally {
@@ -192,8 +204,14 @@ describe("toolbox image built from the real Dockerfile", () => {
     const tag = `${TEST_REPOSITORY}:interrupted`;
     imagesToRemove.add(tag);
     const sink = { emit: () => controller.abort() };
-    const failure = await buildToolboxImage(docker, projectRoot, { events: sink, buildArgs, tag, networkMode: "host", noCache: true, signal: controller.signal })
-      .catch((error: unknown) => error);
+    const failure = await buildToolboxImage(docker, projectRoot, {
+      events: sink,
+      buildArgs,
+      tag,
+      networkMode: "host",
+      noCache: true,
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AbortedError);
     expect((failure as Error).message).toBe(`image build of ${tag} interrupted`);
     await expect(docker.getImage(tag).inspect()).rejects.toThrow();
@@ -213,7 +231,11 @@ describe("toolbox image built from the real Dockerfile", () => {
     expect(rebuilt.some((step) => step.stage === "kubectl" && step.instruction.startsWith("RUN "))).toBe(true);
     expect(rebuilt.filter((step) => !["kubectl", "manifest", "toolbox"].includes(step.stage))).toEqual([]);
     for (const stage of ["fetcher", "eksctl", "awscli", "flux", "fluxctl"]) {
-      expect(workSteps(steps).filter((step) => step.stage === stage).every((step) => step.cached)).toBe(true);
+      expect(
+        workSteps(steps)
+          .filter((step) => step.stage === stage)
+          .every((step) => step.cached),
+      ).toBe(true);
     }
     // In the final stage the layers before kubectl's COPY (base packages, the AWS CLI, eksctl) stay
     // cached. (kubectl's COPY itself may hit too: the builder keys COPY on content, and an earlier
@@ -224,6 +246,9 @@ describe("toolbox image built from the real Dockerfile", () => {
     expect(finalStage.slice(0, kubectlCopy).every((step) => step.cached)).toBe(true);
 
     const manifest = await readImageManifest(imageRunner(docker), changed.tag);
-    expect(manifest.tools.find((entry) => entry.tool === "kubectl")).toMatchObject({ version: "1.34.12", sha256: bumped.sha256.kubectl.amd64 });
+    expect(manifest.tools.find((entry) => entry.tool === "kubectl")).toMatchObject({
+      version: "1.34.12",
+      sha256: bumped.sha256.kubectl.amd64,
+    });
   });
 });

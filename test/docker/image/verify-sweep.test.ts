@@ -18,13 +18,19 @@ describe("image verify's throwaway containers", () => {
       const container = await docker.createContainer(throwawayContainerSpec(${JSON.stringify(image)}, ["true"]));
       console.log(container.id);
     `;
-    const id = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: repoRoot, encoding: "utf8" }).trim();
+    const id = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      cwd: repoRoot,
+      encoding: "utf8",
+    }).trim();
     try {
       expect((await docker.getContainer(id).inspect()).Config.Labels["io.eksbox.purpose"]).toBe("image-verify");
       expect(await sweepStaleContainers(docker)).toContain(id);
       await expect(docker.getContainer(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
     } finally {
-      await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getContainer(id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
   });
 });

@@ -52,7 +52,11 @@ describe("archive mode", () => {
       expect(toolbox.mode).toBe("archive");
       const inside = await toolbox.run({
         step: "work",
-        argv: ["sh", "-c", "cat build/stg/cluster.yaml; test -e .git && echo has-git || echo no-git; cat ~/.aws/config | head -1; echo kube > build/stg/kubeconfig; echo container > edited-here.txt"],
+        argv: [
+          "sh",
+          "-c",
+          "cat build/stg/cluster.yaml; test -e .git && echo has-git || echo no-git; cat ~/.aws/config | head -1; echo kube > build/stg/kubeconfig; echo container > edited-here.txt",
+        ],
         captureStdout: true,
       });
       expect(inside.stdout).toBe("rendered\nno-git\n[default]\n");
@@ -132,7 +136,12 @@ describe("archive mode", () => {
       Labels: { [LABEL_TOOL]: "eksbox-test", [LABEL_RUN_ID]: runId },
       Env: ["HOME=/root", `EKSBOX_TEST_WORKSPACE=${shared}`],
       HostConfig: {
-        Binds: [`${engineSocket}:/var/run/docker.sock`, `${process.execPath}:/usr/local/bin/node:ro`, `${REPO}:${REPO}:ro`, `${shared}:${shared}`],
+        Binds: [
+          `${engineSocket}:/var/run/docker.sock`,
+          `${process.execPath}:/usr/local/bin/node:ro`,
+          `${REPO}:${REPO}:ro`,
+          `${shared}:${shared}`,
+        ],
       },
     });
     try {

@@ -53,7 +53,10 @@ describe("the loopback endpoint", () => {
     const missing = await get(url);
     expect(missing.status).toBe(401);
     expect(JSON.stringify(missing.body)).not.toMatch(/ASIA|Secret/);
-    const wrong = await get(url, token.replace(/.$/, (c) => (c === "0" ? "1" : "0")));
+    const wrong = await get(
+      url,
+      token.replace(/.$/, (c) => (c === "0" ? "1" : "0")),
+    );
     expect(wrong.status).toBe(401);
 
     const served = await get(url, token);
@@ -96,10 +99,19 @@ describe("renewal", () => {
 
   it("says which role could not be assumed, without the credentials it used", async () => {
     const source = new CredentialSource(
-      { region: "us-east-1", endpointUrl: "http://127.0.0.1:9", assumeRole: { roleArn: ROLE }, processEnv: { ...FAKE_AWS_ENV }, envName: "stg" },
+      {
+        region: "us-east-1",
+        endpointUrl: "http://127.0.0.1:9",
+        assumeRole: { roleArn: ROLE },
+        processEnv: { ...FAKE_AWS_ENV },
+        envName: "stg",
+      },
       new Redactor().addFromEnv(FAKE_AWS_ENV),
     );
-    const error = await source.get().then(() => undefined, (e: unknown) => e as Error);
+    const error = await source.get().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error?.message).toContain(`cannot assume ${ROLE} (aws.assumeRole of stg)`);
     expect(error?.message).not.toContain(FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY);
   });
@@ -147,11 +159,14 @@ describe("through the CLI and the toolbox", () => {
 
     const refused = await run(["plan", "born", "--env", "wrong-account"]);
     expect(refused.exitCode).not.toBe(0);
-    expect(refused.stderr).toContain(`the credentials are for account ${OTHER_ACCOUNT}, but environment wrong-account is in account 123456789012`);
+    expect(refused.stderr).toContain(
+      `the credentials are for account ${OTHER_ACCOUNT}, but environment wrong-account is in account 123456789012`,
+    );
   });
 
   it("the toolbox gets the broker's endpoint on loopback and none of this machine's keys", async () => {
-    const script = 'echo "uri=$AWS_CONTAINER_CREDENTIALS_FULL_URI key=${AWS_ACCESS_KEY_ID:-none} profile=${AWS_PROFILE:-none}"; aws sts get-caller-identity --output json';
+    const script =
+      'echo "uri=$AWS_CONTAINER_CREDENTIALS_FULL_URI key=${AWS_ACCESS_KEY_ID:-none} profile=${AWS_PROFILE:-none}"; aws sts get-caller-identity --output json';
     const result = await run(["exec", "--env", "cross", "--", "sh", "-c", script]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/uri=http:\/\/127\.0\.0\.1:\d+\/eksbox\/credentials\/[0-9a-f]+ key=none profile=none/);
@@ -168,7 +183,10 @@ describe("through the CLI and the toolbox", () => {
 
   it("a web-identity profile is resolved on this machine: the toolbox acts as its role without the token file", async () => {
     const script = `test -e ${join(awsDir, "token")} && echo token-visible; aws sts get-caller-identity --output json`;
-    const result = await run(["exec", "--env", "web", "--", "sh", "-c", script], { AWS_CONFIG_FILE: join(awsDir, "config"), AWS_SHARED_CREDENTIALS_FILE: join(awsDir, "none") });
+    const result = await run(["exec", "--env", "web", "--", "sh", "-c", script], {
+      AWS_CONFIG_FILE: join(awsDir, "config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(awsDir, "none"),
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).not.toContain("token-visible");
     const identity = JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))) as { Account: string; Arn: string };

@@ -78,7 +78,9 @@ describe("the toolbox image", () => {
       processEnv: { ...engineEnv },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toContain("eksbox-test/not-built-anywhere:v0-missing is not available locally and could not be pulled");
+    expect((error as Error).message).toContain(
+      "eksbox-test/not-built-anywhere:v0-missing is not available locally and could not be pulled",
+    );
     expect((error as UserError).hint).toContain("docker pull eksbox-test/not-built-anywhere:v0-missing");
     expect(await containersOfRun(runId)).toEqual([]);
   });
@@ -102,7 +104,14 @@ describe("the toolbox image", () => {
 
   it("a content-hash tag gets no warning", async () => {
     const sink = new MemorySink();
-    const toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("pinned"), events: sink, interrupter: new Interrupter(), processEnv: { ...engineEnv } });
+    const toolbox = await openToolbox({
+      projectRoot: workspace,
+      imageRef,
+      runId: newRunId("pinned"),
+      events: sink,
+      interrupter: new Interrupter(),
+      processEnv: { ...engineEnv },
+    });
     await toolbox.dispose();
     expect(sink.events.filter((e) => e.type === "log" && e.level === "warn")).toEqual([]);
   });
@@ -125,7 +134,13 @@ describe("the project's toolbox image", () => {
     const sink = new MemorySink();
     let builtRef: string | undefined;
     try {
-      const toolbox = await openToolbox({ projectRoot: root, runId: newRunId("build"), events: sink, interrupter: new Interrupter(), processEnv: { ...engineEnv } });
+      const toolbox = await openToolbox({
+        projectRoot: root,
+        runId: newRunId("build"),
+        events: sink,
+        interrupter: new Interrupter(),
+        processEnv: { ...engineEnv },
+      });
       builtRef = toolbox.image.ref;
       const result = await toolbox.run({ step: "version", argv: ["true"] });
       await toolbox.dispose();
@@ -134,7 +149,11 @@ describe("the project's toolbox image", () => {
       expect(toolbox.image.tools).toEqual({ kubectl: "1.34.0" });
       expect(sink.events.some((e) => e.type === "image-build" && e.line.includes(`building-${nonce}`))).toBe(true);
     } finally {
-      if (builtRef) await docker.getImage(builtRef).remove({ force: true }).catch(() => undefined);
+      if (builtRef)
+        await docker
+          .getImage(builtRef)
+          .remove({ force: true })
+          .catch(() => undefined);
       await rm(root, { recursive: true, force: true });
     }
   });
@@ -143,10 +162,18 @@ describe("the project's toolbox image", () => {
     const root = await fakeProject(`FROM ${imageRef}\nRUN echo about-to-fail-${process.pid}-${Date.now()} && exit 3\n`);
     const runId = newRunId("build-fail");
     try {
-      const error = await openToolbox({ projectRoot: root, runId, events: new MemorySink(), interrupter: new Interrupter(), processEnv: { ...engineEnv } }).catch((e: unknown) => e);
+      const error = await openToolbox({
+        projectRoot: root,
+        runId,
+        events: new MemorySink(),
+        interrupter: new Interrupter(),
+        processEnv: { ...engineEnv },
+      }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
       // Docker's builder says "returned a non-zero code: 3", Podman's (buildah) "while running runtime: exit status 3".
-      expect((error as Error).message).toMatch(/failed building eksbox-toolbox:[0-9a-f]{12}: .*(returned a non-zero code: 3|exit status 3)/);
+      expect((error as Error).message).toMatch(
+        /failed building eksbox-toolbox:[0-9a-f]{12}: .*(returned a non-zero code: 3|exit status 3)/,
+      );
       expect(await containersOfRun(runId)).toEqual([]);
     } finally {
       await rm(root, { recursive: true, force: true });
@@ -180,7 +207,11 @@ describe("leftovers", () => {
       expect(removed).not.toContain(live);
       expect(removed).not.toContain(foreign);
     } finally {
-      for (const id of [dead, live, foreign]) await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+      for (const id of [dead, live, foreign])
+        await docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
     expect(await containersOfRun(runId)).toEqual([]);
   });

@@ -25,7 +25,14 @@ function collector() {
 beforeAll(async () => {
   imageRef = await ensureTestImage();
   workspace = await mkdtemp(path.join(tmpdir(), "eksbox-ws-"));
-  toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("session"), events: new MemorySink(), interrupter: new Interrupter(), processEnv: { ...engineEnv, FLUX_TOKEN: SECRET, EKSBOX_PASS_ENV: "FLUX_TOKEN" } });
+  toolbox = await openToolbox({
+    projectRoot: workspace,
+    imageRef,
+    runId: newRunId("session"),
+    events: new MemorySink(),
+    interrupter: new Interrupter(),
+    processEnv: { ...engineEnv, FLUX_TOKEN: SECRET, EKSBOX_PASS_ENV: "FLUX_TOKEN" },
+  });
 });
 afterAll(async () => {
   await toolbox?.dispose();
@@ -59,7 +66,14 @@ describe("sessions", () => {
     const out = collector();
     const err = collector();
     stdin.end("line one\nline two\n");
-    const code = await toolbox.session({ step: "exec", argv: ["sh", "-c", "wc -l; echo done >&2"], tty: false, stdin, stdout: out.stream, stderr: err.stream });
+    const code = await toolbox.session({
+      step: "exec",
+      argv: ["sh", "-c", "wc -l; echo done >&2"],
+      tty: false,
+      stdin,
+      stdout: out.stream,
+      stderr: err.stream,
+    });
     expect(code).toBe(0);
     expect(out.text().trim()).toBe("2");
     expect(err.text()).toBe("done\n");
@@ -69,7 +83,15 @@ describe("sessions", () => {
 describe("interrupting a session", () => {
   it("a SIGTERM to eksbox reaches an interactive command too", async () => {
     const interrupter = new Interrupter();
-    const own = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("session-int"), events: new MemorySink(), interrupter, processEnv: { ...engineEnv }, graceMs: 60_000 });
+    const own = await openToolbox({
+      projectRoot: workspace,
+      imageRef,
+      runId: newRunId("session-int"),
+      events: new MemorySink(),
+      interrupter,
+      processEnv: { ...engineEnv },
+      graceMs: 60_000,
+    });
     try {
       const stdin = new PassThrough();
       const out = collector();
@@ -88,13 +110,24 @@ describe("eksbox exec", () => {
   it("prints the command's stdout, masked, and sets the exit code", async () => {
     const out = collector();
     const err = collector();
-    const ctx = { projectRoot: workspace, events: new MemorySink(), interrupter: new Interrupter(), stdout: out.stream, output: "text" as const, processEnv: { ...engineEnv, AWS_SESSION_TOKEN: SECRET } };
+    const ctx = {
+      projectRoot: workspace,
+      events: new MemorySink(),
+      interrupter: new Interrupter(),
+      stdout: out.stream,
+      output: "text" as const,
+      processEnv: { ...engineEnv, AWS_SESSION_TOKEN: SECRET },
+    };
     try {
-      const code = await execCommand(ctx, { image: imageRef, argv: ["sh", "-c", 'echo "token=$AWS_SESSION_TOKEN"; echo warn >&2; exit 9'] }, {
-        openToolbox,
-        stdin: Object.assign(new PassThrough(), { isTTY: false, fd: 99_999 }) as unknown as NodeJS.ReadStream,
-        stderr: err.stream,
-      });
+      const code = await execCommand(
+        ctx,
+        { image: imageRef, argv: ["sh", "-c", 'echo "token=$AWS_SESSION_TOKEN"; echo warn >&2; exit 9'] },
+        {
+          openToolbox,
+          stdin: Object.assign(new PassThrough(), { isTTY: false, fd: 99_999 }) as unknown as NodeJS.ReadStream,
+          stderr: err.stream,
+        },
+      );
       expect(code).toBe(9);
       expect(process.exitCode).toBe(9);
     } finally {

@@ -12,12 +12,24 @@ import { containersOfRun, docker, ensureTestImage, newRunId, engineEnv } from ".
 
 const workspaces: string[] = [];
 
-async function open(imageRef: string, interrupter = new Interrupter()): Promise<{ toolbox: DockerToolbox; runId: string; sink: MemorySink }> {
+async function open(
+  imageRef: string,
+  interrupter = new Interrupter(),
+): Promise<{ toolbox: DockerToolbox; runId: string; sink: MemorySink }> {
   const workspace = await mkdtemp(path.join(tmpdir(), "eksbox-agent-"));
   workspaces.push(workspace);
   const runId = newRunId("agent");
   const sink = new MemorySink();
-  const toolbox = await openToolbox({ projectRoot: workspace, imageRef, runId, events: sink, interrupter, processEnv: { ...engineEnv, HOME: workspace }, mode: "bind", graceMs: 3_600_000 });
+  const toolbox = await openToolbox({
+    projectRoot: workspace,
+    imageRef,
+    runId,
+    events: sink,
+    interrupter,
+    processEnv: { ...engineEnv, HOME: workspace },
+    mode: "bind",
+    graceMs: 3_600_000,
+  });
   return { toolbox, runId, sink };
 }
 

@@ -10,7 +10,9 @@ export const IMAGE_DIR = fileURLToPath(new URL("../../fixtures/runtime/image/", 
 const IMAGE_FILES = ["Dockerfile", "slow-step.sh"];
 
 /** The engine under test: DOCKER_HOST when set (the Podman suite sets it), else Docker's socket. */
-export const engineSocket = process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
+export const engineSocket = process.env.DOCKER_HOST?.startsWith("unix://")
+  ? process.env.DOCKER_HOST.slice("unix://".length)
+  : "/var/run/docker.sock";
 export const docker = new Dockerode({ socketPath: engineSocket });
 /** The suite runs against Podman's Docker-compatible API (EKSBOX_TEST_ENGINE=podman, see vitest.podman.config.ts). */
 export const testingPodman = process.env.EKSBOX_TEST_ENGINE === "podman";
@@ -19,7 +21,11 @@ export const engineEnv: NodeJS.ProcessEnv = process.env.DOCKER_HOST ? { DOCKER_H
 
 export function testImageRef(): string {
   const hash = createHash("sha256");
-  for (const file of IMAGE_FILES) hash.update(file).update("\0").update(readFileSync(IMAGE_DIR + file));
+  for (const file of IMAGE_FILES)
+    hash
+      .update(file)
+      .update("\0")
+      .update(readFileSync(IMAGE_DIR + file));
   return `eksbox-test/runtime:${hash.digest("hex").slice(0, 12)}`;
 }
 
@@ -34,11 +40,15 @@ export async function ensureTestImage(): Promise<string> {
   const stream = await docker.buildImage({ context: IMAGE_DIR, src: IMAGE_FILES }, { t: ref, rm: true, forcerm: true });
   const output: string[] = [];
   await new Promise<void>((resolve, reject) =>
-    docker.modem.followProgress(stream, (error, results) => {
-      const failed = (results as Array<{ error?: string }> | undefined)?.find((r) => r.error);
-      if (error || failed) reject(new Error(`building ${ref}: ${error?.message ?? failed?.error}\n${output.join("")}`));
-      else resolve();
-    }, (event: { stream?: string }) => event.stream && output.push(event.stream)),
+    docker.modem.followProgress(
+      stream,
+      (error, results) => {
+        const failed = (results as Array<{ error?: string }> | undefined)?.find((r) => r.error);
+        if (error || failed) reject(new Error(`building ${ref}: ${error?.message ?? failed?.error}\n${output.join("")}`));
+        else resolve();
+      },
+      (event: { stream?: string }) => event.stream && output.push(event.stream),
+    ),
   );
   return ref;
 }

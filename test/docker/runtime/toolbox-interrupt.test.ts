@@ -26,9 +26,21 @@ function setUp(extra: Partial<ToolboxOptions> = {}) {
   const sink = new MemorySink();
   const interrupter = new Interrupter();
   const runId = newRunId("int");
-  const open = () => openToolbox({ projectRoot: workspace, imageRef, runId, events: sink, interrupter, processEnv: { ...engineEnv }, mode: "bind", ...extra });
+  const open = () =>
+    openToolbox({
+      projectRoot: workspace,
+      imageRef,
+      runId,
+      events: sink,
+      interrupter,
+      processEnv: { ...engineEnv },
+      mode: "bind",
+      ...extra,
+    });
   const lines = (step: string) =>
-    sink.events.filter((e): e is Extract<EksboxEvent, { type: "step-output" }> => e.type === "step-output" && e.step === step).map((e) => e.line);
+    sink.events
+      .filter((e): e is Extract<EksboxEvent, { type: "step-output" }> => e.type === "step-output" && e.step === step)
+      .map((e) => e.line);
   /** Resolves once the step printed `text`, so the interrupt lands while it runs. */
   const printed = async (step: string, text: string) => {
     while (!lines(step).some((line) => line.includes(text))) await new Promise((r) => setTimeout(r, 20));
@@ -47,7 +59,11 @@ describe("interrupts", () => {
       const result = await running;
       // Exit 0 after the interrupt: the step did finish, and the caller may record it.
       expect(result.exitCode).toBe(0);
-      expect(t.lines("create-cluster")).toEqual(["slow-step: started", "slow-step: got SIGINT, finishing the call", "slow-step: finished cleanly"]);
+      expect(t.lines("create-cluster")).toEqual([
+        "slow-step: started",
+        "slow-step: got SIGINT, finishing the call",
+        "slow-step: finished cleanly",
+      ]);
       await expect(toolbox.run({ step: "next", argv: ["true"] })).rejects.toBeInstanceOf(AbortedError);
     } finally {
       await toolbox.dispose();
@@ -132,7 +148,9 @@ describe("interrupts", () => {
     const t = setUp();
     // Escalates the moment the image is resolved, i.e. in the middle of openToolbox.
     const events = { emit: (e: EksboxEvent) => (t.sink.emit(e), e.type === "image" && t.interrupter.escalate()) };
-    await expect(openToolbox({ projectRoot: workspace, imageRef, runId: t.runId, events, interrupter: t.interrupter, processEnv: { ...engineEnv } })).rejects.toBeInstanceOf(AbortedError);
+    await expect(
+      openToolbox({ projectRoot: workspace, imageRef, runId: t.runId, events, interrupter: t.interrupter, processEnv: { ...engineEnv } }),
+    ).rejects.toBeInstanceOf(AbortedError);
     expect(await containersOfRun(t.runId)).toEqual([]);
   });
 

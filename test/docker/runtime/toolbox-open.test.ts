@@ -22,7 +22,17 @@ afterAll(async () => {
 
 async function openIn(workspace: string) {
   const runId = newRunId("open");
-  const toolbox = await openToolbox({ projectRoot: workspace, envName: "stg", imageRef, runId, events: new MemorySink(), interrupter: new Interrupter(), processEnv: { ...engineEnv, HOME: workspace }, user: USER, mode: "bind" });
+  const toolbox = await openToolbox({
+    projectRoot: workspace,
+    envName: "stg",
+    imageRef,
+    runId,
+    events: new MemorySink(),
+    interrupter: new Interrupter(),
+    processEnv: { ...engineEnv, HOME: workspace },
+    user: USER,
+    mode: "bind",
+  });
   return { toolbox, runId };
 }
 
@@ -37,7 +47,11 @@ describe("opening the toolbox", () => {
         const info = await stat(path.join(workspace, dir));
         expect([info.uid, info.gid]).toEqual([USER.uid, USER.gid]);
       }
-      const result = await toolbox.runOrFail({ step: "who", argv: ["sh", "-c", 'id -un; echo "$HOME"; touch "$HOME/x" build/stg/y'], captureStdout: true });
+      const result = await toolbox.runOrFail({
+        step: "who",
+        argv: ["sh", "-c", 'id -un; echo "$HOME"; touch "$HOME/x" build/stg/y'],
+        captureStdout: true,
+      });
       expect(result.stdout).toBe("eksbox\n/home/eksbox\n");
     } finally {
       await toolbox.dispose();

@@ -24,7 +24,10 @@ const sink = new MemorySink();
 
 function outputLines(step: string, stream?: "stdout" | "stderr"): string[] {
   return sink.events
-    .filter((e): e is Extract<EksboxEvent, { type: "step-output" }> => e.type === "step-output" && e.step === step && (!stream || e.stream === stream))
+    .filter(
+      (e): e is Extract<EksboxEvent, { type: "step-output" }> =>
+        e.type === "step-output" && e.step === step && (!stream || e.stream === stream),
+    )
     .map((e) => e.line);
 }
 
@@ -39,7 +42,8 @@ beforeAll(async () => {
   await writeFile(path.join(home, ".aws", "sso", "cache", "token.json"), "{}");
   await chown(path.join(home, ".aws", "sso", "cache"), HOST_USER.uid, HOST_USER.gid);
   await chown(path.join(home, ".aws", "sso", "cache", "token.json"), HOST_USER.uid, HOST_USER.gid);
-  for (const dir of [workspace, path.join(workspace, "build"), path.join(workspace, "build", "prod")]) await chown(dir, HOST_USER.uid, HOST_USER.gid);
+  for (const dir of [workspace, path.join(workspace, "build"), path.join(workspace, "build", "prod")])
+    await chown(dir, HOST_USER.uid, HOST_USER.gid);
   runId = newRunId("run");
   toolbox = await openToolbox({
     projectRoot: workspace,
@@ -97,7 +101,11 @@ describe("a step in the toolbox", () => {
   });
 
   it("captures stdout exactly for parsing without emitting it", async () => {
-    const result = await toolbox.run({ step: "json", argv: ["sh", "-c", `printf '{"Account":"123456789012"}'; echo note >&2`], captureStdout: true });
+    const result = await toolbox.run({
+      step: "json",
+      argv: ["sh", "-c", `printf '{"Account":"123456789012"}'; echo note >&2`],
+      captureStdout: true,
+    });
     expect(JSON.parse(result.stdout)).toEqual({ Account: "123456789012" });
     expect(outputLines("json", "stdout")).toEqual([]);
     expect(outputLines("json", "stderr")).toEqual(["note"]);
@@ -107,15 +115,33 @@ describe("a step in the toolbox", () => {
     let lines = 0;
     let bytes = 0;
     const counting = new MemorySink();
-    const counter = { emit: (e: EksboxEvent) => (e.type === "step-output" ? ((lines += 1), (bytes += e.line.length + 1)) : counting.emit(e)) };
-    const streaming = await openToolbox({ projectRoot: workspace, imageRef, runId: newRunId("big"), events: counter, interrupter: new Interrupter(), processEnv: { ...engineEnv, HOME: home }, user: HOST_USER, mode: "bind" });
+    const counter = {
+      emit: (e: EksboxEvent) => (e.type === "step-output" ? ((lines += 1), (bytes += e.line.length + 1)) : counting.emit(e)),
+    };
+    const streaming = await openToolbox({
+      projectRoot: workspace,
+      imageRef,
+      runId: newRunId("big"),
+      events: counter,
+      interrupter: new Interrupter(),
+      processEnv: { ...engineEnv, HOME: home },
+      user: HOST_USER,
+      mode: "bind",
+    });
     try {
       global.gc?.();
       const before = process.memoryUsage().rss;
       let peak = before;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
       // 1,048,576 lines of 99 characters + newline = 100 MiB.
-      const result = await streaming.run({ step: "big", argv: ["sh", "-c", "yes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | head -n 1048576"] });
+      const result = await streaming.run({
+        step: "big",
+        argv: [
+          "sh",
+          "-c",
+          "yes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | head -n 1048576",
+        ],
+      });
       clearInterval(sampler);
       expect(result.exitCode).toBe(0);
       expect(lines).toBe(1_048_576);
@@ -151,7 +177,11 @@ describe("a step in the toolbox", () => {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     // 64 MiB in lines of 1 KiB.
     const line = "y".repeat(1023);
-    const result = await toolbox.run({ step: "slow-reader", argv: ["sh", "-c", `yes ${line} | head -n 65536`], output: { stdout: slow, stderr } });
+    const result = await toolbox.run({
+      step: "slow-reader",
+      argv: ["sh", "-c", `yes ${line} | head -n 65536`],
+      output: { stdout: slow, stderr },
+    });
     clearInterval(sampler);
     // What is still queued in the reader (at most about its high-water mark) arrives after the step.
     await new Promise((resolve) => slow.end(resolve));
@@ -179,7 +209,12 @@ describe("a step in the toolbox", () => {
 
   it("passes only the allowlist, EKSBOX_PASS_ENV names and the environment's AWS settings", async () => {
     const result = await toolbox.run({ step: "env", argv: ["env"], captureStdout: true });
-    const env = Object.fromEntries(result.stdout.trim().split("\n").map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+    const env = Object.fromEntries(
+      result.stdout
+        .trim()
+        .split("\n")
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
     expect(env.AWS_PROFILE).toBe("prod-admin");
     expect(env.AWS_REGION).toBe("eu-west-1");
     expect(env.AWS_DEFAULT_REGION).toBe("eu-west-1");
@@ -202,14 +237,23 @@ describe("a step in the toolbox", () => {
   });
 
   it("resolves cwd against the workspace and accepts absolute paths", async () => {
-    const result = await toolbox.run({ step: "cwd", argv: ["sh", "-c", `pwd; cat ${path.join(workspace, "build/prod/cluster.yaml")}`], cwd: "build/prod", captureStdout: true });
+    const result = await toolbox.run({
+      step: "cwd",
+      argv: ["sh", "-c", `pwd; cat ${path.join(workspace, "build/prod/cluster.yaml")}`],
+      cwd: "build/prod",
+      captureStdout: true,
+    });
     expect(result.stdout).toBe(`${path.join(workspace, "build", "prod")}\nkind: ClusterConfig\n`);
   });
 
   it("mounts ~/.aws read-only, with the SSO token cache usable (readable and refreshable)", async () => {
     const result = await toolbox.run({
       step: "aws-dir",
-      argv: ["sh", "-c", "cat ~/.aws/sso/cache/token.json; echo; touch ~/.aws/new 2>/dev/null && echo config-writable || echo config-read-only; echo refreshed > ~/.aws/sso/cache/token.json && echo cache-writable"],
+      argv: [
+        "sh",
+        "-c",
+        "cat ~/.aws/sso/cache/token.json; echo; touch ~/.aws/new 2>/dev/null && echo config-writable || echo config-read-only; echo refreshed > ~/.aws/sso/cache/token.json && echo cache-writable",
+      ],
       captureStdout: true,
     });
     expect(result.stdout).toBe("{}\nconfig-read-only\ncache-writable\n");
@@ -218,7 +262,9 @@ describe("a step in the toolbox", () => {
 
   it("runs steps side by side, each output under its own step", async () => {
     const steps = ["az-a", "az-b", "az-c"];
-    const results = await Promise.all(steps.map((step, i) => toolbox.run({ step, argv: ["sh", "-c", `for n in 1 2 3; do echo ${step}-$n; sleep 0.1; done; exit ${i}`] })));
+    const results = await Promise.all(
+      steps.map((step, i) => toolbox.run({ step, argv: ["sh", "-c", `for n in 1 2 3; do echo ${step}-$n; sleep 0.1; done; exit ${i}`] })),
+    );
     expect(results.map((r) => r.exitCode)).toEqual([0, 1, 2]);
     for (const step of steps) expect(outputLines(step)).toEqual([`${step}-1`, `${step}-2`, `${step}-3`]);
   });

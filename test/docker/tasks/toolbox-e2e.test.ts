@@ -37,16 +37,25 @@ async function context(): Promise<CommandContext & { sink: MemorySink }> {
 }
 
 const stdoutOf = (sink: MemorySink, step: string) =>
-  sink.events.filter((e): e is Extract<EksboxEvent, { type: "step-output" }> => e.type === "step-output" && e.step === step && e.stream === "stdout").map((e) => e.line);
+  sink.events
+    .filter((e): e is Extract<EksboxEvent, { type: "step-output" }> => e.type === "step-output" && e.step === step && e.stream === "stdout")
+    .map((e) => e.line);
 
 describe("user tasks in the toolbox", () => {
   it("hands every value to the commands as exactly one argument", async () => {
     // One line each, no \r: step output is split into lines.
     const names = fc.sample(
-      fc.oneof(
-        fc.array(fc.constantFrom("'", '"', "$(id)", "`id`", ";", "&&", "|", "\\", "$HOME", "*", " ", "#", "--"), { minLength: 1, maxLength: 6 }).map((p) => p.join("")),
-        fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }),
-      ).filter((s) => !/[\0\n\r\u2028\u2029\u0085]/.test(s) && s.trim() === s && s !== ""),
+      fc
+        .oneof(
+          fc
+            .array(fc.constantFrom("'", '"', "$(id)", "`id`", ";", "&&", "|", "\\", "$HOME", "*", " ", "#", "--"), {
+              minLength: 1,
+              maxLength: 6,
+            })
+            .map((p) => p.join("")),
+          fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }),
+        )
+        .filter((s) => !/[\0\n\r\u2028\u2029\u0085]/.test(s) && s.trim() === s && s !== ""),
       { numRuns: 25, seed: 20261125 },
     );
     const ctx = await context();
@@ -64,7 +73,9 @@ describe("user tasks in the toolbox", () => {
 
     const second = await context();
     await userTaskCommand(second, { task: "marker", given: { file: "build/marker.txt" }, env: "unit", image });
-    expect(second.sink.events).toContainEqual(expect.objectContaining({ type: "step-end", step: "write", status: "skipped", reason: "skipIf passed: test -e build/marker.txt" }));
+    expect(second.sink.events).toContainEqual(
+      expect.objectContaining({ type: "step-end", step: "write", status: "skipped", reason: "skipIf passed: test -e build/marker.txt" }),
+    );
     expect(stdoutOf(second.sink, "show")).toEqual(["unit"]);
     await access(join(root, ".eksbox", "runs"));
     expect((await readdir(join(root, ".eksbox", "runs"))).length).toBeGreaterThanOrEqual(3);
@@ -72,8 +83,13 @@ describe("user tasks in the toolbox", () => {
 
   it("stops at a failing step with its exit code and names how to resume", async () => {
     const ctx = await context();
-    const error = await userTaskCommand(ctx, { task: "marker", given: { file: "no/such/dir/x" }, env: "unit", image }).catch((e: unknown) => e);
+    const error = await userTaskCommand(ctx, { task: "marker", given: { file: "no/such/dir/x" }, env: "unit", image }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ step: "write", commandExitCode: 2 });
-    expect(ctx.sink.events.find((e) => e.type === "run-end")).toMatchObject({ status: "failed", resume: "eksbox marker no/such/dir/x --env unit" });
+    expect(ctx.sink.events.find((e) => e.type === "run-end")).toMatchObject({
+      status: "failed",
+      resume: "eksbox marker no/such/dir/x --env unit",
+    });
   });
 });

@@ -25,9 +25,19 @@ const IMAGE_FILES = ["Dockerfile", "fakecloud"];
 
 async function ensureImage(): Promise<string> {
   const hash = createHash("sha256");
-  for (const file of IMAGE_FILES) hash.update(file).update("\0").update(readFileSync(join(IMAGE_DIR, file)));
+  for (const file of IMAGE_FILES)
+    hash
+      .update(file)
+      .update("\0")
+      .update(readFileSync(join(IMAGE_DIR, file)));
   const ref = `eksbox-test/tasks-upgrade:${hash.digest("hex").slice(0, 12)}`;
-  const present = await docker.getImage(ref).inspect().then(() => true, () => false);
+  const present = await docker
+    .getImage(ref)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
   if (present) return ref;
   const stream = await docker.buildImage({ context: IMAGE_DIR, src: IMAGE_FILES }, { t: ref, rm: true, forcerm: true });
   await new Promise<void>((resolve, reject) =>
@@ -117,21 +127,33 @@ describe("eksbox upgrade in the toolbox", () => {
   it("on a protected environment, upgrade and nodegroup roll need --allow-protected, even with --yes", async () => {
     const root = await project("1.34", ["worker-1b-20261101", "worker-1c-20261101"]);
     await writeFile(join(root, "config/environments/unit.yaml"), `protected: true\n${unitEnvYaml}`);
-    const upgrade = await upgradeCommand(await context(root), { env: "unit", image, yes: true }).then(() => undefined, (e: unknown) => e as UserError);
+    const upgrade = await upgradeCommand(await context(root), { env: "unit", image, yes: true }).then(
+      () => undefined,
+      (e: unknown) => e as UserError,
+    );
     expect(upgrade!.message).toMatch(/^environment unit is protected \(protected: true\); refusing to:\n {2}- upgrade the control plane/);
     expect(upgrade!.hint).toBe("if you really mean it: eksbox upgrade --env unit --allow-protected");
-    const roll = await rollCommand(await context(root), { env: "unit", image, yes: true, toVersion: "20991231" }).then(() => undefined, (e: unknown) => e as UserError);
+    const roll = await rollCommand(await context(root), { env: "unit", image, yes: true, toVersion: "20991231" }).then(
+      () => undefined,
+      (e: unknown) => e as UserError,
+    );
     expect(roll!.message).toMatch(/refusing to:\n {2}- drain and delete nodegroup\(s\) worker-1b-20261101, worker-1c-20261101$/);
     expect(roll!.hint).toBe("if you really mean it: eksbox nodegroup roll --env unit --to-version 20991231 --allow-protected");
     expect(await cloudLog(root)).toEqual([]);
 
     await rollCommand(await context(root), { env: "unit", image, yes: true, allowProtected: true, toVersion: "20991231" });
-    expect((await readFile(join(root, ".fakecloud/nodegroups"), "utf8")).trim().split("\n").sort()).toEqual(["worker-1b-20991231", "worker-1c-20991231"]);
+    expect((await readFile(join(root, ".fakecloud/nodegroups"), "utf8")).trim().split("\n").sort()).toEqual([
+      "worker-1b-20991231",
+      "worker-1c-20991231",
+    ]);
   });
 
   it("nodegroup roll without a terminal needs --yes before it drains anything", async () => {
     const root = await project("1.35", ["worker-1b-20261101", "worker-1c-20261101"]);
-    const error = await rollCommand(await context(root), { env: "unit", image, toVersion: "20991231" }).then(() => undefined, (e: unknown) => e as UserError);
+    const error = await rollCommand(await context(root), { env: "unit", image, toVersion: "20991231" }).then(
+      () => undefined,
+      (e: unknown) => e as UserError,
+    );
     expect(error).toBeInstanceOf(UserError);
     expect(error!.hint).toBe("read the plan, then pass --yes: eksbox nodegroup roll --env unit --to-version 20991231 --yes");
     expect(await cloudLog(root)).toEqual([]);
@@ -159,7 +181,10 @@ describe("--output json: one result object on stdout", () => {
     ["a user task", ["whoami"], "done", undefined],
   ])("%s", async (_name, args, outcome, failedStep) => {
     const root = await project("1.34", ["worker-1b-20261101", "worker-1c-20261101"]);
-    await writeFile(join(root, "config/tasks.yaml"), "tasks:\n  whoami:\n    description: who am I\n    steps:\n    - id: ask\n      run: [aws, sts, get-caller-identity]\n");
+    await writeFile(
+      join(root, "config/tasks.yaml"),
+      "tasks:\n  whoami:\n    description: who am I\n    steps:\n    - id: ask\n      run: [aws, sts, get-caller-identity]\n",
+    );
     const { exitCode, report } = await eksboxJson(root, args);
     expect(report).toMatchObject({ type: "run", env: "unit", outcome, runId: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/) });
     expect(exitCode).toBe(outcome === "done" ? 0 : 1);

@@ -36,7 +36,21 @@ export async function startCloud(): Promise<Cloud> {
     async lockItem(clusterName) {
       const key = JSON.stringify({ LockID: { S: `eks/us-east-1/${clusterName}` } });
       try {
-        return (await awsCli(image, moto.url, ["--region", "us-east-1", "dynamodb", "get-item", "--consistent-read", "--table-name", "eksbox-state", "--key", key]))?.Item ?? null;
+        return (
+          (
+            await awsCli(image, moto.url, [
+              "--region",
+              "us-east-1",
+              "dynamodb",
+              "get-item",
+              "--consistent-read",
+              "--table-name",
+              "eksbox-state",
+              "--key",
+              key,
+            ])
+          )?.Item ?? null
+        );
       } catch (error) {
         if (String(error).includes("ResourceNotFoundException")) return null; // no run ever took a lock here
         throw error;

@@ -66,7 +66,13 @@ export async function makeTestProject(prefix = "eksbox-chaos-"): Promise<TestPro
     spawn,
     async run(args, opts) {
       const r = await spawn(args, opts);
-      return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: Boolean(r.timedOut), signal: r.signal ?? undefined };
+      return {
+        exitCode: r.exitCode,
+        stdout: String(r.stdout),
+        stderr: String(r.stderr),
+        timedOut: Boolean(r.timedOut),
+        signal: r.signal ?? undefined,
+      };
     },
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
@@ -93,12 +99,17 @@ export async function halfWrittenFiles(dir: string): Promise<string[]> {
 }
 
 export async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 /** eksbox's containers for one env (its own labels), whoever started them. */
 export async function containersOfEnv(envName: string): Promise<string[]> {
-  const r = await execa("docker", ["ps", "-aq", "--filter", "label=io.eksbox.tool=eksbox", "--filter", `label=io.eksbox.env=${envName}`], { reject: false });
+  const r = await execa("docker", ["ps", "-aq", "--filter", "label=io.eksbox.tool=eksbox", "--filter", `label=io.eksbox.env=${envName}`], {
+    reject: false,
+  });
   return r.stdout.split("\n").filter(Boolean);
 }
 

@@ -14,7 +14,12 @@ export class CountingSink implements EventSink {
   }
 }
 
-export async function openTestToolbox(projectRoot: string, envName: string, runId: string, events: EventSink): Promise<{ toolbox: DockerToolbox; interrupter: Interrupter }> {
+export async function openTestToolbox(
+  projectRoot: string,
+  envName: string,
+  runId: string,
+  events: EventSink,
+): Promise<{ toolbox: DockerToolbox; interrupter: Interrupter }> {
   const image = await ensureTestToolboxImage();
   const interrupter = new Interrupter();
   const toolbox = await openToolbox({

@@ -49,7 +49,10 @@ describe("the generated workflow", () => {
   });
 
   it("actionlint does fail a broken workflow (the check can fail)", async () => {
-    await project.write(GITHUB_WORKFLOW_PATH, githubWorkflow().replace("needs: [environments, validate]", "needs: [environments, validat]"));
+    await project.write(
+      GITHUB_WORKFLOW_PATH,
+      githubWorkflow().replace("needs: [environments, validate]", "needs: [environments, validat]"),
+    );
     const lint = spawnSync(actionlint, ["-no-color", GITHUB_WORKFLOW_PATH], { cwd: project.root, encoding: "utf8" });
     expect(lint.status).not.toBe(0);
     expect(lint.stdout).toContain("validat");
@@ -91,7 +94,10 @@ describe("the jobs", () => {
       expect(job.permissions?.["id-token"], name).toBe("write");
       const credentials = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
       expect(credentials?.with?.["role-to-assume"], name).toBe("${{ vars.EKSBOX_CI_ROLE_ARN }}");
-      expect(runs(job).some((run) => run.includes("npx eksbox image build")), name).toBe(true);
+      expect(
+        runs(job).some((run) => run.includes("npx eksbox image build")),
+        name,
+      ).toBe(true);
     }
   });
 });
@@ -116,7 +122,9 @@ describe("which environments a pull request plans", () => {
   let repo: string;
   let bin: string;
   let git: (...args: string[]) => void;
-  const script = (parse(githubWorkflow()) as { jobs: { environments: Job } }).jobs.environments.steps.find((s) => s.run?.includes("GITHUB_OUTPUT"))!.run!;
+  const script = (parse(githubWorkflow()) as { jobs: { environments: Job } }).jobs.environments.steps.find((s) =>
+    s.run?.includes("GITHUB_OUTPUT"),
+  )!.run!;
 
   beforeAll(async () => {
     await ensureBuilt();
@@ -128,7 +136,11 @@ describe("which environments a pull request plans", () => {
     bin = await mkdtemp(join(tmpdir(), "eksbox-npx-"));
     await writeFile(join(bin, "npx"), `#!/bin/sh\n[ "$1" = eksbox ] || exit 99\nshift\nexec node ${cliPath} "$@"\n`);
     await chmod(join(bin, "npx"), 0o755);
-    git = (...args: string[]) => void execFileSync("git", args, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@e", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@e" } });
+    git = (...args: string[]) =>
+      void execFileSync("git", args, {
+        cwd: repo,
+        env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@e", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@e" },
+      });
     git("init", "-q", "-b", "main");
     git("add", ".");
     git("commit", "-qm", "base");
@@ -147,7 +159,14 @@ describe("which environments a pull request plans", () => {
     const result = spawnSync("bash", ["-eo", "pipefail", "-c", script], {
       cwd: repo,
       encoding: "utf8",
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, EVENT: "pull_request", BASE: "main", GITHUB_OUTPUT: output, EKSBOX_ENV: "" },
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        EVENT: "pull_request",
+        BASE: "main",
+        GITHUB_OUTPUT: output,
+        EKSBOX_ENV: "",
+      },
     });
     expect(result.status, result.stderr).toBe(0);
     const line = (await readFile(output, "utf8")).trim();
@@ -160,7 +179,12 @@ describe("which environments a pull request plans", () => {
   });
 
   it("shared defaults: every environment", async () => {
-    expect(await matrixAfter(() => project.edit("config/defaults.yaml", (t) => `${t}\n# changed\n`))).toEqual(["local", "prod", "stg", "test"]);
+    expect(await matrixAfter(() => project.edit("config/defaults.yaml", (t) => `${t}\n# changed\n`))).toEqual([
+      "local",
+      "prod",
+      "stg",
+      "test",
+    ]);
   });
 
   it("nothing eksbox reads: no environment", async () => {

@@ -41,7 +41,13 @@ describe("eksbox env list|set|get", () => {
     const listed = JSON.parse(list.output()) as { environments: string[]; current: string; details: unknown[] };
     expect(listed).toMatchObject({ environments: ["local", "prod", "stg", "test"], current: "prod" });
     // What a CI matrix needs (eksbox ci github), per environment.
-    expect(listed.details[1]).toEqual({ name: "prod", region: "ap-northeast-1", accountId: "111111111111", protected: true, assumeRole: null });
+    expect(listed.details[1]).toEqual({
+      name: "prod",
+      region: "ap-northeast-1",
+      accountId: "111111111111",
+      protected: true,
+      assumeRole: null,
+    });
     expect(listed.details.map((d) => (d as { name: string }).name)).toEqual(listed.environments);
     const get = commandContext(project.root, { output: "json", processEnv: { EKSBOX_ENV: "prod" } });
     await envGetCommand(get.ctx, {});

@@ -39,6 +39,8 @@ describe("choosing the environment", () => {
   });
 
   it("refuses a path-like name from EKSBOX_ENV, saying where it came from", async () => {
-    await expect(resolveEnvName(project.root, { processEnv: { EKSBOX_ENV: "a/b" } })).rejects.toThrow(/invalid environment name "a\/b".*\(from EKSBOX_ENV\)/);
+    await expect(resolveEnvName(project.root, { processEnv: { EKSBOX_ENV: "a/b" } })).rejects.toThrow(
+      /invalid environment name "a\/b".*\(from EKSBOX_ENV\)/,
+    );
   });
 });

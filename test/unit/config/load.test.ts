@@ -78,7 +78,14 @@ describe("config errors", () => {
     const lines = (await project.read("config/environments/stg.yaml")).split("\n");
     const line = lines.findIndex((l) => l.includes("desiredCapacty")) + 1;
     expect(error.issues).toEqual([
-      expect.objectContaining({ file: "config/environments/stg.yaml", line, column: 3, path: "worker.desiredCapacty", message: "unknown key", hint: "did you mean `desiredCapacity`?" }),
+      expect.objectContaining({
+        file: "config/environments/stg.yaml",
+        line,
+        column: 3,
+        path: "worker.desiredCapacty",
+        message: "unknown key",
+        hint: "did you mean `desiredCapacity`?",
+      }),
     ]);
     expect(error.message).toContain(`config/environments/stg.yaml:${line}:3: worker.desiredCapacty: unknown key`);
   });
@@ -98,7 +105,11 @@ describe("config errors", () => {
     const error = await configError(loadEnvironment(project.root, "x"));
     const byPath = Object.fromEntries(error.issues.map((i) => [i.path, i]));
     expect(Object.keys(byPath).sort()).toEqual(["aws.accountId", "aws.region", "cluster.version", "worker.volume.type"]);
-    expect(byPath["aws.region"]).toMatchObject({ file: "config/environments/x.yaml", line: 2, message: expect.stringContaining("ap-northeast-1") });
+    expect(byPath["aws.region"]).toMatchObject({
+      file: "config/environments/x.yaml",
+      line: 2,
+      message: expect.stringContaining("ap-northeast-1"),
+    });
     expect(byPath["aws.accountId"]).toMatchObject({ line: 3, hint: expect.stringContaining('quote it: "111111111111"') });
     expect(byPath["cluster.version"]).toMatchObject({ line: 8, message: expect.stringContaining('quoted string such as "1.34"') });
     expect(byPath["worker.volume.type"]).toMatchObject({ line: 6, message: expect.stringContaining('"gp3"') });
@@ -109,14 +120,21 @@ describe("config errors", () => {
     const error = await configError(loadEnvironment(project.root, "prod"));
     const line = (await project.read("config/environments/prod.yaml")).split("\n").findIndex((l) => l.includes("maxSize: 50m")) + 1;
     expect(error.issues).toEqual([
-      expect.objectContaining({ file: "config/environments/prod.yaml", line, path: "worker.logRotation.maxSize", message: expect.stringContaining('"50Mi"') }),
+      expect.objectContaining({
+        file: "config/environments/prod.yaml",
+        line,
+        path: "worker.logRotation.maxSize",
+        message: expect.stringContaining('"50Mi"'),
+      }),
     ]);
   });
 
   it("a missing required key points at the environment file", async () => {
     await project.write("config/environments/x.yaml", `aws:\n  region: ap-northeast-1\nworker:\n  zones: [ap-northeast-1b]\n`);
     const error = await configError(loadEnvironment(project.root, "x"));
-    expect(error.issues).toEqual([expect.objectContaining({ file: "config/environments/x.yaml", path: "aws.accountId", message: "is required (expected string)" })]);
+    expect(error.issues).toEqual([
+      expect.objectContaining({ file: "config/environments/x.yaml", path: "aws.accountId", message: "is required (expected string)" }),
+    ]);
   });
 
   it("a bad value that comes from defaults.yaml is located there", async () => {
@@ -149,7 +167,10 @@ describe("config errors", () => {
         "cluster.serviceAccounts[0].attachPolicyARNs",
       ]),
     );
-    expect(error.issues.find((i) => i.path === "worker.amiFamily")).toMatchObject({ message: expect.stringContaining("AmazonLinux2 is not available for Kubernetes 1.34"), hint: "use AmazonLinux2023" });
+    expect(error.issues.find((i) => i.path === "worker.amiFamily")).toMatchObject({
+      message: expect.stringContaining("AmazonLinux2 is not available for Kubernetes 1.34"),
+      hint: "use AmazonLinux2023",
+    });
     expect(error.issues.find((i) => i.path === "worker.zones[0]")!.message).toContain("ap-northeast-1b has no public subnet");
   });
 
@@ -162,7 +183,12 @@ describe("config errors", () => {
 describe("--set overrides", () => {
   it("override numbers, strings and keys with dots, after the files", async () => {
     const env = await loadEnvironment(repoRoot, "prod", {
-      sets: ["worker.desiredCapacity=3", "cluster.version=1.33", "worker.labels[team.example.com/owner]=web", "worker.zones=[ap-northeast-1b]"],
+      sets: [
+        "worker.desiredCapacity=3",
+        "cluster.version=1.33",
+        "worker.labels[team.example.com/owner]=web",
+        "worker.zones=[ap-northeast-1b]",
+      ],
     });
     expect(env.config.worker!.desiredCapacity).toBe(3);
     expect(env.config.cluster.version).toBe("1.33");
@@ -238,7 +264,9 @@ describe("removing a default", () => {
     await expect(loadEnvironment(repoRoot, "prod", { sets: ["worker.type=managed", "worker.iam=null"] })).rejects.toThrow(
       /worker.spot.spotInstancePools: is for self-managed nodegroups only\n\s+remove it/,
     );
-    const env = await loadEnvironment(repoRoot, "prod", { sets: ["worker.type=managed", "worker.iam=null", "worker.spot.spotInstancePools=null"] });
+    const env = await loadEnvironment(repoRoot, "prod", {
+      sets: ["worker.type=managed", "worker.iam=null", "worker.spot.spotInstancePools=null"],
+    });
     expect(env.config.worker!.type).toBe("managed");
     expect(env.config.worker!.spot.spotInstancePools).toBeUndefined();
     expect(env.config.worker!.iam).toEqual({ attachPolicyARNs: [] });

@@ -7,11 +7,13 @@ import { EKS_VERSIONS, eksVersion } from "../../../src/config/eks-versions.js";
 import { makeProject, minimalEnv, type Project } from "./project-fixture.js";
 
 async function problems(promise: Promise<unknown>): Promise<ConfigError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return error as ConfigError;
 }
-
 
 let project: Project;
 beforeEach(async () => {
@@ -20,7 +22,10 @@ beforeEach(async () => {
 afterEach(() => project.cleanup());
 
 describe("an empty environment file", () => {
-  it.each([["empty", ""], ["only comments", "# the x environment\n# to be filled in\n"]])("(%s) is named as the file to edit", async (_name, text) => {
+  it.each([
+    ["empty", ""],
+    ["only comments", "# the x environment\n# to be filled in\n"],
+  ])("(%s) is named as the file to edit", async (_name, text) => {
     await project.write("config/environments/x.yaml", text);
     const error = await problems(loadEnvironment(project.root, "x"));
     const aws = error.issues.find((i) => i.path === "aws")!;
@@ -31,7 +36,12 @@ describe("an empty environment file", () => {
 
 describe("Kubernetes versions", () => {
   it("the table has the dates of each version, and names where and when it was taken", () => {
-    expect(eksVersion("1.34")).toEqual({ version: "1.34", released: "2025-10-02", endOfStandardSupport: "2026-12-02", endOfExtendedSupport: "2027-12-02" });
+    expect(eksVersion("1.34")).toEqual({
+      version: "1.34",
+      released: "2025-10-02",
+      endOfStandardSupport: "2026-12-02",
+      endOfExtendedSupport: "2027-12-02",
+    });
     for (const v of EKS_VERSIONS) expect(v.released < v.endOfStandardSupport && v.endOfStandardSupport < v.endOfExtendedSupport).toBe(true);
   });
 
@@ -59,13 +69,35 @@ describe("Kubernetes label and taint rules, up front", () => {
     ["a label value ending in -", `worker:\n  labels:\n    team: "web-"\n`, "worker.labels.team", /begin and end with a letter or digit/],
     ["a label value with a space", `worker:\n  labels:\n    team: "web app"\n`, "worker.labels.team", /letters, digits, '-', '_' and '\.'/],
     ["a label key with two slashes", `worker:\n  labels:\n    "a/b/c": x\n`, 'worker.labels["a/b/c"]', /prefix\/name/],
-    ["a label key prefix that is not a DNS subdomain", `worker:\n  labels:\n    "Example.COM/team": x\n`, 'worker.labels["Example.COM/team"]', /DNS subdomain/],
-    ["a taint key with a space", `worker:\n  taints:\n  - { key: "dedicated pool", value: gpu, effect: NoSchedule }\n`, "worker.taints[0].key", /letters, digits/],
-    ["a taint value over 63 characters", `worker:\n  taints:\n  - { key: dedicated, value: "${"g".repeat(64)}", effect: NoSchedule }\n`, "worker.taints[0].value", /63 characters/],
-    ["a service account label value", `cluster:\n  oidc: true\n  serviceAccounts:\n  - { name: sa, namespace: ns, attachPolicyARNs: ["arn:aws:iam::1:policy/p"], labels: { app: "-x" } }\n`, "cluster.serviceAccounts[0].labels.app", /begin and end/],
+    [
+      "a label key prefix that is not a DNS subdomain",
+      `worker:\n  labels:\n    "Example.COM/team": x\n`,
+      'worker.labels["Example.COM/team"]',
+      /DNS subdomain/,
+    ],
+    [
+      "a taint key with a space",
+      `worker:\n  taints:\n  - { key: "dedicated pool", value: gpu, effect: NoSchedule }\n`,
+      "worker.taints[0].key",
+      /letters, digits/,
+    ],
+    [
+      "a taint value over 63 characters",
+      `worker:\n  taints:\n  - { key: dedicated, value: "${"g".repeat(64)}", effect: NoSchedule }\n`,
+      "worker.taints[0].value",
+      /63 characters/,
+    ],
+    [
+      "a service account label value",
+      `cluster:\n  oidc: true\n  serviceAccounts:\n  - { name: sa, namespace: ns, attachPolicyARNs: ["arn:aws:iam::1:policy/p"], labels: { app: "-x" } }\n`,
+      "cluster.serviceAccounts[0].labels.app",
+      /begin and end/,
+    ],
   ])("%s is refused with file, key and the rule", async (_name, yaml, path, rule) => {
     const env = minimalEnv.replace("worker:\n  zones: [ap-northeast-1b]\n", "");
-    const workerExtra = yaml.startsWith("worker:") ? yaml.replace("worker:\n", "worker:\n  zones: [ap-northeast-1b]\n") : `worker:\n  zones: [ap-northeast-1b]\n${yaml}`;
+    const workerExtra = yaml.startsWith("worker:")
+      ? yaml.replace("worker:\n", "worker:\n  zones: [ap-northeast-1b]\n")
+      : `worker:\n  zones: [ap-northeast-1b]\n${yaml}`;
     await project.write("config/environments/x.yaml", env + workerExtra);
     const error = await problems(loadEnvironment(project.root, "x"));
     const issue = error.issues.find((i) => i.path === path);
@@ -76,14 +108,20 @@ describe("Kubernetes label and taint rules, up front", () => {
   });
 
   it("accepts what Kubernetes accepts", async () => {
-    await project.write("config/environments/x.yaml", `${minimalEnv}  labels:\n    example.com/team: web_2.a\n    empty: ""\n  taints:\n  - { key: node.example.com/dedicated, value: gpu, effect: NoSchedule }\n`);
+    await project.write(
+      "config/environments/x.yaml",
+      `${minimalEnv}  labels:\n    example.com/team: web_2.a\n    empty: ""\n  taints:\n  - { key: node.example.com/dedicated, value: gpu, effect: NoSchedule }\n`,
+    );
     await expect(loadEnvironment(project.root, "x")).resolves.toBeDefined();
   });
 });
 
 describe("all problems at once", () => {
   it("reports schema and rule problems together", async () => {
-    await project.write("config/environments/x.yaml", `${minimalEnv}  volume:\n    size: big\n  minSize: 5\n  maxSize: 2\n  labels:\n    team: "web-"\n`);
+    await project.write(
+      "config/environments/x.yaml",
+      `${minimalEnv}  volume:\n    size: big\n  minSize: 5\n  maxSize: 2\n  labels:\n    team: "web-"\n`,
+    );
     const error = await problems(loadEnvironment(project.root, "x"));
     const paths = error.issues.map((i) => i.path);
     expect(paths).toContain("worker.volume.size");
@@ -122,14 +160,20 @@ describe("secrets anywhere in config", () => {
     ["a Google API key", "AIza" + "S".repeat(35)],
     ["a Stripe live key", "sk_live_" + "4".repeat(24)],
   ])("%s in preBootstrapCommands is refused without repeating it", async (_name, secret) => {
-    await project.write("config/environments/x.yaml", `${minimalEnv}  preBootstrapCommands:\n  - echo hello\n  - "curl -H 'Authorization: ${secret}' https://example.com"\n`);
+    await project.write(
+      "config/environments/x.yaml",
+      `${minimalEnv}  preBootstrapCommands:\n  - echo hello\n  - "curl -H 'Authorization: ${secret}' https://example.com"\n`,
+    );
     const error = await problems(loadEnvironment(project.root, "x"));
     expect(error.issues.map((i) => i.path)).toContain("worker.preBootstrapCommands[1]");
     expect(error.message).not.toContain(secret);
   });
 
   it("leaves ordinary values alone", async () => {
-    await project.write("config/environments/x.yaml", `${minimalEnv}  preBootstrapCommands:\n  - "echo ghp is a word; sysctl -w vm.max_map_count=262144"\n  - /usr/bin/yum install -y amazon-ssm-agent\n`);
+    await project.write(
+      "config/environments/x.yaml",
+      `${minimalEnv}  preBootstrapCommands:\n  - "echo ghp is a word; sysctl -w vm.max_map_count=262144"\n  - /usr/bin/yum install -y amazon-ssm-agent\n`,
+    );
     await expect(loadEnvironment(project.root, "x")).resolves.toBeDefined();
   });
 });

@@ -34,7 +34,9 @@ describe("the worker version", () => {
 
   it("record: false leaves no state behind", async () => {
     const env = await loadEnvironment(project.root, "stg");
-    expect((await resolveWorkerVersion(project.root, env, { record: false, now: new Date("2026-11-25T00:00:00Z") })).version).toBe("20261125");
+    expect((await resolveWorkerVersion(project.root, env, { record: false, now: new Date("2026-11-25T00:00:00Z") })).version).toBe(
+      "20261125",
+    );
     await expect(project.read(".eksbox/state/stg.json")).rejects.toThrow(/ENOENT/);
   });
 

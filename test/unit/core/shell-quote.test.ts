@@ -9,7 +9,15 @@ function wordsAsShSeesThem(commandLine: string): string[] {
   return out.split("\0").slice(0, -1);
 }
 
-const word = fc.string({ unit: fc.oneof(fc.constantFrom("'", '"', "\\", "$", "`", " ", "\n", "*", ";", "|", "&", "!", "(", "#", "~"), fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 })), maxLength: 12 }).filter((s) => !s.includes("\0"));
+const word = fc
+  .string({
+    unit: fc.oneof(
+      fc.constantFrom("'", '"', "\\", "$", "`", " ", "\n", "*", ";", "|", "&", "!", "(", "#", "~"),
+      fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 12,
+  })
+  .filter((s) => !s.includes("\0"));
 
 describe("shell quoting", () => {
   it("makes every string exactly one word for sh, whatever it holds (property)", () => {
@@ -25,6 +33,8 @@ describe("shell quoting", () => {
   it("always quotes a word for a script, and leaves safe words bare for display", () => {
     expect(shellWord("plain")).toBe("'plain'");
     expect(shellWord("it's")).toBe(`'it'\\''s'`);
-    expect(shellQuote(["eksctl", "create", "cluster", "-f", "build/dev/cluster.yaml", "$HOME", ""])).toBe("eksctl create cluster -f build/dev/cluster.yaml '$HOME' ''");
+    expect(shellQuote(["eksctl", "create", "cluster", "-f", "build/dev/cluster.yaml", "$HOME", ""])).toBe(
+      "eksctl create cluster -f build/dev/cluster.yaml '$HOME' ''",
+    );
   });
 });

@@ -44,7 +44,12 @@ describe("colours in the live view", () => {
       const stderr = new PassThrough();
       const chunks: string[] = [];
       stderr.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
-      const sink = createRenderer(mode, { stdout: stderr as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream }, false, { FORCE_COLOR: "1" });
+      const sink = createRenderer(
+        mode,
+        { stdout: stderr as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream },
+        false,
+        { FORCE_COLOR: "1" },
+      );
       sink.emit({ type: "step-end", step: "cluster", status: "done", elapsedMs: 1200 });
       expect(chunks.join("")).toContain("cluster");
       expect(chunks.join("")).not.toContain(escape);

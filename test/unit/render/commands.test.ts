@@ -33,7 +33,10 @@ describe("eksbox generate", () => {
     await generateCommand(ctx, { env: "prod", out: "elsewhere", offline: true });
     const result = JSON.parse(output()) as { env: string; written: string[]; nodegroups: string[]; workerVersion: string };
     expect(result.env).toBe("prod");
-    expect(result.written).toEqual([path.join(project.root, "elsewhere/cluster.yaml"), path.join(project.root, "elsewhere/nodegroups.yaml")]);
+    expect(result.written).toEqual([
+      path.join(project.root, "elsewhere/cluster.yaml"),
+      path.join(project.root, "elsewhere/nodegroups.yaml"),
+    ]);
     expect(result.nodegroups).toEqual(["1b", "1c", "1d"].map((z) => `worker-${z}-${result.workerVersion}`));
   });
 

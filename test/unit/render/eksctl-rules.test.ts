@@ -5,7 +5,11 @@ import { checkRenderedRules, type RuleFinding } from "../../../src/render/eksctl
 
 type Doc = Record<string, unknown>;
 
-const cluster = (version: unknown = "1.34"): Doc => ({ apiVersion: "eksctl.io/v1alpha5", kind: "ClusterConfig", metadata: { name: "c", region: "us-east-1", version } });
+const cluster = (version: unknown = "1.34"): Doc => ({
+  apiVersion: "eksctl.io/v1alpha5",
+  kind: "ClusterConfig",
+  metadata: { name: "c", region: "us-east-1", version },
+});
 
 function nodegroups(ng: Doc, kind: "nodeGroups" | "managedNodeGroups" = "nodeGroups"): Doc {
   return {
@@ -18,20 +22,29 @@ function nodegroups(ng: Doc, kind: "nodeGroups" | "managedNodeGroups" = "nodeGro
 
 const eksctlFindings = (found: RuleFinding[]) => found.filter((f) => !f.policy).map((f) => `${f.path.join(".")}: ${f.message}`);
 const check = (ng: Doc, opts: { version?: unknown; kind?: "nodeGroups" | "managedNodeGroups" } = {}) =>
-  eksctlFindings(checkRenderedRules(cluster(opts.version), nodegroups(ng, opts.kind), { mode: "clusterAutoscaler", discoverable: () => false }));
+  eksctlFindings(
+    checkRenderedRules(cluster(opts.version), nodegroups(ng, opts.kind), { mode: "clusterAutoscaler", discoverable: () => false }),
+  );
 
 describe("eksctl's rules, checked on the rendered files", () => {
   it("accepts a plain nodegroup with labels kubelet may set and a valid taint", () => {
     expect(
       check({
-        labels: { "node.kubernetes.io/role": "worker", "topology.kubernetes.io/zone": "us-east-1a", team: "", "example.com/a_b.c": "x-y_z.1" },
+        labels: {
+          "node.kubernetes.io/role": "worker",
+          "topology.kubernetes.io/zone": "us-east-1a",
+          team: "",
+          "example.com/a_b.c": "x-y_z.1",
+        },
         taints: [{ key: "example.com/gpu", value: "true", effect: "NoSchedule" }],
       }),
     ).toEqual([]);
   });
 
   it("refuses label values and keys Kubernetes refuses", () => {
-    expect(check({ labels: { team: "web\nops" } })).toEqual([expect.stringMatching(/^nodeGroups\.0\.labels\.team: "web\\nops" is not a valid label value/)]);
+    expect(check({ labels: { team: "web\nops" } })).toEqual([
+      expect.stringMatching(/^nodeGroups\.0\.labels\.team: "web\\nops" is not a valid label value/),
+    ]);
     expect(check({ labels: { team: "x".repeat(64) } })).toHaveLength(1);
     expect(check({ labels: { team: "-x" } })).toHaveLength(1);
     expect(check({ labels: { "a/b/c": "x" } })).toEqual([expect.stringContaining("more than one '/'")]);
@@ -45,12 +58,18 @@ describe("eksctl's rules, checked on the rendered files", () => {
   });
 
   it("refuses bad taint keys and values", () => {
-    expect(check({ taints: [{ key: "bad key", value: "x", effect: "NoSchedule" }] })).toEqual([expect.stringMatching(/^nodeGroups\.0\.taints\.0\.key: taint key/)]);
-    expect(check({ taints: [{ key: "k", value: "a b", effect: "NoSchedule" }] })).toEqual([expect.stringMatching(/^nodeGroups\.0\.taints\.0\.value:/)]);
+    expect(check({ taints: [{ key: "bad key", value: "x", effect: "NoSchedule" }] })).toEqual([
+      expect.stringMatching(/^nodeGroups\.0\.taints\.0\.key: taint key/),
+    ]);
+    expect(check({ taints: [{ key: "k", value: "a b", effect: "NoSchedule" }] })).toEqual([
+      expect.stringMatching(/^nodeGroups\.0\.taints\.0\.value:/),
+    ]);
   });
 
   it("refuses a taint effect Kubernetes does not know", () => {
-    expect(check({ taints: [{ key: "k", value: "v", effect: "NoWay" }] })).toEqual([expect.stringMatching(/^nodeGroups\.0\.taints\.0\.effect: must be one of/)]);
+    expect(check({ taints: [{ key: "k", value: "v", effect: "NoWay" }] })).toEqual([
+      expect.stringMatching(/^nodeGroups\.0\.taints\.0\.effect: must be one of/),
+    ]);
   });
 
   it("refuses kubeletExtraConfig and overrideBootstrapCommand on Bottlerocket", () => {
@@ -63,13 +82,18 @@ describe("eksctl's rules, checked on the rendered files", () => {
   });
 
   it('refuses a version EKS does not offer, such as "1.3" or "1.9"', () => {
-    expect(check({}, { version: "1.3" })).toEqual([expect.stringMatching(/^metadata\.version: 1\.3 is not a Kubernetes version EKS offers/)]);
+    expect(check({}, { version: "1.3" })).toEqual([
+      expect.stringMatching(/^metadata\.version: 1\.3 is not a Kubernetes version EKS offers/),
+    ]);
     expect(check({}, { version: "1.9" })).toHaveLength(1);
     expect(check({}, { version: "1.35" })).toEqual([]);
   });
 
   it("a missing version is eksbox policy, not eksctl's rule (eksctl takes its default)", () => {
-    const found = checkRenderedRules({ metadata: { name: "c", region: "us-east-1" } }, nodegroups({}), { mode: "clusterAutoscaler", discoverable: () => false });
+    const found = checkRenderedRules({ metadata: { name: "c", region: "us-east-1" } }, nodegroups({}), {
+      mode: "clusterAutoscaler",
+      discoverable: () => false,
+    });
     expect(found.filter((f) => f.path.join(".") === "metadata.version")).toEqual([expect.objectContaining({ policy: "eksbox" })]);
   });
 
@@ -78,12 +102,16 @@ describe("eksctl's rules, checked on the rendered files", () => {
   });
 
   it("refuses a custom AMI eksctl cannot bootstrap, and an AMI that is not an id on managed nodegroups", () => {
-    expect(check({ amiFamily: "Ubuntu2404", ami: "ami-0123456789abcdef0" })).toEqual([expect.stringContaining("needs overrideBootstrapCommand")]);
+    expect(check({ amiFamily: "Ubuntu2404", ami: "ami-0123456789abcdef0" })).toEqual([
+      expect.stringContaining("needs overrideBootstrapCommand"),
+    ]);
     expect(check({ ami: "ami-0123456789abcdef0" })).toEqual([]);
     expect(check({ ami: "auto-ssm" }, { kind: "managedNodeGroups" })).toEqual([expect.stringContaining("is not an AMI id")]);
   });
 
   it("refuses volumeKmsKeyID without volumeEncrypted", () => {
-    expect(check({ volumeKmsKeyID: "arn:aws:kms:us-east-1:123456789012:key/k", volumeEncrypted: false })).toEqual([expect.stringContaining("needs volumeEncrypted: true")]);
+    expect(check({ volumeKmsKeyID: "arn:aws:kms:us-east-1:123456789012:key/k", volumeEncrypted: false })).toEqual([
+      expect.stringContaining("needs volumeEncrypted: true"),
+    ]);
   });
 });

@@ -83,7 +83,10 @@ describe("a project's own template written before node pools", () => {
   it("renders prod byte for byte as before with the worker shorthand (workerVersion, nodegroupTags, ... still there)", async () => {
     const project = await makeProject();
     try {
-      await project.write("templates/nodegroups.yaml.njk", await readFile(path.join(repoRoot, "test/fixtures/templates-before-pools/nodegroups.yaml.njk"), "utf8"));
+      await project.write(
+        "templates/nodegroups.yaml.njk",
+        await readFile(path.join(repoRoot, "test/fixtures/templates-before-pools/nodegroups.yaml.njk"), "utf8"),
+      );
       const env = await loadEnvironment(project.root, "prod");
       const rendered = await renderEnvironment(project.root, env, { workerVersion: "20261125" });
       expect(rendered.nodegroups.text).toBe(await readFile(path.join(repoRoot, "test/golden/prod-bytes/nodegroups.yaml"), "utf8"));

@@ -51,7 +51,10 @@ describe("node pools render the same way every time, in each mode", () => {
   }
 
   it("autoMode accepts a cluster with no nodegroups", async () => {
-    await project.write("config/environments/auto.yaml", "aws: { region: ap-northeast-1, accountId: \"111111111111\" }\nautoscaling: { mode: autoMode }\nworker: null\n");
+    await project.write(
+      "config/environments/auto.yaml",
+      'aws: { region: ap-northeast-1, accountId: "111111111111" }\nautoscaling: { mode: autoMode }\nworker: null\n',
+    );
     const env = await loadEnvironment(project.root, "auto");
     const rendered = await renderEnvironment(project.root, env, { versions: {} });
     expect(rendered.nodegroupNames).toEqual([]);

@@ -77,7 +77,10 @@ it("every valid pools x modes x types combination renders and validates; every r
         ]),
       );
       const file = `config/environments/${name}.yaml`;
-      await project.write(file, stringify({ aws: { region: "ap-northeast-1", accountId: "111111111111" }, autoscaling: { mode }, nodePools }));
+      await project.write(
+        file,
+        stringify({ aws: { region: "ap-northeast-1", accountId: "111111111111" }, autoscaling: { mode }, nodePools }),
+      );
       const expected = expectedRefusals(mode, pools);
       const outcome = await loadEnvironment(project.root, name).then(
         async (env) => {

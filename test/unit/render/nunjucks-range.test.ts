@@ -10,10 +10,15 @@ describe("range() in templates", () => {
   it("gives what nunjucks' range gives, for one, two or three arguments", () => {
     const small = fc.integer({ min: -50, max: 50 });
     fc.assert(
-      fc.property(small, fc.option(small, { nil: undefined }), fc.option(fc.integer({ min: -7, max: 7 }), { nil: undefined }), (start, stop, step) => {
-        const args = stop === undefined ? [start] : step === undefined ? [start, stop] : [start, stop, step];
-        expect(boundedRange(...(args as [number, number?, number?]))).toEqual(nunjucksRange(...(args as [number, number?, number?])));
-      }),
+      fc.property(
+        small,
+        fc.option(small, { nil: undefined }),
+        fc.option(fc.integer({ min: -7, max: 7 }), { nil: undefined }),
+        (start, stop, step) => {
+          const args = stop === undefined ? [start] : step === undefined ? [start, stop] : [start, stop, step];
+          expect(boundedRange(...(args as [number, number?, number?]))).toEqual(nunjucksRange(...(args as [number, number?, number?])));
+        },
+      ),
     );
   });
 

@@ -54,7 +54,9 @@ describe("problems in edited templates point at the template line and the config
   });
 
   it("a wrong type names the config line the value came from", async () => {
-    await project.edit(NODEGROUPS, (t) => t.replace("  volumeSize: {{ pool.volume.size }}", "  volumeSize: {{ pool.volume.size | string }}"));
+    await project.edit(NODEGROUPS, (t) =>
+      t.replace("  volumeSize: {{ pool.volume.size }}", "  volumeSize: {{ pool.volume.size | string }}"),
+    );
     const issues = await issuesFor(project);
     const configLine = await lineOf(project, "config/environments/prod.yaml", "size: 200");
     expect(issues).toHaveLength(3);
@@ -70,15 +72,29 @@ describe("problems in edited templates point at the template line and the config
   it("a nodegroup spanning several zones", async () => {
     await project.edit(NODEGROUPS, (t) => t.replace("{% for zone in ng.zones %}", "{% for zone in pool.zones %}"));
     const issues = await issuesFor(project);
-    expect(issues.map((i) => i.path)).toEqual(["nodeGroups[0].availabilityZones", "nodeGroups[1].availabilityZones", "nodeGroups[2].availabilityZones"]);
-    expect(issues[0]).toMatchObject({ file: NODEGROUPS, line: await lineOf(project, NODEGROUPS, "availabilityZones:"), message: "must be in exactly one zone (has 3)" });
+    expect(issues.map((i) => i.path)).toEqual([
+      "nodeGroups[0].availabilityZones",
+      "nodeGroups[1].availabilityZones",
+      "nodeGroups[2].availabilityZones",
+    ]);
+    expect(issues[0]).toMatchObject({
+      file: NODEGROUPS,
+      line: await lineOf(project, NODEGROUPS, "availabilityZones:"),
+      message: "must be in exactly one zone (has 3)",
+    });
   });
 
   it("a nodegroup without the cluster-autoscaler discovery tags", async () => {
-    await project.edit(NODEGROUPS, (t) => t.replace("{{ map(ng.tags, \"    \") }}", "{{ map(pool.tags, \"    \") }}").replace("{% if ng.tags | length %}", "{% if pool.tags | length %}"));
+    await project.edit(NODEGROUPS, (t) =>
+      t
+        .replace('{{ map(ng.tags, "    ") }}', '{{ map(pool.tags, "    ") }}')
+        .replace("{% if ng.tags | length %}", "{% if pool.tags | length %}"),
+    );
     const issues = await issuesFor(project, "prod");
     expect(issues).toHaveLength(3);
-    expect(issues[0]!.message).toBe('lacks the cluster-autoscaler discovery tags k8s.io/cluster-autoscaler/enabled: "true", k8s.io/cluster-autoscaler/prod: "owned"');
+    expect(issues[0]!.message).toBe(
+      'lacks the cluster-autoscaler discovery tags k8s.io/cluster-autoscaler/enabled: "true", k8s.io/cluster-autoscaler/prod: "owned"',
+    );
     expect(issues[0]!.hint).toMatch(/value from worker.tags \(eksbox's default\)$/);
     // Opting out of cluster-autoscaler makes the tags optional.
     expect(await issuesFor(project, "prod", ["worker.clusterAutoscaler=false"])).toEqual([]);
@@ -89,7 +105,11 @@ describe("problems in edited templates point at the template line and the config
     const env = await loadEnvironment(project.root, "prod");
     const error = (await renderEnvironment(project.root, env, { workerVersion: "v1" }).catch((e: unknown) => e)) as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.issues[0]).toMatchObject({ file: NODEGROUPS, line: await lineOf(project, NODEGROUPS, "pool.minSise"), message: expect.stringContaining("undefined value") });
+    expect(error.issues[0]).toMatchObject({
+      file: NODEGROUPS,
+      line: await lineOf(project, NODEGROUPS, "pool.minSise"),
+      message: expect.stringContaining("undefined value"),
+    });
   });
 
   it("a runaway range() fails at its template line instead of hanging", async () => {
@@ -104,9 +124,13 @@ describe("problems in edited templates point at the template line and the config
   });
 
   it("text printed with | safe that breaks YAML is reported as invalid output", async () => {
-    await project.edit(NODEGROUPS, (t) => t.replace("  desiredCapacity: {{ pool.desiredCapacity }}", '  desiredCapacity: {{ "[" | safe }}'));
+    await project.edit(NODEGROUPS, (t) =>
+      t.replace("  desiredCapacity: {{ pool.desiredCapacity }}", '  desiredCapacity: {{ "[" | safe }}'),
+    );
     const env = await loadEnvironment(project.root, "prod");
-    await expect(renderEnvironment(project.root, env, { workerVersion: "v1" })).rejects.toThrow(/rendered invalid YAML[\s\S]*build\/prod\/nodegroups.yaml:\d+/);
+    await expect(renderEnvironment(project.root, env, { workerVersion: "v1" })).rejects.toThrow(
+      /rendered invalid YAML[\s\S]*build\/prod\/nodegroups.yaml:\d+/,
+    );
   });
 
   it("generate refuses to write invalid files and lists every problem", async () => {
@@ -152,7 +176,11 @@ describe("eksctl rules the schema misses", () => {
     env.config.worker!.type = "managed";
     env.config.worker!.spot.spotInstancePools = undefined;
     const issues = validateRendered(await renderEnvironment(repoRoot, env, { workerVersion: "v1" }), env);
-    expect(issues.map((i) => i.path)).toEqual(["managedNodeGroups[0].iam.instanceProfileARN", "managedNodeGroups[1].iam.instanceProfileARN", "managedNodeGroups[2].iam.instanceProfileARN"]);
+    expect(issues.map((i) => i.path)).toEqual([
+      "managedNodeGroups[0].iam.instanceProfileARN",
+      "managedNodeGroups[1].iam.instanceProfileARN",
+      "managedNodeGroups[2].iam.instanceProfileARN",
+    ]);
     expect(issues[0]!.message).toMatch(/self-managed nodeGroups only; managed nodegroups take instanceRoleARN/);
   });
 
@@ -187,7 +215,12 @@ describe("other worker types", () => {
     const rendered = await renderEnvironment(repoRoot, env, { workerVersion: "v1" });
     expect(validateRendered(rendered, env)).toEqual([]);
     const ng = (rendered.nodegroups.document.managedNodeGroups as Record<string, unknown>[])[0]!;
-    expect(ng).toMatchObject({ name: "worker-1b-v1", spot: true, instanceTypes: ["m5.xlarge", "c5.xlarge", "c5n.xlarge", "c4.xlarge"], propagateASGTags: true });
+    expect(ng).toMatchObject({
+      name: "worker-1b-v1",
+      spot: true,
+      instanceTypes: ["m5.xlarge", "c5.xlarge", "c5n.xlarge", "c4.xlarge"],
+      propagateASGTags: true,
+    });
     expect(ng).not.toHaveProperty("kubeletExtraConfig");
     expect(ng).not.toHaveProperty("instancesDistribution");
     expect(parse(ng.overrideBootstrapCommand as string)).toEqual({

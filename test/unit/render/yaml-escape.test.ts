@@ -9,7 +9,8 @@ import { repoRoot } from "../config/project-fixture.js";
 
 describe("the YAML autoescape", () => {
   it("sends every output expression through the yaml filter, keeping lines", () => {
-    const source = 'a: {{ x }}\nb: {{- y | safe -}}\n{# {{ c }} #}\n{% raw %}{{ r }}{% endraw %}\nd: {{ {"k": {"n": 1}} }}\ne: {{ "}}"\n }}';
+    const source =
+      'a: {{ x }}\nb: {{- y | safe -}}\n{# {{ c }} #}\n{% raw %}{{ r }}{% endraw %}\nd: {{ {"k": {"n": 1}} }}\ne: {{ "}}"\n }}';
     expect(autoescapeYaml(source)).toBe(
       'a: {{ ( x ) | yaml(1) }}\nb: {{- ( y | safe ) | yaml(2) -}}\n{# {{ c }} #}\n{% raw %}{{ r }}{% endraw %}\nd: {{ ( {"k": {"n": 1}} ) | yaml(5) }}\ne: {{ ( "}}"\n ) | yaml(6) }}',
     );
@@ -28,7 +29,45 @@ describe("the YAML autoescape", () => {
 
 // Strings built from what breaks naive templating, mixed with arbitrary code points.
 const nasty = fc.oneof(
-  fc.constantFrom(": ", "#", " #x", "\n", "\r\n", "'", '"', "*a", "&a", "!tag", "- ", "? ", "{", "}", "[", "]", ",", "|", ">", "\\", "%", "@", "`", "\t", "---", "...", "<<", "\u0085", "\u2028", "\ufeff", "\u0000", "\u007f", "1.30", "true", "null", "~", "key: value"),
+  fc.constantFrom(
+    ": ",
+    "#",
+    " #x",
+    "\n",
+    "\r\n",
+    "'",
+    '"',
+    "*a",
+    "&a",
+    "!tag",
+    "- ",
+    "? ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "|",
+    ">",
+    "\\",
+    "%",
+    "@",
+    "`",
+    "\t",
+    "---",
+    "...",
+    "<<",
+    "\u0085",
+    "\u2028",
+    "\ufeff",
+    "\u0000",
+    "\u007f",
+    "1.30",
+    "true",
+    "null",
+    "~",
+    "key: value",
+  ),
   fc.string({ unit: "binary", maxLength: 8 }),
 );
 const nastyString = fc.array(nasty, { maxLength: 6 }).map((parts) => parts.join(""));
@@ -71,7 +110,10 @@ describe("values can never add a key (property)", () => {
   });
 
   it("any value in any position of a flat template stays one scalar", () => {
-    const nunjucksTemplate = autoescapeYaml("a: {{ v }}\nlist:\n- {{ v }}\nmap: { k: {{ v }} }\nkeys:\n  {{ v }}: 1\n").replace(/yaml\(\d+\)/g, "yaml");
+    const nunjucksTemplate = autoescapeYaml("a: {{ v }}\nlist:\n- {{ v }}\nmap: { k: {{ v }} }\nkeys:\n  {{ v }}: 1\n").replace(
+      /yaml\(\d+\)/g,
+      "yaml",
+    );
     fc.assert(
       fc.property(nastyString, (v) => {
         // Render by hand the way nunjucks would: each {{ (v) | yaml }} becomes yamlQuote(v).

@@ -34,13 +34,20 @@ describe("container environment", () => {
   });
 
   it("EKSBOX_PASS_ENV forwards more names, ignoring junk", () => {
-    const env = buildContainerEnv({ ...base, processEnv: { EKSBOX_PASS_ENV: "EKSBOX_TEST_A, EKSBOX_TEST_B,,bad-name", EKSBOX_TEST_A: "1", EKSBOX_TEST_B: "2" } });
+    const env = buildContainerEnv({
+      ...base,
+      processEnv: { EKSBOX_PASS_ENV: "EKSBOX_TEST_A, EKSBOX_TEST_B,,bad-name", EKSBOX_TEST_A: "1", EKSBOX_TEST_B: "2" },
+    });
     expect(env.EKSBOX_TEST_A).toBe("1");
     expect(env.EKSBOX_TEST_B).toBe("2");
   });
 
   it("passEnv forwards named variables that are set, beside EKSBOX_PASS_ENV (the gitops token)", () => {
-    const env = buildContainerEnv({ ...base, processEnv: { EKSBOX_PASS_ENV: "EKSBOX_TEST_A", EKSBOX_TEST_A: "1", GITHUB_TOKEN: "t0ken", OTHER: "x" }, passEnv: ["GITHUB_TOKEN", "GITLAB_TOKEN"] });
+    const env = buildContainerEnv({
+      ...base,
+      processEnv: { EKSBOX_PASS_ENV: "EKSBOX_TEST_A", EKSBOX_TEST_A: "1", GITHUB_TOKEN: "t0ken", OTHER: "x" },
+      passEnv: ["GITHUB_TOKEN", "GITLAB_TOKEN"],
+    });
     expect(env.GITHUB_TOKEN).toBe("t0ken");
     expect(env.EKSBOX_TEST_A).toBe("1");
     expect("GITLAB_TOKEN" in env).toBe(false);

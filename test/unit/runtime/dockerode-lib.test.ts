@@ -16,7 +16,10 @@ function inFreshNode(body: string): Record<string, unknown> {
     const heavy = () => loaded(/node_modules\\/(ssh2|@grpc)\\//);
     ${body}
   `;
-  const stdout = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: repoRoot, encoding: "utf8" });
+  const stdout = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
   return JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>;
 }
 

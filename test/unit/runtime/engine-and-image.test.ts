@@ -52,7 +52,10 @@ describe("engine candidates", () => {
     writeFileSync(path.join(config, "config.json"), JSON.stringify({ currentContext: "colima" }));
     const meta = path.join(config, "contexts", "meta", createHash("sha256").update("colima").digest("hex"));
     mkdirSync(meta, { recursive: true });
-    writeFileSync(path.join(meta, "meta.json"), JSON.stringify({ Endpoints: { docker: { Host: "unix:///home/u/.colima/default/docker.sock" } } }));
+    writeFileSync(
+      path.join(meta, "meta.json"),
+      JSON.stringify({ Endpoints: { docker: { Host: "unix:///home/u/.colima/default/docker.sock" } } }),
+    );
     const candidates = engineCandidates({ DOCKER_CONFIG: config });
     expect(candidates).toHaveLength(1);
     expect(candidates[0]!.description).toContain('docker context "colima"');
@@ -61,13 +64,19 @@ describe("engine candidates", () => {
 
 describe("image references", () => {
   it("parses registry ports, tags and digests", () => {
-    expect(parseImageRef("registry:5000/team/toolbox:1.2.3")).toEqual({ repository: "registry:5000/team/toolbox", tag: "1.2.3", digest: undefined });
+    expect(parseImageRef("registry:5000/team/toolbox:1.2.3")).toEqual({
+      repository: "registry:5000/team/toolbox",
+      tag: "1.2.3",
+      digest: undefined,
+    });
     expect(parseImageRef("toolbox@sha256:abc")).toEqual({ repository: "toolbox", digest: "sha256:abc" });
   });
 
   it("mutable: latest, no tag, moving names, bare major versions; not digests or content tags", () => {
-    for (const ref of ["toolbox", "toolbox:latest", "ghcr.io/x/toolbox:main", "node:20", "node:20.1"]) expect(isMutableRef(ref), ref).toBe(true);
-    for (const ref of ["eksbox-toolbox:3f2a9c1b7d4e", "toolbox:1.2.3", "toolbox:latest@sha256:abc"]) expect(isMutableRef(ref), ref).toBe(false);
+    for (const ref of ["toolbox", "toolbox:latest", "ghcr.io/x/toolbox:main", "node:20", "node:20.1"])
+      expect(isMutableRef(ref), ref).toBe(true);
+    for (const ref of ["eksbox-toolbox:3f2a9c1b7d4e", "toolbox:1.2.3", "toolbox:latest@sha256:abc"])
+      expect(isMutableRef(ref), ref).toBe(false);
   });
 });
 

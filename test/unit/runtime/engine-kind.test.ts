@@ -13,10 +13,23 @@ import {
 } from "../../../src/runtime/engine-kind.js";
 
 const dockerRootful = { ServerVersion: "20.10.24+dfsg1", SecurityOptions: ["name=seccomp,profile=default"] };
-const dockerRootless = { ServerVersion: "20.10.24+dfsg1", SecurityOptions: ["name=seccomp,profile=default", "name=rootless", "name=cgroupns"] };
+const dockerRootless = {
+  ServerVersion: "20.10.24+dfsg1",
+  SecurityOptions: ["name=seccomp,profile=default", "name=rootless", "name=cgroupns"],
+};
 const dockerRemap = { ServerVersion: "20.10.24+dfsg1", SecurityOptions: ["name=seccomp,profile=default", "name=userns"] };
-const podmanRootful = { ServerVersion: "4.3.1", SecurityOptions: ["name=seccomp,profile=default"], Rootless: false, BuildahVersion: "1.28.2" };
-const podmanRootless = { ServerVersion: "4.3.1", SecurityOptions: ["name=seccomp,profile=default", "name=rootless"], Rootless: true, BuildahVersion: "1.28.2" };
+const podmanRootful = {
+  ServerVersion: "4.3.1",
+  SecurityOptions: ["name=seccomp,profile=default"],
+  Rootless: false,
+  BuildahVersion: "1.28.2",
+};
+const podmanRootless = {
+  ServerVersion: "4.3.1",
+  SecurityOptions: ["name=seccomp,profile=default", "name=rootless"],
+  Rootless: true,
+  BuildahVersion: "1.28.2",
+};
 
 const me = { uid: 1000, gid: 1000 };
 const plan = (kind: EngineKind, extra: Partial<Parameters<typeof planContainerUser>[0]> = {}) =>
@@ -24,7 +37,12 @@ const plan = (kind: EngineKind, extra: Partial<Parameters<typeof planContainerUs
 
 describe("engine kind from /info", () => {
   it("tells Docker from Podman, rootful from rootless, and sees userns-remap", () => {
-    expect(engineKindFromInfo(dockerRootful)).toEqual({ product: "docker", version: "20.10.24+dfsg1", rootless: false, usernsRemap: false });
+    expect(engineKindFromInfo(dockerRootful)).toEqual({
+      product: "docker",
+      version: "20.10.24+dfsg1",
+      rootless: false,
+      usernsRemap: false,
+    });
     expect(engineKindFromInfo(dockerRootless)).toMatchObject({ product: "docker", rootless: true, usernsRemap: false });
     expect(engineKindFromInfo(dockerRemap)).toMatchObject({ product: "docker", rootless: false, usernsRemap: true });
     expect(engineKindFromInfo(podmanRootful)).toMatchObject({ product: "podman", version: "4.3.1", rootless: false });
@@ -64,7 +82,11 @@ describe("who the steps run as", () => {
         return undefined;
       })();
       expect(error).toBeInstanceOf(UserError);
-      expect((error as UserError).message).toMatch(kind.product === "podman" ? /^Podman 4\.3\.1 \(rootless\) runs as uid 1002, but eksbox runs as uid 1000/ : /^Docker .* \(rootless\) runs as uid 1002/);
+      expect((error as UserError).message).toMatch(
+        kind.product === "podman"
+          ? /^Podman 4\.3\.1 \(rootless\) runs as uid 1002, but eksbox runs as uid 1000/
+          : /^Docker .* \(rootless\) runs as uid 1002/,
+      );
       expect((error as UserError).hint).toMatch(kind.product === "podman" ? /podman system service/ : /rootless dockerd/);
     }
   });
@@ -78,7 +100,10 @@ describe("who the steps run as", () => {
 describe("rootless Podman without sub-ids", () => {
   // idMappings as /v4.0.0/libpod/info reports them for a user with and without /etc/subuid ranges.
   const own = { container_id: 0, host_id: 1002, size: 1 };
-  const withSubIds = { uidmap: [own, { container_id: 1, host_id: 165536, size: 65536 }], gidmap: [own, { container_id: 1, host_id: 165536, size: 65536 }] };
+  const withSubIds = {
+    uidmap: [own, { container_id: 1, host_id: 165536, size: 65536 }],
+    gidmap: [own, { container_id: 1, host_id: 165536, size: 65536 }],
+  };
   const single = { uidmap: [own], gidmap: [own] };
 
   it("is seen in the id mappings", () => {
@@ -103,23 +128,41 @@ describe("rootless Podman without sub-ids", () => {
 
 describe("engine answers that mean the toolbox cannot start", () => {
   const podman = engineKindFromInfo(podmanRootful);
-  const httpError = (statusCode: number, message: string) => Object.assign(new Error(`(HTTP code ${statusCode}) server error - ${message}`), { statusCode });
+  const httpError = (statusCode: number, message: string) =>
+    Object.assign(new Error(`(HTTP code ${statusCode}) server error - ${message}`), { statusCode });
 
   it("Podman without catatonit: what to install", () => {
-    const error = explainContainerStartError(podman, httpError(500, "container create: container-init binary not found on the host: stat /usr/libexec/podman/catatonit: no such file or directory"));
+    const error = explainContainerStartError(
+      podman,
+      httpError(
+        500,
+        "container create: container-init binary not found on the host: stat /usr/libexec/podman/catatonit: no such file or directory",
+      ),
+    );
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toMatch(/^Podman 4\.3\.1 has no init binary for the toolbox container \(container create: container-init binary not found/);
+    expect((error as UserError).message).toMatch(
+      /^Podman 4\.3\.1 has no init binary for the toolbox container \(container create: container-init binary not found/,
+    );
     expect((error as UserError).hint).toContain("apt-get install catatonit");
   });
 
   it("limits the engine may not raise: where to lower them", () => {
-    const error = explainContainerStartError(podman, httpError(500, "runc: runc create failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 7: operation not permitted"));
+    const error = explainContainerStartError(
+      podman,
+      httpError(
+        500,
+        "runc: runc create failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 7: operation not permitted",
+      ),
+    );
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).hint).toContain("default_ulimits in containers.conf");
   });
 
   it("rootless without newuidmap or sub-ids: what to install and configure", () => {
-    const error = explainContainerStartError(engineKindFromInfo(podmanRootless), httpError(500, "cannot set up namespace using \"/usr/bin/newuidmap\": exit status 1"));
+    const error = explainContainerStartError(
+      engineKindFromInfo(podmanRootless),
+      httpError(500, 'cannot set up namespace using "/usr/bin/newuidmap": exit status 1'),
+    );
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).hint).toMatch(/uidmap.*\/etc\/subuid/);
   });
@@ -132,7 +175,9 @@ describe("engine answers that mean the toolbox cannot start", () => {
   it("an exec into a stopped container: Docker's 409 and Podman's 500 'container state improper' alike", () => {
     expect(isContainerNotRunningError(httpError(409, "Container abc is not running"))).toBe(true);
     expect(isContainerNotRunningError(httpError(404, "no such container"))).toBe(true);
-    expect(isContainerNotRunningError(httpError(500, "can only create exec sessions on running containers: container state improper"))).toBe(true);
+    expect(
+      isContainerNotRunningError(httpError(500, "can only create exec sessions on running containers: container state improper")),
+    ).toBe(true);
     expect(isContainerNotRunningError(httpError(500, "some other failure"))).toBe(false);
   });
 });

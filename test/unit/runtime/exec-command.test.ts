@@ -19,7 +19,10 @@ class FakeToolbox implements InteractiveToolbox {
   runs: ToolboxRunRequest[] = [];
   sessions: SessionRequest[] = [];
   disposed = 0;
-  constructor(private readonly exitCode: number, private readonly failWith?: Error) {}
+  constructor(
+    private readonly exitCode: number,
+    private readonly failWith?: Error,
+  ) {}
   async run(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
     this.runs.push(request);
     if (this.failWith) throw this.failWith;
@@ -41,7 +44,15 @@ class FakeToolbox implements InteractiveToolbox {
 const project = mkdtempSync(path.join(tmpdir(), "eksbox-project-"));
 function context(): CommandContext & { out: PassThrough } {
   const out = new PassThrough();
-  return { projectRoot: project, events: new MemorySink(), interrupter: new Interrupter(), stdout: out, out, output: "text", processEnv: {} };
+  return {
+    projectRoot: project,
+    events: new MemorySink(),
+    interrupter: new Interrupter(),
+    stdout: out,
+    out,
+    output: "text",
+    processEnv: {},
+  };
 }
 function deps(toolbox: FakeToolbox, stdin: { isTTY: boolean; fd: number }): ExecDeps & { opened: ToolboxOptions[] } {
   const opened: ToolboxOptions[] = [];

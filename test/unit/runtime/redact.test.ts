@@ -13,8 +13,11 @@ describe("Redactor", () => {
       MY_SECRET_VALUE: "s3cr3t-value",
       AWS_REGION: "eu-west-1",
     });
-    const text = "id AKIAIOSFODNN7EXAMPLE key wJalrXUtnFEMI/K7MDENG tok FwoGZXIvYXdzEXAMPLE gh ghp_abcdef123456 pw hunter2hunter2 s s3cr3t-value in eu-west-1";
-    expect(redactor.redact(text)).toBe(`id ${REDACTED} key ${REDACTED} tok ${REDACTED} gh ${REDACTED} pw ${REDACTED} s ${REDACTED} in eu-west-1`);
+    const text =
+      "id AKIAIOSFODNN7EXAMPLE key wJalrXUtnFEMI/K7MDENG tok FwoGZXIvYXdzEXAMPLE gh ghp_abcdef123456 pw hunter2hunter2 s s3cr3t-value in eu-west-1";
+    expect(redactor.redact(text)).toBe(
+      `id ${REDACTED} key ${REDACTED} tok ${REDACTED} gh ${REDACTED} pw ${REDACTED} s ${REDACTED} in eu-west-1`,
+    );
   });
 
   it("names: AWS keys, *_TOKEN, *_SECRET*, *PASSWORD*", () => {

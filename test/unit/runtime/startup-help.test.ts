@@ -17,7 +17,10 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), "eksbox-startup-"));
   probe = join(dir, "zod-probe.mjs");
   // zod sets this global when it loads (zod/v4/core/core.js).
-  await writeFile(probe, `process.on("exit", () => process.stderr.write("\\nzod loaded: " + ("__zod_globalConfig" in globalThis) + "\\n"));\n`);
+  await writeFile(
+    probe,
+    `process.on("exit", () => process.stderr.write("\\nzod loaded: " + ("__zod_globalConfig" in globalThis) + "\\n"));\n`,
+  );
 }, 300_000);
 
 async function project(tasksYaml: string): Promise<string> {
@@ -28,7 +31,11 @@ async function project(tasksYaml: string): Promise<string> {
 }
 
 async function eksbox(root: string, ...args: string[]) {
-  const result = await execa("node", ["--import", probe, cli, ...args], { cwd: root, reject: false, env: { EKSBOX_PROJECT: root, NO_COLOR: "1" } });
+  const result = await execa("node", ["--import", probe, cli, ...args], {
+    cwd: root,
+    reject: false,
+    env: { EKSBOX_PROJECT: root, NO_COLOR: "1" },
+  });
   const zod = /zod loaded: (true|false)/.exec(result.stderr)?.[1];
   return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr, zodLoaded: zod === undefined ? undefined : zod === "true" };
 }

@@ -27,10 +27,21 @@ function scan(wire: Buffer, cuts: number[]): { output: Buffer; exitCode: number 
 
 describe("end marker", () => {
   it("passes every byte before the marker on, NULs and marker look-alikes included, and reads the exit code", () => {
-    const nearMisses = fc.constantFrom(Buffer.from("\0"), Buffer.from(`\0${NONCE.slice(0, 10)}`), Buffer.from(`\0${NONCE}`), Buffer.from("\0\0" + NONCE.slice(0, 31)));
+    const nearMisses = fc.constantFrom(
+      Buffer.from("\0"),
+      Buffer.from(`\0${NONCE.slice(0, 10)}`),
+      Buffer.from(`\0${NONCE}`),
+      Buffer.from("\0\0" + NONCE.slice(0, 31)),
+    );
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from(b)), nearMisses), { maxLength: 8 }),
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from(b)),
+            nearMisses,
+          ),
+          { maxLength: 8 },
+        ),
         fc.integer({ min: 0, max: 255 }),
         fc.array(fc.nat(400), { maxLength: 10 }),
         (pieces, code, cuts) => {
@@ -67,11 +78,18 @@ describe("a step's script", () => {
   }
 
   it("runs exactly the argv and the environment given, whatever characters they hold", () => {
-    const text = fc.string({ unit: fc.constantFrom("a", " ", "'", '"', "\\", "$", "`", "\n", "*", ";", "&", "|", "(", "é", "-", "=", "!", "#", "~") });
+    const text = fc.string({
+      unit: fc.constantFrom("a", " ", "'", '"', "\\", "$", "`", "\n", "*", ";", "&", "|", "(", "é", "-", "=", "!", "#", "~"),
+    });
     fc.assert(
       fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), text, (args, value) => {
         const pidFile = path.join(dir, "step.pid");
-        const script = stepScript({ pidFile, workingDir: dir, env: { STEP_VALUE: value }, argv: ["sh", "-c", 'printf "%s\\0" "$PWD" "$STEP_VALUE" "$@"', "sh", ...args] });
+        const script = stepScript({
+          pidFile,
+          workingDir: dir,
+          env: { STEP_VALUE: value },
+          argv: ["sh", "-c", 'printf "%s\\0" "$PWD" "$STEP_VALUE" "$@"', "sh", ...args],
+        });
         const printed = runLikeTheAgent(script).toString("utf8").split("\0").slice(0, -1);
         expect(printed).toEqual([dir, value, ...args]);
         expect(Number(readFileSync(pidFile, "utf8"))).toBeGreaterThan(1);
@@ -93,7 +111,12 @@ describe("a step's script", () => {
   });
 
   it("keeps the step's values out of every command line: they are only in the script on stdin", () => {
-    const script = stepScript({ pidFile: path.join(dir, "p"), workingDir: dir, env: { STEP_SECRET: "s3cr3t-value" }, argv: ["sh", "-c", "cat /proc/$$/cmdline; cat /proc/$PPID/cmdline 2>/dev/null; true"] });
+    const script = stepScript({
+      pidFile: path.join(dir, "p"),
+      workingDir: dir,
+      env: { STEP_SECRET: "s3cr3t-value" },
+      argv: ["sh", "-c", "cat /proc/$$/cmdline; cat /proc/$PPID/cmdline 2>/dev/null; true"],
+    });
     expect(runLikeTheAgent(script).toString("latin1")).not.toContain("s3cr3t-value");
   });
 });
@@ -105,7 +128,10 @@ describe("the agent loop under a real sh", () => {
       stepScript({ pidFile: "/dev/null", workingDir: "/", argv: ["sh", "-c", "echo dying >&2; kill -9 $$"] }),
     ];
     const input = requests.map((script, i) => `nonce${i} /dev/null ${Buffer.from(script).toString("base64")}\n`).join("");
-    const result = execFileSync("/bin/sh", ["-c", `${AGENT_SCRIPT} 2>/dev/null; echo "agent done $?"`], { input, stdio: ["pipe", "pipe", "pipe"] });
+    const result = execFileSync("/bin/sh", ["-c", `${AGENT_SCRIPT} 2>/dev/null; echo "agent done $?"`], {
+      input,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     expect(result.toString("latin1")).toBe("out\n\0nonce0:3\n\0nonce1:137\nagent done 0\n");
     const both = execFileSync("/bin/sh", ["-c", `(${AGENT_SCRIPT}) 2>&1 >/dev/null`], { input });
     expect(both.toString("latin1")).toBe("err\n\0nonce0:3\ndying\n\0nonce1:137\n");

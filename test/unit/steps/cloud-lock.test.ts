@@ -46,11 +46,21 @@ class MemoryStore implements EnvironmentStateStore {
 }
 
 const holder = (runId: string, heartbeatAt: Date): CloudLockHolder => ({
-  runId, host: "ci-runner-7", pid: 4242, user: "ci", task: "born", command: "eksbox born --env prod",
-  startedAt: heartbeatAt.toISOString(), heartbeatAt: heartbeatAt.toISOString(),
+  runId,
+  host: "ci-runner-7",
+  pid: 4242,
+  user: "ci",
+  task: "born",
+  command: "eksbox born --env prod",
+  startedAt: heartbeatAt.toISOString(),
+  heartbeatAt: heartbeatAt.toISOString(),
 });
 
-function take(store: MemoryStore, runId: string, opts: { expirySeconds?: number; onLost?: (by: CloudLockHolder | undefined) => void; events?: MemorySink } = {}) {
+function take(
+  store: MemoryStore,
+  runId: string,
+  opts: { expirySeconds?: number; onLost?: (by: CloudLockHolder | undefined) => void; events?: MemorySink } = {},
+) {
   return acquireCloudLock({
     store,
     envName: "prod",
@@ -73,7 +83,9 @@ describe("the environment's lock in its account", () => {
     const error = (await take(store, "mine").catch((e: unknown) => e)) as UserError;
     expect(error).toBeInstanceOf(UserError);
     expect(error.exitCode).toBe(2);
-    expect(error.message).toContain("environment prod is locked by another run: born (run 20261126T100000Z-aaaaaa), pid 4242 on ci-runner-7 (user ci)");
+    expect(error.message).toContain(
+      "environment prod is locked by another run: born (run 20261126T100000Z-aaaaaa), pid 4242 on ci-runner-7 (user ci)",
+    );
     expect(error.hint).toContain("eksbox unlock --env prod 20261126T100000Z-aaaaaa");
     expect(store.lock?.runId).toBe("20261126T100000Z-aaaaaa");
   });
@@ -84,7 +96,13 @@ describe("the environment's lock in its account", () => {
     const events = new MemorySink();
     const lock = await take(store, "mine", { events });
     expect(lock.tookOverFrom?.runId).toBe("20261126T090000Z-dead00");
-    expect(events.events).toContainEqual({ type: "log", level: "warn", message: expect.stringMatching(/^took over the lock of run 20261126T090000Z-dead00 \(born, pid 4242 on ci-runner-7\): its last heartbeat .* is more than 300s old$/) });
+    expect(events.events).toContainEqual({
+      type: "log",
+      level: "warn",
+      message: expect.stringMatching(
+        /^took over the lock of run 20261126T090000Z-dead00 \(born, pid 4242 on ci-runner-7\): its last heartbeat .* is more than 300s old$/,
+      ),
+    });
     await lock.release("done");
   });
 
@@ -95,7 +113,12 @@ describe("the environment's lock in its account", () => {
     await lock.release("failed");
     expect(store.lock).toBeUndefined();
     expect(store.log.slice(-2)).toEqual(["record mine failed", "release mine"]);
-    expect(store.last).toMatchObject({ runId: "mine", outcome: "failed", task: "nodegroup roll", command: "eksbox nodegroup roll --env prod" });
+    expect(store.last).toMatchObject({
+      runId: "mine",
+      outcome: "failed",
+      task: "nodegroup roll",
+      command: "eksbox nodegroup roll --env prod",
+    });
     const renewals = store.log.filter((l) => l === "renew mine").length;
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(store.log.filter((l) => l === "renew mine").length).toBe(renewals);
@@ -128,6 +151,12 @@ describe("the environment's lock in its account", () => {
     store.unreachable = true;
     await stuck.release("aborted");
     expect(store.lock?.runId).toBe("again");
-    expect(events.events).toContainEqual({ type: "log", level: "warn", message: expect.stringMatching(/^could not release the lock of environment prod in memory: step lock exited 137; .*eksbox unlock --env prod again$/) });
+    expect(events.events).toContainEqual({
+      type: "log",
+      level: "warn",
+      message: expect.stringMatching(
+        /^could not release the lock of environment prod in memory: step lock exited 137; .*eksbox unlock --env prod again$/,
+      ),
+    });
   });
 });

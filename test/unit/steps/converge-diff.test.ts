@@ -15,12 +15,27 @@ const ctx: DiffContext = {
 function desired(): DesiredState {
   return {
     cluster: {
-      name: "e2e", region: "us-east-1", version: "1.34", logging: ["api", "audit"], logRetentionInDays: 7,
-      privateAccess: true, publicAccess: true, publicAccessCIDRs: [], tags: { team: "web" }, subnetIds: [],
+      name: "e2e",
+      region: "us-east-1",
+      version: "1.34",
+      logging: ["api", "audit"],
+      logRetentionInDays: 7,
+      privateAccess: true,
+      publicAccess: true,
+      publicAccessCIDRs: [],
+      tags: { team: "web" },
+      subnetIds: [],
     },
     workerVersion: V,
     nodegroups: ["a", "b"].map((z) => ({
-      name: `worker-1${z}-${V}`, managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1, labels: { role: "worker" }, taints: [], specHash: "h1",
+      name: `worker-1${z}-${V}`,
+      managed: false,
+      minSize: 1,
+      maxSize: 3,
+      desiredCapacity: 1,
+      labels: { role: "worker" },
+      taints: [],
+      specHash: "h1",
     })),
     serviceAccounts: [{ namespace: "kube-system", name: "external-dns", policies: ["arn:p1"], overrideExisting: false }],
     addons: [{ name: "vpc-cni", version: "latest", configurationValues: "" }],
@@ -30,10 +45,25 @@ function desired(): DesiredState {
 function live(): LiveState {
   return {
     cluster: {
-      name: "e2e", arn: "arn:aws:eks:us-east-1:1:cluster/e2e", version: "1.34", logging: ["audit", "api"], logRetentionInDays: 7,
-      privateAccess: true, publicAccess: true, publicAccessCIDRs: ["0.0.0.0/0"], tags: { team: "web", "alpha.eksctl.io/cluster-name": "e2e" }, subnetIds: ["subnet-1"],
+      name: "e2e",
+      arn: "arn:aws:eks:us-east-1:1:cluster/e2e",
+      version: "1.34",
+      logging: ["audit", "api"],
+      logRetentionInDays: 7,
+      privateAccess: true,
+      publicAccess: true,
+      publicAccessCIDRs: ["0.0.0.0/0"],
+      tags: { team: "web", "alpha.eksctl.io/cluster-name": "e2e" },
+      subnetIds: ["subnet-1"],
     },
-    nodegroups: ["a", "b"].map((z) => ({ name: `worker-1${z}-${V}`, managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1, specHash: "h1" })),
+    nodegroups: ["a", "b"].map((z) => ({
+      name: `worker-1${z}-${V}`,
+      managed: false,
+      minSize: 1,
+      maxSize: 3,
+      desiredCapacity: 1,
+      specHash: "h1",
+    })),
     serviceAccounts: [{ namespace: "kube-system", name: "external-dns", policies: ["arn:p1"] }],
     addons: [{ name: "vpc-cni", version: "v1.19.0-eksbuild.1", configurationValues: "" }],
   };
@@ -52,7 +82,19 @@ describe("converge diff", () => {
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual([`inPlace nodegroup worker-1a-${V} maxSize`, `inPlace nodegroup worker-1b-${V} maxSize`]);
     expect(changes[0]).toMatchObject({ live: 3, wanted: 5, destructive: false });
-    expect(changes[0]!.argv).toEqual(["eksctl", "scale", "nodegroup", "--cluster", "e2e", "--region", "us-east-1", "--name", `worker-1a-${V}`, "--nodes-min=1", "--nodes-max=5"]);
+    expect(changes[0]!.argv).toEqual([
+      "eksctl",
+      "scale",
+      "nodegroup",
+      "--cluster",
+      "e2e",
+      "--region",
+      "us-east-1",
+      "--name",
+      `worker-1a-${V}`,
+      "--nodes-min=1",
+      "--nodes-max=5",
+    ]);
   });
 
   it("desiredCapacity is reported, not applied, unless asked for", () => {
@@ -72,8 +114,16 @@ describe("converge diff", () => {
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual(["inPlace cluster e2e logging"]);
     expect(changes[0]!.argv).toEqual([
-      "eksctl", "utils", "update-cluster-logging", "--cluster", "e2e", "--region", "us-east-1",
-      "--enable-types=api", "--disable-types=audit,authenticator,controllerManager,scheduler", "--approve",
+      "eksctl",
+      "utils",
+      "update-cluster-logging",
+      "--cluster",
+      "e2e",
+      "--region",
+      "us-east-1",
+      "--enable-types=api",
+      "--disable-types=audit,authenticator,controllerManager,scheduler",
+      "--approve",
     ]);
     d.cluster.logging = [];
     expect(diff(d, live(), ctx)[0]!.argv).toContain("--disable-types=all");
@@ -84,7 +134,17 @@ describe("converge diff", () => {
     l.cluster!.logRetentionInDays = null;
     const changes = diff(desired(), l, ctx);
     expect(summary(changes)).toEqual(["inPlace cluster e2e logRetentionInDays"]);
-    expect(changes[0]!.argv).toEqual(["aws", "logs", "put-retention-policy", "--log-group-name", "/aws/eks/e2e/cluster", "--retention-in-days", "7", "--region", "us-east-1"]);
+    expect(changes[0]!.argv).toEqual([
+      "aws",
+      "logs",
+      "put-retention-policy",
+      "--log-group-name",
+      "/aws/eks/e2e/cluster",
+      "--retention-in-days",
+      "7",
+      "--region",
+      "us-east-1",
+    ]);
   });
 
   it("endpoint access and public CIDRs share one update-cluster-vpc-config", () => {
@@ -93,10 +153,21 @@ describe("converge diff", () => {
     d.cluster.privateAccess = false;
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual(["inPlace cluster e2e endpoint.privateAccess", "inPlace cluster e2e endpoint.publicAccessCIDRs"]);
-    expect(commandsOf(changes)).toEqual([[
-      "eksctl", "utils", "update-cluster-vpc-config", "--cluster", "e2e", "--region", "us-east-1",
-      "--private-access=false", "--public-access=true", "--public-access-cidrs=203.0.113.0/24", "--approve",
-    ]]);
+    expect(commandsOf(changes)).toEqual([
+      [
+        "eksctl",
+        "utils",
+        "update-cluster-vpc-config",
+        "--cluster",
+        "e2e",
+        "--region",
+        "us-east-1",
+        "--private-access=false",
+        "--public-access=true",
+        "--public-access-cidrs=203.0.113.0/24",
+        "--approve",
+      ],
+    ]);
   });
 
   it("cluster tags: only the configured keys, set with aws eks tag-resource", () => {
@@ -104,7 +175,17 @@ describe("converge diff", () => {
     d.cluster.tags = { team: "api", cost: "1" };
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual(["inPlace cluster e2e tags.team", "inPlace cluster e2e tags.cost"]);
-    expect(changes[0]!.argv).toEqual(["aws", "eks", "tag-resource", "--resource-arn", "arn:aws:eks:us-east-1:1:cluster/e2e", "--tags", '{"team":"api","cost":"1"}', "--region", "us-east-1"]);
+    expect(changes[0]!.argv).toEqual([
+      "aws",
+      "eks",
+      "tag-resource",
+      "--resource-arn",
+      "arn:aws:eks:us-east-1:1:cluster/e2e",
+      "--tags",
+      '{"team":"api","cost":"1"}',
+      "--region",
+      "us-east-1",
+    ]);
   });
 
   it("a new zone is a zoneAdd, created with the missing nodegroups only", () => {
@@ -122,7 +203,14 @@ describe("converge diff", () => {
       versionOf: (name) => /^(?:system|workers-1[a-z])-([a-z0-9]+)$/.exec(name)?.[1],
       poolOf: (name) => /^(system|workers)-/.exec(name)?.[1],
     };
-    const group = (name: string, pool: string) => ({ name, managed: pool === "system", minSize: 1, maxSize: 3, desiredCapacity: 1, specHash: `h-${pool}` });
+    const group = (name: string, pool: string) => ({
+      name,
+      managed: pool === "system",
+      minSize: 1,
+      maxSize: 3,
+      desiredCapacity: 1,
+      specHash: `h-${pool}`,
+    });
     function pools(): { d: DesiredState; l: LiveState } {
       const d = desired();
       const l = live();
@@ -161,7 +249,20 @@ describe("converge diff", () => {
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual([`zoneRemove nodegroup worker-1b-${V} (nodegroup)`]);
     expect(changes[0]).toMatchObject({ destructive: true, key: "worker.zones" });
-    expect(changes[0]!.argv).toEqual(["eksctl", "delete", "nodegroup", "--cluster", "e2e", "--region", "us-east-1", "--name", `worker-1b-${V}`, "--drain", "--approve", "--wait"]);
+    expect(changes[0]!.argv).toEqual([
+      "eksctl",
+      "delete",
+      "nodegroup",
+      "--cluster",
+      "e2e",
+      "--region",
+      "us-east-1",
+      "--name",
+      `worker-1b-${V}`,
+      "--drain",
+      "--approve",
+      "--wait",
+    ]);
   });
 
   it("a changed launch spec is a roll, with no command", () => {
@@ -194,9 +295,20 @@ describe("converge diff", () => {
     const changes = diff(d, l, ctx).filter((c) => c.resource.endsWith(`1a-${V}`));
     expect(summary(changes)).toEqual([`inPlace nodegroup worker-1a-${V} labels`, `inPlace nodegroup worker-1a-${V} taints`]);
     const argv = changes[0]!.argv!;
-    expect(argv.slice(0, 8)).toEqual(["aws", "eks", "update-nodegroup-config", "--cluster-name", "e2e", "--nodegroup-name", `worker-1a-${V}`, "--region"]);
+    expect(argv.slice(0, 8)).toEqual([
+      "aws",
+      "eks",
+      "update-nodegroup-config",
+      "--cluster-name",
+      "e2e",
+      "--nodegroup-name",
+      `worker-1a-${V}`,
+      "--region",
+    ]);
     expect(JSON.parse(argv[argv.indexOf("--labels") + 1]!)).toEqual({ addOrUpdateLabels: { tier: "web" }, removeLabels: ["old"] });
-    expect(JSON.parse(argv[argv.indexOf("--taints") + 1]!)).toEqual({ addOrUpdateTaints: [{ key: "dedicated", value: "web", effect: "NO_SCHEDULE" }] });
+    expect(JSON.parse(argv[argv.indexOf("--taints") + 1]!)).toEqual({
+      addOrUpdateTaints: [{ key: "dedicated", value: "web", effect: "NO_SCHEDULE" }],
+    });
   });
 
   it("a live nodegroup of an older version is an extra (prune or roll), one not of our naming is left alone", () => {
@@ -214,8 +326,10 @@ describe("converge diff", () => {
     d.nodegroups = d.nodegroups.map((ng) => ({ ...ng, name: ng.name.replace(V, "20261201") }));
     const kinds = summary(diff(d, live(), ctx));
     expect(kinds).toEqual([
-      "create nodegroup worker-1a-20261201 (nodegroup)", "create nodegroup worker-1b-20261201 (nodegroup)",
-      `extra nodegroup worker-1a-${V} (nodegroup)`, `extra nodegroup worker-1b-${V} (nodegroup)`,
+      "create nodegroup worker-1a-20261201 (nodegroup)",
+      "create nodegroup worker-1b-20261201 (nodegroup)",
+      `extra nodegroup worker-1a-${V} (nodegroup)`,
+      `extra nodegroup worker-1b-${V} (nodegroup)`,
     ]);
   });
 
@@ -231,9 +345,40 @@ describe("converge diff", () => {
       "inPlace serviceaccount kube-system/external-dns attachPolicyARNs",
       "extra serviceaccount old/gone (serviceaccount)",
     ]);
-    expect(changes[0]!.argv).toEqual(["eksctl", "create", "iamserviceaccount", "-f", "build/e2e/cluster.yaml", "--include=apps/s3", "--approve", "--override-existing-serviceaccounts"]);
-    expect(changes[1]!.argv).toEqual(["eksctl", "update", "iamserviceaccount", "-f", "build/e2e/cluster.yaml", "--include=kube-system/external-dns", "--approve"]);
-    expect(changes[2]!.argv).toEqual(["eksctl", "delete", "iamserviceaccount", "--cluster", "e2e", "--region", "us-east-1", "--namespace", "old", "--name", "gone", "--approve", "--wait"]);
+    expect(changes[0]!.argv).toEqual([
+      "eksctl",
+      "create",
+      "iamserviceaccount",
+      "-f",
+      "build/e2e/cluster.yaml",
+      "--include=apps/s3",
+      "--approve",
+      "--override-existing-serviceaccounts",
+    ]);
+    expect(changes[1]!.argv).toEqual([
+      "eksctl",
+      "update",
+      "iamserviceaccount",
+      "-f",
+      "build/e2e/cluster.yaml",
+      "--include=kube-system/external-dns",
+      "--approve",
+    ]);
+    expect(changes[2]!.argv).toEqual([
+      "eksctl",
+      "delete",
+      "iamserviceaccount",
+      "--cluster",
+      "e2e",
+      "--region",
+      "us-east-1",
+      "--namespace",
+      "old",
+      "--name",
+      "gone",
+      "--approve",
+      "--wait",
+    ]);
   });
 
   it("addons: missing created, version and configuration updated from the file, extras reported", () => {
@@ -246,7 +391,10 @@ describe("converge diff", () => {
     l.addons.push({ name: "kube-proxy", version: "v1", configurationValues: "" });
     const changes = diff(d, l, ctx);
     expect(summary(changes)).toEqual([
-      "inPlace addon vpc-cni version", "inPlace addon vpc-cni configurationValues", "create addon coredns (addon)", "extra addon kube-proxy (addon)",
+      "inPlace addon vpc-cni version",
+      "inPlace addon vpc-cni configurationValues",
+      "create addon coredns (addon)",
+      "extra addon kube-proxy (addon)",
     ]);
     expect(commandsOf(changes)).toEqual([
       ["eksctl", "update", "addon", "-f", "build/e2e/cluster.yaml"],
@@ -280,7 +428,9 @@ describe("converge diff", () => {
   it("no cluster: everything is created, the cluster first", () => {
     const changes = diff(desired(), { nodegroups: [], serviceAccounts: [], addons: [] }, ctx);
     expect(summary(changes)).toEqual([
-      "create cluster e2e (cluster)", `create nodegroup worker-1a-${V} (nodegroup)`, `create nodegroup worker-1b-${V} (nodegroup)`,
+      "create cluster e2e (cluster)",
+      `create nodegroup worker-1a-${V} (nodegroup)`,
+      `create nodegroup worker-1b-${V} (nodegroup)`,
       "create serviceaccount kube-system/external-dns (serviceaccount)",
     ]);
   });
@@ -293,11 +443,25 @@ describe("converge diff", () => {
 });
 
 describe("nodegroup spec hash", () => {
-  const ng = { name: "worker-1a-1", minSize: 1, maxSize: 3, desiredCapacity: 1, availabilityZones: ["us-east-1a"], instanceType: "m5.large", labels: { a: "b" }, tags: { t: "1" } };
+  const ng = {
+    name: "worker-1a-1",
+    minSize: 1,
+    maxSize: 3,
+    desiredCapacity: 1,
+    availabilityZones: ["us-east-1a"],
+    instanceType: "m5.large",
+    labels: { a: "b" },
+    tags: { t: "1" },
+  };
 
   it("ignores what changes in place (name, zone, sizes; labels and taints of managed nodegroups)", () => {
     const base = nodegroupSpecHash(ng, false);
-    expect(nodegroupSpecHash({ ...ng, name: "worker-1b-2", availabilityZones: ["us-east-1b"], minSize: 2, maxSize: 9, desiredCapacity: 4 }, false)).toBe(base);
+    expect(
+      nodegroupSpecHash(
+        { ...ng, name: "worker-1b-2", availabilityZones: ["us-east-1b"], minSize: 2, maxSize: 9, desiredCapacity: 4 },
+        false,
+      ),
+    ).toBe(base);
     expect(nodegroupSpecHash({ ...ng, tags: { ...ng.tags, [SPEC_HASH_TAG]: "x" } }, false)).toBe(base);
     expect(nodegroupSpecHash({ ...ng, labels: { a: "c" } }, true)).toBe(nodegroupSpecHash(ng, true));
   });
@@ -317,7 +481,8 @@ describe("nodegroup spec hash", () => {
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
     expect(document.nodeGroups[0]).toMatchObject({ tags: { [SPEC_HASH_TAG]: hash } });
     expect(tagged.text).toContain("# keep me");
-    expect(parse(tagged.text)).toEqual({ nodeGroups: [{ name: "worker-1a-1", instanceType: "m5.large", tags: { [SPEC_HASH_TAG]: hash } }] });
+    expect(parse(tagged.text)).toEqual({
+      nodeGroups: [{ name: "worker-1a-1", instanceType: "m5.large", tags: { [SPEC_HASH_TAG]: hash } }],
+    });
   });
 });
-

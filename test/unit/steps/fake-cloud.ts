@@ -32,7 +32,11 @@ export interface FakeClusterSettings {
 interface ClusterDoc {
   metadata: { name: string; version: string; tags?: Record<string, string> };
   cloudWatch?: { clusterLogging?: { enableTypes?: string[] } };
-  vpc?: { clusterEndpoints?: { privateAccess?: boolean; publicAccess?: boolean }; publicAccessCIDRs?: string[]; subnets?: Record<string, Record<string, { id: string }>> };
+  vpc?: {
+    clusterEndpoints?: { privateAccess?: boolean; publicAccess?: boolean };
+    publicAccessCIDRs?: string[];
+    subnets?: Record<string, Record<string, { id: string }>>;
+  };
   addons?: { name: string; version?: string }[];
   iam?: { serviceAccounts?: { metadata: { name: string; namespace: string }; attachPolicyARNs?: string[] }[] };
 }
@@ -74,12 +78,15 @@ export class FakeCloud implements Toolbox {
 
   /** The commands that change something, in order. */
   mutations(): string[][] {
-    return this.calls.filter(([tool, verb]) => (tool === "eksctl" && ["create", "delete", "utils"].includes(verb!)) || (tool === "flux" && verb === "bootstrap"));
+    return this.calls.filter(
+      ([tool, verb]) => (tool === "eksctl" && ["create", "delete", "utils"].includes(verb!)) || (tool === "flux" && verb === "bootstrap"),
+    );
   }
 
   async runOrFail(request: ToolboxRunRequest): Promise<ToolboxRunResult> {
     const result = await this.run(request);
-    if (result.exitCode !== 0) throw new StepFailedError({ step: request.step, argv: request.argv, exitCode: result.exitCode, outputTail: result.outputTail });
+    if (result.exitCode !== 0)
+      throw new StepFailedError({ step: request.step, argv: request.argv, exitCode: result.exitCode, outputTail: result.outputTail });
     return result;
   }
 
@@ -94,7 +101,11 @@ export class FakeCloud implements Toolbox {
       this.failures.splice(this.failures.indexOf(failure), 1);
       return { exitCode: 1, stdout: "", outputTail: [`injected failure: ${joined}`] };
     }
-    const ok = (value: unknown = "") => ({ exitCode: 0, stdout: typeof value === "string" ? value : JSON.stringify(value), outputTail: [] });
+    const ok = (value: unknown = "") => ({
+      exitCode: 0,
+      stdout: typeof value === "string" ? value : JSON.stringify(value),
+      outputTail: [],
+    });
     const fail = (message: string) => ({ exitCode: 1, stdout: "", outputTail: [message] });
     const flag = (name: string) => {
       const inline = argv.find((a) => a.startsWith(`${name}=`));
@@ -107,7 +118,8 @@ export class FakeCloud implements Toolbox {
     const verb = rest.slice(0, 2).join(" ");
 
     if (tool === "aws") {
-      if (verb === "sts get-caller-identity") return ok({ Account: this.account, Arn: `arn:aws:iam::${this.account}:user/test`, UserId: "X" });
+      if (verb === "sts get-caller-identity")
+        return ok({ Account: this.account, Arn: `arn:aws:iam::${this.account}:user/test`, UserId: "X" });
       if (verb === "ec2 describe-availability-zones") return ok({ AvailabilityZones: this.zones.map((ZoneName) => ({ ZoneName })) });
       if (verb === "ec2 describe-subnets") {
         const ids = argv.slice(argv.indexOf("--subnet-ids") + 1).filter((a) => a.startsWith("subnet-"));
@@ -119,17 +131,31 @@ export class FakeCloud implements Toolbox {
         const c = this.clusters.get(flag("--name")!);
         if (!c) return fail("ResourceNotFoundException");
         // A cluster a test put here by hand is as the rendered config says.
-        c.settings ??= await readFile(join(this.projectRoot, "build", "unit", "cluster.yaml"), "utf8").then((text) => settingsFrom(parse(text) as ClusterDoc), () => undefined);
+        c.settings ??= await readFile(join(this.projectRoot, "build", "unit", "cluster.yaml"), "utf8").then(
+          (text) => settingsFrom(parse(text) as ClusterDoc),
+          () => undefined,
+        );
         const s = c.settings;
         return ok({
           cluster: {
-            name: flag("--name"), status: c.status, version: c.version, endpoint: "https://fake.eks", arn: `arn:aws:eks:ap-northeast-1:${this.account}:cluster/${flag("--name")}`,
+            name: flag("--name"),
+            status: c.status,
+            version: c.version,
+            endpoint: "https://fake.eks",
+            arn: `arn:aws:eks:ap-northeast-1:${this.account}:cluster/${flag("--name")}`,
             tags: { ...c.tags },
-            ...(s ? {
-              logging: { clusterLogging: [{ types: s.logging, enabled: true }] },
-              resourcesVpcConfig: { endpointPrivateAccess: s.privateAccess, endpointPublicAccess: s.publicAccess, publicAccessCidrs: s.publicAccessCidrs, subnetIds: s.subnetIds },
-              tags: { ...s.tags, ...c.tags },
-            } : {}),
+            ...(s
+              ? {
+                  logging: { clusterLogging: [{ types: s.logging, enabled: true }] },
+                  resourcesVpcConfig: {
+                    endpointPrivateAccess: s.privateAccess,
+                    endpointPublicAccess: s.publicAccess,
+                    publicAccessCidrs: s.publicAccessCidrs,
+                    subnetIds: s.subnetIds,
+                  },
+                  tags: { ...s.tags, ...c.tags },
+                }
+              : {}),
           },
         });
       }
@@ -147,16 +173,28 @@ export class FakeCloud implements Toolbox {
       }
       if (verb === "autoscaling describe-auto-scaling-groups") {
         return ok({
-          AutoScalingGroups: [...this.nodegroups.values()].filter((ng) => ng.type === "unmanaged").map((ng) => ({
-            AutoScalingGroupName: `asg-${ng.name}`, MinSize: ng.minSize, MaxSize: ng.maxSize, DesiredCapacity: ng.desiredCapacity,
-            Tags: Object.entries({ ...ng.tags, "alpha.eksctl.io/nodegroup-name": ng.name }).map(([Key, Value]) => ({ Key, Value })),
-          })),
+          AutoScalingGroups: [...this.nodegroups.values()]
+            .filter((ng) => ng.type === "unmanaged")
+            .map((ng) => ({
+              AutoScalingGroupName: `asg-${ng.name}`,
+              MinSize: ng.minSize,
+              MaxSize: ng.maxSize,
+              DesiredCapacity: ng.desiredCapacity,
+              Tags: Object.entries({ ...ng.tags, "alpha.eksctl.io/nodegroup-name": ng.name }).map(([Key, Value]) => ({ Key, Value })),
+            })),
         });
       }
       if (verb === "eks describe-nodegroup") {
         const ng = this.nodegroups.get(flag("--nodegroup-name")!);
         if (!ng) return fail("ResourceNotFoundException");
-        return ok({ nodegroup: { scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredCapacity }, labels: ng.labels ?? {}, taints: [], tags: ng.tags ?? {} } });
+        return ok({
+          nodegroup: {
+            scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredCapacity },
+            labels: ng.labels ?? {},
+            taints: [],
+            tags: ng.tags ?? {},
+          },
+        });
       }
       if (verb === "iam list-attached-role-policies") {
         const id = flag("--role-name")!.replace(/^sa-/, "").replace("--", "/");
@@ -167,30 +205,64 @@ export class FakeCloud implements Toolbox {
       if (verb === "create cluster") {
         const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as ClusterDoc;
         this.clusters.set(doc.metadata.name, { status: "ACTIVE", version: doc.metadata.version, settings: settingsFrom(doc) });
-        for (const sa of doc.iam?.serviceAccounts ?? []) this.policies.set(`${sa.metadata.namespace}/${sa.metadata.name}`, sa.attachPolicyARNs ?? []);
+        for (const sa of doc.iam?.serviceAccounts ?? [])
+          this.policies.set(`${sa.metadata.namespace}/${sa.metadata.name}`, sa.attachPolicyARNs ?? []);
         const kubeconfig = flag("--kubeconfig");
         if (kubeconfig) await this.writeKubeconfig(kubeconfig, doc.metadata.name);
         return ok();
       }
       if (verb === "get nodegroup") {
         if (!this.clusters.has(clusterName!)) return fail("No cluster found");
-        return ok([...this.nodegroups.values()].map((ng) => ({
-          Cluster: clusterName, Name: ng.name, Status: "CREATE_COMPLETE", MinSize: ng.minSize, MaxSize: ng.maxSize,
-          DesiredCapacity: ng.desiredCapacity, InstanceType: "m5.xlarge", NodeGroupType: ng.type,
-        })));
+        return ok(
+          [...this.nodegroups.values()].map((ng) => ({
+            Cluster: clusterName,
+            Name: ng.name,
+            Status: "CREATE_COMPLETE",
+            MinSize: ng.minSize,
+            MaxSize: ng.maxSize,
+            DesiredCapacity: ng.desiredCapacity,
+            InstanceType: "m5.xlarge",
+            NodeGroupType: ng.type,
+          })),
+        );
       }
       if (verb === "create nodegroup") {
         const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as {
           metadata: { name: string };
-          nodeGroups?: { name: string; desiredCapacity?: number; minSize?: number; maxSize?: number; tags?: Record<string, string>; labels?: Record<string, string> }[];
-          managedNodeGroups?: { name: string; desiredCapacity?: number; minSize?: number; maxSize?: number; tags?: Record<string, string>; labels?: Record<string, string> }[];
+          nodeGroups?: {
+            name: string;
+            desiredCapacity?: number;
+            minSize?: number;
+            maxSize?: number;
+            tags?: Record<string, string>;
+            labels?: Record<string, string>;
+          }[];
+          managedNodeGroups?: {
+            name: string;
+            desiredCapacity?: number;
+            minSize?: number;
+            maxSize?: number;
+            tags?: Record<string, string>;
+            labels?: Record<string, string>;
+          }[];
         };
         if (!this.clusters.has(doc.metadata.name)) return fail("cluster does not exist");
         const include = flag("--include")?.split(",");
-        const groups = [...(doc.nodeGroups ?? []).map((g) => ({ g, type: "unmanaged" as const })), ...(doc.managedNodeGroups ?? []).map((g) => ({ g, type: "managed" as const }))];
+        const groups = [
+          ...(doc.nodeGroups ?? []).map((g) => ({ g, type: "unmanaged" as const })),
+          ...(doc.managedNodeGroups ?? []).map((g) => ({ g, type: "managed" as const })),
+        ];
         for (const { g, type } of groups) {
           if (include && !include.includes(g.name)) continue;
-          this.nodegroups.set(g.name, { name: g.name, desiredCapacity: g.desiredCapacity ?? 1, minSize: g.minSize ?? 1, maxSize: g.maxSize ?? 1, type, tags: g.tags, labels: g.labels });
+          this.nodegroups.set(g.name, {
+            name: g.name,
+            desiredCapacity: g.desiredCapacity ?? 1,
+            minSize: g.minSize ?? 1,
+            maxSize: g.maxSize ?? 1,
+            type,
+            tags: g.tags,
+            labels: g.labels,
+          });
         }
         return ok();
       }
@@ -207,7 +279,14 @@ export class FakeCloud implements Toolbox {
       }
       if (verb === "get addon") {
         const settings = this.clusters.get(clusterName!)?.settings;
-        return ok([...(settings?.addons ?? new Map<string, string>())].map(([Name, Version]) => ({ Name, Version, NewerVersion: "", ConfigurationValues: "" })));
+        return ok(
+          [...(settings?.addons ?? new Map<string, string>())].map(([Name, Version]) => ({
+            Name,
+            Version,
+            NewerVersion: "",
+            ConfigurationValues: "",
+          })),
+        );
       }
       if (verb === "scale nodegroup") {
         const ng = this.nodegroups.get(flag("--name")!);
@@ -218,11 +297,17 @@ export class FakeCloud implements Toolbox {
         return ok();
       }
       if (verb === "get iamserviceaccount") {
-        return ok([...this.serviceAccounts].map((id) => ({ metadata: { namespace: id.split("/")[0], name: id.split("/")[1] }, status: { roleARN: `arn:aws:iam::1:role/sa-${id.replace("/", "--")}` } })));
+        return ok(
+          [...this.serviceAccounts].map((id) => ({
+            metadata: { namespace: id.split("/")[0], name: id.split("/")[1] },
+            status: { roleARN: `arn:aws:iam::1:role/sa-${id.replace("/", "--")}` },
+          })),
+        );
       }
       if (verb === "create iamserviceaccount") {
         const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as ClusterDoc;
-        for (const sa of doc.iam?.serviceAccounts ?? []) this.policies.set(`${sa.metadata.namespace}/${sa.metadata.name}`, sa.attachPolicyARNs ?? []);
+        for (const sa of doc.iam?.serviceAccounts ?? [])
+          this.policies.set(`${sa.metadata.namespace}/${sa.metadata.name}`, sa.attachPolicyARNs ?? []);
         for (const id of flag("--include")!.split(",")) this.serviceAccounts.add(id);
         return ok();
       }
@@ -232,7 +317,8 @@ export class FakeCloud implements Toolbox {
       }
     }
     if (tool === "flux") {
-      if (verb === "get sources") return this.fluxBootstrapped ? ok("flux-system main True") : fail("✗ GitRepository object 'flux-system' not found");
+      if (verb === "get sources")
+        return this.fluxBootstrapped ? ok("flux-system main True") : fail("✗ GitRepository object 'flux-system' not found");
       if (rest[0] === "bootstrap") {
         this.fluxBootstrapped = true;
         return ok();

@@ -72,7 +72,10 @@ describe("gitops: the token variable", () => {
     ["gitea", "GITEA_TOKEN"],
     ["git", "GIT_PASSWORD"],
   ])("passes %s's token to the toolbox as %s, where flux reads it", (provider, variable) => {
-    const env = gitopsToolboxEnv({ provider, tokenEnv: "TEAM_PAT", url: "https://git.example.com/fleet.git" }, { TEAM_PAT: "s3cr3t-token-value", EKSBOX_PASS_ENV: "OTHER" });
+    const env = gitopsToolboxEnv(
+      { provider, tokenEnv: "TEAM_PAT", url: "https://git.example.com/fleet.git" },
+      { TEAM_PAT: "s3cr3t-token-value", EKSBOX_PASS_ENV: "OTHER" },
+    );
     expect(env[variable]).toBe("s3cr3t-token-value");
     expect(env.EKSBOX_PASS_ENV!.split(",").sort()).toEqual(["OTHER", variable].sort());
   });
@@ -89,18 +92,85 @@ describe("gitops: the token variable", () => {
 
 describe("gitops: every provider the schema allows", () => {
   it.each([
-    ["github", "  provider: github\n  owner: example\n  repository: fleet\n  personal: true\n", { GITHUB_TOKEN: "ghp_tokenvalue0000" },
-      ["flux", "bootstrap", "github", "--owner=example", "--repository=fleet", "--branch=main", "--path=clusters/unit", "--personal"]],
-    ["gitlab", "  provider: gitlab\n  owner: group\n  repository: fleet\n  hostname: gitlab.example.com\n", { GITLAB_TOKEN: "glpat-tokenvalue" },
-      ["flux", "bootstrap", "gitlab", "--owner=group", "--repository=fleet", "--branch=main", "--path=clusters/unit", "--hostname=gitlab.example.com"]],
-    ["bitbucket-server", "  provider: bitbucket-server\n  owner: team\n  repository: fleet\n  hostname: bb.example.com\n", { BITBUCKET_TOKEN: "bb-tokenvalue" },
-      ["flux", "bootstrap", "bitbucket-server", "--owner=team", "--repository=fleet", "--branch=main", "--path=clusters/unit", "--hostname=bb.example.com"]],
-    ["gitea", "  provider: gitea\n  owner: org\n  repository: fleet\n  hostname: gitea.example.com\n", { GITEA_TOKEN: "gitea-tokenvalue" },
-      ["flux", "bootstrap", "gitea", "--owner=org", "--repository=fleet", "--branch=main", "--path=clusters/unit", "--hostname=gitea.example.com"]],
-    ["git over https", "  provider: git\n  url: https://git.example.com/ops/fleet.git\n  username: deploy\n", { GIT_PASSWORD: "git-password-value" },
-      ["flux", "bootstrap", "git", "--url=https://git.example.com/ops/fleet.git", "--branch=main", "--path=clusters/unit", "--username=deploy"]],
-    ["git over ssh", "  provider: git\n  url: ssh://git@git.example.com/ops/fleet.git\n  privateKeyFile: secrets/flux-deploy-key\n", {},
-      ["flux", "bootstrap", "git", "--url=ssh://git@git.example.com/ops/fleet.git", "--branch=main", "--path=clusters/unit", "--private-key-file=secrets/flux-deploy-key"]],
+    [
+      "github",
+      "  provider: github\n  owner: example\n  repository: fleet\n  personal: true\n",
+      { GITHUB_TOKEN: "ghp_tokenvalue0000" },
+      ["flux", "bootstrap", "github", "--owner=example", "--repository=fleet", "--branch=main", "--path=clusters/unit", "--personal"],
+    ],
+    [
+      "gitlab",
+      "  provider: gitlab\n  owner: group\n  repository: fleet\n  hostname: gitlab.example.com\n",
+      { GITLAB_TOKEN: "glpat-tokenvalue" },
+      [
+        "flux",
+        "bootstrap",
+        "gitlab",
+        "--owner=group",
+        "--repository=fleet",
+        "--branch=main",
+        "--path=clusters/unit",
+        "--hostname=gitlab.example.com",
+      ],
+    ],
+    [
+      "bitbucket-server",
+      "  provider: bitbucket-server\n  owner: team\n  repository: fleet\n  hostname: bb.example.com\n",
+      { BITBUCKET_TOKEN: "bb-tokenvalue" },
+      [
+        "flux",
+        "bootstrap",
+        "bitbucket-server",
+        "--owner=team",
+        "--repository=fleet",
+        "--branch=main",
+        "--path=clusters/unit",
+        "--hostname=bb.example.com",
+      ],
+    ],
+    [
+      "gitea",
+      "  provider: gitea\n  owner: org\n  repository: fleet\n  hostname: gitea.example.com\n",
+      { GITEA_TOKEN: "gitea-tokenvalue" },
+      [
+        "flux",
+        "bootstrap",
+        "gitea",
+        "--owner=org",
+        "--repository=fleet",
+        "--branch=main",
+        "--path=clusters/unit",
+        "--hostname=gitea.example.com",
+      ],
+    ],
+    [
+      "git over https",
+      "  provider: git\n  url: https://git.example.com/ops/fleet.git\n  username: deploy\n",
+      { GIT_PASSWORD: "git-password-value" },
+      [
+        "flux",
+        "bootstrap",
+        "git",
+        "--url=https://git.example.com/ops/fleet.git",
+        "--branch=main",
+        "--path=clusters/unit",
+        "--username=deploy",
+      ],
+    ],
+    [
+      "git over ssh",
+      "  provider: git\n  url: ssh://git@git.example.com/ops/fleet.git\n  privateKeyFile: secrets/flux-deploy-key\n",
+      {},
+      [
+        "flux",
+        "bootstrap",
+        "git",
+        "--url=ssh://git@git.example.com/ops/fleet.git",
+        "--branch=main",
+        "--path=clusters/unit",
+        "--private-key-file=secrets/flux-deploy-key",
+      ],
+    ],
   ])("%s: flux gets the flags it needs", async (_name, gitops, processEnv, argv) => {
     const root = await project(gitops);
     const cloud = new FakeCloud(root);
@@ -121,7 +191,11 @@ describe("gitops: every provider the schema allows", () => {
     ["git without url", "  provider: git\n", /gitops\.url.*provider git needs the repository's URL/s],
     ["git with owner", "  provider: git\n  url: https://h/x.git\n  owner: me\n", /gitops\.owner.*not used by provider git/s],
     ["github without owner", "  provider: github\n  repository: fleet\n", /gitops\.owner.*required for provider github/s],
-    ["github with url", "  provider: github\n  owner: a\n  repository: b\n  url: https://github.com/a/b\n", /gitops\.url.*only for provider git/s],
+    [
+      "github with url",
+      "  provider: github\n  owner: a\n  repository: b\n  url: https://github.com/a/b\n",
+      /gitops\.url.*only for provider git/s,
+    ],
     ["git with a URL that is neither https nor ssh", "  provider: git\n  url: ftp://h/x.git\n", /gitops\.url.*https:\/\/ or ssh:\/\//s],
     ["git over ssh without a key", "  provider: git\n  url: ssh://git@h/x.git\n", /gitops\.privateKeyFile.*ssh/s],
   ])("config: %s is refused with the key", async (_name, gitops, message) => {

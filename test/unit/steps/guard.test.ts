@@ -10,7 +10,11 @@ const base = (over: Partial<DestructiveRequest> = {}): DestructiveRequest => ({
   ...over,
 });
 
-const refusal = (request: DestructiveRequest) => confirmDestructive(request).then(() => undefined, (e: unknown) => e as UserError);
+const refusal = (request: DestructiveRequest) =>
+  confirmDestructive(request).then(
+    () => undefined,
+    (e: unknown) => e as UserError,
+  );
 
 describe("confirmDestructive", () => {
   it("asks nothing when nothing destructive would happen, even on a protected environment", async () => {
@@ -61,9 +65,14 @@ describe("destroy's guard, before anything starts", () => {
     const { destroyCommand } = await import("../../../src/commands/destroy.js");
     const { project, commandContext } = await setup();
     const { ctx } = commandContext(project.root);
-    const error = await destroyCommand(ctx, { env: "prod", yes: true }).then(() => undefined, (e: unknown) => e as UserError);
+    const error = await destroyCommand(ctx, { env: "prod", yes: true }).then(
+      () => undefined,
+      (e: unknown) => e as UserError,
+    );
     expect(error).toBeInstanceOf(UserError);
-    expect(error!.message).toMatch(/^environment prod is protected \(protected: true\); refusing to:\n {2}- delete cluster prod and all its nodegroups/);
+    expect(error!.message).toMatch(
+      /^environment prod is protected \(protected: true\); refusing to:\n {2}- delete cluster prod and all its nodegroups/,
+    );
     expect(error!.hint).toBe("if you really mean it: eksbox destroy --env prod --allow-protected");
   });
 
@@ -71,7 +80,10 @@ describe("destroy's guard, before anything starts", () => {
     const { destroyCommand } = await import("../../../src/commands/destroy.js");
     const { project, commandContext } = await setup();
     const { ctx } = commandContext(project.root);
-    const noTerminal = await destroyCommand(ctx, { env: "stg" }).then(() => undefined, (e: unknown) => e as UserError);
+    const noTerminal = await destroyCommand(ctx, { env: "stg" }).then(
+      () => undefined,
+      (e: unknown) => e as UserError,
+    );
     expect(noTerminal!.hint).toBe("read the plan, then pass --yes: eksbox destroy --env stg --yes");
     const questions: string[] = [];
     ctx.ask = async (q) => (questions.push(q), "prod");

@@ -52,7 +52,11 @@ async function makeProject(version?: string): Promise<string> {
   return root;
 }
 
-async function contextFor(root: string, cloud: FakeCloud, opts: { planning?: boolean; processEnv?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<LifecycleContext & { sink: MemorySink }> {
+async function contextFor(
+  root: string,
+  cloud: FakeCloud,
+  opts: { planning?: boolean; processEnv?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+): Promise<LifecycleContext & { sink: MemorySink }> {
   const env = await loadEnvironment(root, "unit");
   const sink = new MemorySink();
   return {
@@ -98,7 +102,14 @@ describe("born", () => {
     expect(mutations.slice(1, 3).sort()).toEqual(["eksctl create iamserviceaccount", "eksctl create nodegroup"]);
     expect(mutations.slice(3)).toEqual(["flux bootstrap github"]);
     const createNodegroup = cloud.mutations().find((a) => a[2] === "nodegroup")!;
-    expect(createNodegroup).toEqual(["eksctl", "create", "nodegroup", "-f", "build/unit/nodegroups.yaml", "--include=worker-1b-20261101,worker-1c-20261101"]);
+    expect(createNodegroup).toEqual([
+      "eksctl",
+      "create",
+      "nodegroup",
+      "-f",
+      "build/unit/nodegroups.yaml",
+      "--include=worker-1b-20261101,worker-1c-20261101",
+    ]);
     expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261101", "worker-1c-20261101"]);
     expect(cloud.serviceAccounts).toEqual(new Set(["kube-system/cluster-autoscaler"]));
     expect(cloud.fluxBootstrapped).toBe(true);
@@ -111,8 +122,15 @@ describe("born", () => {
     expect(second.status, String(second.error)).toBe("done");
     expect(cloud.mutations().length).toBe(before);
     expect(statusOf(second)).toEqual({
-      preflight: "done", generate: "done", cluster: "skipped", nodegroups: "skipped",
-      serviceaccounts: "skipped", addons: "skipped", kubeconfig: "skipped", karpenter: "skipped", gitops: "skipped",
+      preflight: "done",
+      generate: "done",
+      cluster: "skipped",
+      nodegroups: "skipped",
+      serviceaccounts: "skipped",
+      addons: "skipped",
+      kubeconfig: "skipped",
+      karpenter: "skipped",
+      gitops: "skipped",
     });
   });
 
@@ -153,7 +171,9 @@ describe("born", () => {
     const ctx = await contextFor(root, cloud);
     expect((await run(bornTask(), ctx)).status).toBe("done");
     const doneLines = Object.fromEntries(
-      ctx.sink.events.flatMap((e) => (e.type === "step-end" && e.status === "done" ? [[e.step, plainEventLine(e)!.replace(/\(\d+\.\ds\)/, "(t)")]] : [])),
+      ctx.sink.events.flatMap((e) =>
+        e.type === "step-end" && e.status === "done" ? [[e.step, plainEventLine(e)!.replace(/\(\d+\.\ds\)/, "(t)")]] : [],
+      ),
     );
     expect(doneLines).toMatchObject({
       cluster: "[cluster] done (t): created cluster unit",
@@ -162,7 +182,9 @@ describe("born", () => {
       gitops: "[gitops] done (t): bootstrapped Flux from example/fleet",
     });
     // The decision stays in the event (the run record keeps it).
-    expect(ctx.sink.events.find((e) => e.type === "step-end" && e.step === "cluster")).toMatchObject({ reason: "cluster unit does not exist" });
+    expect(ctx.sink.events.find((e) => e.type === "step-end" && e.step === "cluster")).toMatchObject({
+      reason: "cluster unit does not exist",
+    });
 
     const destroyCtx = await contextFor(root, cloud);
     expect((await run(destroyTask(), destroyCtx)).status).toBe("done");
@@ -187,21 +209,28 @@ describe("born", () => {
     cloud.account = "999999999999";
     const result = await run(bornTask(), await contextFor(root, cloud));
     expect(result.error).toBeInstanceOf(UserError);
-    expect((result.error as Error).message).toMatch(/credentials are for account 999999999999, but environment unit is in account 123456789012/);
+    expect((result.error as Error).message).toMatch(
+      /credentials are for account 999999999999, but environment unit is in account 123456789012/,
+    );
     expect(cloud.mutations()).toEqual([]);
   });
 
   it("refuses subnets that are missing or in another zone, naming the key", async () => {
     cloud.subnets.set("subnet-0bbb", "ap-northeast-1d");
     const result = await run(bornTask(), await contextFor(root, cloud));
-    expect((result.error as Error).message).toMatch(/cluster\.vpc\.subnets\.public\.ap-northeast-1c: subnet subnet-0bbb is in ap-northeast-1d, not ap-northeast-1c/);
+    expect((result.error as Error).message).toMatch(
+      /cluster\.vpc\.subnets\.public\.ap-northeast-1c: subnet subnet-0bbb is in ap-northeast-1d, not ap-northeast-1c/,
+    );
     expect(cloud.mutations()).toEqual([]);
   });
 
   it("reports a cluster stuck CREATING with what to do", async () => {
     cloud.clusters.set("unit", { status: "CREATING", version: "1.34" });
     const result = await run(bornTask(), await contextFor(root, cloud));
-    expect(result.error).toMatchObject({ message: "cluster unit is still being created (CREATING)", hint: expect.stringContaining("then rerun born") });
+    expect(result.error).toMatchObject({
+      message: "cluster unit is still being created (CREATING)",
+      hint: expect.stringContaining("then rerun born"),
+    });
   });
 
   it("asks for the flux token instead of failing inside flux", async () => {
@@ -216,11 +245,26 @@ describe("born", () => {
     expect(cloud.mutations()).toEqual([]);
     await expect(access(join(root, "build"))).rejects.toThrow();
     expect(entries.map((e) => [e.id, e.decision?.action])).toEqual([
-      ["preflight", "run"], ["generate", "run"], ["cluster", "run"], ["nodegroups", "run"],
-      ["serviceaccounts", "run"], ["addons", "skip"], ["kubeconfig", "run"], ["karpenter", "skip"], ["gitops", "run"],
+      ["preflight", "run"],
+      ["generate", "run"],
+      ["cluster", "run"],
+      ["nodegroups", "run"],
+      ["serviceaccounts", "run"],
+      ["addons", "skip"],
+      ["kubeconfig", "run"],
+      ["karpenter", "skip"],
+      ["gitops", "run"],
     ]);
     const cluster = entries.find((e) => e.id === "cluster")!.decision!;
-    expect(cluster.action === "run" && cluster.commands[0]!.argv).toEqual(["eksctl", "create", "cluster", "-f", "build/unit/cluster.yaml", "--kubeconfig", "build/unit/kubeconfig"]);
+    expect(cluster.action === "run" && cluster.commands[0]!.argv).toEqual([
+      "eksctl",
+      "create",
+      "cluster",
+      "-f",
+      "build/unit/cluster.yaml",
+      "--kubeconfig",
+      "build/unit/kubeconfig",
+    ]);
   });
 });
 
@@ -244,13 +288,19 @@ describe("born converges a live environment", () => {
     const nodegroups = planned.find((e) => e.id === "nodegroups")!.decision!;
     expect(nodegroups.action).toBe("run");
     expect(nodegroups.changes!.map((c) => `${c.kind} ${c.resource} ${c.field}`)).toEqual([
-      "inPlace nodegroup worker-1b-20261101 maxSize", "inPlace nodegroup worker-1c-20261101 maxSize",
+      "inPlace nodegroup worker-1b-20261101 maxSize",
+      "inPlace nodegroup worker-1c-20261101 maxSize",
     ]);
     expect(planned.filter((e) => e.decision?.changes?.length).map((e) => e.id)).toEqual(["nodegroups"]);
     const before = cloud.calls.length;
     const born = await run(bornTask(), await contextFor(root, cloud));
     expect(born.status, String(born.error)).toBe("done");
-    expect(cloud.calls.slice(before).filter((a) => a[1] === "scale").map((a) => a.join(" "))).toEqual([
+    expect(
+      cloud.calls
+        .slice(before)
+        .filter((a) => a[1] === "scale")
+        .map((a) => a.join(" ")),
+    ).toEqual([
       "eksctl scale nodegroup --cluster unit --region ap-northeast-1 --name worker-1b-20261101 --nodes-min=1 --nodes-max=7",
       "eksctl scale nodegroup --cluster unit --region ap-northeast-1 --name worker-1c-20261101 --nodes-min=1 --nodes-max=7",
     ]);
@@ -283,7 +333,9 @@ describe("born converges a live environment", () => {
     const before = cloud.mutations().length;
     const refused = await run(bornTask(), await contextFor(root, cloud));
     expect(refused.status).toBe("failed");
-    expect((refused.error as Error).message).toMatch(/config\/environments\/unit\.yaml: cluster\.name: the cluster is unit, the config now says unit-renamed: an EKS cluster cannot be renamed/);
+    expect((refused.error as Error).message).toMatch(
+      /config\/environments\/unit\.yaml: cluster\.name: the cluster is unit, the config now says unit-renamed: an EKS cluster cannot be renamed/,
+    );
     expect(cloud.mutations().length).toBe(before);
     expect([...cloud.clusters.keys()]).toEqual(["unit"]);
   });
@@ -318,7 +370,10 @@ describe("nodegroup roll", () => {
     const result = await roll({ now: new Date("2026-11-25T09:00:00Z"), pollIntervalMs: 1 });
     expect(result.status).toBe("done");
     expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261125", "worker-1c-20261125"]);
-    const order = cloud.mutations().slice(-3).map((a) => `${a[1]} ${a[2]} ${a.find((x) => x.startsWith("worker-") || x.startsWith("--include")) ?? ""}`);
+    const order = cloud
+      .mutations()
+      .slice(-3)
+      .map((a) => `${a[1]} ${a[2]} ${a.find((x) => x.startsWith("worker-") || x.startsWith("--include")) ?? ""}`);
     expect(order).toEqual([
       "create nodegroup --include=worker-1b-20261125,worker-1c-20261125",
       "delete nodegroup worker-1b-20261101",
@@ -339,10 +394,18 @@ describe("nodegroup roll", () => {
     const { recordWorkerVersion } = await import("../../../src/core/state.js");
     await recordWorkerVersion(root2, "unit", "20261126");
     expect((await run(bornTask(), await contextFor(root2, cloud2))).status).toBe("done");
-    const result = await run(rollTask({ now: new Date("2026-11-26T15:00:00Z"), pollIntervalMs: 1 }), rollContext(await contextFor(root2, cloud2)));
+    const result = await run(
+      rollTask({ now: new Date("2026-11-26T15:00:00Z"), pollIntervalMs: 1 }),
+      rollContext(await contextFor(root2, cloud2)),
+    );
     expect(result.status).toBe("done");
     expect([...cloud2.nodegroups.keys()].sort()).toEqual(["worker-1b-20261126b", "worker-1c-20261126b"]);
-    expect(cloud2.mutations().filter((a) => a[1] === "delete").map((a) => a[a.indexOf("--name") + 1])).toEqual(["worker-1b-20261126", "worker-1c-20261126"]);
+    expect(
+      cloud2
+        .mutations()
+        .filter((a) => a[1] === "delete")
+        .map((a) => a[a.indexOf("--name") + 1]),
+    ).toEqual(["worker-1b-20261126", "worker-1c-20261126"]);
   });
 
   it("refuses a roll to the version the nodegroups already run, with the --to-version hint", async () => {
@@ -360,7 +423,12 @@ describe("nodegroup roll", () => {
     const stuck = await roll({ now: new Date("2026-11-25T09:00:00Z"), readyTimeoutMs: 5, pollIntervalMs: 1 });
     expect(stuck.status).toBe("failed");
     expect((stuck.error as Error).message).toMatch(/worker-1c-20261125 still have fewer than 1 Ready node/);
-    expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20261101", "worker-1b-20261125", "worker-1c-20261101", "worker-1c-20261125"]);
+    expect([...cloud.nodegroups.keys()].sort()).toEqual([
+      "worker-1b-20261101",
+      "worker-1b-20261125",
+      "worker-1c-20261101",
+      "worker-1c-20261125",
+    ]);
     // The target is on the cluster, where any machine finds it.
     expect(cloud.clusters.get("unit")!.tags).toEqual({ "eksbox.io/roll-target": "20261125" });
 
@@ -383,7 +451,10 @@ describe("nodegroup roll", () => {
     const otherCloud = withCloud(other);
     otherCloud.clusters = cloud.clusters;
     otherCloud.nodegroups = cloud.nodegroups;
-    const finished = await run(rollTask({ now: new Date("2026-11-30T09:00:00Z"), pollIntervalMs: 1 }), rollContext(await contextFor(other, otherCloud)));
+    const finished = await run(
+      rollTask({ now: new Date("2026-11-30T09:00:00Z"), pollIntervalMs: 1 }),
+      rollContext(await contextFor(other, otherCloud)),
+    );
     expect(finished.status).toBe("done");
     expect([...cloud.nodegroups.keys()].sort()).toEqual(["worker-1b-20991231", "worker-1c-20991231"]);
     expect(otherCloud.mutations().filter((a) => a[1] === "create")).toEqual([]);
@@ -404,7 +475,10 @@ describe("nodegroup roll", () => {
     cloud.clusters.get("unit")!.tags = { "eksbox.io/roll-target": "20261125" };
     const ctx = rollContext(await contextFor(root, cloud));
     const entries = await planTask(rollTask({ pollIntervalMs: 1 }), ctx);
-    expect(entries.find((e) => e.id === "wait-ready")?.decision).toEqual({ action: "skip", reason: "each new nodegroup has 1 Ready node(s) or more" });
+    expect(entries.find((e) => e.id === "wait-ready")?.decision).toEqual({
+      action: "skip",
+      reason: "each new nodegroup has 1 Ready node(s) or more",
+    });
   });
 
   it("Ctrl-C while waiting for Ready nodes ends the step aborted, not done, and deletes nothing", async () => {
@@ -432,7 +506,10 @@ describe("nodegroup roll", () => {
     cloud.clusters.clear();
     cloud.nodegroups.clear();
     const result = await roll({ pollIntervalMs: 1 });
-    expect(result.error).toMatchObject({ message: expect.stringMatching(/cluster unit does not exist/), hint: expect.stringContaining("eksbox born --env unit") });
+    expect(result.error).toMatchObject({
+      message: expect.stringMatching(/cluster unit does not exist/),
+      hint: expect.stringContaining("eksbox born --env unit"),
+    });
   });
 });
 
@@ -460,11 +537,19 @@ gitops:`;
   });
 
   it("rolls only the pool asked for; the other keeps its nodegroups and its recorded version", async () => {
-    const result = await run(rollTask({ pools: ["workers"], toVersion: "20261125", pollIntervalMs: 1 }), rollContext(await contextFor(root, cloud)));
+    const result = await run(
+      rollTask({ pools: ["workers"], toVersion: "20261125", pollIntervalMs: 1 }),
+      rollContext(await contextFor(root, cloud)),
+    );
     expect(result.status, String(result.error)).toBe("done");
     expect([...cloud.nodegroups.keys()].sort()).toEqual(["system-20261101", "workers-1b-20261125", "workers-1c-20261125"]);
-    const touched = cloud.mutations().filter((a) => a[1] === "create" || a[1] === "delete").map((a) => a.join(" "));
-    expect(touched.filter((c) => c.includes("system-"))).toEqual(["eksctl create nodegroup -f build/unit/nodegroups.yaml --include=system-20261101,workers-1b-20261101,workers-1c-20261101"]);
+    const touched = cloud
+      .mutations()
+      .filter((a) => a[1] === "create" || a[1] === "delete")
+      .map((a) => a.join(" "));
+    expect(touched.filter((c) => c.includes("system-"))).toEqual([
+      "eksctl create nodegroup -f build/unit/nodegroups.yaml --include=system-20261101,workers-1b-20261101,workers-1c-20261101",
+    ]);
     const state = JSON.parse(await readFile(join(root, ".eksbox/state/unit.json"), "utf8"));
     expect(state.poolVersions).toEqual({ system: "20261101", workers: "20261125" });
     // born afterwards renders each pool at its own live version: nothing to create.
@@ -475,7 +560,10 @@ gitops:`;
 
   it("refuses a pool the environment does not have", async () => {
     const result = await run(rollTask({ pools: ["gpu"], pollIntervalMs: 1 }), rollContext(await contextFor(root, cloud)));
-    expect(result.error).toMatchObject({ message: expect.stringContaining("--pool gpu: environment unit has no such pool"), hint: "its pools: system, workers" });
+    expect(result.error).toMatchObject({
+      message: expect.stringContaining("--pool gpu: environment unit has no such pool"),
+      hint: "its pools: system, workers",
+    });
   });
 });
 
@@ -486,7 +574,10 @@ describe("destroy", () => {
     expect((await run(bornTask(), await contextFor(root, cloud))).status).toBe("done");
     const result = await run(destroyTask(), await contextFor(root, cloud));
     expect(result.status).toBe("done");
-    const deletes = cloud.mutations().filter((a) => a[1] === "delete").map((a) => `${a[2]} ${a[a.indexOf("--name") + 1]}`);
+    const deletes = cloud
+      .mutations()
+      .filter((a) => a[1] === "delete")
+      .map((a) => `${a[2]} ${a[a.indexOf("--name") + 1]}`);
     expect(deletes).toEqual(["nodegroup worker-1b-20261101", "nodegroup worker-1c-20261101", "cluster unit"]);
     expect(cloud.clusters.size).toBe(0);
     await expect(access(join(root, "build/unit/kubeconfig"))).rejects.toThrow();

@@ -36,7 +36,10 @@ describe("acquireEnvLock", () => {
     const root = await project();
     const dead = spawnSync("true").pid!; // a pid that has exited
     await mkdir(join(root, ".eksbox", "locks"), { recursive: true });
-    await writeFile(lockPath(root, "prod"), JSON.stringify({ pid: dead, host: hostname(), startedAt: "2026-01-01T00:00:00Z", runId: "old", task: "born" }));
+    await writeFile(
+      lockPath(root, "prod"),
+      JSON.stringify({ pid: dead, host: hostname(), startedAt: "2026-01-01T00:00:00Z", runId: "old", task: "born" }),
+    );
     const lock = await acquireEnvLock(root, "prod", { runId: "new", task: "born" });
     expect(lock.tookOverFrom?.runId).toBe("old");
     expect(JSON.parse(await readFile(lockPath(root, "prod"), "utf8")).runId).toBe("new");
@@ -46,7 +49,10 @@ describe("acquireEnvLock", () => {
   it("does not take over a live lock from another host, and says what to do", async () => {
     const root = await project();
     await mkdir(join(root, ".eksbox", "locks"), { recursive: true });
-    await writeFile(lockPath(root, "prod"), JSON.stringify({ pid: 1, host: "elsewhere", startedAt: "2026-01-01T00:00:00Z", runId: "old", task: "born" }));
+    await writeFile(
+      lockPath(root, "prod"),
+      JSON.stringify({ pid: 1, host: "elsewhere", startedAt: "2026-01-01T00:00:00Z", runId: "old", task: "born" }),
+    );
     await expect(acquireEnvLock(root, "prod", { runId: "new", task: "born" })).rejects.toMatchObject({
       hint: expect.stringContaining("runs on another host"),
     });

@@ -22,7 +22,12 @@ describe("RunRecorder", () => {
     const log = await readFile(join(recorder.dir, "run.log"), "utf8");
     const stored = await readFile(join(recorder.dir, "summary.json"), "utf8");
     for (const text of [events, log, stored]) expect(text).not.toContain(secret);
-    expect(events.trim().split("\n").map((l) => JSON.parse(l).type)).toEqual(["step-output", "step-end"]);
+    expect(
+      events
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).type),
+    ).toEqual(["step-output", "step-end"]);
     expect(log).toMatch(/\[cluster\] leaked \*\*\* here/);
     expect(summary.error).toBe("boom ***");
     expect(await lastRun(root, "prod")).toMatchObject({ runId, status: "failed", resume: "eksbox born --env prod" });

@@ -11,7 +11,13 @@ function context(signal = new AbortController().signal): StepContext & { sink: M
 }
 
 /** A step whose run waits until released, recording start order and how many ran at once. */
-function gatedStep(id: string, needs: string[], log: { started: string[]; active: number; maxActive: number }, gate?: Promise<void>, fail = false): Step {
+function gatedStep(
+  id: string,
+  needs: string[],
+  log: { started: string[]; active: number; maxActive: number },
+  gate?: Promise<void>,
+  fail = false,
+): Step {
   return {
     id,
     description: id,
@@ -59,7 +65,12 @@ describe("runTask", () => {
     expect(result.status).toBe("done");
     expect(log.maxActive).toBe(2);
     expect(log.started.indexOf("d")).toBe(3);
-    expect(result.outcomes.map((o) => [o.id, o.status])).toEqual([["a", "done"], ["b", "done"], ["c", "done"], ["d", "done"]]);
+    expect(result.outcomes.map((o) => [o.id, o.status])).toEqual([
+      ["a", "done"],
+      ["b", "done"],
+      ["c", "done"],
+      ["d", "done"],
+    ]);
   });
 
   it("never runs more steps at once than the concurrency cap", async () => {
@@ -72,7 +83,15 @@ describe("runTask", () => {
 
   it("a skipped step lets its dependents run", async () => {
     const log = { started: [] as string[], active: 0, maxActive: 0 };
-    const skipper: Step = { id: "a", description: "a", needs: [], decide: async () => skipDecision("exists"), run: async () => { throw new Error("must not run"); } };
+    const skipper: Step = {
+      id: "a",
+      description: "a",
+      needs: [],
+      decide: async () => skipDecision("exists"),
+      run: async () => {
+        throw new Error("must not run");
+      },
+    };
     const result = await runTask({ name: "t", concurrency: 1, steps: [skipper, gatedStep("b", ["a"], log)] }, context());
     expect(result.outcomes.map((o) => o.status)).toEqual(["skipped", "done"]);
   });
@@ -104,8 +123,22 @@ describe("runTask", () => {
   it("an interrupt stops scheduling and the task ends aborted", async () => {
     const controller = new AbortController();
     const ctx = context(controller.signal);
-    const first: Step = { id: "a", description: "a", needs: [], decide: async () => runDecision("x", []), run: async () => controller.abort() };
-    const second: Step = { id: "b", description: "b", needs: ["a"], decide: async () => runDecision("x", []), run: async () => { throw new Error("must not run"); } };
+    const first: Step = {
+      id: "a",
+      description: "a",
+      needs: [],
+      decide: async () => runDecision("x", []),
+      run: async () => controller.abort(),
+    };
+    const second: Step = {
+      id: "b",
+      description: "b",
+      needs: ["a"],
+      decide: async () => runDecision("x", []),
+      run: async () => {
+        throw new Error("must not run");
+      },
+    };
     const result = await runTask({ name: "t", concurrency: 1, steps: [first, second] }, ctx);
     expect(result.status).toBe("aborted");
     expect(result.error).toBeInstanceOf(AbortedError);
@@ -124,7 +157,13 @@ describe("runTask", () => {
 });
 
 describe("orderSteps", () => {
-  const step = (id: string, needs: string[]): Step => ({ id, description: id, needs, decide: async () => skipDecision(""), run: async () => {} });
+  const step = (id: string, needs: string[]): Step => ({
+    id,
+    description: id,
+    needs,
+    decide: async () => skipDecision(""),
+    run: async () => {},
+  });
 
   it("names a cycle", () => {
     expect(() => orderSteps({ name: "t", concurrency: 1, steps: [step("a", ["c"]), step("b", ["a"]), step("c", ["b"])] })).toThrow(
@@ -146,12 +185,35 @@ describe("planTask", () => {
   it("decides every step, runs none, and keeps errors per step", async () => {
     let ran = false;
     const steps: Step[] = [
-      { id: "a", description: "a", needs: [], decide: async () => runDecision("missing", [["eksctl", "create", "cluster"]]), run: async () => { ran = true; } },
-      { id: "b", description: "b", needs: ["a"], decide: async () => { throw new Error("no access"); }, run: async () => { ran = true; } },
+      {
+        id: "a",
+        description: "a",
+        needs: [],
+        decide: async () => runDecision("missing", [["eksctl", "create", "cluster"]]),
+        run: async () => {
+          ran = true;
+        },
+      },
+      {
+        id: "b",
+        description: "b",
+        needs: ["a"],
+        decide: async () => {
+          throw new Error("no access");
+        },
+        run: async () => {
+          ran = true;
+        },
+      },
     ];
     const entries = await planTask({ name: "t", concurrency: 1, steps }, { ...context(), planning: true });
     expect(ran).toBe(false);
-    expect(entries[0]!.decision).toEqual({ action: "run", reason: "missing", commands: [{ argv: ["eksctl", "create", "cluster"] }], files: undefined });
+    expect(entries[0]!.decision).toEqual({
+      action: "run",
+      reason: "missing",
+      commands: [{ argv: ["eksctl", "create", "cluster"] }],
+      files: undefined,
+    });
     expect((entries[1]!.error as Error).message).toBe("no access");
   });
 });

@@ -21,13 +21,15 @@ async function program(tasksYaml: string, errors: unknown[] = []): Promise<Comma
   cli.command("born").description("built-in");
   await registerUserTasks(cli, {
     projectRoot: root,
-    action: (run) => async (...args: unknown[]) => {
-      try {
-        await run(fakeContext, ...args.slice(0, -1));
-      } catch (error) {
-        errors.push(error);
-      }
-    },
+    action:
+      (run) =>
+      async (...args: unknown[]) => {
+        try {
+          await run(fakeContext, ...args.slice(0, -1));
+        } catch (error) {
+          errors.push(error);
+        }
+      },
     sessionOptions: (opts) => ({ env: "unit", set: opts.set }),
   });
   return cli;
@@ -41,7 +43,10 @@ describe("registerUserTasks", () => {
     expect(cli.commands.map((c) => c.name())).toEqual(["born", "greet", "marker", "smoke", "release"]);
     await cli.parseAsync(["greet", "a", "b c", "--greeting", "yo", "--shout", "--set", "worker.minSize=2"], { from: "user" });
     expect(userTaskCommand).toHaveBeenCalledWith(fakeContext, {
-      env: "unit", set: ["worker.minSize=2"], task: "greet", given: { names: ["a", "b c"], greeting: "yo", shout: true },
+      env: "unit",
+      set: ["worker.minSize=2"],
+      task: "greet",
+      given: { names: ["a", "b c"], greeting: "yo", shout: true },
     });
   });
 
@@ -75,7 +80,9 @@ describe("registerUserTasks", () => {
   });
 
   it("a built-in command wins over a task of the same name", async () => {
-    const cli = await program(fixture.replace("  smoke:\n", "  born:\n").replace("task: smoke", "task: born").replace("needs: [smoke]", "needs: []"));
+    const cli = await program(
+      fixture.replace("  smoke:\n", "  born:\n").replace("task: smoke", "task: born").replace("needs: [smoke]", "needs: []"),
+    );
     expect(cli.commands.filter((c) => c.name() === "born")).toHaveLength(1);
   });
 
@@ -85,7 +92,9 @@ describe("registerUserTasks", () => {
     expect(cli.commands.map((c) => c.name())).toEqual(["born", "greet", "marker", "smoke", "release"]);
     await cli.parseAsync(["greet", "x"], { from: "user" });
     expect(errors[0]).toBeInstanceOf(ConfigError);
-    expect((errors[0] as ConfigError).message).toMatch(/config\/tasks\.yaml:\d+:\d+: tasks\.marker\.steps\[1\]\.needs\[0\]: unknown step wrte/);
+    expect((errors[0] as ConfigError).message).toMatch(
+      /config\/tasks\.yaml:\d+:\d+: tasks\.marker\.steps\[1\]\.needs\[0\]: unknown step wrte/,
+    );
     expect(userTaskCommand).not.toHaveBeenCalled();
   });
 });

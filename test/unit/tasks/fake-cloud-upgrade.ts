@@ -42,7 +42,7 @@ export class UpgradeFakeCloud extends FakeCloud {
     const [tool, verb, noun] = argv;
     const ok = (stdout = "") => ({ exitCode: 0, stdout, outputTail: [] });
     const injected = this.failNext.findIndex((f) => argv.join(" ").includes(f));
-    if (injected >= 0 && tool === "eksctl" && (verb === "upgrade" || verb === "update" || verb === "get" && noun === "addon")) {
+    if (injected >= 0 && tool === "eksctl" && (verb === "upgrade" || verb === "update" || (verb === "get" && noun === "addon"))) {
       this.failNext.splice(injected, 1);
       this.calls.push(argv);
       return { exitCode: 1, stdout: "", outputTail: [`injected failure: ${argv.join(" ")}`] };
@@ -51,18 +51,23 @@ export class UpgradeFakeCloud extends FakeCloud {
     if (tool === "eksctl" && verb === "upgrade" && noun === "cluster") {
       this.calls.push(argv);
       if (argv.includes("--version")) return fail("Error: cannot use --version when --config-file/-f is set");
-      const doc = parse(await readFile(join(this.root, argv[argv.indexOf("-f") + 1]!), "utf8")) as { metadata: { name: string; version: string } };
+      const doc = parse(await readFile(join(this.root, argv[argv.indexOf("-f") + 1]!), "utf8")) as {
+        metadata: { name: string; version: string };
+      };
       const cluster = this.clusters.get(doc.metadata.name);
       if (!cluster) return fail("cluster not found");
       const step = Number(doc.metadata.version.split(".")[1]) - Number(cluster.version.split(".")[1]);
-      if (step !== 1) return fail(`upgrading more than one version at a time is not supported (${cluster.version} -> ${doc.metadata.version})`);
+      if (step !== 1)
+        return fail(`upgrading more than one version at a time is not supported (${cluster.version} -> ${doc.metadata.version})`);
       cluster.version = doc.metadata.version;
       for (const addon of this.addons.values()) addon.newer = `${addon.version}-k8s${doc.metadata.version}`;
       return ok();
     }
     if (tool === "eksctl" && verb === "get" && noun === "addon") {
       this.calls.push(argv);
-      return ok(JSON.stringify([...this.addons].map(([Name, a]) => ({ Name, Version: a.version, NewerVersion: a.newer ?? "", Status: "ACTIVE" }))));
+      return ok(
+        JSON.stringify([...this.addons].map(([Name, a]) => ({ Name, Version: a.version, NewerVersion: a.newer ?? "", Status: "ACTIVE" }))),
+      );
     }
     if (tool === "eksctl" && verb === "create" && noun === "addon") {
       this.calls.push(argv);

@@ -15,7 +15,9 @@ function problems(text: string): string[] {
     parse(text);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ""}`);
+    return (error as ConfigError).issues.map(
+      (i) => `${i.file}:${i.line}:${i.column}: ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ""}`,
+    );
   }
   throw new Error("expected problems");
 }
@@ -28,19 +30,20 @@ describe("config/tasks.yaml", () => {
   });
 
   it("names file, line, column and key for a misspelt key, with a suggestion", () => {
-    expect(problems(`tasks:
+    expect(
+      problems(`tasks:
   hello:
     description: hi
     steps:
     - id: a
       runn: [echo, hi]
-`)).toEqual([
-      "config/tasks.yaml:6:7: tasks.hello.steps[0].runn: unknown key (did you mean `run`?)",
-    ]);
+`),
+    ).toEqual(["config/tasks.yaml:6:7: tasks.hello.steps[0].runn: unknown key (did you mean `run`?)"]);
   });
 
   it("reports a step that does two things, and a bad type, at their lines", () => {
-    expect(problems(`tasks:
+    expect(
+      problems(`tasks:
   hello:
     description: hi
     concurrency: two
@@ -48,19 +51,23 @@ describe("config/tasks.yaml", () => {
     - id: a
       run: [echo]
       script: echo
-`)).toEqual(["config/tasks.yaml:4:5: tasks.hello.concurrency: Invalid input: expected number, received string"]);
-    expect(problems(`tasks:
+`),
+    ).toEqual(["config/tasks.yaml:4:5: tasks.hello.concurrency: Invalid input: expected number, received string"]);
+    expect(
+      problems(`tasks:
   hello:
     description: hi
     steps:
     - id: a
       run: [echo]
       script: echo
-`)).toEqual(["config/tasks.yaml:5:7: tasks.hello.steps[0]: a step does one thing; it has run and script"]);
+`),
+    ).toEqual(["config/tasks.yaml:5:7: tasks.hello.steps[0]: a step does one thing; it has run and script"]);
   });
 
   it("names a cycle in needs", () => {
-    expect(problems(`tasks:
+    expect(
+      problems(`tasks:
   loop:
     description: goes round
     steps:
@@ -73,11 +80,15 @@ describe("config/tasks.yaml", () => {
     - id: c
       needs: [b]
       run: [echo, c]
-`)).toEqual(["config/tasks.yaml:6:7: tasks.loop.steps[0].needs: the steps' needs form a cycle: a -> c -> b -> a (remove one of these needs)"]);
+`),
+    ).toEqual([
+      "config/tasks.yaml:6:7: tasks.loop.steps[0].needs: the steps' needs form a cycle: a -> c -> b -> a (remove one of these needs)",
+    ]);
   });
 
   it("names a cycle of tasks calling each other", () => {
-    expect(problems(`tasks:
+    expect(
+      problems(`tasks:
   one:
     description: calls two
     steps: [{ id: x, task: two }]
@@ -85,11 +96,15 @@ describe("config/tasks.yaml", () => {
     description: needs one
     needs: [one]
     steps: [{ id: y, run: [echo] }]
-`)).toEqual(["config/tasks.yaml:2:3: tasks.one: tasks call each other in a cycle: one -> two -> one (break the cycle: one of them must not call or need the next)"]);
+`),
+    ).toEqual([
+      "config/tasks.yaml:2:3: tasks.one: tasks call each other in a cycle: one -> two -> one (break the cycle: one of them must not call or need the next)",
+    ]);
   });
 
   it("refuses a name that clashes with a built-in, unknown steps and tasks, and destroy", () => {
-    expect(problems(`tasks:
+    expect(
+      problems(`tasks:
   upgrade:
     description: mine
     steps: [{ id: a, run: [echo] }]
@@ -101,7 +116,8 @@ describe("config/tasks.yaml", () => {
     - { id: a, needs: [bb], run: [echo] }
     - { id: b, task: rol }
     - { id: c, task: destroy }
-`)).toEqual([
+`),
+    ).toEqual([
       "config/tasks.yaml:2:3: tasks.upgrade: task upgrade clashes with the built-in command `eksbox upgrade` (rename the task)",
       "config/tasks.yaml:8:7: tasks.ok.options.env: --env is an eksbox option; choose another name",
       "config/tasks.yaml:11:16: tasks.ok.steps[1].task: unknown task rol (did you mean roll?)",
@@ -111,7 +127,8 @@ describe("config/tasks.yaml", () => {
   });
 
   it("checks that defaults fit their types and enums have values", () => {
-    expect(problems(`tasks:
+    expect(
+      problems(`tasks:
   t:
     description: d
     parameters:
@@ -120,7 +137,8 @@ describe("config/tasks.yaml", () => {
       level: { type: enum }
       mode: { type: enum, values: [fast, slow], default: medium }
     steps: [{ id: a, run: [echo] }]
-`)).toEqual([
+`),
+    ).toEqual([
       'config/tasks.yaml:5:36: tasks.t.parameters[0].default: the default "three" is not a number',
       "config/tasks.yaml:7:7: tasks.t.options.level: an enum needs `values` (values: [first, second])",
       'config/tasks.yaml:8:49: tasks.t.options.mode.default: the default "medium" is not one of fast, slow',
@@ -148,23 +166,37 @@ describe("arguments", () => {
   const specs = argumentSpecs(file.tasks.t!);
 
   it("names a missing required option with its type", () => {
-    expect(() => bindArguments("t", specs, { namespace: "x" })).toThrow(expect.objectContaining({
-      message: "task t: missing required option --level <low|high>",
-      hint: "usage: eksbox t <namespace> [--timeout <number>] --level <low|high> [--dry-run] [--tag <string>...]",
-    }));
-    expect(() => bindArguments("t", specs, {})).toThrow("task t: missing required parameter <namespace> (string), option --level <low|high>");
+    expect(() => bindArguments("t", specs, { namespace: "x" })).toThrow(
+      expect.objectContaining({
+        message: "task t: missing required option --level <low|high>",
+        hint: "usage: eksbox t <namespace> [--timeout <number>] --level <low|high> [--dry-run] [--tag <string>...]",
+      }),
+    );
+    expect(() => bindArguments("t", specs, {})).toThrow(
+      "task t: missing required parameter <namespace> (string), option --level <low|high>",
+    );
   });
 
   it("coerces command-line strings to the declared types and fills defaults", () => {
     expect(bindArguments("t", specs, { namespace: "ns", level: "high", timeout: "5", tag: ["a", "b c"] })).toEqual({
-      namespace: "ns", level: "high", timeout: 5, "dry-run": false, tag: ["a", "b c"],
+      namespace: "ns",
+      level: "high",
+      timeout: 5,
+      "dry-run": false,
+      tag: ["a", "b c"],
     });
   });
 
   it("refuses values of the wrong type, naming the option and the accepted values", () => {
-    expect(() => bindArguments("t", specs, { namespace: "ns", level: "mid" })).toThrow('task t: option --level: "mid" is not one of low, high');
-    expect(() => bindArguments("t", specs, { namespace: "ns", level: "low", timeout: "soon" })).toThrow('task t: option --timeout: "soon" is not a number');
-    expect(() => bindArguments("t", specs, { namespace: "ns", level: "low", colour: "red" })).toThrow('task t has no parameter or option "colour"');
+    expect(() => bindArguments("t", specs, { namespace: "ns", level: "mid" })).toThrow(
+      'task t: option --level: "mid" is not one of low, high',
+    );
+    expect(() => bindArguments("t", specs, { namespace: "ns", level: "low", timeout: "soon" })).toThrow(
+      'task t: option --timeout: "soon" is not a number',
+    );
+    expect(() => bindArguments("t", specs, { namespace: "ns", level: "low", colour: "red" })).toThrow(
+      'task t has no parameter or option "colour"',
+    );
   });
 });
 

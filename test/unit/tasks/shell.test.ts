@@ -6,13 +6,36 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { autoescapeShell, renderArgv, renderScript, RenderError, shellQuoteValue } from "../../../src/tasks/shell.js";
 
-const nastyPieces = ["'", '"', "$(touch /tmp/eksbox-pwned)", "`id`", ";", "&&", "|", "\n", "\\", "$HOME", "*", "~", " ", "\t", "#", "{{ x }}", "%}", "-n", "--", "'\\''"];
+const nastyPieces = [
+  "'",
+  '"',
+  "$(touch /tmp/eksbox-pwned)",
+  "`id`",
+  ";",
+  "&&",
+  "|",
+  "\n",
+  "\\",
+  "$HOME",
+  "*",
+  "~",
+  " ",
+  "\t",
+  "#",
+  "{{ x }}",
+  "%}",
+  "-n",
+  "--",
+  "'\\''",
+];
 // Strings biased towards shell metacharacters, plus arbitrary NUL-free unicode.
-const value = fc.oneof(
-  fc.array(fc.constantFrom(...nastyPieces), { maxLength: 8 }).map((parts) => parts.join("")),
-  fc.string({ unit: "grapheme", maxLength: 30 }),
-  fc.string({ unit: "binary", maxLength: 30 }),
-).filter((s) => !s.includes("\0"));
+const value = fc
+  .oneof(
+    fc.array(fc.constantFrom(...nastyPieces), { maxLength: 8 }).map((parts) => parts.join("")),
+    fc.string({ unit: "grapheme", maxLength: 30 }),
+    fc.string({ unit: "binary", maxLength: 30 }),
+  )
+  .filter((s) => !s.includes("\0"));
 
 function sh(script: string): string {
   return execFileSync("sh", ["-c", script], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: "/nonexistent" } });
@@ -87,7 +110,12 @@ describe("argv rendering", () => {
   });
 
   it("spreads a list when the element is only that list", () => {
-    expect(renderArgv(["kubectl", "{{ args.extra }}", "x{{ args.n }}"], { args: { extra: ["-n", "a b"], n: 3 } })).toEqual(["kubectl", "-n", "a b", "x3"]);
+    expect(renderArgv(["kubectl", "{{ args.extra }}", "x{{ args.n }}"], { args: { extra: ["-n", "a b"], n: 3 } })).toEqual([
+      "kubectl",
+      "-n",
+      "a b",
+      "x3",
+    ]);
     expect(renderArgv(['{{ args["with-dash"] }}'], { args: { "with-dash": ["p", "q"] } })).toEqual(["p", "q"]);
   });
 });

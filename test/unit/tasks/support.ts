@@ -44,7 +44,11 @@ export function fakeCloud(root: string): UpgradeFakeCloud {
   return cloud;
 }
 
-export async function contextFor(root: string, toolbox: Toolbox, opts: { planning?: boolean } = {}): Promise<LifecycleContext & { sink: MemorySink }> {
+export async function contextFor(
+  root: string,
+  toolbox: Toolbox,
+  opts: { planning?: boolean } = {},
+): Promise<LifecycleContext & { sink: MemorySink }> {
   const env = await loadEnvironment(root, "unit");
   const sink = new MemorySink();
   return {

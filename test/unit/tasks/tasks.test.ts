@@ -37,7 +37,8 @@ describe("user tasks", () => {
     expect(result.status).toBe("done");
     expect(cloud.calls[0]).toEqual(["printf", "%s\n", "hi $(id)", "Ann", "O'Brien; rm -rf /"]);
     expect(cloud.calls[1]).toEqual([
-      "sh", "-c",
+      "sh",
+      "-c",
       "for name in 'Ann' 'O'\\''Brien; rm -rf /'; do\n  printf '%s, %s%s\\n' 'hi $(id)' \"$name\" '.'\ndone\n",
     ]);
   });
@@ -109,7 +110,11 @@ describe("user tasks", () => {
     root = await makeProject({ tasksYaml: await readFile(join(repoRoot, "config/tasks.yaml"), "utf8") });
     cloud = fakeCloud(root);
     await runTask((await import("../../../src/steps/born.js")).bornTask(), await contextFor(root, cloud));
-    const samples: [string, string[]][] = [["smoke-test", []], ["install-addon", ["aws-ebs-csi-driver", "--addon-version", "v1.2.0"]], ["weekly-roll", []]];
+    const samples: [string, string[]][] = [
+      ["smoke-test", []],
+      ["install-addon", ["aws-ebs-csi-driver", "--addon-version", "v1.2.0"]],
+      ["weekly-roll", []],
+    ];
     for (const [name, args] of samples) {
       const { ctx, task } = await build(name, args, true);
       const entries = await planTask(task, ctx);
@@ -118,14 +123,20 @@ describe("user tasks", () => {
     const { ctx, task } = await build("install-addon", ["aws-ebs-csi-driver"], true);
     const create = (await planTask(task, ctx)).find((e) => e.id === "create")!.decision!;
     expect(create.action === "run" && create.commands[0]!.argv).toEqual([
-      "sh", "-c", "set -eu\naws eks create-addon --cluster-name 'unit' --addon-name 'aws-ebs-csi-driver' --region 'ap-northeast-1' \\\n  \n",
+      "sh",
+      "-c",
+      "set -eu\naws eks create-addon --cluster-name 'unit' --addon-name 'aws-ebs-csi-driver' --region 'ap-northeast-1' \\\n  \n",
     ]);
   });
 
   it("parses plan's argument tokens with the task's own declarations", async () => {
     const file = await loadTasksFile(root);
     const specs = argumentSpecs(file.tasks.greet!);
-    expect(parseTaskTokens("greet", specs, ["a", "b", "--greeting", "yo", "--no-shout"])).toEqual({ names: ["a", "b"], greeting: "yo", shout: false });
+    expect(parseTaskTokens("greet", specs, ["a", "b", "--greeting", "yo", "--no-shout"])).toEqual({
+      names: ["a", "b"],
+      greeting: "yo",
+      shout: false,
+    });
     expect(() => parseTaskTokens("greet", specs, ["a", "--colour", "red"])).toThrow(UserError);
     expect(await taskNames(root)).toEqual(["born", "roll", "destroy", "upgrade", "greet", "marker", "smoke", "release"]);
   });
@@ -140,7 +151,9 @@ describe("user tasks", () => {
     const error = await build("release").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues[0]).toMatchObject({
-      file: "config/tasks.yaml", path: "tasks.release.steps[1].with", message: 'task smoke: option --timeout: "soon" is not a number',
+      file: "config/tasks.yaml",
+      path: "tasks.release.steps[1].with",
+      message: 'task smoke: option --timeout: "soon" is not a number',
     });
   });
 

@@ -69,7 +69,12 @@ describe("upgrade", () => {
     const { result: again } = await upgrade();
     expect(again!.status).toBe("done");
     expect(cloud.mutations()).toEqual([]);
-    expect(statusOf(again!)).toMatchObject({ "control-plane": "skipped", addons: "skipped", "nodegroups.create-new": "skipped", config: "skipped" });
+    expect(statusOf(again!)).toMatchObject({
+      "control-plane": "skipped",
+      addons: "skipped",
+      "nodegroups.create-new": "skipped",
+      config: "skipped",
+    });
   });
 
   it("resumes at the hop that failed, deciding from the live version", async () => {
@@ -85,7 +90,12 @@ describe("upgrade", () => {
     expect(rerun!.status).toBe("done");
     const controlPlane = rerun!.outcomes.find((o) => o.id === "control-plane")!.decision!;
     expect(controlPlane).toMatchObject({ reason: "Kubernetes 1.34 -> 1.35" });
-    expect(cloud.mutations().filter((a) => a[1] === "upgrade").map((a) => a[4])).toEqual(["build/unit/upgrade/cluster-1.35.yaml"]);
+    expect(
+      cloud
+        .mutations()
+        .filter((a) => a[1] === "upgrade")
+        .map((a) => a[4]),
+    ).toEqual(["build/unit/upgrade/cluster-1.35.yaml"]);
     expect(cloud.clusters.get("unit")!.version).toBe("1.35");
   });
 
@@ -96,7 +106,12 @@ describe("upgrade", () => {
     cloud.calls = [];
     const { result } = await upgrade();
     expect(result!.status).toBe("done");
-    expect(statusOf(result!)).toMatchObject({ "control-plane": "skipped", addons: "done", "nodegroups.create-new": "done", "nodegroups.delete-old": "done" });
+    expect(statusOf(result!)).toMatchObject({
+      "control-plane": "skipped",
+      addons: "done",
+      "nodegroups.create-new": "done",
+      "nodegroups.delete-old": "done",
+    });
   });
 
   it("never rolls twice: a rerun after the roll but before the last step only finishes", async () => {
@@ -116,7 +131,11 @@ describe("upgrade", () => {
     expect(result!.status).toBe("done");
     const advice = 'config/environments/unit.yaml:6: change cluster.version from "1.34" to "1.35"';
     expect(result!.outcomes.find((o) => o.id === "config")!.decision).toMatchObject({ reason: advice });
-    expect((ctx as unknown as { sink: { events: { type: string; level?: string; message?: string }[] } }).sink.events).toContainEqual({ type: "log", level: "warn", message: `update your config: ${advice}` });
+    expect((ctx as unknown as { sink: { events: { type: string; level?: string; message?: string }[] } }).sink.events).toContainEqual({
+      type: "log",
+      level: "warn",
+      message: `update your config: ${advice}`,
+    });
     expect(await readFile(join(root, "config/environments/unit.yaml"), "utf8")).toContain('version: "1.34"');
   });
 
@@ -147,7 +166,8 @@ describe("upgrade", () => {
     expect(result!.status).toBe("done");
     expect(result!.outcomes.find((o) => o.id === "addons")!.decision).toMatchObject({ reason: "behind: coredns v1.0" });
     expect(result!.outcomes.find((o) => o.id === "nodegroups.create-new")!.decision).toEqual({
-      action: "skip", reason: "the nodegroups were rolled for Kubernetes 1.35 (no upgrade in progress)",
+      action: "skip",
+      reason: "the nodegroups were rolled for Kubernetes 1.35 (no upgrade in progress)",
     });
     expect(cloud.mutations().map((a) => a.slice(0, 3).join(" "))).toEqual(["eksctl update addon"]);
   });
