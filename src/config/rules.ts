@@ -313,7 +313,8 @@ const amiImages: Record<AmiFamily, { arches: Architecture[]; fromVersion?: strin
   AmazonLinux2: { arches: ["amd64", "arm64"], beforeVersion: AL2_EOL_VERSION },
   Bottlerocket: { arches: ["amd64", "arm64"] },
   Ubuntu2404: { arches: ["amd64", "arm64"], fromVersion: "1.31" },
-  UbuntuPro2404: { arches: ["amd64"], fromVersion: "1.31" },
+  // Real eksctl accepts UbuntuPro2404 on arm64 (the oracle found it), so eksbox does too.
+  UbuntuPro2404: { arches: ["amd64", "arm64"], fromVersion: "1.31" },
 };
 
 /**

@@ -53,7 +53,6 @@ function expectedRefusals(mode: (typeof modes)[number], pools: Record<string, Po
     if (nodegroup && pool.instanceTypes.some((t) => !t.includes("."))) refused.push(`${at}.instanceTypes`);
     if (pool.amiFamily === "AmazonLinux2") refused.push(`${at}.amiFamily`); // none for Kubernetes 1.34
     // A mixed pool has no one architecture to look an image up for: only the mix is reported.
-    if (pool.amiFamily === "UbuntuPro2404" && arches.size === 1 && arches.has("arm64")) refused.push(`${at}.amiFamily`);
     if (!nodegroup && pool.amiFamily.startsWith("Ubuntu")) refused.push(`${at}.amiFamily`);
   }
   return refused;
