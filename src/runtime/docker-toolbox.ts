@@ -23,7 +23,7 @@ import type { CredentialBroker, CredentialSource } from "./credentials.js";
 import type { Redactor } from "./redact.js";
 import type { ToolboxOptions } from "./types.js";
 import type { ImageInfo, InteractiveToolbox, SessionRequest, ToolboxRunRequest, ToolboxRunResult } from "./types.js";
-import { copyDirectoryOut } from "./workspace.js";
+import { copyDirectoryIn, copyDirectoryOut } from "./workspace.js";
 
 /** Inside the container: where each step's wrapper writes its pid. */
 export const PID_DIR = "/tmp/eksbox-steps";
@@ -272,6 +272,17 @@ export class DockerToolbox implements InteractiveToolbox {
       await this.waitForSteps(stopGrace);
     }
     await this.container.kill().catch(() => undefined);
+  }
+
+  async shareFiles(paths: readonly string[]): Promise<void> {
+    if (this.mode !== "archive" || paths.length === 0) return;
+    const entries = paths.map((file) => {
+      const relative = path.relative(this.workspace, file);
+      if (relative.startsWith("..") || path.isAbsolute(relative))
+        throw new InternalError(`${file} is outside the workspace ${this.workspace}`);
+      return relative;
+    });
+    await copyDirectoryIn(this.container, this.workspace, this.workspace, entries);
   }
 
   /** Copies results back (archive mode), removes the container, stops the broker. Safe to call more than once. */

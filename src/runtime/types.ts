@@ -58,6 +58,11 @@ export interface Toolbox {
   run(request: ToolboxRunRequest): Promise<ToolboxRunResult>;
   /** Runs one command and throws StepFailedError on a non-zero exit. */
   runOrFail(request: ToolboxRunRequest): Promise<ToolboxRunResult>;
+  /**
+   * Makes workspace files written on this machine after the toolbox opened visible to its commands
+   * (absolute paths under the workspace). A bind mount already shows them; archive mode copies them in.
+   */
+  shareFiles(paths: readonly string[]): Promise<void>;
   /** Stops and removes everything this toolbox started; copies results back in archive mode. */
   dispose(): Promise<void>;
 }

@@ -139,6 +139,8 @@ export function generateStep(
     async run(ctx) {
       if (ctx.planning) return;
       const written = await writeRendered(ctx.projectRoot, ctx.rendered!);
+      // The toolbox opened before these were written: a copied-in workspace (remote engine) lacks them.
+      await ctx.toolbox.shareFiles(written);
       for (const path of written) ctx.events.emit({ type: "file-written", path });
     },
   };

@@ -33,6 +33,7 @@ function prefixedToolbox(toolbox: Toolbox, prefix: string): Toolbox {
     },
     run: (request) => toolbox.run(rename(request)),
     runOrFail: (request) => toolbox.runOrFail(rename(request)),
+    shareFiles: (paths) => toolbox.shareFiles(paths),
     // The caller's session owns the toolbox.
     dispose: async () => {},
   };

@@ -76,6 +76,37 @@ describe("archive mode", () => {
     expect(await containersOfRun(runId)).toEqual([]);
   });
 
+  it("files written here after the toolbox opened reach it once shared, and its commands can write beside them", async () => {
+    const ws = await mkdtemp(path.join(tmpdir(), "eksbox-ws-share-"));
+    const runId = newRunId("archive-share");
+    const toolbox = await openToolbox({
+      projectRoot: ws,
+      envName: "stg",
+      imageRef,
+      runId,
+      events: new MemorySink(),
+      interrupter: new Interrupter(),
+      processEnv: { ...engineEnv, HOME: home },
+      mode: "archive",
+    });
+    try {
+      await mkdir(path.join(ws, "build", "stg"), { recursive: true });
+      await writeFile(path.join(ws, "build", "stg", "cluster.yaml"), "rendered after open\n");
+      await toolbox.shareFiles([path.join(ws, "build", "stg", "cluster.yaml")]);
+      const inside = await toolbox.run({
+        step: "create",
+        argv: ["sh", "-c", "cat build/stg/cluster.yaml && echo kube > build/stg/kubeconfig"],
+        captureStdout: true,
+      });
+      expect(inside.exitCode).toBe(0);
+      expect(inside.stdout).toBe("rendered after open\n");
+      await expect(toolbox.shareFiles(["/etc/passwd"])).rejects.toThrow(/outside the workspace/);
+    } finally {
+      await toolbox.dispose();
+      await rm(ws, { recursive: true, force: true }).catch(() => undefined);
+    }
+  });
+
   it("eksbox running in a container with only the engine socket switches to archive mode by itself", async () => {
     const runId = newRunId("cli-in-container");
     // Exists only inside the CLI's container; the engine's host must not get it either.

@@ -36,6 +36,7 @@ class FakeToolbox implements InteractiveToolbox {
     this.sessions.push(request);
     return this.exitCode;
   }
+  async shareFiles(): Promise<void> {}
   async dispose(): Promise<void> {
     this.disposed++;
   }

@@ -90,6 +90,12 @@ export class FakeCloud implements Toolbox {
     return result;
   }
 
+  /** Files the steps shared with the toolbox (shareFiles), in order. */
+  shared: string[] = [];
+  async shareFiles(paths: readonly string[]): Promise<void> {
+    this.shared.push(...paths);
+  }
+
   async dispose(): Promise<void> {}
 
   async run(request: ToolboxRunRequest): Promise<ToolboxRunResult> {

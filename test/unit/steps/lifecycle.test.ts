@@ -115,6 +115,8 @@ describe("born", () => {
     expect(cloud.fluxBootstrapped).toBe(true);
     await access(join(root, "build/unit/cluster.yaml"));
     await access(join(root, "build/unit/kubeconfig"));
+    // Written after the toolbox opened: shared with it, or a copied-in workspace would lack them.
+    expect(cloud.shared.slice(0, 2)).toEqual([join(root, "build/unit/cluster.yaml"), join(root, "build/unit/nodegroups.yaml")]);
     expect(statusOf(first).kubeconfig).toBe("skipped"); // create cluster wrote it
 
     const before = cloud.mutations().length;
