@@ -306,12 +306,19 @@ export function buildProgram(cli = new Cli()): Command {
   program
     .command("diff")
     .description("only the differences between the config and the live environment; --exit-code: 0 none, 2 some, 1 error")
-    .option("--exit-code", "exit 2 when there are differences (for a scheduled drift check)")
+    .option(
+      "--exit-code",
+      "exit 2 when there are differences (for a scheduled drift check); with several environments, 1 when any could not be checked",
+    )
+    .option("--all", "every environment (or --env a,b), side by side, one table")
+    .option("--parallel <n>", "environments at once with --all or --env a,b (default 10)")
     .addOption(setOption())
     .action(
       action(
-        async (ctx, opts: { set?: string[]; exitCode?: boolean }) => {
-          const code = await (await import("./commands/diff.js")).diffCommand(ctx, { ...sessionOptions(opts), exitCode: opts.exitCode });
+        async (ctx, opts: { set?: string[]; exitCode?: boolean; all?: boolean; parallel?: string }) => {
+          const code = await (
+            await import("./commands/diff.js")
+          ).diffCommand(ctx, { ...sessionOptions(opts, true), exitCode: opts.exitCode, all: opts.all, parallel: opts.parallel });
           if (code !== 0) process.exitCode = code;
         },
         { errorExitCode: 1 },

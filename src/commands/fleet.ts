@@ -5,7 +5,7 @@
 // than one environment: fleets change through CI, one job per environment.
 import { Writable } from "node:stream";
 import type { CommandContext } from "../core/context.js";
-import { UserError } from "../core/errors.js";
+import { ExitCode, UserError } from "../core/errors.js";
 import type { EksboxEvent, EventSink } from "../core/events.js";
 import { assertEnvName, listEnvironments } from "../config/env-names.js";
 import { errorAsJson, exitCodeFor, renderError } from "../output/errors.js";
@@ -88,15 +88,35 @@ export interface FleetCommand {
   row(result: EnvironmentResult): string[];
   /** The exit code of an environment that finished without an error (diff: 2 for drift). */
   successCode?(result: unknown): number;
+  /** The exit code of an environment that failed (default: the error's own; diff: 1, as Terraform's -detailed-exitcode). */
+  errorCode?(error: unknown): number;
+  /** The fleet's exit code from the environments' (default: the worst, i.e. the highest). */
+  exitCode?(codes: number[]): number;
 }
 
-/** Runs the command for every environment, at most `parallel` at once, and reports them together. */
+/** The default: the worst environment's code. */
+export function worstExitCode(codes: number[]): number {
+  return codes.reduce((worst, code) => Math.max(worst, code), 0);
+}
+
+/**
+ * Terraform's -detailed-exitcode over a fleet: 0 no environment differs, 2 some differ and every
+ * one was checked, 1 any environment could not be checked. An error wins over drift: 2 promises that
+ * the differences are all there is, which a failed environment cannot back, and a drift alarm must not
+ * be mistaken for a broken check (or the other way round).
+ */
+export function detailedExitCode(codes: number[]): number {
+  if (codes.some((code) => code !== 0 && code !== 2)) return 1;
+  return codes.includes(2) ? 2 : 0;
+}
+
+/** Runs the command for every environment, at most `parallel` at once, and reports them together; sets the process's exit code. */
 export async function runFleet(
   ctx: CommandContext,
   names: string[],
   parallel: number,
   command: FleetCommand,
-): Promise<EnvironmentResult[]> {
+): Promise<{ environments: EnvironmentResult[]; exitCode: number }> {
   const redactor = Redactor.fromEnv(ctx.processEnv);
   const results: EnvironmentResult[] = new Array<EnvironmentResult>(names.length);
   let next = 0;
@@ -108,14 +128,15 @@ export async function runFleet(
   };
   await Promise.all(Array.from({ length: Math.min(parallel, names.length) }, worker));
   const finished = results.filter(Boolean);
-  const worst = finished.reduce((code, r) => Math.max(code, r.exitCode), 0);
+  // Environments never started (Ctrl-C) were not checked: the run was interrupted, whatever the others say.
+  const worst = finished.length < names.length ? ExitCode.aborted : (command.exitCode ?? worstExitCode)(finished.map((r) => r.exitCode));
   if (ctx.output === "json") {
     ctx.stdout.write(redactor.redact(JSON.stringify({ command: command.name, exitCode: worst, environments: finished }, null, 2)) + "\n");
   } else {
     ctx.stdout.write(fleetTable(finished, command));
   }
   if (worst !== 0) process.exitCode = worst;
-  return finished;
+  return { environments: finished, exitCode: worst };
 }
 
 async function runOneEnvironment(ctx: CommandContext, env: string, command: FleetCommand, redactor: Redactor): Promise<EnvironmentResult> {
@@ -144,7 +165,13 @@ async function runOneEnvironment(ctx: CommandContext, env: string, command: Flee
     const redact = (text: string) => redactor.redact(text);
     if (ctx.output !== "json") ctx.events.emit({ type: "log", level: "warn", message: `[${env}] ${renderError(error, redact).trimEnd()}` });
     const { kind, message, hint } = JSON.parse(errorAsJson(error, redact)) as { kind: string; message: string; hint?: string };
-    return { env, exitCode: exitCodeFor(error), result: parsed(), error: { kind, message, hint }, elapsedMs: elapsed() };
+    return {
+      env,
+      exitCode: command.errorCode?.(error) ?? exitCodeFor(error),
+      result: parsed(),
+      error: { kind, message, hint },
+      elapsedMs: elapsed(),
+    };
   }
 }
 
