@@ -34,7 +34,7 @@ export const DEFAULT_GITHUB_OPTIONS: GithubWorkflowOptions = {
   roleVariable: "EKSBOX_CI_ROLE_ARN",
 };
 
-/** The eksbox commands each job runs, in order: what the e2e test runs against the emulator. */
+/** The eksbox commands each job runs, in order (test/e2e/github-workflow.test.ts reads them back from the written file and runs them against the emulator). */
 export const WORKFLOW_COMMANDS = {
   validate: ["npx eksbox validate --all"],
   plan: ['npx eksbox plan born --env "$EKSBOX_ENV" --out "plan-$EKSBOX_ENV.json" | tee plan.txt'],
