@@ -22,6 +22,11 @@ export interface YamlSource {
   locate(path: KeyPath): SourcePosition | undefined;
   /** The value at `path` as written in the file (`1.30`, not the number 1.3); undefined when absent. */
   sourceText?(path: KeyPath): string | undefined;
+  /**
+   * yaml's Document the value came from, for a caller that edits and prints it instead of parsing the
+   * text again. Only a source from parseYamlSource is the caller's to edit: readYamlSource's are cached and shared.
+   */
+  document?: Document;
 }
 
 export function parseYamlSource(text: string, file: string): YamlSource {
@@ -113,6 +118,7 @@ function parseFully(text: string, file: string): YamlSource {
     file,
     value,
     issues,
+    document: doc,
     locate: (path) => locateInDocument(doc, lineCounter, path),
     sourceText(path) {
       const node = doc.getIn(path as (string | number)[], true) as Node | undefined;

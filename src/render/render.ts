@@ -2,6 +2,7 @@
 // and rules, and writes them. Rendering happens in memory; only writeRendered touches build/.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type { Document } from "yaml";
 import { ConfigError, type ConfigIssue } from "../core/errors.js";
 import { writeFileAtomic } from "../core/files.js";
 import { envPaths } from "../core/layout.js";
@@ -13,7 +14,7 @@ import { checkRenderedRules } from "./eksctl-rules.js";
 import { loadValidator, validateAgainstEksctlSchema } from "./eksctl-validate.js";
 import { configKeyFor, templateLineFor } from "./provenance.js";
 import { loadKarpenterModels, renderKarpenterManifests, validateKarpenterManifests, type KarpenterManifest } from "./karpenter.js";
-import { addSpecHashTags } from "./spec-hash.js";
+import { addSpecHashTagsToDocument } from "./spec-hash.js";
 import { buildViewModel, type NodegroupView } from "./view-model.js";
 import { templateLineMarker } from "./yaml-escape.js";
 
@@ -49,13 +50,30 @@ export interface RenderedEnvironment {
   projectRoot?: string;
 }
 
+/** Each template's source, read once per process: nunjucks compiles each template once per process too. */
+const templateSources = new Map<string, string | undefined>();
+
+function templateSourceOf(absolute: string): string | undefined {
+  if (!templateSources.has(absolute)) {
+    let source: string | undefined;
+    try {
+      source = readFileSync(absolute, "utf8");
+    } catch {
+      source = undefined;
+    }
+    templateSources.set(absolute, source);
+  }
+  return templateSources.get(absolute);
+}
+
+/** A rendered file and yaml's Document of its text (the caller's to edit: it is parsed, not cached). */
 async function renderFile(
   projectRoot: string,
   templateName: string,
   outputName: string,
   envName: string,
   context: Record<string, unknown>,
-): Promise<RenderedFile> {
+): Promise<{ file: RenderedFile; yaml: Document }> {
   const { renderTemplate, resolveTemplate } = await import("./nunjucks-env.js");
   const template = resolveTemplate(projectRoot, templateName);
   const relativePath = `${envPaths(envName).dir}/${outputName}`;
@@ -65,12 +83,7 @@ async function renderFile(
   } catch (error) {
     throw new ConfigError([templateErrorIssue(error, template.display)], `cannot render ${template.display} for ${envName}`);
   }
-  let templateSource: string | undefined;
-  try {
-    templateSource = readFileSync(template.absolute, "utf8");
-  } catch {
-    templateSource = undefined;
-  }
+  const templateSource = templateSourceOf(template.absolute);
   const parsed = parseYamlSource(text, relativePath);
   if (parsed.issues.length > 0) {
     throw new ConfigError(
@@ -81,10 +94,10 @@ async function renderFile(
       `${template.display} rendered invalid YAML for ${envName}`,
     );
   }
-  if (!isPlainObject(parsed.value)) {
+  if (!isPlainObject(parsed.value) || !parsed.document) {
     throw new ConfigError([{ file: template.display, message: "must render a YAML map (apiVersion:, kind:, metadata:, ...)" }]);
   }
-  return { relativePath, text, document: parsed.value, template: template.display, templateSource };
+  return { file: { relativePath, text, document: parsed.value, template: template.display, templateSource }, yaml: parsed.document };
 }
 
 function templateErrorIssue(error: unknown, templateDisplay: string): ConfigIssue {
@@ -108,13 +121,27 @@ function templateErrorIssue(error: unknown, templateDisplay: string): ConfigIssu
   };
 }
 
+/** The file with its text printed from `yaml` at the first read. */
+function withTextOnDemand(file: RenderedFile, yaml: Document): RenderedFile {
+  let text: string | undefined;
+  return {
+    ...file,
+    get text() {
+      return (text ??= yaml.toString({ lineWidth: 0 }));
+    },
+    set text(value: string) {
+      text = value;
+    },
+  };
+}
+
 /** The versions to render with: per pool, or one for every pool. */
 export type VersionChoice = { versions: Record<string, string> } | { workerVersion: string };
 
 export async function renderEnvironment(projectRoot: string, env: Environment, opts: VersionChoice): Promise<RenderedEnvironment> {
   const versions = "versions" in opts ? opts.versions : sameVersionForEveryPool(env, opts.workerVersion);
   const context = buildViewModel(env, versions);
-  const [cluster, nodegroups] = await Promise.all([
+  const [{ file: cluster }, { file: nodegroups, yaml: nodegroupsYaml }] = await Promise.all([
     renderFile(projectRoot, CLUSTER_TEMPLATE, "cluster.yaml", env.name, context),
     renderFile(projectRoot, NODEGROUPS_TEMPLATE, "nodegroups.yaml", env.name, context),
     // validateRendered is synchronous: have the validator ready for it.
@@ -129,8 +156,10 @@ export async function renderEnvironment(projectRoot: string, env: Environment, o
   // In the config's pool order, whichever list (managed or self-managed) a group is in.
   const order = new Map(views.map((ng, index) => [ng.name, index]));
   nodegroupNames.sort((a, b) => (order.get(a) ?? views.length) - (order.get(b) ?? views.length));
-  const tagged = addSpecHashTags(nodegroups.text, nodegroups.document);
-  nodegroups.text = tagged.text;
+  // The tags go into the Document rendering already parsed; it is printed when someone reads the
+  // text (validate reads it only to point at a problem).
+  const tagged = addSpecHashTagsToDocument(() => nodegroupsYaml, nodegroups.document);
+  const nodegroupsFile = tagged.yaml ? withTextOnDemand(nodegroups, tagged.yaml) : nodegroups;
   const karpenter = renderKarpenterManifests(env);
   if (karpenter.length > 0) await loadKarpenterModels();
   return {
@@ -139,7 +168,7 @@ export async function renderEnvironment(projectRoot: string, env: Environment, o
     versions,
     nodegroupPools,
     cluster,
-    nodegroups,
+    nodegroups: nodegroupsFile,
     nodegroupNames,
     specHashes: tagged.hashes,
     karpenter,

@@ -6,6 +6,7 @@
 // carries the version), the zone (one nodegroup per zone), the sizes, and a managed nodegroup's labels
 // and taints (EKS updates those on the nodegroup).
 import { createHash } from "node:crypto";
+import type { Document } from "yaml";
 import { isPlainObject } from "../config/merge.js";
 import { yamlLibrary } from "../config/yaml-lib.js";
 
@@ -49,6 +50,19 @@ const SECTIONS = [
  * its text (comments and layout kept). Returns the hashes by nodegroup name.
  */
 export function addSpecHashTags(text: string, document: Record<string, unknown>): { text: string; hashes: Map<string, string> } {
+  const tagged = addSpecHashTagsToDocument(() => yamlLibrary().parseDocument(text, { keepSourceTokens: false }), document);
+  return { text: tagged.yaml ? tagged.yaml.toString({ lineWidth: 0 }) : text, hashes: tagged.hashes };
+}
+
+/**
+ * addSpecHashTags on yaml's Document of the text, for a caller that already parsed it: `yaml` is the
+ * edited Document (print it with `toString({ lineWidth: 0 })`), or undefined when there was nothing
+ * to tag and the text stands as it is. `parsed` is called only when there is something to edit.
+ */
+export function addSpecHashTagsToDocument(
+  parsed: () => Document,
+  document: Record<string, unknown>,
+): { yaml: Document | undefined; hashes: Map<string, string> } {
   const hashes = new Map<string, string>();
   const edits: { path: (string | number)[]; hash: string; hasTags: boolean }[] = [];
   for (const [section, managed] of SECTIONS) {
@@ -62,12 +76,11 @@ export function addSpecHashTags(text: string, document: Record<string, unknown>)
       nodegroup.tags = { ...(isPlainObject(nodegroup.tags) ? nodegroup.tags : {}), [SPEC_HASH_TAG]: hash };
     });
   }
-  if (edits.length === 0) return { text, hashes };
-  const yaml = yamlLibrary();
-  const doc = yaml.parseDocument(text, { keepSourceTokens: false });
+  if (edits.length === 0) return { yaml: undefined, hashes };
+  const doc = parsed();
   for (const edit of edits) {
     if (!edit.hasTags) doc.setIn([...edit.path, "tags"], doc.createNode({}));
     doc.setIn([...edit.path, "tags", SPEC_HASH_TAG], doc.createNode(edit.hash));
   }
-  return { text: doc.toString({ lineWidth: 0 }), hashes };
+  return { yaml: doc, hashes };
 }
