@@ -61,6 +61,7 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
     return;
   }
   const { argumentSpecs } = await import("../tasks/args.js");
+  const { destructiveCalls } = await import("../tasks/builtin-specs.js");
   for (const [name, decl] of Object.entries(file.tasks)) {
     // load.ts refuses every built-in name it knows; a built-in command always wins over a task.
     if (taken.has(name)) continue;
@@ -68,16 +69,29 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
     const command = program.command(name).description(decl.description);
     const bindings = defineTaskArguments(command, specs);
     command.option("--set <path=value>", "override a config value (repeatable)", collect);
+    // Calling roll or upgrade makes the task destructive: it takes their confirmation options.
+    const destructive = destructiveCalls(file, name).length > 0;
+    if (destructive) {
+      command
+        .option("--yes", "do not ask before rolling or upgrading (required without a terminal)")
+        .option("--allow-protected", "allow it on an environment marked protected: true");
+    }
     command.addHelpText(
       "after",
       `\nSteps: ${decl.steps.map((s) => s.id).join(", ")}\nSee the commands they would run: eksbox plan ${name} ${usageLine(specs)}`.trimEnd(),
     );
     command.action(
       opts.action(async (ctx, ...rest: unknown[]) => {
-        const options = rest[rest.length - 1] as Record<string, unknown> & { set?: string[] };
+        const options = rest[rest.length - 1] as Record<string, unknown> & { set?: string[]; yes?: boolean; allowProtected?: boolean };
         const given = givenArguments(specs, bindings, rest.slice(0, -1), options);
         const { userTaskCommand } = await import("./user-task.js");
-        return userTaskCommand(ctx, { ...opts.sessionOptions({ set: options.set }), task: name, given });
+        return userTaskCommand(ctx, {
+          ...opts.sessionOptions({ set: options.set }),
+          task: name,
+          given,
+          yes: options.yes,
+          allowProtected: options.allowProtected,
+        });
       }),
     );
   }

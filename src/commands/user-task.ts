@@ -2,7 +2,9 @@ import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
 import { shellQuote } from "../core/shell-quote.js";
 import { loadSessionEnvironment, runLifecycleTask, type RunReport, type SessionOptions } from "../steps/session.js";
+import { confirmDestructive } from "../steps/guard.js";
 import { argumentSpecs, bindArguments, type ArgumentSpec } from "../tasks/args.js";
+import { destructiveCalls } from "../tasks/builtin-specs.js";
 import { compileUserTask } from "../tasks/compile.js";
 import { loadTasksFile, TASKS_FILE } from "../tasks/load.js";
 
@@ -10,6 +12,9 @@ export interface UserTaskCommandOptions extends SessionOptions {
   task: string;
   /** name -> value as given on the command line (strings, string lists, booleans). */
   given: Record<string, unknown>;
+  /** For a task that calls roll or upgrade: confirmed (required without a terminal), and allowed on a protected environment. */
+  yes?: boolean;
+  allowProtected?: boolean;
 }
 
 /** eksbox <task> [args] [--options]: a task from config/tasks.yaml, under the env lock with a run record. */
@@ -21,9 +26,22 @@ export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommand
   const values = bindArguments(opts.task, specs, opts.given);
   const session = await loadSessionEnvironment(ctx, opts);
   const { task } = compileUserTask(file, opts.task, values, session.env);
-  const resumeCommand = `eksbox ${opts.task} ${argumentTokens(specs, opts.given)
+  const command = `eksbox ${opts.task} ${argumentTokens(specs, opts.given)
     .map((t) => shellQuote([t]))
     .join(" ")} --env ${session.envName}`.replace(/ +/g, " ");
+  // A task that rolls or upgrades is guarded as `eksbox roll` and `eksbox upgrade` are, before the lock is taken.
+  const destructive = destructiveCalls(file, opts.task);
+  const isProtected = session.env.config.protected;
+  await confirmDestructive({
+    env: { name: session.envName, protected: isProtected },
+    actions: destructive,
+    confirmWord: session.env.config.cluster.name,
+    command,
+    yes: opts.yes,
+    allowProtected: opts.allowProtected,
+    prompt: ctx.ask,
+  });
+  const resumeCommand = destructive.length > 0 ? `${command} --yes${isProtected ? " --allow-protected" : ""}` : command;
   return runLifecycleTask({ ctx, session, task, opts, resumeCommand });
 }
 
