@@ -1,6 +1,7 @@
 // Checks that span several keys, which the per-key schema cannot express. Each is a rule eksctl or
 // AWS would enforce later, found here so the error can point at the config line.
 import { EKS_VERSIONS, EKS_VERSIONS_TAKEN_ON, eksVersion } from "./eks-versions.js";
+import { LABEL_KEY_RULE, LABEL_VALUE_RULE, labelValueProblem, qualifiedNameProblem } from "./kubernetes-labels.js";
 import { instanceArchitecture, poolArchitecture, type Architecture } from "./node-pools.js";
 import { AL2_EOL_VERSION, type amiFamilies, type EnvironmentConfig, type NodePoolConfig } from "./schema.js";
 import { dottedPath, type KeyPath } from "./yaml-source.js";
@@ -382,43 +383,6 @@ export function checkConfigRules(config: RuleConfig, poolPath: PoolPath = () => 
   }
   if (config.gitops) found.push(...gitopsFindings(config.gitops));
   return found;
-}
-
-// Kubernetes' rules for label keys and values (taints take the same), as eksctl and the API server
-// apply them: refused here, with the key, instead of in the middle of born.
-const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_KEY_RULE =
-  "Kubernetes label and taint keys are [prefix/]name: name up to 63 characters, letters, digits, '-', '_' and '.', beginning and ending with a letter or digit; prefix a lower-case DNS subdomain up to 253 characters";
-const LABEL_VALUE_RULE =
-  "Kubernetes label and taint values are empty or up to 63 characters: letters, digits, '-', '_' and '.', beginning and ending with a letter or digit";
-
-function nameProblem(name: string): string | undefined {
-  if (name.length === 0) return "has an empty name";
-  if (name.length > 63) return `has a name of ${name.length} characters (63 characters at most)`;
-  if (!/^[-A-Za-z0-9_.]*$/.test(name)) return "may hold only letters, digits, '-', '_' and '.'";
-  if (!NAME.test(name)) return "must begin and end with a letter or digit";
-  return undefined;
-}
-
-function qualifiedNameProblem(key: string): string | undefined {
-  const parts = key.split("/");
-  if (parts.length > 2) return "must be prefix/name, with one '/'";
-  if (parts.length === 2) {
-    const [prefix, name] = parts as [string, string];
-    if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))
-      return `has a prefix (${prefix}) that is not a lower-case DNS subdomain`;
-    return nameProblem(name);
-  }
-  return nameProblem(key);
-}
-
-function labelValueProblem(value: string): string | undefined {
-  if (value === "") return undefined;
-  if (value.length > 63) return `is ${value.length} characters (63 characters at most)`;
-  if (!/^[-A-Za-z0-9_.]*$/.test(value)) return "may hold only letters, digits, '-', '_' and '.'";
-  if (!NAME.test(value)) return "must begin and end with a letter or digit";
-  return undefined;
 }
 
 const hostedProviderKeys = ["owner", "repository"] as const;

@@ -2,6 +2,7 @@
 // checked on the rendered documents so they also hold for hand-edited templates.
 import { compareKubernetesVersions } from "../config/rules.js";
 import { AL2_EOL_VERSION, type AutoscalingMode } from "../config/schema.js";
+import { isReservedNodeLabel, labelValueFault, qualifiedNameFault, TAINT_EFFECTS } from "../config/kubernetes-labels.js";
 import { isPlainObject } from "../config/merge.js";
 import { AUTO_MODE_BUILTIN_ADDONS, autoscalerTags } from "./view-model.js";
 
@@ -121,8 +122,8 @@ export function checkRenderedRules(
               message: `${JSON.stringify(taint.value)} is not a valid taint value: ${LABEL_VALUE_RULE}`,
             });
           }
-          if (!taintEffects.includes(taint.effect as string)) {
-            found.push({ document: "nodegroups", path: at("taints", t, "effect"), message: `must be one of ${taintEffects.join(", ")}` });
+          if (!TAINT_EFFECTS.includes(taint.effect as string)) {
+            found.push({ document: "nodegroups", path: at("taints", t, "effect"), message: `must be one of ${TAINT_EFFECTS.join(", ")}` });
           }
         });
       }
@@ -311,53 +312,24 @@ export function checkRenderedRules(
   return found;
 }
 
-// Kubernetes' own label syntax (k8s.io/apimachinery validation.IsQualifiedName, IsValidLabelValue),
-// which eksctl applies to nodegroup labels and taints before it creates anything.
-const taintEffects = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+// Kubernetes' label syntax and reserved labels (config/kubernetes-labels.ts), which eksctl applies to
+// nodegroup labels and taints before it creates anything; worded here for the rendered file.
 const LABEL_VALUE_RULE = "at most 63 characters: letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
-const labelName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-function isLabelValue(value: string): boolean {
-  return value === "" || (value.length <= 63 && labelName.test(value));
-}
+const isLabelValue = (value: string): boolean => labelValueFault(value) === undefined;
 
 function qualifiedNameProblem(key: string): string | undefined {
-  const parts = key.split("/");
-  if (parts.length > 2) return `${JSON.stringify(key)} has more than one '/'`;
-  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]!];
-  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !dnsSubdomain.test(prefix))) {
-    return `${JSON.stringify(key)}: the prefix before '/' must be a lower-case DNS name such as example.com`;
-  }
-  if (name!.length === 0 || name!.length > 63 || !labelName.test(name!)) {
-    return `${JSON.stringify(key)}: the name must be ${LABEL_VALUE_RULE.replace("at most 63", "1 to 63")}`;
-  }
-  return undefined;
+  const fault = qualifiedNameFault(key);
+  if (!fault) return undefined;
+  if (fault.part === "slashes") return `${JSON.stringify(key)} has more than one '/'`;
+  if (fault.part === "prefix") return `${JSON.stringify(key)}: the prefix before '/' must be a lower-case DNS name such as example.com`;
+  return `${JSON.stringify(key)}: the name must be ${LABEL_VALUE_RULE.replace("at most 63", "1 to 63")}`;
 }
-
-// Labels kubelet sets itself may be given; any other under kubernetes.io or k8s.io is reserved.
-const kubeletLabels = new Set([
-  "kubernetes.io/hostname",
-  "topology.kubernetes.io/zone",
-  "topology.kubernetes.io/region",
-  "failure-domain.beta.kubernetes.io/zone",
-  "failure-domain.beta.kubernetes.io/region",
-  "beta.kubernetes.io/instance-type",
-  "node.kubernetes.io/instance-type",
-  "kubernetes.io/os",
-  "kubernetes.io/arch",
-  "beta.kubernetes.io/os",
-  "beta.kubernetes.io/arch",
-]);
-const underDomain = (namespace: string, domain: string) => namespace === domain || namespace.endsWith(`.${domain}`);
 
 function labelProblem(key: string, value: unknown): string | undefined {
   const keyProblem = qualifiedNameProblem(key);
   if (keyProblem) return `label key ${keyProblem}`;
   if (typeof value !== "string" || !isLabelValue(value)) return `${JSON.stringify(value)} is not a valid label value: ${LABEL_VALUE_RULE}`;
-  const namespace = key.includes("/") ? key.split("/")[0]! : "";
-  const reserved = ["kubernetes.io", "k8s.io"].some((d) => underDomain(namespace, d));
-  const kubeletMay = kubeletLabels.has(key) || ["kubelet.kubernetes.io", "node.kubernetes.io"].some((d) => underDomain(namespace, d));
-  if (reserved && !kubeletMay) return `${key} is reserved for Kubernetes (kubernetes.io/ and k8s.io/ prefixes): use your own domain`;
+  if (isReservedNodeLabel(key)) return `${key} is reserved for Kubernetes (kubernetes.io/ and k8s.io/ prefixes): use your own domain`;
   return undefined;
 }
