@@ -1,16 +1,14 @@
 import type { CommandContext } from "../core/context.js";
 import { fleetEnvironments, parallelism, runFleet, type FleetCommand, type FleetSelection } from "./fleet.js";
 import { log } from "../core/events.js";
-import { openToolbox } from "../runtime/toolbox.js";
-import { CloudFacts, type ClusterFacts, type NodegroupFacts } from "../steps/cloud.js";
+import type { ClusterFacts, NodegroupFacts } from "../steps/cloud.js";
 import { nodegroupNaming } from "../steps/lifecycle.js";
 import { currentLockHolder, type LockHolder } from "../steps/lock.js";
-import { newRunId } from "../core/layout.js";
 import { lastRun, type RunSummary } from "../steps/run-record.js";
-import { environmentStateStore } from "../steps/cloud-lock.js";
 import type { CloudLockHolder, CloudRunSummary } from "../steps/cloud-state.js";
 import { ROLL_TARGET_TAG } from "../steps/cluster-state.js";
-import { loadSessionEnvironment, type SessionOptions } from "../steps/session.js";
+import type { SessionOptions } from "../steps/session.js";
+import { withEnvironmentToolbox } from "./environment-toolbox.js";
 import type { ImageInfo } from "../runtime/types.js";
 
 export interface StatusReport {
@@ -64,46 +62,34 @@ export function statusFleet(runOne: FleetCommand["runOne"]): FleetCommand {
 }
 
 async function oneStatus(ctx: CommandContext, opts: SessionOptions): Promise<void> {
-  const { envName, env } = await loadSessionEnvironment(ctx, opts);
-  const { aws, cluster } = env.config;
-  const toolbox = await openToolbox({
-    projectRoot: ctx.projectRoot,
-    envName,
-    aws: { profile: aws.profile || undefined, region: aws.region, endpointUrl: aws.endpointUrl },
-    imageRef: opts.image,
-    runId: newRunId(),
-    events: ctx.events,
-    interrupter: ctx.interrupter,
-    processEnv: ctx.processEnv,
-    credentials: { assumeRole: aws.assumeRole },
-  });
-  let report: StatusReport;
-  try {
-    const facts = new CloudFacts(toolbox, cluster.name, aws.region).forStep("status");
-    const naming = await nodegroupNaming(ctx.projectRoot, env);
-    const store = environmentStateStore(toolbox, ctx.events, env);
-    const [clusterFacts, nodegroups, run, lock, cloudRun, cloudLock] = await Promise.all([
-      facts.cluster(),
-      facts.nodegroups(),
-      lastRun(ctx.projectRoot, envName),
-      currentLockHolder(ctx.projectRoot, envName),
-      store.lastRun().catch(unreadable(ctx, "the last run")),
-      store.holder().catch(unreadable(ctx, "the lock")),
-    ]);
-    report = {
-      env: envName,
-      account: aws.accountId,
-      region: aws.region,
-      cluster: clusterFacts ?? null,
-      nodegroups: nodegroups.map((ng) => ({ ...ng, eksboxVersion: naming.versionOf(ng.name) })),
-      toolbox: toolbox.image,
-      rollingTo: clusterFacts?.tags?.[ROLL_TARGET_TAG] ?? null,
-      lastRun: mergeLastRun(run, cloudRun),
-      lock: cloudLock ?? lock ?? null,
-    };
-  } finally {
-    await toolbox.dispose();
-  }
+  const report = await withEnvironmentToolbox(
+    ctx,
+    opts,
+    "status",
+    async ({ envName, env, toolbox, facts, store }): Promise<StatusReport> => {
+      const { aws } = env.config;
+      const naming = await nodegroupNaming(ctx.projectRoot, env);
+      const [clusterFacts, nodegroups, run, lock, cloudRun, cloudLock] = await Promise.all([
+        facts.cluster(),
+        facts.nodegroups(),
+        lastRun(ctx.projectRoot, envName),
+        currentLockHolder(ctx.projectRoot, envName),
+        store.lastRun().catch(unreadable(ctx, "the last run")),
+        store.holder().catch(unreadable(ctx, "the lock")),
+      ]);
+      return {
+        env: envName,
+        account: aws.accountId,
+        region: aws.region,
+        cluster: clusterFacts ?? null,
+        nodegroups: nodegroups.map((ng) => ({ ...ng, eksboxVersion: naming.versionOf(ng.name) })),
+        toolbox: toolbox.image,
+        rollingTo: clusterFacts?.tags?.[ROLL_TARGET_TAG] ?? null,
+        lastRun: mergeLastRun(run, cloudRun),
+        lock: cloudLock ?? lock ?? null,
+      };
+    },
+  );
   ctx.stdout.write(ctx.output === "json" ? JSON.stringify(report, null, 2) + "\n" : statusAsText(report));
 }
 
