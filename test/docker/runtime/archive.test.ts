@@ -28,6 +28,19 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
+function openArchiveToolbox(projectRoot: string, runId: string) {
+  return openToolbox({
+    projectRoot,
+    envName: "stg",
+    imageRef,
+    runId,
+    events: new MemorySink(),
+    interrupter: new Interrupter(),
+    processEnv: { ...engineEnv, HOME: home },
+    mode: "archive",
+  });
+}
+
 describe("archive mode", () => {
   it("copies the workspace in and results back, keeping files changed here meanwhile", async () => {
     await mkdir(path.join(workspace, "build", "stg"), { recursive: true });
@@ -38,16 +51,7 @@ describe("archive mode", () => {
     await mkdir(path.join(home, ".aws"), { recursive: true });
     await writeFile(path.join(home, ".aws", "config"), "[default]\nregion = us-east-1\n");
     const runId = newRunId("archive");
-    const toolbox = await openToolbox({
-      projectRoot: workspace,
-      envName: "stg",
-      imageRef,
-      runId,
-      events: new MemorySink(),
-      interrupter: new Interrupter(),
-      processEnv: { ...engineEnv, HOME: home },
-      mode: "archive",
-    });
+    const toolbox = await openArchiveToolbox(workspace, runId);
     try {
       expect(toolbox.mode).toBe("archive");
       const inside = await toolbox.run({
@@ -79,16 +83,7 @@ describe("archive mode", () => {
   it("files written here after the toolbox opened reach it once shared, and its commands can write beside them", async () => {
     const ws = await mkdtemp(path.join(tmpdir(), "eksbox-ws-share-"));
     const runId = newRunId("archive-share");
-    const toolbox = await openToolbox({
-      projectRoot: ws,
-      envName: "stg",
-      imageRef,
-      runId,
-      events: new MemorySink(),
-      interrupter: new Interrupter(),
-      processEnv: { ...engineEnv, HOME: home },
-      mode: "archive",
-    });
+    const toolbox = await openArchiveToolbox(ws, runId);
     try {
       await mkdir(path.join(ws, "build", "stg"), { recursive: true });
       await writeFile(path.join(ws, "build", "stg", "cluster.yaml"), "rendered after open\n");
