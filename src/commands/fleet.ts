@@ -86,6 +86,8 @@ export interface FleetCommand {
   /** The table's columns after ENV and RESULT, from one environment's result. */
   columns: string[];
   row(result: EnvironmentResult): string[];
+  /** The columns of an environment that failed (default: the error's first line); validate: its count of problems. */
+  failedRow?(result: EnvironmentResult): string[] | undefined;
   /** The exit code of an environment that finished without an error (diff: 2 for drift). */
   successCode?(result: unknown): number;
   /** The exit code of an environment that failed (default: the error's own; diff: 1, as Terraform's -detailed-exitcode). */
@@ -198,7 +200,7 @@ export function fleetTable(results: EnvironmentResult[], command: FleetCommand):
   const rows = results.map((r) => [
     r.env,
     r.error ? `failed (${r.exitCode})` : r.exitCode === 0 ? "ok" : `exit ${r.exitCode}`,
-    ...(r.error ? [r.error.message.split("\n")[0]!.slice(0, 100)] : command.row(r)),
+    ...(r.error ? (command.failedRow?.(r) ?? [r.error.message.split("\n")[0]!.slice(0, 100)]) : command.row(r)),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
   const lines = [header, ...rows].map((row) =>

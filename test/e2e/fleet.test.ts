@@ -76,7 +76,48 @@ describe("read-only commands over several environments", () => {
     }
     const validated = await run(["validate", "--env", "fleet-a,fleet-b"]);
     expect(validated.exitCode, validated.stderr).toBe(0);
-    expect(validated.stdout.trim()).toBe("fleet-a: ok\nfleet-b: ok");
+    expect(validated.stdout.trim().split("\n")).toEqual([
+      "ENV      RESULT  PROBLEMS",
+      "fleet-a  ok      0",
+      "fleet-b  ok      0",
+      "validate: 2 environment(s), all ok",
+    ]);
+  });
+
+  it("validate --all with a broken environment: one JSON document in the fleet's shape, every problem, exit 2", async () => {
+    await writeFile(
+      join(project.root, "config/environments/fleet-c.yaml"),
+      envYaml({ endpointUrl: moto.url }).replace('accountId: "123456789012"', "accountId: 123456789012"),
+    );
+    try {
+      const json = await run(["validate", "--all", "--output", "json"]);
+      expect(json.exitCode, json.stderr).toBe(2);
+      const parsed = JSON.parse(json.stdout) as {
+        command: string;
+        exitCode: number;
+        environments: { env: string; exitCode: number; result: { issues: { file: string; line: number; path: string; hint: string }[] } }[];
+      };
+      expect(parsed).toMatchObject({ command: "validate", exitCode: 2 });
+      expect(parsed.environments.map((e) => [e.env, e.exitCode, e.result.issues.length])).toEqual([
+        ["fleet-a", 0, 0],
+        ["fleet-b", 0, 0],
+        ["fleet-c", 2, 1],
+      ]);
+      expect(parsed.environments[2]!.result.issues[0]).toMatchObject({
+        file: "config/environments/fleet-c.yaml",
+        line: expect.any(Number),
+        path: "aws.accountId",
+        hint: expect.stringContaining("quote it"),
+      });
+      const text = await run(["validate", "--all"]);
+      expect(text.exitCode).toBe(2);
+      expect(text.stdout).toMatch(/^fleet-c\s+failed \(2\)\s+1$/m);
+      expect(text.stderr).toMatch(
+        /\[fleet-c\] error: invalid configuration:\n\s+config\/environments\/fleet-c\.yaml:\d+:\d+: aws\.accountId: /,
+      );
+    } finally {
+      await project.writeEnv("fleet-c", { endpointUrl: moto.url });
+    }
   });
 
   it("refuses an unknown name in the list before starting anything", async () => {

@@ -2,7 +2,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { generateCommand } from "../../../src/commands/generate.js";
-import { validateCommand } from "../../../src/commands/validate.js";
+import { validateCommand, type ValidateReport } from "../../../src/commands/validate.js";
 import { ConfigError, UserError } from "../../../src/core/errors.js";
 import { setStoredEnv } from "../../../src/config/env-selection.js";
 import { commandContext, makeProject, type Project } from "../config/project-fixture.js";
@@ -72,34 +72,102 @@ describe("eksbox validate", () => {
   beforeEach(async () => {
     project = await makeProject();
   });
-  afterEach(() => project.cleanup());
+  afterEach(async () => {
+    // Over a fleet validate sets the process's exit code, as the CLI needs; the test runner must not inherit it.
+    process.exitCode = undefined;
+    await project.cleanup();
+  });
 
-  it("--all checks every environment and writes nothing", async () => {
+  const breakThree = async () => {
+    await project.edit("config/environments/stg.yaml", (t) => t.replace("desiredCapacity: 2", "desiredCapacty: 2"));
+    await project.edit("config/environments/test.yaml", (t) =>
+      t.replace('accountId: "333333333333"', "accountId: 333333333333").replace("desiredCapacity: 1", "desiredCapacty: 1"),
+    );
+    await project.write("config/environments/qa.yaml", "aws: [\n");
+  };
+
+  it("--all checks every environment, prints the fleet's table, and writes nothing", async () => {
     const { ctx, output } = commandContext(project.root);
     await validateCommand(ctx, { all: true });
-    expect(output()).toBe("local: ok\nprod: ok\nstg: ok\ntest: ok\n");
+    expect(output().trimEnd().split("\n")).toEqual([
+      "ENV    RESULT  PROBLEMS",
+      "local  ok      0",
+      "prod   ok      0",
+      "stg    ok      0",
+      "test   ok      0",
+      "validate: 4 environment(s), all ok",
+    ]);
+    expect(process.exitCode).toBeUndefined();
     await expect(project.read(".eksbox/state/prod.json")).rejects.toThrow(/ENOENT/);
     await expect(project.read("build/prod/cluster.yaml")).rejects.toThrow(/ENOENT/);
   });
 
-  it("reports the problems of every environment at once", async () => {
-    await project.edit("config/environments/stg.yaml", (t) => t.replace("desiredCapacity: 2", "desiredCapacty: 2"));
-    await project.edit("config/environments/test.yaml", (t) => t.replace('accountId: "333333333333"', "accountId: 333333333333"));
-    await project.write("config/environments/qa.yaml", "aws: [\n");
-    const { ctx, output } = commandContext(project.root);
-    const error = (await validateCommand(ctx, { all: true }).catch((e: unknown) => e)) as ConfigError;
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(output()).toBe("local: ok\nprod: ok\nqa: 1 problem\nstg: 1 problem\ntest: 1 problem\n");
-    expect(error.issues.map((i) => [i.file, i.path])).toEqual([
-      ["config/environments/qa.yaml", undefined],
-      ["config/environments/stg.yaml", "worker.desiredCapacty"],
-      ["config/environments/test.yaml", "aws.accountId"],
+  it("over a fleet: one table with each environment's count, every problem in full (file, line, key, fix), exit 2", async () => {
+    await breakThree();
+    const { ctx, events, output } = commandContext(project.root);
+    await validateCommand(ctx, { all: true });
+    expect(process.exitCode).toBe(2);
+    const lines = output().trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^ENV\s+RESULT\s+PROBLEMS$/);
+    expect(lines.slice(1, -1).map((line) => line.split(/\s{2,}/))).toEqual([
+      ["local", "ok", "0"],
+      ["prod", "ok", "0"],
+      ["qa", "failed (2)", "1"],
+      ["stg", "failed (2)", "1"],
+      ["test", "failed (2)", "2"],
     ]);
-    expect(error.message).toContain("[stg] unknown key");
-    expect(error.message).toContain("did you mean `desiredCapacity`?");
+    expect(lines.at(-1)).toBe("validate: 5 environment(s), 3 not ok");
+    const warnings = events.events.flatMap((e) => (e.type === "log" && e.level === "warn" ? [e.message] : []));
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toMatch(/^\[qa\] error: invalid configuration:\n {2}config\/environments\/qa\.yaml:\d+:\d+: YAML syntax/);
+    expect(warnings[1]).toMatch(
+      /^\[stg\] error: invalid configuration:\n {2}config\/environments\/stg\.yaml:\d+:3: worker\.desiredCapacty: unknown key/,
+    );
+    expect(warnings[1]).toContain("did you mean `desiredCapacity`?");
+    expect(warnings[2]).toMatch(/^\[test\] error: 2 problems in the configuration:/);
+    expect(warnings[2]).toMatch(/config\/environments\/test\.yaml:\d+:3: aws\.accountId: must be a string/);
+    expect(warnings[2]).toMatch(/config\/environments\/test\.yaml:\d+:3: worker\.desiredCapacty: unknown key/);
   });
 
-  it("JSON output lists issues per environment; --all with --env is refused", async () => {
+  it("over a fleet, --output json is the fleet's shape with each environment's issues as its result", async () => {
+    await breakThree();
+    const { ctx, events, output } = commandContext(project.root, { output: "json" });
+    await validateCommand(ctx, { env: "prod,stg" });
+    expect(process.exitCode).toBe(2);
+    const json = JSON.parse(output()) as {
+      command: string;
+      exitCode: number;
+      environments: { env: string; exitCode: number; result: ValidateReport; error?: { kind: string; message: string } }[];
+    };
+    expect(json.command).toBe("validate");
+    expect(json.exitCode).toBe(2);
+    expect(json.environments.map((e) => [e.env, e.exitCode, e.result.env, e.error?.kind])).toEqual([
+      ["prod", 0, "prod", undefined],
+      ["stg", 2, "stg", "user"],
+    ]);
+    expect(json.environments[0]!.result.issues).toEqual([]);
+    expect(json.environments[1]!.result.issues).toEqual([
+      expect.objectContaining({ file: "config/environments/stg.yaml", line: expect.any(Number), path: "worker.desiredCapacty" }),
+    ]);
+    // The problems are in the JSON, not repeated as log lines.
+    expect(events.events.filter((e) => e.type === "log")).toEqual([]);
+  });
+
+  it("one environment: its line on stdout and every problem in the error, as before", async () => {
+    await breakThree();
+    const { ctx, output } = commandContext(project.root);
+    const error = (await validateCommand(ctx, { env: "test" }).catch((e: unknown) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.exitCode).toBe(2);
+    expect(output()).toBe("test: 2 problems\n");
+    expect(error.message).toMatch(/^test: 2 problems:/);
+    expect(error.issues.map((i) => i.path)).toEqual(["aws.accountId", "worker.desiredCapacty"]);
+    const ok = commandContext(project.root);
+    await validateCommand(ok.ctx, { env: "prod" });
+    expect(ok.output()).toBe("prod: ok\n");
+  });
+
+  it("one environment's JSON lists its issues; --all with --env is refused", async () => {
     const { ctx, output } = commandContext(project.root, { output: "json" });
     await validateCommand(ctx, { env: "prod", set: ["worker.desiredCapacity=99"] }).catch(() => undefined);
     const result = JSON.parse(output()) as { ok: boolean; environments: { name: string; issues: { path: string }[] }[] };
