@@ -1,8 +1,10 @@
 // The credential broker against moto (which serves STS assume-role into any account id): the
 // loopback endpoint and its token, renewal across expiry with an injected clock, and through the
 // CLI with the test toolbox: a role in another account that preflight sees, a web-identity profile
-// resolved on this machine, and the step-environment fallback for engines that cannot reach it.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+// resolved on this machine, renewal by the AWS CLI itself inside one step across a real expiry, and
+// the step-environment fallback for engines that cannot reach it.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,10 +13,14 @@ import { Redactor } from "../../../src/runtime/redact.js";
 import { FAKE_AWS_ENV } from "../../support/aws-cli.js";
 import { startMoto, type MotoServer } from "../../support/moto.js";
 import { ensureTestToolboxImage } from "../../support/test-toolbox.js";
-import { envYaml, makeTestProject, removeOurContainers, type TestProject } from "../../reliability/support/project.js";
+import { envYaml, filesUnder, makeTestProject, removeOurContainers, type TestProject } from "../../reliability/support/project.js";
 
 const OTHER_ACCOUNT = "210987654321";
 const ROLE = `arn:aws:iam::${OTHER_ACCOUNT}:role/eksbox-deploy`;
+const RENEWING_ACCOUNT = "444444444444";
+const RENEWING_ROLE = `arn:aws:iam::${RENEWING_ACCOUNT}:role/renewer`;
+/** Far below botocore's mandatory refresh window (10 minutes) and the broker's RENEW_BEFORE_MS. */
+const SESSION_SECONDS = 30;
 
 let moto: MotoServer;
 beforeAll(async () => {
@@ -121,7 +127,7 @@ describe("through the CLI and the toolbox", () => {
   let project: TestProject;
   let image: string;
   let awsDir: string;
-  const envNames = ["cross", "wrong-account", "web"];
+  const envNames = ["cross", "wrong-account", "web", "renewing"];
 
   beforeAll(async () => {
     image = await ensureTestToolboxImage();
@@ -141,6 +147,36 @@ describe("through the CLI and the toolbox", () => {
     await writeFile(
       join(project.root, "config/environments/web.yaml"),
       envYaml({ endpointUrl: moto.url }).replace('  accountId: "123456789012"', '  accountId: "333333333333"\n  profile: ci'),
+    );
+    // A credential_process profile whose every answer is a fresh moto session of SESSION_SECONDS, named
+    // renewal-<n>; the TEST DOUBLE of an SSO or vault helper logs each set it hands out (values
+    // included, for the leak scan) in a file of its own outside the project.
+    const stsModule = createRequire(import.meta.url).resolve("@aws-sdk/client-sts");
+    await writeFile(
+      join(awsDir, "issue-credentials.cjs"),
+      `const { appendFileSync, existsSync, readFileSync } = require("node:fs");
+const { STSClient, AssumeRoleCommand } = require(${JSON.stringify(stsModule)});
+const log = ${JSON.stringify(join(awsDir, "issued.jsonl"))};
+const session = "renewal-" + ((existsSync(log) ? readFileSync(log, "utf8").split("\\n").filter(Boolean).length : 0) + 1);
+const sts = new STSClient({ region: "us-east-1", endpoint: ${JSON.stringify(moto.url)}, credentials: ${JSON.stringify({
+        accessKeyId: FAKE_AWS_ENV.AWS_ACCESS_KEY_ID,
+        secretAccessKey: FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+      })} });
+sts.send(new AssumeRoleCommand({ RoleArn: ${JSON.stringify(RENEWING_ROLE)}, RoleSessionName: session, DurationSeconds: ${SESSION_SECONDS} })).then(({ Credentials: c }) => {
+  const issued = { AccessKeyId: c.AccessKeyId, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration.toISOString() };
+  appendFileSync(log, JSON.stringify({ session, issuedAt: new Date().toISOString(), ...issued }) + "\\n");
+  process.stdout.write(JSON.stringify({ Version: 1, ...issued }));
+});
+`,
+    );
+    await writeFile(
+      join(awsDir, "config"),
+      `[profile renewing]\ncredential_process = ${process.execPath} ${join(awsDir, "issue-credentials.cjs")}\nregion = us-east-1\n`,
+      { flag: "a" },
+    );
+    await writeFile(
+      join(project.root, "config/environments/renewing.yaml"),
+      envYaml({ endpointUrl: moto.url }).replace('  accountId: "123456789012"', `  accountId: "${RENEWING_ACCOUNT}"\n  profile: renewing`),
     );
   }, 900_000);
   afterAll(async () => {
@@ -193,4 +229,49 @@ describe("through the CLI and the toolbox", () => {
     expect(identity.Account).toBe("333333333333");
     expect(identity.Arn).toContain("assumed-role/github-ci/");
   });
+
+  it("the AWS CLI inside renews by itself within one step: its second call, after the first set expired, uses a new one", async () => {
+    // One process of the toolbox's real AWS CLI (v1, in-process through its clidriver, so the
+    // session's credential object is shared) calls STS, sleeps past the first set's expiry, and calls
+    // again. botocore's rule this relies on (RefreshableCredentials, which ContainerProvider returns):
+    // credentials with less than _mandatory_refresh_timeout (10 min) left are fetched again from the
+    // endpoint before a request, blocking it, and a fetch that still answers an expired set raises
+    // "Credentials were refreshed, but the refreshed credentials are still expired". So the second
+    // call succeeds only if the broker, asked again, serves a renewed set.
+    const python = [
+      "import sys, time",
+      "from awscli.clidriver import create_clidriver",
+      "driver = create_clidriver()",
+      'call = ["sts", "get-caller-identity", "--query", "Arn", "--output", "text"]',
+      "first = driver.main(call)",
+      `time.sleep(${SESSION_SECONDS + 5})`,
+      "second = driver.main(call)",
+      "sys.exit(first or second)",
+    ].join("\n");
+    // The test image's AWS CLI v1 lives in this venv (test/images/toolbox/Dockerfile).
+    const result = await run(["exec", "--env", "renewing", "--", "/opt/awscli-v1/bin/python", "-c", python], {
+      AWS_CONFIG_FILE: join(awsDir, "config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(awsDir, "none"),
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+
+    const sessions = [...result.stdout.matchAll(/assumed-role\/renewer\/(renewal-\d+)/g)].map((m) => m[1]);
+    expect(sessions).toHaveLength(2);
+    const issued = (await readFile(join(awsDir, "issued.jsonl"), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, string>);
+    const [first, second] = sessions.map((name) => issued.find((set) => set.session === name)!);
+    // Two sets came through the broker during the step (the toolbox has no other credentials), the
+    // second issued only after the first had expired, with a distinct access key id.
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(Date.parse(second!.issuedAt!)).toBeGreaterThan(Date.parse(first!.Expiration!));
+    expect(second!.AccessKeyId).not.toBe(first!.AccessKeyId);
+
+    // No value of any set served during the run is in its output or anywhere in the project.
+    const values = issued.flatMap((set) => [set.AccessKeyId!, set.SecretAccessKey!, set.SessionToken!]);
+    const written = await Promise.all((await filesUnder(project.root)).map((file) => readFile(file, "latin1")));
+    for (const text of [result.stdout, result.stderr, ...written]) for (const value of values) expect(text).not.toContain(value);
+  }, 300_000);
 });
