@@ -188,14 +188,18 @@ export class CredentialSource {
     };
   }
 
-  /** The container-credentials answer: the same shape ECS and EKS pod identity serve. */
+  /**
+   * The container-credentials answer: the same shape ECS and EKS pod identity serve. Token is always
+   * there, empty for long-lived keys: botocore reads it unconditionally (KeyError otherwise) and the
+   * JS SDK's HTTP provider requires a string; both then send no session token.
+   */
   async served(): Promise<Record<string, string>> {
     const c = await this.get();
     const expiration = c.expiration ?? new Date(this.now() + LONG_LIVED_SERVED_MS);
     return {
       AccessKeyId: c.accessKeyId,
       SecretAccessKey: c.secretAccessKey,
-      ...(c.sessionToken ? { Token: c.sessionToken } : {}),
+      Token: c.sessionToken ?? "",
       Expiration: expiration.toISOString(),
     };
   }

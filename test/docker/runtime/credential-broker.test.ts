@@ -127,7 +127,7 @@ describe("through the CLI and the toolbox", () => {
   let project: TestProject;
   let image: string;
   let awsDir: string;
-  const envNames = ["cross", "wrong-account", "web", "renewing"];
+  const envNames = ["cross", "wrong-account", "web", "renewing", "long-lived"];
 
   beforeAll(async () => {
     image = await ensureTestToolboxImage();
@@ -174,6 +174,7 @@ sts.send(new AssumeRoleCommand({ RoleArn: ${JSON.stringify(RENEWING_ROLE)}, Role
       `[profile renewing]\ncredential_process = ${process.execPath} ${join(awsDir, "issue-credentials.cjs")}\nregion = us-east-1\n`,
       { flag: "a" },
     );
+    await writeFile(join(project.root, "config/environments/long-lived.yaml"), envYaml({ endpointUrl: moto.url }));
     await writeFile(
       join(project.root, "config/environments/renewing.yaml"),
       envYaml({ endpointUrl: moto.url }).replace('  accountId: "123456789012"', `  accountId: "${RENEWING_ACCOUNT}"\n  profile: renewing`),
@@ -215,6 +216,17 @@ sts.send(new AssumeRoleCommand({ RoleArn: ${JSON.stringify(RENEWING_ROLE)}, Role
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain("uri=none");
     expect(JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))).Account).toBe(OTHER_ACCOUNT);
+  });
+
+  it("long-lived keys on this machine (no session token) reach the AWS CLI inside: the broker's answer always has a Token", async () => {
+    // botocore's ContainerProvider reads response['Token'] unconditionally (and the JS SDK's HTTP
+    // provider requires a string): an answer without it failed every call with KeyError 'Token'.
+    const result = await run(["exec", "--env", "long-lived", "--", "aws", "sts", "get-caller-identity", "--output", "json"], {
+      AWS_SESSION_TOKEN: "",
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))).Account).toBe("123456789012");
+    expect(`${result.stdout}${result.stderr}`).not.toContain(FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY);
   });
 
   it("a web-identity profile is resolved on this machine: the toolbox acts as its role without the token file", async () => {
