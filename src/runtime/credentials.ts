@@ -47,8 +47,12 @@ export interface CredentialSourceOptions {
   now?: () => number;
 }
 
-/** Renewed this long before they expire: the SDKs inside ask 5-15 minutes ahead, so they always get fresh ones. */
-export const RENEW_BEFORE_MS = 5 * 60_000;
+/**
+ * Renewed this long before they expire. botocore (inside the AWS CLI) must fetch again when under
+ * 10 minutes are left: renewing at 11 means what it fetches is never already inside that window, so
+ * it does not ask again before every request.
+ */
+export const RENEW_BEFORE_MS = 11 * 60_000;
 /** Long-lived keys are served with this lifetime, so the tools inside ask again now and then. */
 const LONG_LIVED_SERVED_MS = 15 * 60_000;
 const DEFAULT_DURATION_SECONDS = 3600;
