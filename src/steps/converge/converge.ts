@@ -113,6 +113,8 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
   const allTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
   const overrides = new Map(ctx.env.config.cluster.serviceAccounts.map((sa) => [`${sa.namespace}/${sa.name}`, sa.overrideExisting]));
   const nodegroupsDoc = rendered.nodegroups.document;
+  // Changes name the key the user wrote: nodePools.<pool>.<field>, or worker.<field> for the shorthand.
+  const configKeyOf = (pool: string | undefined) => (ctx.env.config.worker !== undefined || !pool ? "worker" : `nodePools.${pool}`);
   const nodegroups = (
     [
       ["nodeGroups", false],
@@ -134,6 +136,7 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
         specHash: rendered.specHashes.get(String(ng.name)),
         version: rendered.versions[rendered.nodegroupPools[String(ng.name)] ?? ""],
         pool: rendered.nodegroupPools[String(ng.name)],
+        configKey: configKeyOf(rendered.nodegroupPools[String(ng.name)]),
       })),
   );
   // In the config's pool order (eksctl's --include lists them so), whichever section a group is in.

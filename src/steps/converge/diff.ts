@@ -53,6 +53,8 @@ export interface DesiredNodegroup {
   version?: string;
   /** Its node pool. */
   pool?: string;
+  /** Where its pool is configured: "nodePools.<pool>", or "worker" for the one-pool shorthand (the default). */
+  configKey?: string;
 }
 
 export interface DesiredState {
@@ -375,6 +377,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
 
   for (const want of desired.nodegroups) {
     const resource = `nodegroup ${want.name}`;
+    const keyOf = (field: string) => `${want.configKey ?? "worker"}.${field}`;
     const have = liveByName.get(want.name)?.ng;
     if (!have) {
       const slot = slotOf(want.name, versionOf(want));
@@ -404,7 +407,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
           wanted: want[field],
           kind: "inPlace",
           destructive: false,
-          key: `worker.${field}`,
+          key: keyOf(field),
         });
       }
     }
@@ -418,7 +421,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
         wanted: want.desiredCapacity,
         kind: "inPlace",
         destructive: false,
-        key: "worker.desiredCapacity",
+        key: keyOf("desiredCapacity"),
         reportOnly: !ctx.resetDesired,
         note: ctx.resetDesired ? undefined : "the autoscaler owns it after creation; --reset-desired sets it",
       });
@@ -490,7 +493,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
             kind: "inPlace",
             destructive: false,
             argv,
-            key: "worker.labels",
+            key: keyOf("labels"),
           });
         if (taintsDiffer)
           changes.push({
@@ -502,7 +505,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
             kind: "inPlace",
             destructive: false,
             argv,
-            key: "worker.taints",
+            key: keyOf("taints"),
           });
       }
     }
@@ -520,6 +523,8 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
     }
   }
   const desiredNames = new Set(desired.nodegroups.map((ng) => ng.name));
+  const configKeyByPool = new Map(desired.nodegroups.map((ng) => [ng.pool, ng.configKey ?? "worker"]));
+  const zonesKey = (name: string) => configKeyByPool.get(ctx.poolOf?.(name)) ?? "worker";
   for (const { ng, version, slot } of ours) {
     if (desiredNames.has(ng.name)) continue;
     const argv = [
@@ -546,8 +551,8 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
         kind: "zoneRemove",
         destructive: true,
         argv,
-        key: "worker.zones",
-        note: "its zone left worker.zones: its nodes are drained, then it is deleted",
+        key: `${zonesKey(ng.name)}.zones`,
+        note: `its zone left ${zonesKey(ng.name)}.zones: its nodes are drained, then it is deleted`,
       });
     } else {
       changes.push({

@@ -81,7 +81,7 @@ describe("converge diff", () => {
     for (const ng of d.nodegroups) ng.maxSize = 5;
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual([`inPlace nodegroup worker-1a-${V} maxSize`, `inPlace nodegroup worker-1b-${V} maxSize`]);
-    expect(changes[0]).toMatchObject({ live: 3, wanted: 5, destructive: false });
+    expect(changes[0]).toMatchObject({ live: 3, wanted: 5, destructive: false, key: "worker.maxSize" });
     expect(changes[0]!.argv).toEqual([
       "eksctl",
       "scale",
@@ -216,8 +216,15 @@ describe("converge diff", () => {
       const l = live();
       // system: one group across the zones (perZone false) at V; workers: per zone, at their own version W.
       d.nodegroups = [
-        { ...group(`system-${V}`, "system"), labels: {}, taints: [], version: V, pool: "system" },
-        ...["a", "b"].map((z) => ({ ...group(`workers-1${z}-${W}`, "workers"), labels: {}, taints: [], version: W, pool: "workers" })),
+        { ...group(`system-${V}`, "system"), labels: {}, taints: [], version: V, pool: "system", configKey: "nodePools.system" },
+        ...["a", "b"].map((z) => ({
+          ...group(`workers-1${z}-${W}`, "workers"),
+          labels: {},
+          taints: [],
+          version: W,
+          pool: "workers",
+          configKey: "nodePools.workers",
+        })),
       ];
       d.workerVersion = `system ${V}, workers ${W}`;
       l.nodegroups = [group(`system-${V}`, "system"), ...["a", "b"].map((z) => group(`workers-1${z}-${W}`, "workers"))];
@@ -231,10 +238,29 @@ describe("converge diff", () => {
       expect(diff(d, l, poolCtx)).toEqual([]);
     });
 
+    it("changes name the pool's key (nodePools.<pool>.<field>), not worker's", () => {
+      const { d, l } = pools();
+      d.nodegroups[0]!.maxSize = 5;
+      d.nodegroups[0]!.labels = { role: "system" };
+      d.nodegroups[0]!.taints = [{ key: "CriticalAddonsOnly", value: "true", effect: "NoSchedule" }];
+      d.nodegroups[1]!.minSize = 2;
+      d.nodegroups[1]!.desiredCapacity = 2;
+      const keys = diff(d, l, poolCtx).map((c) => `${c.resource} ${c.field} ${c.key}`);
+      expect(keys).toEqual([
+        `nodegroup system-${V} maxSize nodePools.system.maxSize`,
+        `nodegroup system-${V} labels nodePools.system.labels`,
+        `nodegroup system-${V} taints nodePools.system.taints`,
+        `nodegroup workers-1a-${W} minSize nodePools.workers.minSize`,
+        `nodegroup workers-1a-${W} desiredCapacity nodePools.workers.desiredCapacity`,
+      ]);
+    });
+
     it("a zone removed from one pool is a zoneRemove; a pool gone from the nodegroups is left to --prune", () => {
       const { d, l } = pools();
       d.nodegroups = d.nodegroups.filter((ng) => ng.name !== `workers-1b-${W}`);
-      expect(summary(diff(d, l, poolCtx))).toEqual([`zoneRemove nodegroup workers-1b-${W} (nodegroup)`]);
+      const removed = diff(d, l, poolCtx);
+      expect(summary(removed)).toEqual([`zoneRemove nodegroup workers-1b-${W} (nodegroup)`]);
+      expect(removed[0]).toMatchObject({ key: "nodePools.workers.zones", note: expect.stringContaining("nodePools.workers.zones") });
       const gone = pools();
       gone.d.nodegroups = gone.d.nodegroups.filter((ng) => ng.pool !== "system");
       gone.d.workerVersion = W;
