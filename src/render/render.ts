@@ -289,11 +289,13 @@ export async function writeRendered(projectRoot: string, rendered: RenderedEnvir
 export async function generateEnvironment(
   projectRoot: string,
   env: Environment,
-  opts: { outDir?: string; workerVersion?: string; now?: Date } = {},
+  opts: { outDir?: string; workerVersion?: string; versions?: Record<string, string>; now?: Date } = {},
 ): Promise<{ rendered: RenderedEnvironment; written: string[] }> {
-  const versions = opts.workerVersion
-    ? sameVersionForEveryPool(env, opts.workerVersion)
-    : await resolvePoolVersions(projectRoot, env, { now: opts.now });
+  const versions =
+    opts.versions ??
+    (opts.workerVersion
+      ? sameVersionForEveryPool(env, opts.workerVersion)
+      : await resolvePoolVersions(projectRoot, env, { now: opts.now }));
   const rendered = await renderEnvironment(projectRoot, env, { versions });
   const issues = validateRendered(rendered, env);
   if (issues.length > 0) throw new ConfigError(issues, `the eksctl files for ${env.name} are not valid`);

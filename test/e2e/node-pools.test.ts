@@ -144,6 +144,37 @@ describe("node pools against the local emulator", () => {
   );
 
   it(
+    "generate reads each pool's version from its own live nodegroups (system born, workers rolled)",
+    async () => {
+      const result = await eksbox(["generate", "--env", "pools", "--output", "json"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const generated = JSON.parse(result.stdout) as { versions: Record<string, string>; versionsFrom: Record<string, string> };
+      const systemVersion = systemGroup.slice("system-".length);
+      expect(generated.versions).toEqual({ system: systemVersion, workers: "20991231" });
+      expect(generated.versionsFrom).toEqual({ system: "cloud", workers: "cloud" });
+      const rendered = parse(await readFile(join(project, "build", "pools", "nodegroups.yaml"), "utf8"));
+      expect(rendered.managedNodeGroups.map((ng: { name: string }) => ng.name)).toEqual([systemGroup]);
+      expect(rendered.nodeGroups.map((ng: { name: string }) => ng.name)).toEqual(["workers-1a-20991231", "workers-1b-20991231"]);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    "plan names a pool's changes by its nodePools key",
+    async () => {
+      const result = await eksbox(["plan", "born", "--env", "pools", "--output", "json", "--set", "nodePools.workers.maxSize=4"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const plan = JSON.parse(result.stdout) as { steps: { changes: { resource: string; field: string; key?: string }[] }[] };
+      const changes = plan.steps.flatMap((step) => step.changes);
+      expect(changes.map((c) => `${c.resource} ${c.field} ${c.key}`)).toEqual([
+        "nodegroup workers-1a-20991231 maxSize nodePools.workers.maxSize",
+        "nodegroup workers-1b-20991231 maxSize nodePools.workers.maxSize",
+      ]);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
     "karpenter mode: born makes only the system group and applies the NodePool and EC2NodeClass",
     async () => {
       const result = await eksbox(["born", "--env", "kpools"]);

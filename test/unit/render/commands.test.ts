@@ -55,6 +55,23 @@ describe("eksbox generate", () => {
     });
   });
 
+  it("with node pools, says per pool which version it assumed: the recorded one for a known pool, today's for a new one", async () => {
+    await project.edit("config/environments/stg.yaml", (text) => `${text}\nnodePools:\n  system: { perZone: false }\n  workers: {}\n`);
+    await project.write(".eksbox/state/stg.json", `${JSON.stringify({ poolVersions: { system: "20260101" } })}\n`);
+    const { ctx, events, output } = commandContext(project.root, { output: "json" });
+    await generateCommand(ctx, { env: "stg", offline: true });
+    const result = JSON.parse(output()) as { versions: Record<string, string>; versionsFrom: Record<string, string> };
+    expect(result).toMatchObject({ workerVersionFrom: "mixed", versionsFrom: { system: "state", workers: "new" } });
+    expect(result.versions.system).toBe("20260101");
+    expect(result.versions.workers).toMatch(/^\d{8}$/);
+    expect(result).toMatchObject({ nodegroups: expect.arrayContaining(["system-20260101", `workers-1b-${result.versions.workers}`]) });
+    const warnings = events.events.filter((e) => e.type === "log").map((e) => (e as { message: string }).message);
+    expect(warnings).toEqual([
+      "pool system: nodegroup version 20260101 assumed: --offline; it is the version recorded in .eksbox/state/stg.json. Set nodePools.system.version in the config to pin it",
+      expect.stringMatching(/^pool workers: nodegroup version \d{8} assumed: --offline; it is today's date.*nodePools\.workers\.version/),
+    ]);
+  });
+
   it("asks nothing when the config pins the version", async () => {
     const { ctx, events, output } = commandContext(project.root, { output: "json" });
     await generateCommand(ctx, { env: "stg", set: ["worker.version=v7"] });
