@@ -240,8 +240,12 @@ const workerSchema = z.strictObject({
   namePrefix: poolName.default("worker"),
 });
 
-/** The pinned Karpenter eksctl installs in karpenter mode (eksctl's `karpenter.version`). */
-export const KARPENTER_VERSION = "1.6.3";
+/**
+ * The pinned Karpenter eksctl installs in karpenter mode (eksctl's `karpenter.version`; eksctl only
+ * sets a minimum). 1.9 is Karpenter's long-term-support line and runs on Kubernetes 1.29-1.35, every
+ * version eksbox accepts; 1.6 (pinned before) stops at 1.34.
+ */
+export const KARPENTER_VERSION = "1.9.2";
 /** The node pools EKS Auto Mode brings (eksctl's autoModeConfig.nodePools accepts these). */
 export const autoModeBuiltinPools = ["general-purpose", "system"] as const;
 
