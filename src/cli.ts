@@ -364,6 +364,7 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--allow-protected", "allow destructive changes on an environment marked protected: true")
     .option("--reset-desired", "set nodegroups' desired capacity to the config's (normally the autoscaler's)")
     .option("--plan <file>", "apply exactly a plan saved by eksbox plan born --out; refused when the cluster changed since")
+    .addOption(readyTimeoutOption())
     .action(
       action(
         async (
@@ -376,6 +377,7 @@ export function buildProgram(cli = new Cli()): Command {
             allowProtected?: boolean;
             resetDesired?: boolean;
             plan?: string;
+            readyTimeout?: string;
           },
         ) =>
           (await import("./commands/born.js")).bornCommand(ctx, {
@@ -386,6 +388,7 @@ export function buildProgram(cli = new Cli()): Command {
             allowProtected: opts.allowProtected,
             resetDesired: opts.resetDesired,
             plan: opts.plan,
+            readyTimeout: opts.readyTimeout,
           }),
       ),
     );

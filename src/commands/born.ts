@@ -3,6 +3,7 @@ import { UserError } from "../core/errors.js";
 import type { ConvergeOptions } from "../steps/converge/converge.js";
 import { readPlanFile } from "../steps/converge/plan-born.js";
 import { builtinTask } from "../steps/registry.js";
+import { readyTimeoutMs } from "./shared-options.js";
 import { confirmDestructive, destructiveActions } from "../steps/guard.js";
 import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type RunReport, type SessionOptions } from "../steps/session.js";
 
@@ -14,6 +15,8 @@ export interface BornCommandOptions extends SessionOptions {
   resetDesired?: boolean;
   /** A plan saved by `eksbox plan born --out`: apply exactly that, or refuse. */
   plan?: string;
+  /** --ready-timeout <minutes>: after a switch of autoscaling.mode, how long to wait for the new capacity's Ready nodes. */
+  readyTimeout?: string;
 }
 
 /**
@@ -28,6 +31,7 @@ export async function bornCommand(ctx: CommandContext, opts: BornCommandOptions)
     yes: opts.yes,
     allowProtected: opts.allowProtected,
     resetDesired: opts.resetDesired,
+    readyTimeoutMs: readyTimeoutMs(opts.readyTimeout),
   };
   if (opts.plan !== undefined) {
     if (opts.roll || opts.prune || opts.resetDesired) {

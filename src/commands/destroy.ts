@@ -18,6 +18,9 @@ export async function destroyCommand(ctx: CommandContext, opts: DestroyCommandOp
   await confirmDestructive({
     env: { name: session.envName, protected: isProtected },
     actions: [
+      ...(session.env.config.autoscaling.mode === "karpenter"
+        ? [`delete Karpenter's NodePools and terminate the instances Karpenter launched for ${clusterName}`]
+        : []),
       `delete cluster ${clusterName} and all its nodegroups (drained)`,
       `remove ${envPaths(session.envName).kubeconfig} and the recorded state`,
     ],

@@ -14,6 +14,7 @@ import { generateStep, preflightStep } from "./common-steps.js";
 import { convergeFor, forgetConverge, readClusterIdentity, recordClusterIdentity, type ConvergeOptions } from "./converge/converge.js";
 import { commandsOf, describeChange, type Change, type ConvergeStep } from "./converge/diff.js";
 import { refuseUnconfirmed } from "./converge/guard.js";
+import { capacitySwitchStep, refuseUnsupportedSwitch, refuseWithoutKarpenter } from "./converge/mode-switch.js";
 
 async function changesFor(ctx: LifecycleContext, step: ConvergeStep): Promise<Change[]> {
   return (await convergeFor(ctx)).changes.filter((c) => c.step === step);
@@ -85,6 +86,8 @@ export const clusterStep: Step<LifecycleContext> = {
   async decide(ctx) {
     const cluster = await ctx.facts.cluster();
     const name = ctx.facts.clusterName;
+    // A switch of autoscaling.mode eksbox cannot make is refused before anything changes.
+    if (cluster) await refuseUnsupportedSwitch(ctx);
     if (!cluster) {
       await refuseMovedCluster(ctx);
       await refuseMovedPlan(ctx);
@@ -339,6 +342,8 @@ export const karpenterStep: Step<LifecycleContext> = {
         captureStdout: true,
         output: probeOutput(ctx.events, stepId(ctx)),
       });
+      // A live cluster that does not serve NodePools has no Karpenter (a switch from clusterAutoscaler).
+      if (probe.exitCode !== 0) await refuseWithoutKarpenter(ctx);
       if (probe.exitCode === 0) {
         const live = new Map(
           ((JSON.parse(probe.stdout || "{}") as KubeObjectList).items ?? []).map((o) => [
@@ -486,6 +491,7 @@ export function bornTask(converge: ConvergeOptions = {}): Task<LifecycleContext,
       addonsStep,
       kubeconfigStep,
       karpenterStep,
+      capacitySwitchStep(),
       gitopsStep,
     ],
   };

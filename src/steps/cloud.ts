@@ -19,6 +19,8 @@ export interface ClusterFacts {
   publicAccessCIDRs?: string[];
   subnetIds?: string[];
   tags?: Record<string, string>;
+  /** EKS Auto Mode (computeConfig.enabled); undefined when the answer does not say. */
+  autoMode?: boolean;
 }
 
 /** A self-managed nodegroup's Auto Scaling group, found by eksctl's tags. */
@@ -197,6 +199,7 @@ export class CloudFacts {
         publicAccessCIDRs: vpc.publicAccessCidrs,
         subnetIds: vpc.subnetIds,
         tags: c.tags ?? {},
+        autoMode: c.computeConfig?.enabled,
       };
     });
   }
@@ -404,6 +407,7 @@ interface DescribedCluster {
     subnetIds?: string[];
   };
   tags?: Record<string, string>;
+  computeConfig?: { enabled?: boolean };
 }
 
 function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {

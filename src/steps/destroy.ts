@@ -1,17 +1,116 @@
-// destroy: nodegroups first (drained), then the cluster, then the environment's local files.
+// destroy: Karpenter's capacity first (its NodePools, then any instance it left), nodegroups
+// (drained), then the cluster, then the environment's local files.
 // Confirmation and the protected-environment guard happen in the command, before any step runs.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { envPaths } from "../core/layout.js";
 import { environmentStateFiles, forgetEnvironmentState } from "../core/state.js";
 import { clusterArgs, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "./model.js";
+import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
+import { probeOutput, runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
+
+/** The label on the NodePools and EC2NodeClasses eksbox applies. */
+const MANAGED_BY_EKSBOX = "app.kubernetes.io/managed-by=eksbox";
+
+/**
+ * EC2 instances Karpenter launched for this cluster and that are not terminated: tagged with a
+ * NodePool and either the cluster's kubernetes.io/cluster/<name> tag (Karpenter's own) or eksctl's
+ * discovery tag. Left running, they hold the VPC's network interfaces and its deletion hangs.
+ */
+async function karpenterInstances(ctx: LifecycleContext): Promise<string[]> {
+  const name = ctx.facts.clusterName;
+  const query = (clusterFilter: string[]) => [
+    "aws",
+    "ec2",
+    "describe-instances",
+    "--region",
+    ctx.facts.region,
+    "--filters",
+    "Name=tag-key,Values=karpenter.sh/nodepool",
+    ...clusterFilter,
+    "Name=instance-state-name,Values=pending,running,stopping,stopped",
+    "--query",
+    "Reservations[].Instances[].InstanceId",
+    "--output",
+    "json",
+  ];
+  const [owned, discovered] = await Promise.all([
+    runJson<string[]>(ctx.toolbox, stepId(ctx), query([`Name=tag-key,Values=kubernetes.io/cluster/${name}`])),
+    runJson<string[]>(ctx.toolbox, stepId(ctx), query([`Name=tag:karpenter.sh/discovery,Values=${name}`])),
+  ]);
+  return [...new Set([...owned, ...discovered])].sort();
+}
+
+function terminateArgv(ctx: LifecycleContext, ids: readonly string[]): string[][] {
+  const region = ["--region", ctx.facts.region];
+  return [
+    ["aws", "ec2", "terminate-instances", "--instance-ids", ...ids, ...region, "--output", "json"],
+    ["aws", "ec2", "wait", "instance-terminated", "--instance-ids", ...ids, ...region],
+  ];
+}
+
+/**
+ * Karpenter's capacity goes before the nodegroup that runs Karpenter: the NodePools are deleted
+ * (Karpenter drains and terminates their nodes), then any instance it launched for the cluster and
+ * did not terminate is terminated, so the VPC can be deleted with the cluster.
+ */
+const deleteKarpenterCapacityStep: Step<LifecycleContext> = {
+  id: "delete-karpenter-capacity",
+  description: "delete Karpenter's NodePools and terminate the instances Karpenter launched",
+  needs: ["preflight"],
+  async decide(ctx) {
+    const cluster = await ctx.facts.cluster();
+    const karpenterMode = ctx.env.config.autoscaling.mode === "karpenter" || cluster?.tags?.["karpenter.sh/discovery"] !== undefined;
+    if (!karpenterMode) return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no Karpenter capacity`);
+    const kubectl = ["kubectl", "--kubeconfig", envPaths(ctx.env.name).kubeconfig];
+    const kinds = "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws";
+    let nodePools: string[] = [];
+    if (cluster) {
+      const probe = await ctx.toolbox.run({
+        step: stepId(ctx),
+        argv: [...kubectl, "get", kinds, "-l", MANAGED_BY_EKSBOX, "-o", "name"],
+        captureStdout: true,
+        output: probeOutput(ctx.events, stepId(ctx)),
+      });
+      if (probe.exitCode === 0) nodePools = probe.stdout.split("\n").filter(Boolean);
+    }
+    const instances = await karpenterInstances(ctx);
+    if (nodePools.length === 0 && instances.length === 0)
+      return skipDecision("no NodePools of eksbox's and no instance Karpenter launched");
+    const commands = [
+      ...(nodePools.length > 0 ? [[...kubectl, "delete", kinds, "-l", MANAGED_BY_EKSBOX, "--ignore-not-found", "--wait=false"]] : []),
+      ...(instances.length > 0 ? terminateArgv(ctx, instances) : []),
+    ];
+    const what = [
+      nodePools.length > 0 ? `delete ${nodePools.join(", ")}` : undefined,
+      instances.length > 0 ? `terminate Karpenter's instance(s) ${instances.join(", ")}` : undefined,
+    ]
+      .filter(Boolean)
+      .join("; ");
+    const done = [
+      nodePools.length > 0 ? `deleted ${nodePools.join(", ")}` : undefined,
+      instances.length > 0 ? `terminated Karpenter's instance(s) ${instances.join(", ")}` : undefined,
+    ]
+      .filter(Boolean)
+      .join("; ");
+    return runDecision(what, commands, { done, destructive: what });
+  },
+  async run(ctx, decision) {
+    const terminate = decision.commands.findIndex((c) => c.argv[2] === "terminate-instances");
+    for (const { argv } of terminate < 0 ? decision.commands : decision.commands.slice(0, terminate))
+      await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
+    // Deleting the NodePools lets Karpenter start terminating its own nodes (not waited for: what it has
+    // not finished, or a Karpenter that no longer runs left behind, is terminated here and waited for).
+    const left = await karpenterInstances(ctx);
+    for (const argv of left.length > 0 ? terminateArgv(ctx, left) : []) await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
+  },
+};
 
 const deleteNodegroupsStep: Step<LifecycleContext> = {
   id: "delete-nodegroups",
   description: "drain and delete every nodegroup",
-  needs: ["preflight"],
+  needs: ["delete-karpenter-capacity"],
   async decide(ctx) {
     const live = await ctx.facts.nodegroups();
     if (live.length === 0) return skipDecision((await ctx.facts.cluster()) ? "no nodegroups" : "no cluster");
@@ -67,5 +166,9 @@ const forgetLocalStep: Step<LifecycleContext> = {
 };
 
 export function destroyTask(): Task<LifecycleContext> {
-  return { name: "destroy", concurrency: 1, steps: [preflightStep, deleteNodegroupsStep, deleteClusterStep, forgetLocalStep] };
+  return {
+    name: "destroy",
+    concurrency: 1,
+    steps: [preflightStep, deleteKarpenterCapacityStep, deleteNodegroupsStep, deleteClusterStep, forgetLocalStep],
+  };
 }

@@ -4,8 +4,14 @@
 #  Runs on the host. It answers just enough of the API for the real kubectl (1.20) to run
 #  `kubectl get nodes [-l selector] [-o json]`: discovery, and Nodes derived from moto's state
 #  (DesiredCapacity Ready nodes per nodegroup of every cluster the eksctl test double made).
+#  Karpenter's nodes: one Ready Node per running EC2 instance tagged karpenter.sh/nodepool and
+#  kubernetes.io/cluster/<name> (the tags real Karpenter puts on what it launches), labelled
+#  karpenter.sh/nodepool=<pool>. The stand-in launches nothing itself (no Karpenter controller runs):
+#  a test plays Karpenter by launching such an instance with the real AWS CLI, and every such
+#  instance counts as Ready at once (no kubelet joins).
 #  Karpenter's NodePool (karpenter.sh/v1) and EC2NodeClass (karpenter.k8s.aws/v1), cluster-scoped:
-#  `kubectl apply --server-side` (PATCH application/apply-patch+yaml) and `kubectl get` of them.
+#  `kubectl apply --server-side` (PATCH application/apply-patch+yaml), `kubectl get` and `kubectl
+#  delete` of them (gone at once: no finalizers, and no Karpenter to terminate the NodePool's nodes).
 #  Where it departs from a real API server: these objects live in this process's memory only (one
 #  store for every cluster, gone when it stops); an apply replaces the whole object instead of
 #  merging fields by manager (managedFields only names the last manager); no CRD schema is
@@ -60,11 +66,38 @@ def nodes_from_moto(regions: list) -> list:
             for cluster in list_clusters(region):
                 for ng in nodegroups(region, cluster):
                     nodes += [_node(region, cluster, ng, i) for i in range(ng["DesiredCapacity"])]
+            nodes += _karpenter_nodes(region)
     return nodes
 
 
-def _node(region: str, cluster: str, ng: dict, index: int) -> dict:
-    digest = hashlib.sha1(f"{region}/{cluster}/{ng['Name']}/{index}".encode()).digest()
+def _karpenter_nodes(region: str) -> list:
+    """A Node per running instance that Karpenter (or a test playing it) launched for a NodePool."""
+    from doublelib import client
+
+    nodes = []
+    pages = client("ec2", region).get_paginator("describe_instances").paginate(
+        Filters=[{"Name": "tag-key", "Values": ["karpenter.sh/nodepool"]}, {"Name": "instance-state-name", "Values": ["running"]}])
+    for page in pages:
+        for reservation in page.get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+                cluster = next((k.split("/", 2)[2] for k in tags if k.startswith("kubernetes.io/cluster/")), None)
+                if cluster is None:
+                    continue
+                ng = {
+                    "Name": tags["karpenter.sh/nodepool"], "InstanceType": instance.get("InstanceType", "m5.large"),
+                    "NodeGroupType": "karpenter", "Labels": {"karpenter.sh/nodepool": tags["karpenter.sh/nodepool"],
+                                                             "karpenter.sh/registered": "true"},
+                    "CreationTime": instance["LaunchTime"].strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": KUBE_VERSION["minor"],
+                }
+                node = _node(region, cluster, ng, 0, instance_id=instance["InstanceId"])
+                del node["metadata"]["labels"]["alpha.eksctl.io/nodegroup-name"]
+                nodes.append(node)
+    return nodes
+
+
+def _node(region: str, cluster: str, ng: dict, index: int, instance_id: str = "") -> dict:
+    digest = hashlib.sha1(f"{region}/{cluster}/{ng['Name']}/{index}{'/' + instance_id if instance_id else ''}".encode()).digest()
     ip = f"10.{digest[0]}.{digest[1]}.{digest[2] or 1}"
     name = f"ip-{ip.replace('.', '-')}.{region}.compute.internal"
     instance_type = ng["InstanceType"].split(",")[0]
@@ -91,7 +124,7 @@ def _node(region: str, cluster: str, ng: dict, index: int) -> dict:
             "labels": labels,
         },
         "spec": {
-            "providerID": f"aws:///{region}/i-{digest.hex()[:17]}",
+            "providerID": f"aws:///{region}/{instance_id or 'i-' + digest.hex()[:17]}",
             **({"taints": ng["Taints"]} if ng.get("Taints") else {}),
         },
         "status": {
@@ -321,6 +354,22 @@ class Handler(BaseHTTPRequestHandler):
             meta["managedFields"] = [{"manager": query["fieldManager"][0], "operation": "Apply", "apiVersion": f"{group}/{version}"}]
             objects[name] = obj
         self.send_json(200 if existing else 201, obj)
+
+    def do_DELETE(self):  # noqa: N802
+        path = urlparse(self.path).path.rstrip("/")
+        target = self.custom_target(path)
+        if target is None or target[2] is None or target[3] is None:
+            return self.status(404, "NotFound", f"the kube-apiserver stand-in does not serve DELETE {path}")
+        group, version, resource, name = target
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        if length:
+            self.rfile.read(length)  # DeleteOptions: nothing in them changes what the stand-in does
+        with _store_lock:
+            removed = _store.get((group, version, resource), {}).pop(name, None)
+            _resource_version[0] += 1
+        if removed is None:
+            return self.status(404, "NotFound", f'{resource}.{group} "{name}" not found')
+        self.send_json(200, removed)
 
     def nodes(self, path: str, query: dict) -> None:
         try:

@@ -77,6 +77,30 @@ async function nodegroupStacks(cluster: string): Promise<string[]> {
     .sort();
 }
 
+/** Plays Karpenter: a running instance with the tags Karpenter puts on the nodes it launches for a NodePool. */
+async function launchAsKarpenter(cluster: string, pool: string): Promise<string> {
+  const images = await aws(["ec2", "describe-images", "--owners", "amazon", "--query", "Images[0].ImageId"]);
+  const tags = `ResourceType=instance,Tags=[{Key=karpenter.sh/nodepool,Value=${pool}},{Key=kubernetes.io/cluster/${cluster},Value=owned}]`;
+  const run = await aws([
+    "ec2",
+    "run-instances",
+    "--image-id",
+    String(images),
+    "--instance-type",
+    "m5.large",
+    "--count",
+    "1",
+    "--tag-specifications",
+    tags,
+  ]);
+  return run.Instances[0].InstanceId as string;
+}
+
+async function instanceState(id: string): Promise<string> {
+  const out = await aws(["ec2", "describe-instances", "--instance-ids", id]);
+  return out.Reservations[0].Instances[0].State.Name as string;
+}
+
 async function stored(path: string): Promise<{ items: Record<string, any>[] }> {
   const response = await fetch(`${kube.url}${path}`);
   expect(response.status).toBe(200);
@@ -175,6 +199,58 @@ describe("node pools against the local emulator", () => {
   );
 
   it(
+    "switching pools to karpenter is planned: the NodePool it creates, the old workers it removes (destructive), refused without --yes",
+    async () => {
+      await writeFile(join(project, "config", "environments", "pools.yaml"), poolsYaml("pools", moto.url, "karpenter"));
+      const planned = await eksbox(["plan", "born", "--env", "pools", "--output", "json"]);
+      expect(planned.exitCode, planned.stderr).toBe(0);
+      const plan = JSON.parse(planned.stdout) as {
+        steps: { id: string; commands: string[][]; changes: { resource: string; kind: string; destructive: boolean }[] }[];
+      };
+      const capacity = plan.steps.find((step) => step.id === "capacity")!;
+      expect(capacity.changes.map((c) => `${c.kind} ${c.resource} ${c.destructive}`)).toEqual([
+        "create nodepool workers false",
+        "modeSwitch nodegroup workers-1a-20991231 true",
+        "modeSwitch nodegroup workers-1b-20991231 true",
+      ]);
+      const karpenter = plan.steps.find((step) => step.id === "karpenter")!;
+      expect(karpenter.commands.map((argv) => argv.join(" "))).toEqual([expect.stringContaining("apply --server-side")]);
+
+      const refused = await eksbox(["born", "--env", "pools"]);
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr).toMatch(/--yes/);
+      expect(await nodegroupStacks("pools")).toEqual([systemGroup, "workers-1a-20991231", "workers-1b-20991231"]);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    "the switch removes nothing while Karpenter's NodePool has no Ready node (asked through kubectl)",
+    async () => {
+      const result = await eksbox(["born", "--env", "pools", "--yes", "--ready-timeout", "0.01"]);
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toMatch(/NodePool\(s\) workers have no Ready node yet; the old nodegroups were left untouched/);
+      expect((await stored("/apis/karpenter.sh/v1/nodepools")).items.map((o) => o.metadata.name)).toEqual(["workers"]);
+      expect(await nodegroupStacks("pools")).toEqual([systemGroup, "workers-1a-20991231", "workers-1b-20991231"]);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    "once the NodePool has a Ready node (an instance launched as Karpenter would), the switch drains and deletes the old workers",
+    async () => {
+      await launchAsKarpenter("pools", "workers");
+      const result = await eksbox(["born", "--env", "pools", "--yes"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(await nodegroupStacks("pools")).toEqual([systemGroup]);
+      const again = await eksbox(["born", "--env", "pools", "--yes"]);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/\[capacity\] skipped/);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
     "karpenter mode: born makes only the system group and applies the NodePool and EC2NodeClass",
     async () => {
       const result = await eksbox(["born", "--env", "kpools"]);
@@ -215,6 +291,33 @@ describe("node pools against the local emulator", () => {
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toMatch(/\[karpenter\] skipped.*applied and current/);
       expect((await stored("/apis/karpenter.sh/v1/nodepools")).items[0]!.metadata.resourceVersion).toBe(before);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    "karpenter mode: destroy deletes the NodePools and terminates Karpenter's leftover instances before the cluster (planned first)",
+    async () => {
+      const leftover = await launchAsKarpenter("kpools", "workers");
+      const planned = await eksbox(["plan", "destroy", "--env", "kpools", "--output", "json"]);
+      expect(planned.exitCode, planned.stderr).toBe(0);
+      const plan = JSON.parse(planned.stdout) as { steps: { id: string; commands: string[][] }[] };
+      expect(plan.steps.map((step) => step.id).slice(0, 3)).toEqual(["preflight", "delete-karpenter-capacity", "delete-nodegroups"]);
+      const commands = plan.steps.find((step) => step.id === "delete-karpenter-capacity")!.commands.map((argv) => argv.join(" "));
+      expect(commands).toEqual([
+        expect.stringMatching(
+          /^kubectl .* delete nodepools\.karpenter\.sh,ec2nodeclasses\.karpenter\.k8s\.aws -l app\.kubernetes\.io\/managed-by=eksbox/,
+        ),
+        expect.stringContaining(`terminate-instances --instance-ids ${leftover}`),
+        expect.stringContaining(`wait instance-terminated --instance-ids ${leftover}`),
+      ]);
+
+      const result = await eksbox(["destroy", "--env", "kpools", "--yes"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(await instanceState(leftover)).toBe("terminated");
+      expect((await stored("/apis/karpenter.sh/v1/nodepools")).items).toEqual([]);
+      expect((await stored("/apis/karpenter.k8s.aws/v1/ec2nodeclasses")).items).toEqual([]);
+      expect(await nodegroupStacks("kpools")).toEqual([]);
     },
     STEP_TIMEOUT,
   );

@@ -22,6 +22,8 @@ export interface ConvergeOptions {
   allowProtected?: boolean;
   /** Set nodegroups' desired capacity to the config's (otherwise the autoscaler's). */
   resetDesired?: boolean;
+  /** After a switch of autoscaling.mode: how long to wait for the new capacity's Ready nodes before removing the old. */
+  readyTimeoutMs?: number;
   /** From a saved plan: refuse when the live state or the changes differ from it. */
   savedPlan?: { fingerprint: string; changes: Change[]; file: string };
 }

@@ -17,9 +17,11 @@ export type ChangeKind =
   /** Cannot change on a live cluster: refused. */
   | "immutable"
   /** Live, of eksbox's kind and naming, but no longer in the config: deleted only with --prune. */
-  | "extra";
+  | "extra"
+  /** Capacity that autoscaling.mode moved elsewhere (a nodegroup of a pool Karpenter provisions now): drained and deleted once the new capacity has Ready nodes (destructive). */
+  | "modeSwitch";
 
-export type ConvergeStep = "cluster" | "nodegroups" | "serviceaccounts" | "addons";
+export type ConvergeStep = "cluster" | "nodegroups" | "serviceaccounts" | "addons" | "capacity";
 
 export interface Change {
   step: ConvergeStep;
@@ -765,6 +767,7 @@ export function describeChange(change: Change): string {
     version: "^",
     immutable: "!",
     extra: "-",
+    modeSwitch: "-",
   };
   const what = change.field.startsWith("(")
     ? change.kind === "extra" || change.kind === "zoneRemove"

@@ -132,6 +132,7 @@ describe("born", () => {
       addons: "skipped",
       kubeconfig: "skipped",
       karpenter: "skipped",
+      capacity: "skipped",
       gitops: "skipped",
     });
   });
@@ -255,6 +256,7 @@ describe("born", () => {
       ["addons", "skip"],
       ["kubeconfig", "run"],
       ["karpenter", "skip"],
+      ["capacity", "skip"],
       ["gitops", "run"],
     ]);
     const cluster = entries.find((e) => e.id === "cluster")!.decision!;
