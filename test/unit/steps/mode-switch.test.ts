@@ -5,7 +5,7 @@ import { KARPENTER_NODEPOOL_LABEL, poolsWithoutReadyNodes, refuseWithoutKarpente
 import { UserError } from "../../../src/core/errors.js";
 
 const node = (pool: string | undefined, ready: string) => ({
-  metadata: { labels: pool ? { [KARPENTER_NODEPOOL_LABEL]: pool } : {} },
+  metadata: { labels: (pool ? { [KARPENTER_NODEPOOL_LABEL]: pool } : {}) as Record<string, string> },
   status: {
     conditions: [
       { type: "MemoryPressure", status: "False" },
