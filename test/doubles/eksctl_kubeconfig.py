@@ -19,7 +19,9 @@ def write_kubeconfig(path: str, cluster_info: dict, region: str) -> None:
     keeps kubectl from calling aws at all.
     """
     cluster_entry, context = context_names(cluster_info["name"], region)
-    server = os.environ.get("EKSBOX_TEST_KUBE_API") or cluster_info["endpoint"]
+    stand_in = os.environ.get("EKSBOX_TEST_KUBE_API")
+    # One stand-in serves every cluster; the path tells it which one (a real cluster has a server of its own).
+    server = f"{stand_in.rstrip('/')}/clusters/{region}/{cluster_info['name']}" if stand_in else cluster_info["endpoint"]
     cluster_fields = {"server": server}
     if server.startswith("https://"):
         cluster_fields["certificate-authority-data"] = cluster_info["certificateAuthority"]["data"]
@@ -60,3 +62,18 @@ def cluster_of_kubeconfig(path: str):
                 cluster, region = entry[: -len(".eksctl.io")].rsplit(".", 1)
                 return cluster, region
     return None
+
+
+def server_of_kubeconfig(path: str):
+    """(server URL, token) of the current context of a kubeconfig the double wrote, or None."""
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        config = yaml.safe_load(f) or {}
+    current = config.get("current-context")
+    context = next((c.get("context") or {} for c in config.get("contexts") or [] if c.get("name") == current), None)
+    if context is None:
+        return None
+    cluster = next((c.get("cluster") or {} for c in config.get("clusters") or [] if c.get("name") == context.get("cluster")), {})
+    user = next((u.get("user") or {} for u in config.get("users") or [] if u.get("name") == context.get("user")), {})
+    return cluster.get("server"), user.get("token", "")

@@ -1,15 +1,17 @@
 # `eksctl upgrade cluster` and `eksctl create/get/update addon` of the eksctl TEST DOUBLE.
 # moto has no UpdateClusterVersion and no addons, so: an upgrade re-creates the moto cluster with
 # the new version (same name, ARN, tags and subnets; only with self-managed nodegroups, which live
-# in CloudFormation), and addons are tags on the cluster (eksbox-test-double/addon.<name>=<version>,
-# and eksbox-test-double/addon-config.<name>=<configurationValues> when it has any).
+# in CloudFormation), and addons are tags on the cluster (alpha.eksctl.io/test-double.addon.<name>=<version>,
+# and alpha.eksctl.io/test-double.addon-config.<name>=<configurationValues> when it has any). They are
+# in eksctl's own tag namespace, not eksbox-test-double/, because eksbox leaves eksctl's tags alone:
+# under any other key they would be cluster tags the config does not name (reported as extra).
 import json
 
 from doublelib import Fail, client, cluster_name, config_if_given, info, load_config, parse_flags, region_from, success, warn
-from eksctl_state import TAG, existing_cluster
+from eksctl_state import existing_cluster
 
-ADDON_TAG = TAG + "addon."
-ADDON_CONFIG_TAG = TAG + "addon-config."
+ADDON_TAG = "alpha.eksctl.io/test-double.addon."
+ADDON_CONFIG_TAG = "alpha.eksctl.io/test-double.addon-config."
 ADDON_FLAGS_WITHOUT_FILE = ("name", "version", "service-account-role-arn")
 VPC_CONFIG_KEYS = ("subnetIds", "securityGroupIds", "endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
 

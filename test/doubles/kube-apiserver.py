@@ -12,8 +12,13 @@
 #  Karpenter's NodePool (karpenter.sh/v1) and EC2NodeClass (karpenter.k8s.aws/v1), cluster-scoped:
 #  `kubectl apply --server-side` (PATCH application/apply-patch+yaml), `kubectl get` and `kubectl
 #  delete` of them (gone at once: no finalizers, and no Karpenter to terminate the NodePool's nodes).
+#  Flux's GitRepository (source.toolkit.fluxcd.io/v1) and Kustomization (kustomize.toolkit.fluxcd.io/v1),
+#  namespaced: the flux double applies them on `flux bootstrap` and deletes them on `flux uninstall`
+#  as real flux leaves them, eksbox reads them with `kubectl get`. They are kept per cluster: the
+#  eksctl double's kubeconfig points each cluster at <url>/clusters/<region>/<name>, a prefix this
+#  server strips (kubectl sends no token over plain http, so the token cannot tell them apart).
 #  Where it departs from a real API server: these objects live in this process's memory only (one
-#  store for every cluster, gone when it stops); an apply replaces the whole object instead of
+#  store for every cluster but Flux's, gone when it stops); an apply replaces the whole object instead of
 #  merging fields by manager (managedFields only names the last manager); no CRD schema is
 #  checked (eksbox checks them against Karpenter's schemas before applying); /openapi/v2 is an
 #  empty document, so kubectl's client-side validation knows no kind and checks nothing.
@@ -43,7 +48,11 @@ _moto_lock = threading.Lock()  # botocore clients are shared: one moto scan at a
 CUSTOM_RESOURCES = {
     ("karpenter.sh", "v1"): {"nodepools": ("NodePool", "nodepool")},
     ("karpenter.k8s.aws", "v1"): {"ec2nodeclasses": ("EC2NodeClass", "ec2nodeclass")},
+    ("source.toolkit.fluxcd.io", "v1"): {"gitrepositories": ("GitRepository", "gitrepository")},
+    ("kustomize.toolkit.fluxcd.io", "v1"): {"kustomizations": ("Kustomization", "kustomization")},
 }
+# Namespaced, and kept per cluster (by the kubeconfig's token): what flux bootstrap leaves in flux-system.
+NAMESPACED = {"gitrepositories", "kustomizations"}
 _store_lock = threading.Lock()
 _store: dict = {}  # (group, version, resource) -> {name: object}
 _resource_version = [1]
@@ -144,6 +153,7 @@ def _node(region: str, cluster: str, ng: dict, index: int, instance_id: str = ""
     }
 
 
+_CLUSTER_PREFIX = re.compile(r"^/clusters/([^/?]+/[^/?]+)(?=/|\?|$)")
 _REQUIREMENT = re.compile(r"^\s*(!)?\s*([\w./-]+)\s*(?:(==|=|!=)\s*([\w./-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
 
 
@@ -243,7 +253,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                               "message": message, "reason": reason, "code": code})
 
+    def route(self) -> None:
+        """Strips the /clusters/<region>/<name> prefix of a cluster's kubeconfig server, remembering it."""
+        match = _CLUSTER_PREFIX.match(self.path)
+        self.cluster_scope = match.group(1) if match else ""
+        if match:
+            self.path = self.path[match.end():] or "/"
+
     def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.route()
         url = urlparse(self.path)
         path, query = url.path.rstrip("/") or "/", parse_qs(url.query)
         if path in ("/healthz", "/readyz", "/livez"):
@@ -279,13 +297,20 @@ class Handler(BaseHTTPRequestHandler):
             self.status(404, "NotFound", f"the kube-apiserver stand-in does not serve {path}")
 
     def custom_target(self, path: str):
-        """(group, version, resource or None, name or None) for a path under a custom group-version."""
+        """(group, version, resource or None, name or None) for a path under a custom group-version;
+        self.scope is where a namespaced resource's objects are kept (cluster, namespace)."""
         parts = path.strip("/").split("/")
         if len(parts) < 3 or parts[0] != "apis" or (parts[1], parts[2]) not in CUSTOM_RESOURCES:
             return None
         resources = CUSTOM_RESOURCES[(parts[1], parts[2])]
+        self.scope = ()
         if len(parts) == 3:
             return (parts[1], parts[2], None, None)
+        if len(parts) >= 6 and parts[3] == "namespaces" and parts[5] in NAMESPACED:
+            self.scope = (self.cluster_scope, parts[4])
+            parts = parts[:3] + parts[5:]
+        elif len(parts) > 3 and parts[3] in NAMESPACED:
+            return None  # every namespace at once: not served
         if parts[3] not in resources or len(parts) > 5:
             return None
         return (parts[1], parts[2], parts[3], parts[4] if len(parts) == 5 else None)
@@ -294,12 +319,12 @@ class Handler(BaseHTTPRequestHandler):
         group, version, resource, name = self.custom_target(path)
         if resource is None:
             return self.send_json(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}", "resources": [
-                {"name": r, "singularName": singular, "namespaced": False, "kind": kind,
+                {"name": r, "singularName": singular, "namespaced": r in NAMESPACED, "kind": kind,
                  "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}
                 for r, (kind, singular) in CUSTOM_RESOURCES[(group, version)].items()]})
         kind = CUSTOM_RESOURCES[(group, version)][resource][0]
         with _store_lock:
-            stored = dict(_store.get((group, version, resource), {}))
+            stored = dict(_store.get((group, version, resource, *self.scope), {}))
         if name is not None:
             if name not in stored:
                 return self.status(404, "NotFound", f'{resource}.{group} "{name}" not found')
@@ -318,6 +343,7 @@ class Handler(BaseHTTPRequestHandler):
                              "metadata": {"resourceVersion": str(_resource_version[0])}, "items": items})
 
     def do_PATCH(self):  # noqa: N802
+        self.route()
         url = urlparse(self.path)
         path, query = url.path.rstrip("/"), parse_qs(url.query)
         target = self.custom_target(path)
@@ -341,8 +367,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.status(400, "BadRequest", f"expected a {group}/{version} {kind}")
         if (obj.get("metadata") or {}).get("name") != name:
             return self.status(400, "BadRequest", "the name in the body does not match the URL")
+        if self.scope and (obj.get("metadata") or {}).get("namespace", self.scope[1]) != self.scope[1]:
+            return self.status(400, "BadRequest", "the namespace in the body does not match the URL")
+        if self.scope:
+            obj["metadata"]["namespace"] = self.scope[1]
         with _store_lock:
-            objects = _store.setdefault((group, version, resource), {})
+            objects = _store.setdefault((group, version, resource, *self.scope), {})
             existing = objects.get(name)
             _resource_version[0] += 1
             meta = obj.setdefault("metadata", {})
@@ -356,6 +386,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200 if existing else 201, obj)
 
     def do_DELETE(self):  # noqa: N802
+        self.route()
         path = urlparse(self.path).path.rstrip("/")
         target = self.custom_target(path)
         if target is None or target[2] is None or target[3] is None:
@@ -365,7 +396,7 @@ class Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)  # DeleteOptions: nothing in them changes what the stand-in does
         with _store_lock:
-            removed = _store.get((group, version, resource), {}).pop(name, None)
+            removed = _store.get((group, version, resource, *self.scope), {}).pop(name, None)
             _resource_version[0] += 1
         if removed is None:
             return self.status(404, "NotFound", f'{resource}.{group} "{name}" not found')

@@ -5,6 +5,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
+import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMoto, type MotoServer } from "../support/moto.js";
 import { startKubeApi, type KubeApi } from "../support/kube-api.js";
@@ -91,6 +92,18 @@ async function leftoverContainers(): Promise<string> {
   return result.stdout.trim();
 }
 
+/** Flux's GitRepository and Kustomization flux-system on the cluster's API server (the stand-in), through the kubeconfig. */
+async function fluxObjects(method: "GET" | "DELETE"): Promise<Response[]> {
+  const kubeconfig = parseYaml(await readFile(join(project, "build", "e2e", "kubeconfig"), "utf8"));
+  const server = kubeconfig.clusters[0].cluster.server as string;
+  return Promise.all(
+    [
+      "source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories",
+      "kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations",
+    ].map((collection) => fetch(`${server}/apis/${collection}/flux-system`, { method })),
+  );
+}
+
 beforeAll(async () => {
   cli = await ensureBuilt();
   moto = await startMoto();
@@ -129,8 +142,7 @@ describe("lifecycle against the local emulator", () => {
 
     const kubeconfig = await readFile(join(project, "build", "e2e", "kubeconfig"), "utf8");
     expect(kubeconfig).toContain(kube.url);
-    const tags = (await aws(["eks", "describe-cluster", "--name", "e2e"])).cluster.tags ?? {};
-    expect(Object.keys(tags).some((k) => k.includes("flux"))).toBe(true);
+    expect((await fluxObjects("GET")).every((r) => r.status === 200)).toBe(true);
 
     const last = JSON.parse(await readFile(join(project, ".eksbox", "runs", "latest-e2e.json"), "utf8"));
     expect(last).toMatchObject({ task: "born", env: "e2e", status: "done" });
@@ -218,11 +230,8 @@ describe("lifecycle against the local emulator", () => {
       "bootstrap",
       "gitops",
       async () => {
-        const arn = (await aws(["eks", "describe-cluster", "--name", "e2e"])).cluster.arn;
-        const keys = Object.keys((await aws(["eks", "describe-cluster", "--name", "e2e"])).cluster.tags ?? {}).filter((k) =>
-          k.includes("flux"),
-        );
-        await aws(["eks", "untag-resource", "--resource-arn", arn, "--tag-keys", ...keys]);
+        // As `flux uninstall` leaves it: no GitRepository or Kustomization flux-system.
+        expect((await fluxObjects("DELETE")).every((r) => r.status === 200)).toBe(true);
       },
     ],
   ];

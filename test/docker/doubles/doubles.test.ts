@@ -214,7 +214,7 @@ describe("eksctl and flux doubles against moto", () => {
     expect(table.stdout.split("\n").filter((line) => line.includes(" Ready "))).toHaveLength(3);
   });
 
-  it("bootstraps flux, recorded on the cluster", async () => {
+  it("bootstraps flux: the GitRepository and Kustomization flux-system on the cluster, as real flux leaves them", async () => {
     const before = await run(["flux", "get", "sources", "git", "flux-system", "-n", "flux-system"]);
     expect(before.exitCode).toBe(1);
     expect(before.stderr).toContain("✗ GitRepository object 'flux-system' not found in 'flux-system' namespace");
@@ -240,8 +240,24 @@ describe("eksctl and flux doubles against moto", () => {
     await runOk(bootstrap, { GITHUB_TOKEN: "ghp_eksboxtestfaketoken" });
     const after = await runOk(["flux", "get", "sources", "git", "flux-system", "-n", "flux-system"]);
     expect(after.stdout).toMatch(/^flux-system\s/m);
-    const tags = (await aws("eks", "describe-cluster", "--name", cluster)).cluster.tags;
-    expect(tags["eksbox-test-double/flux-bootstrapped"]).toBe("clusters/dev");
+    const objects = JSON.parse(
+      (
+        await runOk([
+          "kubectl",
+          "get",
+          "gitrepositories.source.toolkit.fluxcd.io/flux-system",
+          "kustomizations.kustomize.toolkit.fluxcd.io/flux-system",
+          "-n",
+          "flux-system",
+          "-o",
+          "json",
+        ])
+      ).stdout,
+    );
+    expect(objects.items.map((o: { kind: string; spec: unknown }) => [o.kind, o.spec])).toEqual([
+      ["GitRepository", expect.objectContaining({ url: "https://github.com/acme/fleet.git", ref: { branch: "main" } })],
+      ["Kustomization", expect.objectContaining({ path: "./clusters/dev", sourceRef: { kind: "GitRepository", name: "flux-system" } })],
+    ]);
   });
 
   it("fails once on an injected failure, then runs; every call is in argv.log", async () => {
