@@ -113,15 +113,24 @@ export const clusterStep: Step<LifecycleContext> = {
             `refusing an immutable change to cluster ${name}; nothing was changed`,
           );
         }
-        const inPlace = changes.filter((c) => c.kind === "inPlace" && !c.reportOnly);
+        const prune = !!ctx.converge?.prune;
+        const extras = changes.filter((c) => c.kind === "extra");
+        const inPlace = changes.filter((c) => (c.kind === "inPlace" || (c.kind === "extra" && prune)) && !c.reportOnly);
+        const destructive = inPlace.filter((c) => c.destructive);
+        if (!ctx.planning) await refuseUnconfirmed(ctx, destructive, `eksbox born --prune --env ${ctx.env.name}`);
+        const kept = prune || extras.length === 0 ? "" : `; ${extras.length} not in the config (kept; --prune removes)`;
         const wanted = ctx.env.config.cluster.version;
         const note =
           cluster.version && cluster.version !== wanted
             ? `; it runs ${cluster.version}, the config says ${wanted}: see eksbox upgrade`
             : "";
         const exists = `cluster ${name} exists (${cluster.status}, Kubernetes ${cluster.version ?? "?"})${note}`;
-        if (inPlace.length === 0) return skipDecision(exists, changes);
-        return runDecision(`${exists}; ${summary(inPlace)}`, commandsOf(inPlace), { changes, done: `changed ${summary(inPlace)}` });
+        if (inPlace.length === 0) return skipDecision(exists + kept, changes);
+        return runDecision(`${exists}; ${summary(inPlace)}`, commandsOf(inPlace), {
+          changes,
+          done: `changed ${summary(inPlace)}`,
+          destructive: destructive.length > 0 ? destructive.map(describeChange).join("; ") : undefined,
+        });
       }
       case "CREATING":
         throw new UserError(`cluster ${name} is still being created (CREATING)`, {
@@ -301,6 +310,9 @@ export const kubeconfigStep: Step<LifecycleContext> = {
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
+    // Flux's state is read through the kubeconfig: the gitops step asks again through the new one.
+    ctx.facts.forget("gitops");
+    forgetConverge(ctx);
   },
 };
 
@@ -435,22 +447,15 @@ export function gitopsToolboxEnv(gitops: GitopsTokenConfig | undefined, processE
 
 export const gitopsStep: Step<LifecycleContext> = {
   id: "gitops",
-  description: "bootstrap Flux v2",
+  description: "bootstrap Flux v2, or bootstrap it again when its repository, branch or path differ from the config",
   needs: ["nodegroups", "kubeconfig"],
   async decide(ctx) {
     const gitops = ctx.env.config.gitops;
     if (!gitops) return skipDecision("gitops not configured");
-    const kubeconfigThere = await access(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig)).then(
-      () => true,
-      () => false,
-    );
-    if (kubeconfigThere && (await ctx.facts.cluster())) {
-      const probe = await ctx.toolbox.run({
-        step: stepId(ctx),
-        argv: ["flux", "get", "sources", "git", "flux-system", "--namespace", "flux-system"],
-        output: probeOutput(ctx.events, stepId(ctx)),
-      });
-      if (probe.exitCode === 0) return skipDecision("Flux is bootstrapped (GitRepository flux-system exists)");
+    const changes = await changesFor(ctx, "gitops");
+    if (changes.length === 0) {
+      const { repository, branch, path } = (await convergeFor(ctx)).desired.gitops!;
+      return skipDecision(`Flux is bootstrapped from ${repository}, branch ${branch}, path ${path}`, changes);
     }
     // Asked for only now: a rerun on a bootstrapped cluster (a CI job adding a nodegroup) needs no Git token.
     const token = gitopsToken(gitops);
@@ -460,20 +465,18 @@ export const gitopsStep: Step<LifecycleContext> = {
         hint: `export ${token.source}=... (a token with repository write access); it is passed to the toolbox as ${token.fluxVariable}, never on a command line, and masked in all output`,
       });
     }
-    const argv = ["flux", "bootstrap", gitops.provider];
-    if (gitops.provider === "git") argv.push(`--url=${gitops.url}`);
-    else argv.push(`--owner=${gitops.owner}`, `--repository=${gitops.repository}`);
-    argv.push(`--branch=${gitops.branch}`, `--path=${gitops.path ?? `clusters/${ctx.env.name}`}`);
-    if (gitops.personal) argv.push("--personal");
-    if (gitops.hostname) argv.push(`--hostname=${gitops.hostname}`);
-    if (gitops.username) argv.push(`--username=${gitops.username}`);
-    if (gitops.privateKeyFile) argv.push(`--private-key-file=${gitops.privateKeyFile}`);
-    return runDecision("Flux is not bootstrapped", [argv], {
-      done: `bootstrapped Flux from ${gitops.url ?? `${gitops.owner}/${gitops.repository}`}`,
+    const fresh = changes.some((c) => c.kind === "create");
+    return runDecision(fresh ? "Flux is not bootstrapped" : `Flux is bootstrapped; ${summary(changes)}`, commandsOf(changes), {
+      changes,
+      done: fresh
+        ? `bootstrapped Flux from ${gitops.url ?? `${gitops.owner}/${gitops.repository}`}`
+        : `bootstrapped Flux again: ${summary(changes)}`,
     });
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
+    ctx.facts.forget("gitops");
+    forgetConverge(ctx);
   },
 };
 

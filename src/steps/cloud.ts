@@ -90,7 +90,7 @@ export async function runJson<T>(toolbox: Toolbox, step: string, argv: string[])
 }
 
 /**
- * Output for a read-only probe whose failure is an answer, not an error (`flux get sources` exits
+ * Output for a read-only probe whose failure is an answer, not an error (`kubectl get` of a kind not installed exits
  * 1 when Flux is not there yet): shown with --verbose only, so it does not read like a problem.
  */
 export function probeOutput(events: EventSink, step: string): { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } {
@@ -106,7 +106,17 @@ export function probeOutput(events: EventSink, step: string): { stdout: NodeJS.W
   return { stdout: toDebug(), stderr: toDebug() };
 }
 
-export type FactKind = "identity" | "cluster" | "nodegroups" | "serviceaccounts" | "asgs" | "managed" | "addons" | "policies" | "loggroup";
+export type FactKind =
+  "identity" | "cluster" | "nodegroups" | "serviceaccounts" | "asgs" | "managed" | "addons" | "policies" | "loggroup" | "gitops";
+
+/** Flux's sync settings, from the GitRepository and Kustomization that flux bootstrap leaves (no url: not bootstrapped). */
+export interface FluxSyncFacts {
+  url?: string;
+  branch?: string;
+  path?: string;
+  /** Why the cluster's answer is unknown. */
+  unread?: string;
+}
 
 /**
  * The answers of one run, shared by its steps. Each step gets a view stamped with its id (the
@@ -170,21 +180,37 @@ export class CloudFacts {
     });
   }
 
-  /** undefined when the cluster does not exist. */
+  /**
+   * undefined when the cluster does not exist. One describe-cluster, whose ResourceNotFoundException
+   * is the answer "absent" (no list-clusters first: every process in the toolbox costs a second of CPU).
+   */
   cluster(): Promise<ClusterFacts | undefined> {
     return this.memo("cluster", async () => {
-      if (!(await this.clusterNames()).includes(this.clusterName)) return undefined;
-      const described = await runJson<{ cluster: DescribedCluster }>(this.toolbox, this.step, [
-        "aws",
-        "eks",
-        "describe-cluster",
-        "--name",
-        this.clusterName,
-        "--region",
-        this.region,
-        "--output",
-        "json",
-      ]);
+      const argv = ["aws", "eks", "describe-cluster", "--name", this.clusterName, "--region", this.region, "--output", "json"];
+      // Its stderr is an answer when the cluster is absent: kept out of the step's output (the tail stays for errors).
+      const result = await this.toolbox.run({
+        step: this.step,
+        argv,
+        captureStdout: true,
+        output: { stdout: discard(), stderr: discard() },
+      });
+      if (result.exitCode !== 0) {
+        if (result.outputTail.some((line) => line.includes("ResourceNotFoundException"))) return undefined;
+        throw new StepFailedError({ step: this.step, argv, exitCode: result.exitCode, outputTail: result.outputTail });
+      }
+      let described: { cluster: DescribedCluster };
+      try {
+        described = JSON.parse(result.stdout) as { cluster: DescribedCluster };
+      } catch (cause) {
+        throw new StepFailedError({
+          step: this.step,
+          argv,
+          exitCode: 0,
+          message: "printed output that is not JSON",
+          outputTail: result.stdout.trim().split("\n").slice(-5),
+          cause,
+        });
+      }
       const c = described.cluster;
       const vpc = c.resourcesVpcConfig ?? {};
       return {
@@ -372,6 +398,49 @@ export class CloudFacts {
     });
   }
 
+  /**
+   * Flux's GitRepository and Kustomization flux-system, as flux bootstrap leaves them: one kubectl
+   * call for both. Without Flux's resource types (never bootstrapped) or objects: not bootstrapped.
+   */
+  fluxSync(kubeconfig: string, output?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<FluxSyncFacts> {
+    return this.memo("gitops", async () => {
+      const result = await this.toolbox.run({
+        step: this.step,
+        argv: [
+          "kubectl",
+          "--kubeconfig",
+          kubeconfig,
+          "get",
+          "gitrepositories.source.toolkit.fluxcd.io/flux-system",
+          "kustomizations.kustomize.toolkit.fluxcd.io/flux-system",
+          "--namespace",
+          "flux-system",
+          "--ignore-not-found",
+          "-o",
+          "json",
+        ],
+        captureStdout: true,
+        output,
+      });
+      if (result.exitCode !== 0) {
+        const tail = result.outputTail.join("\n");
+        if (/doesn't have a resource type/i.test(tail)) return {};
+        return { unread: `kubectl get exited ${result.exitCode}: ${result.outputTail.at(-1) ?? ""}`.trim() };
+      }
+      let items: { kind?: string; spec?: { url?: string; ref?: { branch?: string }; path?: string } }[] = [];
+      try {
+        const parsed = JSON.parse(result.stdout.trim() || "{}") as { kind?: string; items?: typeof items };
+        items = parsed.items ?? (parsed.kind ? [parsed as (typeof items)[number]] : []);
+      } catch {
+        return { unread: "kubectl get printed output that is not JSON" };
+      }
+      const source = items.find((item) => item.kind === "GitRepository");
+      if (!source?.spec?.url) return {};
+      const sync = items.find((item) => item.kind === "Kustomization");
+      return { url: source.spec.url, branch: source.spec.ref?.branch, path: sync?.spec?.path };
+    });
+  }
+
   /** The control plane's log group (/aws/eks/<cluster>/cluster): undefined when it does not exist. */
   logGroup(): Promise<{ name: string; retentionInDays?: number } | undefined> {
     return this.memo("loggroup", async () => {
@@ -408,6 +477,10 @@ interface DescribedCluster {
   };
   tags?: Record<string, string>;
   computeConfig?: { enabled?: boolean };
+}
+
+function discard(): NodeJS.WritableStream {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
 }
 
 function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {

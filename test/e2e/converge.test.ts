@@ -90,6 +90,17 @@ async function describeCluster() {
   return (await aws(["eks", "describe-cluster", "--name", ENV])).cluster;
 }
 
+/** Flux's GitRepository and Kustomization flux-system, from the cluster's API server through the environment's kubeconfig. */
+async function fluxSync(): Promise<{ url?: string; branch?: string; path?: string }> {
+  const kubeconfig = parse(await readFile(join(project, "build", ENV, "kubeconfig"), "utf8"));
+  const server = kubeconfig.clusters[0].cluster.server as string;
+  expect(server.startsWith(kube.url)).toBe(true);
+  const get = async (path: string) => (await fetch(`${server}/apis/${path}/flux-system`)).json();
+  const source = await get("source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories");
+  const sync = await get("kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations");
+  return { url: source.spec?.url, branch: source.spec?.ref?.branch, path: sync.spec?.path };
+}
+
 beforeAll(async () => {
   cli = await ensureBuilt();
   moto = await startMoto();
@@ -191,6 +202,43 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
     const born = await eksbox(["born", "--env", ENV]);
     expect(born.exitCode, born.stderr).toBe(0);
     expect((await asgs()).map((g) => g.MaxSize)).toEqual([5, 5]);
+    expect((await eksbox(["diff", "--env", ENV, "--exit-code"])).exitCode).toBe(0);
+  });
+
+  it("gitops: branch and path changed in the config are planned, flux bootstraps again, the cluster holds them", async () => {
+    const before = await fluxSync();
+    expect(before).toEqual({ url: "ssh://git@github.com/example-org/fleet", branch: "main", path: `./clusters/${ENV}` });
+    config.gitops.branch = "release";
+    config.gitops.path = "clusters/cv-next";
+    await writeConfig();
+    const planned = await plannedChanges();
+    expect(brief(planned)).toEqual(["inPlace gitops flux-system branch", "inPlace gitops flux-system path"]);
+    expect(planned.find((c) => c.field === "path")).toMatchObject({ live: `clusters/${ENV}`, wanted: "clusters/cv-next" });
+    const born = await eksbox(["born", "--env", ENV]);
+    expect(born.exitCode, born.stderr).toBe(0);
+    expect(born.stderr).toMatch(/\[gitops\] done/);
+    expect(await fluxSync()).toEqual({ url: "ssh://git@github.com/example-org/fleet", branch: "release", path: "./clusters/cv-next" });
+    expect(await plannedChanges()).toEqual([]);
+  });
+
+  it("a cluster tag added by hand is extra: diff exits 2 naming it, born keeps it, born --prune --yes removes it", async () => {
+    const arn = (await describeCluster()).arn;
+    await aws(["eks", "tag-resource", "--resource-arn", arn, "--tags", "added-by=hand"]);
+    const drift = await eksbox(["diff", "--env", ENV, "--exit-code"]);
+    expect(drift.exitCode, drift.stderr).toBe(2);
+    expect(drift.stdout).toContain(`cluster ${ENV} tags.added-by: hand → (none)`);
+    expect(drift.stdout).toContain("1 difference(s)");
+    const kept = await eksbox(["born", "--env", ENV]);
+    expect(kept.exitCode, kept.stderr).toBe(0);
+    expect((await describeCluster()).tags["added-by"]).toBe("hand");
+    const unconfirmed = await eksbox(["born", "--env", ENV, "--prune"]);
+    expect(unconfirmed.exitCode).not.toBe(0);
+    expect((await describeCluster()).tags["added-by"]).toBe("hand");
+    const pruned = await eksbox(["born", "--env", ENV, "--prune", "--yes"]);
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    const tags = (await describeCluster()).tags;
+    expect(tags["added-by"]).toBeUndefined();
+    expect(tags.team).toBe("platform");
     expect((await eksbox(["diff", "--env", ENV, "--exit-code"])).exitCode).toBe(0);
   });
 

@@ -2,13 +2,25 @@
 // run and batched per kind of resource, never one call per field. The steps of born each take their
 // share of the changes; plan, diff and a saved plan show the same list.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isPlainObject } from "../../config/merge.js";
 import { writeJsonState } from "../../core/files.js";
 import { envPaths } from "../../core/layout.js";
 import { nodegroupNaming, requireRendered, type LifecycleContext } from "../lifecycle.js";
-import { diff, type Change, type DesiredState, type LiveState } from "./diff.js";
+import {
+  diff,
+  gitLocation,
+  normalGitPath,
+  type Change,
+  type DesiredGitops,
+  type DesiredState,
+  type LiveGitops,
+  type LiveState,
+} from "./diff.js";
+import { probeOutput } from "../cloud.js";
+import { stepId } from "../model.js";
+import type { EnvironmentConfig } from "../../config/schema.js";
 import { SPEC_HASH_TAG } from "../../render/spec-hash.js";
 
 /** What born was asked to do beyond creating and updating in place. */
@@ -180,7 +192,45 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
         configurationValues: a.configurationValues === undefined ? "" : String(a.configurationValues),
         serviceAccountRoleARN: a.serviceAccountRoleARN === undefined ? undefined : String(a.serviceAccountRoleARN),
       })),
+    gitops: ctx.env.config.gitops ? desiredGitops(ctx.env.config.gitops, ctx.env.name) : undefined,
   };
+}
+
+type GitopsConfig = NonNullable<EnvironmentConfig["gitops"]>;
+
+/** The hosts flux bootstrap assumes without --hostname. */
+const DEFAULT_GIT_HOSTS: Record<string, string> = { github: "github.com", gitlab: "gitlab.com" };
+
+/** The gitops settings as Flux will hold them, and the `flux bootstrap` that makes them so. */
+export function desiredGitops(gitops: GitopsConfig, envName: string): DesiredGitops {
+  const path = gitops.path ?? `clusters/${envName}`;
+  const argv = ["flux", "bootstrap", gitops.provider];
+  if (gitops.provider === "git") argv.push(`--url=${gitops.url}`);
+  else argv.push(`--owner=${gitops.owner}`, `--repository=${gitops.repository}`);
+  argv.push(`--branch=${gitops.branch}`, `--path=${path}`);
+  if (gitops.personal) argv.push("--personal");
+  if (gitops.hostname) argv.push(`--hostname=${gitops.hostname}`);
+  if (gitops.username) argv.push(`--username=${gitops.username}`);
+  if (gitops.privateKeyFile) argv.push(`--private-key-file=${gitops.privateKeyFile}`);
+  const host = gitops.hostname ?? DEFAULT_GIT_HOSTS[gitops.provider] ?? "";
+  return {
+    repository: gitops.provider === "git" ? gitLocation(gitops.url ?? "") : gitLocation(`${host}/${gitops.owner}/${gitops.repository}`),
+    caseInsensitive: gitops.provider !== "git",
+    branch: gitops.branch,
+    path: normalGitPath(path),
+    argv,
+  };
+}
+
+/** Flux's settings as the cluster holds them; read only when the kubeconfig is there to reach it. */
+async function liveGitops(ctx: LifecycleContext): Promise<LiveGitops> {
+  const kubeconfig = envPaths(ctx.env.name).kubeconfig;
+  const there = await access(join(ctx.projectRoot, kubeconfig)).then(
+    () => true,
+    () => false,
+  );
+  if (!there) return { unread: `${kubeconfig} is not written yet` };
+  return ctx.facts.fluxSync(kubeconfig, probeOutput(ctx.events, stepId(ctx)));
 }
 
 /** The live state: a handful of reads, side by side, each covering a whole kind of resource. */
@@ -189,12 +239,13 @@ export async function liveState(ctx: LifecycleContext, desired: DesiredState): P
   const cluster = await facts.cluster();
   if (!cluster) return { nodegroups: [], serviceAccounts: [], addons: [] };
   const wantRetention = desired.cluster.logRetentionInDays !== undefined;
-  const [nodegroups, groups, accounts, addons, logGroup] = await Promise.all([
+  const [nodegroups, groups, accounts, addons, logGroup, gitops] = await Promise.all([
     facts.nodegroups(),
     facts.autoScalingGroups(),
     facts.serviceAccounts(),
     facts.addons(),
     wantRetention ? facts.logGroup() : Promise.resolve(undefined),
+    desired.gitops ? liveGitops(ctx) : Promise.resolve(undefined),
   ]);
   const managedNames = nodegroups.filter((ng) => ng.type === "managed").map((ng) => ng.name);
   const roleARNs = [...new Set(accounts.map((sa) => sa.roleARN).filter((arn): arn is string => !!arn))];
@@ -252,6 +303,7 @@ export async function liveState(ctx: LifecycleContext, desired: DesiredState): P
       newerVersion: a.newerVersion,
       configurationValues: a.configurationValues,
     })),
+    gitops,
   };
 }
 
@@ -325,6 +377,7 @@ export function prefetchLive(ctx: LifecycleContext): void {
       facts.serviceAccounts(),
       facts.addons(),
       wantRetention ? facts.logGroup() : undefined,
+      ctx.env.config.gitops ? liveGitops(ctx) : undefined,
     ]);
     const managed = nodegroups.filter((ng) => ng.type === "managed").map((ng) => ng.name);
     const roles = [...new Set(accounts.map((sa) => sa.roleARN).filter((arn): arn is string => !!arn))];

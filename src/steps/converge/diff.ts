@@ -21,7 +21,7 @@ export type ChangeKind =
   /** Capacity that autoscaling.mode moved elsewhere (a nodegroup of a pool Karpenter provisions now): drained and deleted once the new capacity has Ready nodes (destructive). */
   | "modeSwitch";
 
-export type ConvergeStep = "cluster" | "nodegroups" | "serviceaccounts" | "addons" | "capacity";
+export type ConvergeStep = "cluster" | "nodegroups" | "serviceaccounts" | "addons" | "capacity" | "gitops";
 
 export interface Change {
   step: ConvergeStep;
@@ -77,6 +77,33 @@ export interface DesiredState {
   nodegroups: DesiredNodegroup[];
   serviceAccounts: { namespace: string; name: string; policies: string[]; overrideExisting: boolean }[];
   addons: { name: string; version: string; configurationValues: string; serviceAccountRoleARN?: string }[];
+  gitops?: DesiredGitops;
+}
+
+/**
+ * What of the gitops settings the cluster shows (Flux's GitRepository and Kustomization flux-system):
+ * where the repository is (provider, hostname, owner and repository, or url), the branch and the path.
+ * personal, username, tokenEnv and the key file leave no trace there, so they are not compared.
+ */
+export interface DesiredGitops {
+  /** gitLocation() of the repository flux bootstrap points the GitRepository at. */
+  repository: string;
+  /** The hosted providers' owner/repository names are case-insensitive; a git server's paths are not. */
+  caseInsensitive: boolean;
+  branch: string;
+  /** normalGitPath() of the config's path. */
+  path: string;
+  /** `flux bootstrap <provider>` with the config's flags: it is idempotent, so it also moves the settings. */
+  argv: string[];
+}
+
+export interface LiveGitops {
+  /** Unset: Flux is not bootstrapped (no GitRepository flux-system). */
+  url?: string;
+  branch?: string;
+  path?: string;
+  /** Why the cluster could not be asked (no kubeconfig yet, the API did not answer). */
+  unread?: string;
 }
 
 export interface LiveNodegroup {
@@ -108,6 +135,38 @@ export interface LiveState {
   nodegroups: LiveNodegroup[];
   serviceAccounts: { namespace: string; name: string; policies?: string[] }[];
   addons: { name: string; version: string; newerVersion?: string; configurationValues: string }[];
+  /** Read only when the config has gitops. */
+  gitops?: LiveGitops;
+}
+
+/**
+ * Cluster tags that are not the config's to name, so never "extra": AWS's own (aws:*), eksctl's
+ * (alpha.eksctl.io/*, eksctl.*: its cluster name and version, which its stacks also read), and
+ * eksbox's state (eksbox.io/*: a roll or upgrade in progress).
+ */
+export function ownedTag(key: string): boolean {
+  return key.startsWith("aws:") || key.startsWith("alpha.eksctl.io/") || key.startsWith("eksctl.") || key.startsWith("eksbox.io/");
+}
+
+/** A Git repository's place, whatever the URL's form: host (lower case, no port)/path, without scheme, user or .git. */
+export function gitLocation(url: string): string {
+  let rest = url.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+  rest = rest.replace(/^[^@/]+@/, "");
+  // scp-like git@host:owner/repository
+  if (!url.includes("://")) rest = rest.replace(/^([^/:]+):/, "$1/");
+  rest = rest.replace(/\/+$/, "").replace(/\.git$/, "");
+  const [host = "", ...path] = rest.split("/");
+  return [host.toLowerCase().replace(/:\d+$/, ""), ...path].join("/");
+}
+
+/** A path in the repository as Flux's Kustomization holds it (./clusters/e) or the config names it (clusters/e/). */
+export function normalGitPath(path: string): string {
+  const bare = path
+    .trim()
+    .replace(/^(\.\/)+/, "")
+    .replace(/^\/+/, "")
+    .replace(/\/+$/, "");
+  return bare === "" || bare === "." ? "." : bare;
 }
 
 export interface DiffContext {
@@ -182,14 +241,63 @@ export function diff(desired: DesiredState, live: LiveState, ctx: DiffContext): 
       argv,
     };
     const empty: LiveState = { nodegroups: [], serviceAccounts: [], addons: [] };
-    return [cluster, ...nodegroupChanges(desired, empty, ctx), ...serviceAccountChanges(desired, empty, ctx)];
+    return [
+      cluster,
+      ...nodegroupChanges(desired, empty, ctx),
+      ...serviceAccountChanges(desired, empty, ctx),
+      ...gitopsChanges(desired, empty),
+    ];
   }
   return [
     ...clusterChanges(desired, live, ctx),
     ...nodegroupChanges(desired, live, ctx),
     ...serviceAccountChanges(desired, live, ctx),
     ...addonChanges(desired, live, ctx),
+    ...gitopsChanges(desired, live),
   ];
+}
+
+/** Flux bootstrapped as the config says, or bootstrapped again (it is idempotent): one command for every setting. */
+export function gitopsChanges(desired: DesiredState, live: LiveState): Change[] {
+  const want = desired.gitops;
+  if (!want) return [];
+  const resource = "gitops flux-system";
+  const have = live.gitops;
+  if (!have?.url) {
+    return [
+      {
+        step: "gitops",
+        resource,
+        field: "(flux)",
+        live: null,
+        wanted: `${want.repository} ${want.branch} ${want.path}`,
+        kind: "create",
+        destructive: false,
+        argv: want.argv,
+        note: have?.unread ? `Flux's state was not read (${have.unread}); bootstrapping again changes nothing that is right` : undefined,
+      },
+    ];
+  }
+  const location = (value: string) => (want.caseInsensitive ? value.toLowerCase() : value);
+  const fields: [string, string, string, string][] = [
+    ["repository", gitLocation(have.url), want.repository, "gitops.repository"],
+    ["branch", have.branch ?? "", want.branch, "gitops.branch"],
+    ["path", normalGitPath(have.path ?? "."), want.path, "gitops.path"],
+  ];
+  return fields
+    .filter(([field, liveValue, wanted]) => (field === "repository" ? location(liveValue) !== location(wanted) : liveValue !== wanted))
+    .map(([field, liveValue, wanted, key]) => ({
+      step: "gitops" as const,
+      resource,
+      field,
+      live: liveValue,
+      wanted,
+      kind: "inPlace" as const,
+      destructive: false,
+      argv: want.argv,
+      key,
+      note: field === "repository" ? "flux bootstrap points Flux at the new repository (it does not copy the old one)" : undefined,
+    }));
 }
 
 function clusterChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
@@ -347,6 +455,26 @@ function clusterChanges(desired: DesiredState, live: LiveState, ctx: DiffContext
         destructive: false,
         argv,
         key: `cluster.tags.${key}`,
+      });
+    }
+  }
+  const extraTags = Object.keys(have.tags)
+    .filter((key) => !(key in want.tags) && !ownedTag(key))
+    .sort();
+  if (extraTags.length > 0) {
+    const argv = ["aws", "eks", "untag-resource", "--resource-arn", have.arn ?? "", "--tag-keys", ...extraTags, "--region", want.region];
+    for (const key of extraTags) {
+      changes.push({
+        step: "cluster",
+        resource,
+        field: `tags.${key}`,
+        live: have.tags[key],
+        wanted: null,
+        kind: "extra",
+        destructive: true,
+        argv,
+        key: `cluster.tags.${key}`,
+        note: "not in cluster.tags: --prune removes it",
       });
     }
   }

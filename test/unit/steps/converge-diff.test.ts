@@ -2,7 +2,16 @@
 // that change (and its command), and nothing else.
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { commandsOf, describeChange, diff, type DesiredState, type DiffContext, type LiveState } from "../../../src/steps/converge/diff.js";
+import {
+  commandsOf,
+  describeChange,
+  diff,
+  gitLocation,
+  type DesiredState,
+  type DiffContext,
+  type LiveState,
+} from "../../../src/steps/converge/diff.js";
+import { desiredGitops } from "../../../src/steps/converge/converge.js";
 import { nodegroupSpecHash, addSpecHashTags, SPEC_HASH_TAG } from "../../../src/render/spec-hash.js";
 
 const V = "20261126";
@@ -186,6 +195,68 @@ describe("converge diff", () => {
       "--region",
       "us-east-1",
     ]);
+  });
+
+  it("extra cluster tags: the config's unnamed ones, destructive, removed in one untag-resource; AWS's, eksctl's and eksbox's are not", () => {
+    const l = live();
+    l.cluster!.tags = {
+      ...l.cluster!.tags,
+      owner: "bob",
+      "cost-center": "7",
+      "aws:cloudformation:stack-name": "eksctl-e2e-cluster",
+      "eksctl.cluster.k8s.io/v1alpha1/cluster-name": "e2e",
+      "alpha.eksctl.io/eksctl-version": "0.230.0",
+      "eksbox.io/roll-target": V,
+    };
+    const changes = diff(desired(), l, ctx);
+    expect(summary(changes)).toEqual(["extra cluster e2e tags.cost-center", "extra cluster e2e tags.owner"]);
+    expect(changes.every((c) => c.destructive)).toBe(true);
+    expect(commandsOf(changes)).toEqual([
+      [
+        "aws",
+        "eks",
+        "untag-resource",
+        "--resource-arn",
+        "arn:aws:eks:us-east-1:1:cluster/e2e",
+        "--tag-keys",
+        "cost-center",
+        "owner",
+        "--region",
+        "us-east-1",
+      ],
+    ]);
+  });
+
+  it("gitops: the branch and path Flux holds against the config, bootstrapped again with the config's flags", () => {
+    const d = desired();
+    d.gitops = desiredGitops(
+      { provider: "github", owner: "Example", repository: "fleet", branch: "release", path: "clusters/e2e", personal: false },
+      "e2e",
+    );
+    const l = live();
+    l.gitops = { url: "ssh://git@github.com/example/fleet", branch: "main", path: "./clusters/e2e" };
+    const changes = diff(d, l, ctx);
+    expect(summary(changes)).toEqual(["inPlace gitops flux-system branch"]);
+    expect(changes[0]).toMatchObject({ live: "main", wanted: "release", key: "gitops.branch" });
+    expect(commandsOf(changes)).toEqual([
+      ["flux", "bootstrap", "github", "--owner=Example", "--repository=fleet", "--branch=release", "--path=clusters/e2e"],
+    ]);
+    l.gitops = { url: "https://github.com/example/fleet.git", branch: "release", path: "./clusters/other/" };
+    expect(summary(diff(d, l, ctx))).toEqual(["inPlace gitops flux-system path"]);
+    l.gitops = { url: "ssh://git@gitlab.com/example/fleet", branch: "release", path: "clusters/e2e" };
+    expect(summary(diff(d, l, ctx))).toEqual(["inPlace gitops flux-system repository"]);
+    l.gitops = {};
+    expect(summary(diff(d, l, ctx))).toEqual(["create gitops flux-system (flux)"]);
+    l.gitops = { unread: "build/e2e/kubeconfig is not written yet" };
+    expect(diff(d, l, ctx)[0]!.note).toMatch(/not read \(build\/e2e\/kubeconfig is not written yet\)/);
+  });
+
+  it("gitops: one repository whatever the URL's form", () => {
+    expect(gitLocation("ssh://git@GitHub.com:22/example/fleet.git")).toBe("github.com/example/fleet");
+    expect(gitLocation("git@github.com:example/fleet.git")).toBe("github.com/example/fleet");
+    expect(gitLocation("https://user@git.example.com/team/fleet/")).toBe("git.example.com/team/fleet");
+    const git = desiredGitops({ provider: "git", url: "https://git.example.com/Team/fleet.git", branch: "main", personal: false }, "e2e");
+    expect(git).toMatchObject({ repository: "git.example.com/Team/fleet", caseInsensitive: false, path: "clusters/e2e" });
   });
 
   it("a new zone is a zoneAdd, created with the missing nodegroups only", () => {

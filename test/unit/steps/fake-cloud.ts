@@ -64,6 +64,8 @@ export class FakeCloud implements Toolbox {
   /** Managed policies of each service account's role, by namespace/name. */
   policies = new Map<string, string[]>();
   fluxBootstrapped = false;
+  /** What the last flux bootstrap left in the GitRepository and Kustomization flux-system. */
+  fluxSettings = { url: "", branch: "", path: "" };
   /** Nodegroups whose nodes never become Ready. */
   notReady = new Set<string>();
   calls: string[][] = [];
@@ -326,9 +328,24 @@ export class FakeCloud implements Toolbox {
       if (verb === "get sources")
         return this.fluxBootstrapped ? ok("flux-system main True") : fail("✗ GitRepository object 'flux-system' not found");
       if (rest[0] === "bootstrap") {
+        const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+        const url =
+          rest[1] === "git" ? value("url")! : `ssh://git@${value("hostname") ?? `${rest[1]}.com`}/${value("owner")}/${value("repository")}`;
+        this.fluxSettings = { url, branch: value("branch") ?? "main", path: `./${value("path") ?? ""}` };
         this.fluxBootstrapped = true;
         return ok();
       }
+    }
+    if (tool === "kubectl" && argv.some((a) => a.startsWith("gitrepositories."))) {
+      if (!this.fluxBootstrapped) return fail('error: the server doesn\'t have a resource type "gitrepositories"');
+      const { url, branch, path } = this.fluxSettings;
+      return ok({
+        kind: "List",
+        items: [
+          { kind: "GitRepository", spec: { url, ref: { branch } } },
+          { kind: "Kustomization", spec: { path } },
+        ],
+      });
     }
     if (tool === "kubectl" && argv.includes("nodes")) {
       const items = [...this.nodegroups.values()].flatMap((ng) =>

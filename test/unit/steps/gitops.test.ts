@@ -90,6 +90,25 @@ describe("gitops: the token variable", () => {
   });
 });
 
+describe("gitops: converge", () => {
+  it("a branch changed in the config is planned, bootstrapped again, then nothing is left", async () => {
+    const root = await project("  provider: github\n  owner: example\n  repository: fleet\n");
+    const cloud = new FakeCloud(root);
+    const env = { GITHUB_TOKEN: "ghp_firstRunToken0000" };
+    expect((await runTask(bornTask(), await context(root, cloud, env))).status).toBe("done");
+    const file = join(root, "config", "environments", "unit.yaml");
+    await writeFile(file, `${baseYaml}gitops:\n  provider: github\n  owner: example\n  repository: fleet\n  branch: release\n`);
+    const plan = (await planTask(bornTask(), await context(root, cloud, env, true))).find((e) => e.id === "gitops")!;
+    expect(plan.decision?.action).toBe("run");
+    expect(plan.decision?.reason).toMatch(/flux-system branch/);
+    cloud.calls = [];
+    expect((await runTask(bornTask(), await context(root, cloud, env))).status).toBe("done");
+    expect(bootstrapCall(cloud)).toContain("--branch=release");
+    const rerun = await runTask(bornTask(), await context(root, cloud, {}));
+    expect(rerun.outcomes.find((o) => o.id === "gitops")!.status).toBe("skipped");
+  });
+});
+
 describe("gitops: every provider the schema allows", () => {
   it.each([
     [
