@@ -3,9 +3,10 @@
 // `plan born` (the main branch's build, before converge), and `eksbox diff` against this plan, all
 // on one born environment in the local emulator, interleaved round by round.
 // Usage: node bench/converge.mjs [--quick] [--json FILE] [--baseline DIR] [--subject DIR]
-//   --baseline DIR: a checkout whose dist/cli.js is the baseline (default: `main`, built in a temp dir).
+//   --baseline DIR: a checkout whose dist/cli.js is the baseline (default: main just before converge
+//   landed, the parent of the commit that added src/steps/converge/diff.ts, built in a temp dir).
 //   --subject DIR: a checkout whose dist/cli.js is measured (default: this one's dist/).
-import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { cp, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emulatorEnv, ensureTestImage, makeProject, startKubeApi, startMoto } from "./lib/emulator.mjs";
@@ -20,8 +21,12 @@ const at = process.argv.indexOf("--baseline");
 async function baselineCheckout() {
   if (at >= 0) return { dir: process.argv[at + 1], cleanup: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), "eksbox-bench-baseline-"));
-  say(`building main's dist/ in ${dir} (the baseline: plan born before converge)`);
-  await run("sh", ["-c", `git -C "${repoRoot}" archive main | tar -x -C "${dir}"`]);
+  // main itself has converge now: the baseline is main as it was just before converge was added.
+  const added = await run("git", ["-C", repoRoot, "log", "--diff-filter=A", "--format=%H", "main", "--", "src/steps/converge/diff.ts"]);
+  const first = added.stdout.trim().split("\n").pop();
+  if (!first) throw new Error("cannot find the commit that added converge on main: pass --baseline DIR");
+  say(`building ${first.slice(0, 8)}^'s dist/ in ${dir} (the baseline: plan born before converge)`);
+  await run("sh", ["-c", `git -C "${repoRoot}" archive ${first}^ | tar -x -C "${dir}"`]);
   await symlink(join(repoRoot, "node_modules"), join(dir, "node_modules"));
   await run("npm", ["run", "build", "--silent"], { cwd: dir });
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
@@ -38,12 +43,22 @@ const kube = await startKubeApi(moto.url);
 const project = await makeProject(moto.url, ["conv"]);
 const env = emulatorEnv(image, kube.url);
 let samples;
+let baselineProject;
 try {
   say("born --env conv");
   await run("node", [subjectCli, "born", "--env", "conv", "--no-tty"], { env, cwd: project });
+  // The baseline renders with its own templates and defaults (they have moved on since): the same
+  // project and environment, its built-in files taken from the baseline checkout.
+  baselineProject = await mkdtemp(join(tmpdir(), "eksbox-bench-baseline-project-"));
+  await cp(project, baselineProject, { recursive: true });
+  for (const part of ["templates", join("config", "defaults.yaml")]) {
+    await rm(join(baselineProject, part), { recursive: true, force: true });
+    await cp(join(baseline.dir, part), join(baselineProject, part), { recursive: true });
+  }
   const cmd = (cli, words) => async () => {
-    const result = await run("node", [cli, ...words, "--env", "conv", "--no-tty"], { env, cwd: project, allowFailure: true });
-    if (result.code !== 0) throw new Error(`${words.join(" ")} exited ${result.code}`);
+    const cwd = cli === baselineCli ? baselineProject : project;
+    const result = await run("node", [cli, ...words, "--env", "conv", "--no-tty"], { env, cwd, allowFailure: true });
+    if (result.code !== 0) throw new Error(`${cli} ${words.join(" ")} exited ${result.code}:\n${result.stderr.slice(-1500)}`);
   };
   samples = await interleave(
     {
@@ -57,6 +72,7 @@ try {
   await kube.stop();
   await moto.stop();
   await rm(project, { recursive: true, force: true });
+  if (baselineProject) await rm(baselineProject, { recursive: true, force: true });
   await baseline.cleanup();
 }
 
