@@ -22,6 +22,7 @@ import { probeOutput } from "../cloud.js";
 import { stepId } from "../model.js";
 import type { EnvironmentConfig } from "../../config/schema.js";
 import { SPEC_HASH_TAG } from "../../render/spec-hash.js";
+import { karpenterPools } from "../../render/view-model.js";
 
 /** What born was asked to do beyond creating and updating in place. */
 export interface ConvergeOptions {
@@ -63,6 +64,22 @@ export function convergeFor(ctx: LifecycleContext): Promise<ConvergeResult> {
   return result;
 }
 
+/**
+ * For a switch of autoscaling.mode to karpenter: the pool of a live nodegroup named as the pools
+ * Karpenter provisions now named theirs in clusterAutoscaler mode. None without such pools or a cluster.
+ */
+async function switchedPoolNaming(ctx: LifecycleContext): Promise<((name: string) => string | undefined) | undefined> {
+  const pools = new Set(karpenterPools(ctx.env).map(([name]) => name));
+  if (pools.size === 0 || !(await ctx.facts.cluster())) return undefined;
+  const { autoscaling } = ctx.env.config;
+  const asNodegroups = { ...ctx.env, config: { ...ctx.env.config, autoscaling: { ...autoscaling, mode: "clusterAutoscaler" as const } } };
+  const naming = await nodegroupNaming(ctx.projectRoot, asNodegroups, { anyZone: true });
+  return (name) => {
+    const pool = naming.identify(name)?.pool;
+    return pool !== undefined && pools.has(pool) ? pool : undefined;
+  };
+}
+
 /** After a step changed the world: the next step that asks reads it again. */
 export function forgetConverge(ctx: LifecycleContext): void {
   memo.delete(ctx.facts.run);
@@ -70,7 +87,11 @@ export function forgetConverge(ctx: LifecycleContext): void {
 
 async function computeConverge(ctx: LifecycleContext): Promise<ConvergeResult> {
   const desired = desiredState(ctx);
-  const [live, naming] = await Promise.all([liveState(ctx, desired), nodegroupNaming(ctx.projectRoot, ctx.env, { anyZone: true })]);
+  const [live, naming, switchedPoolOf] = await Promise.all([
+    liveState(ctx, desired),
+    nodegroupNaming(ctx.projectRoot, ctx.env, { anyZone: true }),
+    switchedPoolNaming(ctx),
+  ]);
   const paths = envPaths(ctx.env.name);
   const changes = diff(desired, live, {
     envName: ctx.env.name,
@@ -78,6 +99,7 @@ async function computeConverge(ctx: LifecycleContext): Promise<ConvergeResult> {
     versionOf: (name) => naming.versionOf(name),
     poolOf: (name) => naming.identify(name)?.pool,
     resetDesired: ctx.converge?.resetDesired,
+    switchedPoolOf,
   });
   return { desired, live, changes, fingerprint: fingerprintOf(live, !!ctx.converge?.resetDesired) };
 }

@@ -179,6 +179,11 @@ export interface DiffContext {
   poolOf?(name: string): string | undefined;
   /** Set the desired capacity too (an explicit flag): otherwise it is only reported. */
   resetDesired?: boolean;
+  /**
+   * After a switch of autoscaling.mode to karpenter: the pool of a live nodegroup named as that pool's
+   * nodegroups were in clusterAutoscaler mode, when Karpenter provisions the pool now; else undefined.
+   */
+  switchedPoolOf?(name: string): string | undefined;
 }
 
 const DEFAULT_PUBLIC_CIDRS = ["0.0.0.0/0"];
@@ -253,7 +258,47 @@ export function diff(desired: DesiredState, live: LiveState, ctx: DiffContext): 
     ...nodegroupChanges(desired, live, ctx),
     ...serviceAccountChanges(desired, live, ctx),
     ...addonChanges(desired, live, ctx),
+    ...capacityChanges(desired, live, ctx),
     ...gitopsChanges(desired, live),
+  ];
+}
+
+/**
+ * A switch of autoscaling.mode to karpenter: each pool Karpenter provisions now gets its NodePool
+ * (the karpenter step applies it), and its old nodegroups are drained and deleted once that NodePool
+ * has Ready nodes (the capacity step; destructive).
+ */
+export function capacityChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
+  const { name: cluster, region } = desired.cluster;
+  const old = live.nodegroups.flatMap((ng) => {
+    const pool = ctx.switchedPoolOf?.(ng.name);
+    return pool === undefined ? [] : [{ name: ng.name, pool }];
+  });
+  const pools = [...new Set(old.map((o) => o.pool))];
+  return [
+    ...pools.map((pool): Change => ({
+      step: "capacity",
+      resource: `nodepool ${pool}`,
+      field: "(nodepool)",
+      live: null,
+      wanted: pool,
+      kind: "create",
+      destructive: false,
+      key: `nodePools.${pool}`,
+      note: "Karpenter's NodePool and EC2NodeClass (the karpenter step applies them); waited for until it has Ready nodes",
+    })),
+    ...old.map((o): Change => ({
+      step: "capacity",
+      resource: `nodegroup ${o.name}`,
+      field: "(nodegroup)",
+      live: o.name,
+      wanted: null,
+      kind: "modeSwitch",
+      destructive: true,
+      argv: ["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", o.name, "--drain", "--approve", "--wait"],
+      key: "autoscaling.mode",
+      note: `pool ${o.pool} is Karpenter's now: drained and deleted once NodePool ${o.pool} has Ready nodes`,
+    })),
   ];
 }
 

@@ -9,11 +9,11 @@ import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { AbortedError, StepFailedError, UserError } from "../../core/errors.js";
 import { envPaths } from "../../core/layout.js";
-import { karpenterPools } from "../../render/view-model.js";
 import { probeOutput, runJson } from "../cloud.js";
-import { clusterArgs, nodegroupNaming, type LifecycleContext } from "../lifecycle.js";
+import type { LifecycleContext } from "../lifecycle.js";
 import { runDecision, skipDecision, stepId, type Step } from "../model.js";
-import { describeChange, type Change } from "./diff.js";
+import { convergeFor } from "./converge.js";
+import { commandsOf, describeChange } from "./diff.js";
 import { refuseUnconfirmed } from "./guard.js";
 
 /** The label Karpenter puts on every node it launches, naming its NodePool. */
@@ -23,19 +23,6 @@ export const KARPENTER_NODEPOOL_LABEL = "karpenter.sh/nodepool";
 const MANAGED_BY_EKSBOX = "app.kubernetes.io/managed-by=eksbox";
 
 const DEFAULT_READY_TIMEOUT_MS = 20 * 60_000;
-
-/** Live nodegroups of ours whose pool Karpenter provisions now: named as that pool's nodegroups were in clusterAutoscaler mode. */
-export async function nodegroupsOfKarpenterPools(ctx: LifecycleContext): Promise<{ name: string; pool: string }[]> {
-  const pools = new Set(karpenterPools(ctx.env).map(([name]) => name));
-  if (pools.size === 0 || !(await ctx.facts.cluster())) return [];
-  const { autoscaling } = ctx.env.config;
-  const asNodegroups = { ...ctx.env, config: { ...ctx.env.config, autoscaling: { ...autoscaling, mode: "clusterAutoscaler" as const } } };
-  const naming = await nodegroupNaming(ctx.projectRoot, asNodegroups, { anyZone: true });
-  return (await ctx.facts.nodegroups()).flatMap((ng) => {
-    const found = naming.identify(ng.name);
-    return found && pools.has(found.pool) ? [{ name: ng.name, pool: found.pool }] : [];
-  });
-}
 
 function kubectl(ctx: LifecycleContext): string[] {
   return ["kubectl", "--kubeconfig", envPaths(ctx.env.name).kubeconfig];
@@ -162,54 +149,20 @@ export function capacitySwitchStep(opts: { readyTimeoutMs?: number; pollInterval
     description: "after a switch of autoscaling.mode: remove the old nodegroups once the new capacity has Ready nodes",
     needs: ["karpenter"],
     async decide(ctx) {
-      const old = await nodegroupsOfKarpenterPools(ctx);
+      // The switch's changes are the converge result's (diff.ts capacityChanges), so diff and a saved plan hold them too.
+      const changes = (await convergeFor(ctx)).changes.filter((c) => c.step === "capacity");
+      const old = changes.filter((c) => c.kind === "modeSwitch").map((c) => String(c.live));
       if (old.length === 0) return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no nodegroups to move away from`);
-      const pools = [...new Set(old.map((o) => o.pool))];
-      const deleteArgv = (name: string) => [
-        "eksctl",
-        "delete",
-        "nodegroup",
-        ...clusterArgs(ctx),
-        "--name",
-        name,
-        "--drain",
-        "--approve",
-        "--wait",
-      ];
-      const changes: Change[] = [
-        ...pools.map((pool): Change => ({
-          step: "capacity",
-          resource: `nodepool ${pool}`,
-          field: "(nodepool)",
-          live: null,
-          wanted: pool,
-          kind: "create",
-          destructive: false,
-          key: `nodePools.${pool}`,
-          note: "Karpenter's NodePool and EC2NodeClass (the karpenter step applies them); waited for until it has Ready nodes",
-        })),
-        ...old.map((o): Change => ({
-          step: "capacity",
-          resource: `nodegroup ${o.name}`,
-          field: "(nodegroup)",
-          live: o.name,
-          wanted: null,
-          kind: "modeSwitch",
-          destructive: true,
-          argv: deleteArgv(o.name),
-          key: "autoscaling.mode",
-          note: `pool ${o.pool} is Karpenter's now: drained and deleted once NodePool ${o.pool} has Ready nodes`,
-        })),
-      ];
+      const pools = changes.filter((c) => c.kind === "create").map((c) => String(c.wanted));
       const removals = changes.filter((c) => c.destructive);
       if (!ctx.planning) await refuseUnconfirmed(ctx, removals, `eksbox born --env ${ctx.env.name}`);
       return runDecision(
-        `autoscaling.mode karpenter: ${old.map((o) => o.name).join(", ")} give way to NodePool(s) ${pools.join(", ")}`,
-        [readyQuery(ctx, pools), ...old.map((o) => deleteArgv(o.name))],
+        `autoscaling.mode karpenter: ${old.join(", ")} give way to NodePool(s) ${pools.join(", ")}`,
+        [readyQuery(ctx, pools), ...commandsOf(removals)],
         {
           changes,
           destructive: removals.map(describeChange).join("; "),
-          done: `NodePool(s) ${pools.join(", ")} have Ready nodes; drained and deleted ${old.map((o) => o.name).join(", ")}`,
+          done: `NodePool(s) ${pools.join(", ")} have Ready nodes; drained and deleted ${old.join(", ")}`,
         },
       );
     },

@@ -338,6 +338,44 @@ describe("converge diff", () => {
       gone.l.nodegroups[0]!.name = `system-${W}`;
       expect(summary(diff(gone.d, gone.l, poolCtx))).toEqual([`extra nodegroup system-${W} (nodegroup)`]);
     });
+
+    it("a switch to karpenter: the old nodegroups of the pool Karpenter provisions now are modeSwitch changes, with the NodePool they wait for", () => {
+      const { d, l } = pools();
+      // karpenter mode: workers is a NodePool now, so only system renders as a nodegroup, and only its naming is "ours".
+      d.nodegroups = d.nodegroups.filter((ng) => ng.pool === "system");
+      const karpenterCtx: DiffContext = {
+        ...poolCtx,
+        versionOf: (name) => /^system-([a-z0-9]+)$/.exec(name)?.[1],
+        switchedPoolOf: (name) => /^(workers)-1[a-z]-/.exec(name)?.[1],
+      };
+      const changes = diff(d, l, karpenterCtx);
+      expect(summary(changes)).toEqual([
+        "create nodepool workers (nodepool)",
+        `modeSwitch nodegroup workers-1a-${W} (nodegroup)`,
+        `modeSwitch nodegroup workers-1b-${W} (nodegroup)`,
+      ]);
+      expect(changes.every((c) => c.step === "capacity" && !c.reportOnly)).toBe(true);
+      expect(changes.filter((c) => c.destructive).map((c) => c.key)).toEqual(["autoscaling.mode", "autoscaling.mode"]);
+      expect(commandsOf(changes)).toEqual(
+        ["a", "b"].map((z) => [
+          "eksctl",
+          "delete",
+          "nodegroup",
+          "--cluster",
+          "e2e",
+          "--region",
+          "us-east-1",
+          "--name",
+          `workers-1${z}-${W}`,
+          "--drain",
+          "--approve",
+          "--wait",
+        ]),
+      );
+      // Once they are gone, nothing is left to switch.
+      l.nodegroups = l.nodegroups.filter((ng) => !ng.name.startsWith("workers-"));
+      expect(diff(d, l, karpenterCtx)).toEqual([]);
+    });
   });
 
   it("a zone removed is destructive: drain and delete its nodegroup", () => {
