@@ -202,8 +202,20 @@ describe("node pools against the local emulator", () => {
     "switching pools to karpenter is planned: the NodePool it creates, the old workers it removes (destructive), refused without --yes",
     async () => {
       await writeFile(join(project, "config", "environments", "pools.yaml"), poolsYaml("pools", moto.url, "karpenter"));
-      const planned = await eksbox(["plan", "born", "--env", "pools", "--output", "json"]);
+      // A drift check sees the switch (without making it), and so does a saved plan.
+      const drift = await eksbox(["diff", "--env", "pools", "--exit-code"]);
+      expect(drift.exitCode, drift.stderr).toBe(2);
+      expect(drift.stdout).toMatch(/^capacity: - nodegroup workers-1a-20991231 \(modeSwitch, destructive\)/m);
+      expect(drift.stdout).toMatch(/^capacity: - nodegroup workers-1b-20991231 \(modeSwitch, destructive\)/m);
+      const planned = await eksbox(["plan", "born", "--env", "pools", "--output", "json", "--out", "switch.plan.json"]);
       expect(planned.exitCode, planned.stderr).toBe(0);
+      const saved = JSON.parse(await readFile(join(project, "switch.plan.json"), "utf8")) as {
+        changes: { kind: string; resource: string }[];
+      };
+      expect(saved.changes.filter((c) => c.kind === "modeSwitch").map((c) => c.resource)).toEqual([
+        "nodegroup workers-1a-20991231",
+        "nodegroup workers-1b-20991231",
+      ]);
       const plan = JSON.parse(planned.stdout) as {
         steps: { id: string; commands: string[][]; changes: { resource: string; kind: string; destructive: boolean }[] }[];
       };
@@ -246,6 +258,8 @@ describe("node pools against the local emulator", () => {
       const again = await eksbox(["born", "--env", "pools", "--yes"]);
       expect(again.exitCode, again.stderr).toBe(0);
       expect(again.stderr).toMatch(/\[capacity\] skipped/);
+      const clean = await eksbox(["diff", "--env", "pools", "--exit-code"]);
+      expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
     },
     STEP_TIMEOUT,
   );
