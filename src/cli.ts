@@ -331,17 +331,23 @@ export function buildProgram(cli = new Cli()): Command {
     .option("--to <version>", "target Kubernetes version, such as 1.35 (default: cluster.version in the config)")
     .option("--yes", "do not ask after showing the plan (required without a terminal)")
     .option("--allow-protected", "allow upgrading an environment marked protected: true")
+    .option("--force", "upgrade even when an upgrade insight is in ERROR (recorded in the run)")
     .addOption(readyTimeoutOption())
     .addOption(setOption())
     .action(
-      action(async (ctx, opts: { to?: string; yes?: boolean; allowProtected?: boolean; readyTimeout?: string; set?: string[] }) =>
-        (await import("./commands/upgrade.js")).upgradeCommand(ctx, {
-          ...sessionOptions(opts),
-          to: opts.to,
-          yes: opts.yes,
-          allowProtected: opts.allowProtected,
-          readyTimeout: opts.readyTimeout,
-        }),
+      action(
+        async (
+          ctx,
+          opts: { to?: string; yes?: boolean; allowProtected?: boolean; force?: boolean; readyTimeout?: string; set?: string[] },
+        ) =>
+          (await import("./commands/upgrade.js")).upgradeCommand(ctx, {
+            ...sessionOptions(opts),
+            to: opts.to,
+            yes: opts.yes,
+            allowProtected: opts.allowProtected,
+            force: opts.force,
+            readyTimeout: opts.readyTimeout,
+          }),
       ),
     );
 
@@ -360,8 +366,8 @@ export function buildProgram(cli = new Cli()): Command {
     .addOption(setOption())
     .option("--roll", "replace nodegroups whose launch spec changed (a blue/green roll)")
     .option("--prune", "delete what eksbox manages but the config no longer names (destructive)")
-    .option("--yes", "confirm destructive changes (a zone's nodegroup, --prune)")
-    .option("--allow-protected", "allow destructive changes on an environment marked protected: true")
+    .option("--yes", "confirm destructive and one-way changes (a zone's nodegroup, --prune, authenticationMode)")
+    .option("--allow-protected", "allow destructive and one-way changes on an environment marked protected: true")
     .option("--reset-desired", "set nodegroups' desired capacity to the config's (normally the autoscaler's)")
     .option("--plan <file>", "apply exactly a plan saved by eksbox plan born --out; refused when the cluster changed since")
     .addOption(readyTimeoutOption())
@@ -392,6 +398,13 @@ export function buildProgram(cli = new Cli()): Command {
           }),
       ),
     );
+
+  program
+    .command("migrate")
+    .description("move to newer EKS features")
+    .command("pod-identity")
+    .description("move the IRSA service accounts to EKS Pod Identity (eksctl utils migrate-to-pod-identity); resumable")
+    .action(action(async (ctx) => (await import("./commands/migrate.js")).migratePodIdentityCommand(ctx, sessionOptions({}))));
 
   const nodegroup = program.command("nodegroup").description("nodegroup operations");
   nodegroup

@@ -51,7 +51,33 @@ function stopper(child) {
   };
 }
 
+/** moto behind the EKS stand-in (test/doubles/eks_standin.py), as test/support/moto.ts starts them. */
 export async function startMoto() {
+  const moto = await startMotoOnly();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn("python3", [join(repoRoot, "test/doubles/eks_standin.py"), "--port", String(port), "--moto", moto.url], {
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  const stopStandin = stopper(child);
+  const stop = async () => {
+    await stopStandin();
+    await moto.stop();
+  };
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    if (child.exitCode !== null) break;
+    try {
+      if ((await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(2000) })).ok) return { url, stop };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  throw new Error(`the EKS stand-in did not answer on ${url}`);
+}
+
+async function startMotoOnly() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {

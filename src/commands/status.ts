@@ -8,6 +8,7 @@ import { lastRun, type RunSummary } from "../steps/run-record.js";
 import type { CloudLockHolder, CloudRunSummary } from "../steps/cloud-state.js";
 import { ROLL_TARGET_TAG } from "../steps/cluster-state.js";
 import type { SessionOptions } from "../steps/session.js";
+import { readSupportCalendar, type SupportCalendar } from "../steps/support-calendar.js";
 import { withEnvironmentToolbox } from "./environment-toolbox.js";
 import type { ImageInfo } from "../runtime/types.js";
 
@@ -24,10 +25,12 @@ export interface StatusReport {
   lastRun: (Partial<RunSummary> & Partial<CloudRunSummary> & { runId: string }) | null;
   /** Who holds the environment's lock, on any machine. */
   lock: (LockHolder & Partial<CloudLockHolder>) | null;
+  /** The support calendar of the cluster's version (of cluster.version before the cluster exists). */
+  support: SupportCalendar | null;
 }
 
 /** eksbox status: what exists in AWS for the environment, the toolbox, and the last run; --all for every one. */
-export async function statusCommand(ctx: CommandContext, opts: SessionOptions & FleetSelection): Promise<void> {
+export async function statusCommand(ctx: CommandContext, opts: SessionOptions & FleetSelection & { now?: Date }): Promise<void> {
   const names = await fleetEnvironments(ctx, opts);
   if (names) {
     await runFleet(
@@ -61,13 +64,13 @@ export function statusFleet(runOne: FleetCommand["runOne"]): FleetCommand {
   };
 }
 
-async function oneStatus(ctx: CommandContext, opts: SessionOptions): Promise<void> {
+async function oneStatus(ctx: CommandContext, opts: SessionOptions & { now?: Date }): Promise<void> {
   const report = await withEnvironmentToolbox(
     ctx,
     opts,
     "status",
     async ({ envName, env, toolbox, facts, store }): Promise<StatusReport> => {
-      const { aws } = env.config;
+      const { aws, cluster } = env.config;
       const naming = await nodegroupNaming(ctx.projectRoot, env);
       const [clusterFacts, nodegroups, run, lock, cloudRun, cloudLock] = await Promise.all([
         facts.cluster(),
@@ -77,6 +80,12 @@ async function oneStatus(ctx: CommandContext, opts: SessionOptions): Promise<voi
         store.lastRun().catch(unreadable(ctx, "the last run")),
         store.holder().catch(unreadable(ctx, "the lock")),
       ]);
+      const support = await readSupportCalendar(toolbox, {
+        step: "status",
+        region: aws.region,
+        version: clusterFacts?.version ?? cluster.version,
+        now: opts.now ?? new Date(),
+      });
       return {
         env: envName,
         account: aws.accountId,
@@ -87,6 +96,7 @@ async function oneStatus(ctx: CommandContext, opts: SessionOptions): Promise<voi
         rollingTo: clusterFacts?.tags?.[ROLL_TARGET_TAG] ?? null,
         lastRun: mergeLastRun(run, cloudRun),
         lock: cloudLock ?? lock ?? null,
+        support: support ?? null,
       };
     },
   );
@@ -138,6 +148,10 @@ export function statusAsText(report: StatusReport): string {
             .join("  ")
             .trimEnd(),
       );
+  }
+  if (report.support) {
+    lines.push(`support     ${report.support.summary}`);
+    if (report.support.warning) lines.push(`WARNING     ${report.support.warning}`);
   }
   const tools = Object.entries(report.toolbox.tools)
     .map(([t, v]) => `${t} ${v}`)

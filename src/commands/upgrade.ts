@@ -19,6 +19,8 @@ export interface UpgradeCommandOptions extends SessionOptions {
   yes?: boolean;
   allowProtected?: boolean;
   readyTimeout?: string;
+  /** Upgrade despite ERROR upgrade insights (recorded in the run). */
+  force?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
   if (opts.to !== undefined) parseKubernetesVersion(opts.to, "--to");
   const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
-  const build = () => upgradeTask({ to: opts.to, readyTimeoutMs: timeoutMs });
+  const build = () => upgradeTask({ to: opts.to, readyTimeoutMs: timeoutMs, force: opts.force });
   const entries = await planLifecycleTask({ ctx, session, task: build(), opts });
   const header = {
     task: "upgrade",
@@ -48,7 +50,7 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
   const others = entries
     .filter((e) => e.id !== "preflight" && e.decision?.action === "run" && e.decision.destructive === undefined)
     .map((e) => `${e.id}: ${(e.decision as { done?: string; reason: string }).done ?? e.decision!.reason}`);
-  const target = opts.to ? ` --to ${opts.to}` : "";
+  const target = (opts.to ? ` --to ${opts.to}` : "") + (opts.force ? " --force" : "");
   const command = `eksbox upgrade --env ${session.envName}${target}`;
   await confirmDestructive({
     env: { name: session.envName, protected: session.env.config.protected },

@@ -96,6 +96,10 @@ const rules: ((config: RuleConfig) => RuleFinding[])[] = [
     cluster.serviceAccounts.forEach((account, index) => labels(account.labels, ["cluster", "serviceAccounts", index, "labels"]));
     return found;
   },
+
+  function identity({ cluster }) {
+    return identityRules(cluster);
+  },
 ];
 
 /** Rules each node pool must follow; `at` is where the pool's keys are (worker, or nodePools.<name>). */
@@ -436,6 +440,83 @@ function gitopsFindings(gitops: NonNullable<EnvironmentConfig["gitops"]>): RuleF
   for (const key of gitProviderKeys) {
     if (gitops[key] !== undefined)
       found.push({ path: at(key), message: `is only for provider git (flux bootstrap ${gitops.provider} takes owner and repository)` });
+  }
+  return found;
+}
+
+/** Pod identity associations and access entries: what eksctl and EKS would refuse later. */
+function identityRules(cluster: Omit<EnvironmentConfig["cluster"], "name">): RuleFinding[] {
+  const found: RuleFinding[] = [];
+  const seenAssociations = new Set<string>();
+  cluster.podIdentityAssociations.forEach((association, index) => {
+    const id = `${association.namespace}/${association.serviceAccountName}`;
+    const at = (key: string) => ["cluster", "podIdentityAssociations", index, key];
+    if (seenAssociations.has(id))
+      found.push({ path: at("serviceAccountName"), message: `${id} is listed twice (EKS allows one association per service account)` });
+    seenAssociations.add(id);
+    const hasPolicies = association.attachPolicyARNs.length > 0;
+    if (association.roleARN === undefined && !hasPolicies) {
+      found.push({
+        path: at("roleARN"),
+        message: `${id} needs a role`,
+        hint: "set roleARN (an existing role) or attachPolicyARNs (eksctl creates the role)",
+      });
+    }
+    if (association.roleARN !== undefined && hasPolicies) {
+      found.push({
+        path: at("attachPolicyARNs"),
+        message: `${id}: attachPolicyARNs cannot be combined with roleARN (eksctl does not change a role it did not create)`,
+      });
+    }
+    if (association.roleARN !== undefined && association.roleName !== undefined) {
+      found.push({ path: at("roleName"), message: `${id}: roleName names a role eksctl creates; it has no meaning with roleARN` });
+    }
+    if (cluster.serviceAccounts.some((sa) => sa.namespace === association.namespace && sa.name === association.serviceAccountName)) {
+      found.push({
+        path: at("serviceAccountName"),
+        message: `${id} is also in cluster.serviceAccounts (IRSA): one service account gets its role one way`,
+        hint: "keep one of them; eksbox migrate pod-identity moves IRSA service accounts to pod identity",
+      });
+    }
+  });
+  const access = cluster.access;
+  if (access) {
+    const seenPrincipals = new Set<string>();
+    access.entries.forEach((entry, index) => {
+      const at = (...rest: (string | number)[]) => ["cluster", "access", "entries", index, ...rest];
+      if (seenPrincipals.has(entry.principalARN))
+        found.push({ path: at("principalARN"), message: `${entry.principalARN} is listed twice` });
+      seenPrincipals.add(entry.principalARN);
+      if (entry.principalARN.includes(":assumed-role/")) {
+        found.push({
+          path: at("principalARN"),
+          message: "an access entry takes the IAM role's ARN, not an assumed-role session",
+          hint: "write arn:aws:iam::<account>:role/<name>",
+        });
+      }
+      if (entry.kubernetesGroups.some((group) => group.startsWith("system:"))) {
+        found.push({
+          path: at("kubernetesGroups"),
+          message: "EKS refuses groups that start with system:",
+          hint: "use the access policy AmazonEKSClusterAdminPolicy for cluster admin",
+        });
+      }
+      entry.accessPolicies.forEach((policy, p) => {
+        const { type, namespaces } = policy.accessScope;
+        if (type === "namespace" && namespaces.length === 0) {
+          found.push({
+            path: at("accessPolicies", p, "accessScope", "namespaces"),
+            message: "a namespace scope needs at least one namespace",
+          });
+        }
+        if (type === "cluster" && namespaces.length > 0) {
+          found.push({
+            path: at("accessPolicies", p, "accessScope", "namespaces"),
+            message: "namespaces have no meaning with scope type cluster",
+          });
+        }
+      });
+    });
   }
   return found;
 }

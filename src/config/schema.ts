@@ -94,6 +94,63 @@ const addonSchema = z.strictObject({
   resolveConflicts: z.enum(["none", "overwrite", "preserve"]).default("overwrite"),
 });
 
+/**
+ * EKS Pod Identity: a service account's pods get the role's credentials from the pod identity agent,
+ * without the OIDC trust that IRSA needs. Either roleARN (an existing role) or attachPolicyARNs
+ * (eksctl creates the role), as eksctl's iam.podIdentityAssociations takes them.
+ */
+const podIdentityAssociationSchema = z.strictObject({
+  namespace: nonEmpty.default("default"),
+  serviceAccountName: nonEmpty,
+  roleARN: arn.optional(),
+  /** Name for the role eksctl creates (with attachPolicyARNs); default: one eksctl makes up. */
+  roleName: z.string().optional(),
+  attachPolicyARNs: z.array(arn).default([]),
+  /** A role in another account that the pods end up with (EKS chains the two roles). */
+  targetRoleARN: arn.optional(),
+  /** Let eksctl create the Kubernetes ServiceAccount too. */
+  createServiceAccount: z.boolean().default(false),
+});
+
+export const clusterAdminPolicyARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+const accessPolicySchema = z.strictObject({
+  policyARN: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:eks::aws:cluster-access-policy\/[A-Za-z0-9]+$/,
+      "must be an EKS access policy ARN such as arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+    ),
+  accessScope: z
+    .strictObject({
+      type: z.enum(["cluster", "namespace"]),
+      namespaces: z.array(nonEmpty).default([]),
+    })
+    .default({ type: "cluster", namespaces: [] }),
+});
+
+const accessEntrySchema = z.strictObject({
+  principalARN: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(user|role|assumed-role)\/.+$/,
+      "must be an IAM user or role ARN (arn:aws:iam::123456789012:role/name)",
+    ),
+  kubernetesGroups: z.array(nonEmpty).default([]),
+  accessPolicies: z.array(accessPolicySchema).default([]),
+});
+
+/** The order EKS allows: CONFIG_MAP -> API_AND_CONFIG_MAP -> API, never back. */
+export const authenticationModes = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"] as const;
+
+const accessSchema = z.strictObject({
+  /** API_AND_CONFIG_MAP keeps the aws-auth ConfigMap working beside access entries; API is the end of the one-way road. */
+  authenticationMode: z.enum(["API_AND_CONFIG_MAP", "API"]).default("API_AND_CONFIG_MAP"),
+  /** The creator of the cluster gets cluster admin as an access entry (EKS's default). */
+  bootstrapClusterCreatorAdminPermissions: z.boolean().default(true),
+  entries: z.array(accessEntrySchema).default([]),
+});
+
 const clusterSchema = z.strictObject({
   name: z
     .string()
@@ -125,6 +182,11 @@ const clusterSchema = z.strictObject({
     .default({ subnets: { public: {}, private: {} } }),
   oidc: z.boolean().default(true),
   serviceAccounts: z.array(serviceAccountSchema).default([]),
+  podIdentityAssociations: z.array(podIdentityAssociationSchema).default([]),
+  /** Cluster access through EKS access entries (eksctl's accessConfig); unset: eksctl's defaults, entries not managed. */
+  access: accessSchema.optional(),
+  /** STANDARD ends with standard support (14 months) and is the cheaper, safe choice for non-prod; EXTENDED is billed at 6x. */
+  upgradePolicy: z.strictObject({ supportType: z.enum(["STANDARD", "EXTENDED"]) }).optional(),
   addons: z.array(addonSchema).default([
     { name: "vpc-cni", version: "latest", attachPolicyARNs: [], resolveConflicts: "overwrite" },
     { name: "coredns", version: "latest", attachPolicyARNs: [], resolveConflicts: "overwrite" },

@@ -32,6 +32,24 @@ export function autoscalerTags(clusterName: string): Record<string, string> {
   return { "k8s.io/cluster-autoscaler/enabled": "true", [`k8s.io/cluster-autoscaler/${clusterName}`]: "owned" };
 }
 
+/** The addon that hands pods their pod identity credentials; eksctl refuses associations without it. */
+export const POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent";
+
+/**
+ * The configured addons, plus the pod identity agent when any association needs it and the config does not name it.
+ * Auto Mode runs the agent itself, so it gets none.
+ */
+export function addonsWithPodIdentityAgent(env: Environment): Environment["config"]["cluster"]["addons"] {
+  const { cluster, autoscaling } = env.config;
+  const needsAgent =
+    cluster.podIdentityAssociations.length > 0 &&
+    autoscaling.mode !== "autoMode" &&
+    !cluster.addons.some((a) => a.name === POD_IDENTITY_AGENT_ADDON);
+  return needsAgent
+    ? [...cluster.addons, { name: POD_IDENTITY_AGENT_ADDON, version: "latest", attachPolicyARNs: [], resolveConflicts: "overwrite" }]
+    : cluster.addons;
+}
+
 /** The pools that become eksctl nodegroups: all of them, except in karpenter mode (only `system`). */
 export function nodegroupPools(env: Environment): [string, NodePoolConfig][] {
   const pools = Object.entries(env.config.nodePools);
@@ -86,7 +104,8 @@ export function poolNodegroups(env: Environment, poolName: string, pool: NodePoo
 }
 
 export function buildViewModel(env: Environment, versions: Record<string, string>): Record<string, unknown> {
-  const { aws, cluster, worker, gitops, autoscaling } = env.config;
+  const { aws, worker, gitops, autoscaling } = env.config;
+  const cluster = { ...env.config.cluster, addons: addonsWithPodIdentityAgent(env) };
   const nodegroups = nodegroupPools(env).flatMap(([name, pool]) => poolNodegroups(env, name, pool, versions[name] ?? "unversioned"));
   // The `worker` shorthand keeps the variables templates written before node pools use.
   const first = worker ? nodegroups.find((ng) => ng.pool === worker) : undefined;

@@ -15,6 +15,8 @@ import { convergeFor, forgetConverge, readClusterIdentity, recordClusterIdentity
 import { commandsOf, describeChange, type Change, type ConvergeStep } from "./converge/diff.js";
 import { refuseUnconfirmed } from "./converge/guard.js";
 import { capacitySwitchStep, refuseUnsupportedSwitch, refuseWithoutKarpenter } from "./converge/mode-switch.js";
+import { accessStep, podIdentityStep } from "./identity.js";
+import { supportStep } from "./support-calendar.js";
 
 async function changesFor(ctx: LifecycleContext, step: ConvergeStep): Promise<Change[]> {
   return (await convergeFor(ctx)).changes.filter((c) => c.step === step);
@@ -492,9 +494,12 @@ export function bornTask(converge: ConvergeOptions = {}): Task<LifecycleContext,
       nodegroupsStep,
       serviceAccountsStep,
       addonsStep,
+      podIdentityStep,
+      accessStep,
       kubeconfigStep,
       karpenterStep,
       capacitySwitchStep(),
+      supportStep,
       gitopsStep,
     ],
   };

@@ -21,6 +21,10 @@ export interface ClusterFacts {
   tags?: Record<string, string>;
   /** EKS Auto Mode (computeConfig.enabled); undefined when the answer does not say. */
   autoMode?: boolean;
+  /** CONFIG_MAP, API_AND_CONFIG_MAP or API (describe-cluster's accessConfig). */
+  authenticationMode?: string;
+  /** STANDARD or EXTENDED (describe-cluster's upgradePolicy). */
+  supportType?: string;
 }
 
 /** A self-managed nodegroup's Auto Scaling group, found by eksctl's tags. */
@@ -226,6 +230,8 @@ export class CloudFacts {
         subnetIds: vpc.subnetIds,
         tags: c.tags ?? {},
         autoMode: c.computeConfig?.enabled,
+        authenticationMode: c.accessConfig?.authenticationMode,
+        supportType: c.upgradePolicy?.supportType,
       };
     });
   }
@@ -477,6 +483,8 @@ interface DescribedCluster {
   };
   tags?: Record<string, string>;
   computeConfig?: { enabled?: boolean };
+  accessConfig?: { authenticationMode?: string };
+  upgradePolicy?: { supportType?: string };
 }
 
 function discard(): NodeJS.WritableStream {

@@ -17,6 +17,8 @@ export interface LifecycleContext extends StepContext {
   processEnv: NodeJS.ProcessEnv;
   /** born's options for changes beyond create and update in place (--roll, --prune, --yes, a saved plan). */
   converge?: ConvergeOptions;
+  /** Today, for the support calendar and insight ages; tests inject it. */
+  clock?: () => Date;
 }
 
 export function clusterArgs(ctx: LifecycleContext): string[] {

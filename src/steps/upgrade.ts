@@ -15,6 +15,7 @@ import { envPaths } from "../core/layout.js";
 import { renderEnvironment } from "../render/render.js";
 import { inlineTask } from "./inline.js";
 import { runJson } from "./cloud.js";
+import { insightsSummary, upgradeInsightsGate } from "./insights.js";
 import { preflightStep } from "./common-steps.js";
 import { clusterMissing, freshVersion, liveNodegroupVersions, type LifecycleContext } from "./lifecycle.js";
 import { readRollTarget, readUpgradeState, writeUpgradeState } from "./cluster-state.js";
@@ -32,6 +33,8 @@ export interface UpgradeOptions {
   now?: Date;
   readyTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** Upgrade even when an upgrade insight is in ERROR (recorded in the run). */
+  force?: boolean;
 }
 
 export interface UpgradeContext extends LifecycleContext {
@@ -102,8 +105,11 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
       const hops = upgradePath(live, target);
       ctx.upgrade = { live, target, hops };
       if (hops.length === 0) return skipDecision(`cluster ${cluster.name} runs Kubernetes ${live}`);
+      // The first hop's insights are known now; each later hop's once the one before it is done.
+      const insights = await upgradeInsightsGate(ctx, stepId(ctx), hops[0]!, { force: opts.force, pollIntervalMs: opts.pollIntervalMs });
+      const later = hops.length > 1 ? `; the insights for ${hops.slice(1).join(", ")} are checked before each of those hops` : "";
       return runDecision(
-        `Kubernetes ${[live, ...hops].join(" -> ")}`,
+        `Kubernetes ${[live, ...hops].join(" -> ")}; ${insightsSummary(insights)}${later}`,
         hops.map((v) => ["eksctl", "upgrade", "cluster", "-f", hopFile(ctx.env.name, v), "--approve"]),
         {
           files: hops.map((v) => hopFile(ctx.env.name, v)),
@@ -118,8 +124,9 @@ function controlPlaneStep(opts: UpgradeOptions): Step<UpgradeContext> {
       const previous = await readUpgradeState(ctx);
       const rollFrom = previous?.rollFrom ?? [...new Set((await liveNodegroupVersions(ctx)).values())];
       await writeUpgradeState(ctx, { upgradingTo: ctx.upgrade.target!, rollFrom });
-      for (const { argv } of decision.commands) {
+      for (const [index, { argv }] of decision.commands.entries()) {
         const hop = argv[argv.indexOf("-f") + 1]!.replace(/^.*cluster-(.*)\.yaml$/, "$1");
+        if (index > 0) await upgradeInsightsGate(ctx, stepId(ctx), hop, { force: opts.force, pollIntervalMs: opts.pollIntervalMs });
         await writeHopFile(ctx, hop);
         await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
         ctx.facts.forget("cluster");

@@ -24,6 +24,7 @@ export const reservedCommandNames: readonly string[] = [
   "task",
   "tasks",
   "help",
+  "migrate",
 ];
 
 /** Global and common options of the CLI, and the confirmation a task that calls a destructive built-in takes. */
@@ -82,7 +83,10 @@ export function builtinSpecs(name: string): ArgumentSpec[] {
         option("ready-timeout", "number", "minutes to wait for the new nodes"),
       ];
     case "upgrade":
-      return [option("to", "string", "Kubernetes version to upgrade to, such as 1.35")];
+      return [
+        option("to", "string", "Kubernetes version to upgrade to, such as 1.35"),
+        option("force", "boolean", "upgrade even when an upgrade insight is in ERROR"),
+      ];
     default:
       return [];
   }

@@ -45,7 +45,7 @@ export function builtinCallable(name: string, values: BoundArguments): Omit<Buil
       return { task };
     }
     case "upgrade":
-      return { task: upgradeTask({ to: values.to as string | undefined }) };
+      return { task: upgradeTask({ to: values.to as string | undefined, force: values.force === true }) };
     default:
       throw new UserError(`task ${name} cannot be called from a task`);
   }

@@ -43,7 +43,7 @@ export async function findTask(projectRoot: string, name: string, opts: FindTask
   if (name === "upgrade") {
     const specs = builtinSpecs("upgrade");
     const values = bindArguments("upgrade", specs, parseTaskTokens("upgrade", specs, tokens));
-    return { task: upgradeTask({ to: values.to as string | undefined }), command: "upgrade" };
+    return { task: upgradeTask({ to: values.to as string | undefined, force: values.force === true }), command: "upgrade" };
   }
   const file = await loadTasksFile(projectRoot);
   const decl = file.tasks[name];

@@ -4,6 +4,7 @@ import json
 import os
 
 import eksctl_iamsa
+import eksctl_identity
 import eksctl_nodegroups
 import eksctl_upgrade
 from doublelib import Fail, client, cluster_not_found, config_if_given, info, load_config, parse_flags, region_from, success
@@ -88,6 +89,7 @@ def create_cluster(args):
     if flags.get("dry-run"):
         print(json.dumps(config, indent=2))
         return 0
+    eksctl_identity.require_agent_in_config(config)
     stack_name = cluster_stack_name(name)
     if get_stack(region, stack_name) or describe_cluster(region, name):
         raise Fail(
@@ -118,20 +120,29 @@ def create_cluster(args):
         },
         f"EKS cluster (dedicated VPC: {vpc_created})",
     )
-    eks = client("eks", region)
-    cluster = eks.create_cluster(
-        name=name,
-        version=version,
-        roleArn=role_arn,
-        resourcesVpcConfig={
+    # Through the EKS REST API rather than botocore 1.29, which predates accessConfig and upgradePolicy.
+    access = config.get("accessConfig") or {}
+    request = {
+        "name": name,
+        "version": version,
+        "roleArn": role_arn,
+        "resourcesVpcConfig": {
             "subnetIds": public + private,
             "endpointPublicAccess": endpoint.get("publicAccess", True),
             "endpointPrivateAccess": endpoint.get("privateAccess", False),
             "publicAccessCidrs": (config.get("vpc") or {}).get("publicAccessCIDRs") or ["0.0.0.0/0"],
         },
-        logging={"clusterLogging": [{"types": [t for t in logging_types if t != "*"], "enabled": True}]} if logging_types else {},
-        tags=tags,
-    )["cluster"]
+        "logging": {"clusterLogging": [{"types": [t for t in logging_types if t != "*"], "enabled": True}]} if logging_types else {},
+        "tags": tags,
+        # eksctl's default authenticationMode is API_AND_CONFIG_MAP.
+        "accessConfig": {
+            "authenticationMode": access.get("authenticationMode") or "API_AND_CONFIG_MAP",
+            "bootstrapClusterCreatorAdminPermissions": access.get("bootstrapClusterCreatorAdminPermissions", True),
+        },
+    }
+    if (config.get("upgradePolicy") or {}).get("supportType"):
+        request["upgradePolicy"] = {"supportType": config["upgradePolicy"]["supportType"]}
+    cluster = eksctl_identity.eks_rest(region, "POST", "/clusters", request)["cluster"]
     if logging_types:
         import eksctl_update
         eksctl_update.ensure_log_group(region, name, ((config.get("cloudWatch") or {}).get("clusterLogging") or {}).get("logRetentionInDays"))
@@ -139,6 +150,8 @@ def create_cluster(args):
         arn = _create_oidc_provider(region, cluster)
         info(f"created IAM Open ID Connect provider for cluster \"{name}\" ({arn})")
     eksctl_upgrade.record_addons(region, cluster, config.get("addons") or [])
+    eksctl_identity.create_access_entries_from_config(config, region)
+    eksctl_identity.create_associations_from_config(config, region)
     if flags.get("write-kubeconfig", True):
         path = flags.get("kubeconfig") or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
         write_kubeconfig(path, cluster, region)
@@ -206,6 +219,10 @@ def delete_cluster(args):
     info(f"deleting EKS cluster \"{name}\"")
     for sa_stack in stacks_with_prefix(region, f"eksctl-{name}-addon-iamserviceaccount-"):
         eksctl_iamsa.delete_one(region, sa_stack)
+    for pia_stack in stacks_with_prefix(region, f"eksctl-{name}-podidentityrole-"):
+        eksctl_iamsa.delete_one(region, pia_stack)
+    for entry_stack in stacks_with_prefix(region, f"eksctl-{name}-accessentry-"):
+        delete_stack(region, entry_stack["StackName"])
     for ng in eksctl_nodegroups.nodegroups_for_delete(region, name):
         eksctl_nodegroups.delete_one(region, name, ng)
     if cluster is not None:

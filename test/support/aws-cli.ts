@@ -1,4 +1,4 @@
-// The REAL aws CLI of the test toolbox image, pointed at moto: how tests check what the doubles (and
+// The REAL aws CLI of the test toolbox image, pointed at moto (through the EKS stand-in): how tests check what the doubles (and
 // eksbox) left in "AWS", independently of the doubles' own read-back code.
 import { execa } from "execa";
 import { TEST_CONTAINER_LABEL } from "./test-toolbox.js";
@@ -14,7 +14,7 @@ export const FAKE_AWS_ENV = {
  * returns the parsed JSON (null when the command prints nothing). Pass `--region` in args to choose
  * a region (default us-east-1). Throws with aws's stderr when it exits non-zero.
  */
-export async function awsCli(image: string, motoUrl: string, args: string[]): Promise<any> {
+export async function awsCli(image: string, motoUrl: string, args: string[], opts: { cli?: "debian" | "v1" } = {}): Promise<any> {
   const env = { ...FAKE_AWS_ENV, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" };
   const result = await execa(
     "docker",
@@ -26,8 +26,9 @@ export async function awsCli(image: string, motoUrl: string, args: string[]): Pr
       "--label",
       `${TEST_CONTAINER_LABEL}=aws-cli`,
       ...Object.keys(env).flatMap((key) => ["-e", key]),
+      // Debian's 2.9 by default (independent of the v1 eksbox runs); v1 for the EKS APIs 2.9 does not know.
       "--entrypoint",
-      "/usr/bin/aws",
+      opts.cli === "v1" ? "/opt/awscli-v1/bin/aws" : "/usr/bin/aws",
       image,
       "--endpoint-url",
       motoUrl,

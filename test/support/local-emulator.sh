@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The local AWS emulator behind `make demo`: moto on 127.0.0.1:5055, the kube-apiserver stand-in,
-# and the TEST toolbox image whose eksctl and flux are test doubles (nothing reaches real AWS).
+# The local AWS emulator behind `make demo`: on 127.0.0.1:5055 the EKS stand-in
+# (test/doubles/eks_standin.py: the EKS APIs moto lacks) in front of moto on the next port, the
+# kube-apiserver stand-in, and the TEST toolbox image whose eksctl and flux are test doubles
+# (nothing reaches real AWS).
 #
 #   local-emulator.sh start    starts what is not running; prints shell assignments to eval:
 #                              EKSBOX_DEMO_MOTO_URL, EKSBOX_TEST_KUBE_API, EKSBOX_DEMO_IMAGE
@@ -12,9 +14,12 @@ set -euo pipefail
 
 MOTO_PORT=${MOTO_PORT:-5055}
 MOTO_URL="http://127.0.0.1:${MOTO_PORT}"
+BACK_PORT=$((MOTO_PORT + 1))
+BACK_URL="http://127.0.0.1:${BACK_PORT}"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=.eksbox-test
 MOTO_PID=$STATE/emulator-moto.pid
+STANDIN_PID=$STATE/emulator-eks-standin.pid
 KUBE_PID=$STATE/emulator-kube-api.pid
 KUBE_URL_FILE=$STATE/kube-api-url
 IMAGE_FILE=$STATE/emulator-image
@@ -28,20 +33,29 @@ alive() { # pidfile pattern
   [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"
 }
 
-moto_answers() { curl -fsS -o /dev/null --max-time 2 "$MOTO_URL/moto-api/" 2>/dev/null; }
+moto_answers() { curl -fsS -o /dev/null --max-time 2 "${1:-$MOTO_URL}/moto-api/" 2>/dev/null; }
 
 start() {
   mkdir -p "$STATE"
   # The pinned moto: the one on PATH when its version fits, else installed into .venv/.
   eval "$(bash "$ROOT/test/support/ensure-moto.sh")"
-  if moto_answers; then
-    log "moto already answers on $MOTO_URL; reusing it"
+  if moto_answers "$BACK_URL"; then
+    log "moto already answers on $BACK_URL; reusing it"
   else
-    log "starting moto on $MOTO_URL"
-    MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/emulator-moto.log" 2>&1 &
+    log "starting moto on $BACK_URL"
+    MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$MOTO_SERVER" -H 127.0.0.1 -p "$BACK_PORT" >"$STATE/emulator-moto.log" 2>&1 &
     echo $! >"$MOTO_PID"
-    for _ in $(seq 1 60); do moto_answers && break; sleep 0.5; done
-    moto_answers || { log "moto did not start; see $STATE/emulator-moto.log"; exit 1; }
+    for _ in $(seq 1 60); do moto_answers "$BACK_URL" && break; sleep 0.5; done
+    moto_answers "$BACK_URL" || { log "moto did not start; see $STATE/emulator-moto.log"; exit 1; }
+  fi
+  if alive "$STANDIN_PID" eks_standin.py && moto_answers; then
+    log "the EKS stand-in already answers on $MOTO_URL"
+  else
+    log "starting the EKS stand-in on $MOTO_URL in front of moto"
+    nohup python3 "$ROOT/test/doubles/eks_standin.py" --port "$MOTO_PORT" --moto "$BACK_URL" >"$STATE/emulator-eks-standin.log" 2>&1 &
+    echo $! >"$STANDIN_PID"
+    for _ in $(seq 1 40); do moto_answers && break; sleep 0.25; done
+    moto_answers || { log "the EKS stand-in did not start; see $STATE/emulator-eks-standin.log"; exit 1; }
   fi
 
   if alive "$KUBE_PID" kube-apiserver.py && [ -s "$KUBE_URL_FILE" ]; then
@@ -77,6 +91,7 @@ stop_one() { # pidfile pattern name
 
 stop() {
   stop_one "$KUBE_PID" kube-apiserver.py "the kube API stand-in"
+  stop_one "$STANDIN_PID" eks_standin.py "the EKS stand-in"
   stop_one "$MOTO_PID" moto_server "moto"
   rm -f "$KUBE_URL_FILE" "$IMAGE_FILE"
 }

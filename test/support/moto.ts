@@ -1,13 +1,66 @@
 // moto_server on loopback for the e2e tests and the local demo: the AWS APIs (EKS, IAM,
 // CloudFormation, EC2, STS) that the eksctl/flux test doubles and the real aws CLI talk to.
+// In front of it runs the EKS stand-in (test/doubles/eks_standin.py) for the EKS APIs moto lacks
+// (pod identity associations, access entries, insights, cluster versions); `url` is the stand-in's,
+// which forwards everything else to moto unchanged.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export interface MotoServer {
+  /** Where AWS clients point: the EKS stand-in in front of moto. */
   url: string;
   port: number;
+  /** moto itself, behind the stand-in. */
+  motoUrl: string;
   stop(): Promise<void>;
+}
+
+const standinScript = fileURLToPath(new URL("../doubles/eks_standin.py", import.meta.url));
+
+/** The EKS stand-in's state for tests: insights to serve, cluster versions. */
+export async function seedStandin(server: Pick<MotoServer, "url">, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${server.url}/_standin/${path}`, {
+    method: "PUT",
+    body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json" },
+  });
+  if (!response.ok) throw new Error(`seeding the EKS stand-in (${path}) failed: ${response.status} ${await response.text()}`);
+}
+
+/** Seeds the UPGRADE_READINESS (or other) insights one cluster's list-insights returns. */
+export function seedInsights(
+  server: Pick<MotoServer, "url">,
+  region: string,
+  cluster: string,
+  insights: unknown[],
+  opts: { refreshFails?: boolean } = {},
+): Promise<void> {
+  return seedStandin(server, `insights/${region}/${cluster}`, { insights, refreshFails: opts.refreshFails ?? false });
+}
+
+async function startStandin(port: number, motoUrl: string, timeoutMs: number): Promise<ChildProcess> {
+  const child = spawn("python3", [standinScript, "--port", String(port), "--moto", motoUrl], { stdio: ["ignore", "pipe", "pipe"] });
+  killAtExit(child);
+  let output = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the EKS stand-in did not start in time:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4_000);
+      if (output.includes("listening ")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the EKS stand-in exited with ${code}:\n${output}`));
+    });
+  });
+  await ready;
+  return child;
 }
 
 const running = new Set<ChildProcess>();
@@ -80,8 +133,29 @@ export function motoInstall(): MotoInstall {
   return install;
 }
 
+/** moto behind the EKS stand-in; `port` (if given) is the stand-in's, the one clients use. */
 export async function startMoto(options: { port?: number; timeoutMs?: number } = {}): Promise<MotoServer> {
-  const port = options.port ?? (await freePort());
+  const frontPort = options.port ?? (await freePort());
+  const moto = await startMotoOnly({ timeoutMs: options.timeoutMs });
+  try {
+    const standin = await startStandin(frontPort, moto.url, options.timeoutMs ?? 30_000);
+    return {
+      url: `http://127.0.0.1:${frontPort}`,
+      port: frontPort,
+      motoUrl: moto.url,
+      stop: async () => {
+        await stopChild(standin);
+        await moto.stop();
+      },
+    };
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  }
+}
+
+async function startMotoOnly(options: { timeoutMs?: number }): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // AWS-managed policies (arn:aws:iam::aws:policy/...) exist in real IAM: without this moto refuses to attach them.
   const child = spawn(motoInstall().server, ["-H", "127.0.0.1", "-p", String(port)], {
@@ -102,7 +176,7 @@ export async function startMoto(options: { port?: number; timeoutMs?: number } =
     const failed = await Promise.race([spawnError, new Promise<null>((r) => setTimeout(() => r(null), 200))]);
     if (failed) throw new Error(`cannot start moto_server (${motoInstall().server}): ${failed.message}`);
     if (await answers(url)) {
-      return { url, port, stop: () => stopChild(child) };
+      return { url, stop: () => stopChild(child) };
     }
   }
   await stopChild(child);

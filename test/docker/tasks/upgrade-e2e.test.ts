@@ -87,7 +87,7 @@ describe("eksbox upgrade in the toolbox", () => {
     const ctx = await context(root);
     await upgradeCommand(ctx, { env: "unit", image, yes: true });
     expect(ctx.out()).toMatch(/^plan: upgrade --env unit \(account 123456789012, ap-northeast-1\); nothing has been changed\n/);
-    expect(ctx.out()).toContain(" 2. control-plane          run   Kubernetes 1.33 -> 1.34 -> 1.35\n");
+    expect(ctx.out()).toContain(" 2. control-plane          run   Kubernetes 1.33 -> 1.34 -> 1.35; upgrade insights for 1.34: 0 ERROR");
     const log = await cloudLog(root);
     expect(log.slice(0, 3)).toEqual([
       "eksctl upgrade cluster -f build/unit/upgrade/cluster-1.34.yaml --approve",

@@ -135,6 +135,10 @@ export class FakeCloud implements Toolbox {
         return ok({ Subnets: ids.map((SubnetId) => ({ SubnetId, AvailabilityZone: this.subnets.get(SubnetId) })) });
       }
       if (verb === "eks list-clusters") return ok({ clusters: [...this.clusters.keys()] });
+      if (verb === "eks list-pod-identity-associations") return ok({ associations: [] });
+      if (verb === "eks list-insights") return ok({ insights: [] });
+      // As an AWS CLI too old to know the call: the support calendar falls back to eksbox's table.
+      if (verb === "eks describe-cluster-versions") return fail("aws: error: argument operation: Invalid choice");
       if (verb === "eks describe-cluster") {
         const c = this.clusters.get(flag("--name")!);
         if (!c) return fail("ResourceNotFoundException");

@@ -130,9 +130,12 @@ describe("born", () => {
       nodegroups: "skipped",
       serviceaccounts: "skipped",
       addons: "skipped",
+      podidentity: "skipped",
+      access: "skipped",
       kubeconfig: "skipped",
       karpenter: "skipped",
       capacity: "skipped",
+      support: "skipped",
       gitops: "skipped",
     });
   });
@@ -254,9 +257,12 @@ describe("born", () => {
       ["nodegroups", "run"],
       ["serviceaccounts", "run"],
       ["addons", "skip"],
+      ["podidentity", "skip"],
+      ["access", "skip"],
       ["kubeconfig", "run"],
       ["karpenter", "skip"],
       ["capacity", "skip"],
+      ["support", "skip"],
       ["gitops", "run"],
     ]);
     const cluster = entries.find((e) => e.id === "cluster")!.decision!;

@@ -89,7 +89,7 @@ describe("upgrade", () => {
     const { result: rerun } = await upgrade();
     expect(rerun!.status).toBe("done");
     const controlPlane = rerun!.outcomes.find((o) => o.id === "control-plane")!.decision!;
-    expect(controlPlane).toMatchObject({ reason: "Kubernetes 1.34 -> 1.35" });
+    expect(controlPlane).toMatchObject({ reason: "Kubernetes 1.34 -> 1.35; upgrade insights for 1.35: 0 ERROR, 0 WARNING, 0 other" });
     expect(
       cloud
         .mutations()
@@ -144,7 +144,11 @@ describe("upgrade", () => {
     const entries = await planTask(task, ctx);
     expect(entries.map((e) => [e.id, e.error ? "error" : e.decision?.action, e.decision?.reason])).toEqual([
       ["preflight", "run", "account 123456789012, region ap-northeast-1, 2 subnet(s) checked"],
-      ["control-plane", "run", "Kubernetes 1.33 -> 1.34 -> 1.35"],
+      [
+        "control-plane",
+        "run",
+        "Kubernetes 1.33 -> 1.34 -> 1.35; upgrade insights for 1.34: 0 ERROR, 0 WARNING, 0 other; the insights for 1.35 are checked before each of those hops",
+      ],
       ["addons", "run", "after the control plane reaches 1.35: vpc-cni, coredns, kube-proxy"],
       ["nodegroups.preflight", "run", "account 123456789012, region ap-northeast-1, 2 subnet(s) checked"],
       ["nodegroups.generate", "run", `nodegroup version ${born}b`],
