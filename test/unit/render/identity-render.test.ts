@@ -102,6 +102,19 @@ describe("identity and lifecycle config rendered for eksctl", () => {
     expect(await addons("named")).toEqual(["eks-pod-identity-agent@v1.3.4-eksbuild.1"]);
   });
 
+  it("adds no agent addon in autoMode, where EKS runs the agent itself, and keeps the associations", async () => {
+    await project.write(
+      "config/environments/auto.yaml",
+      identityEnv.replace("worker:\n  zones: [ap-northeast-1b]\n", "autoscaling: { mode: autoMode }\nworker: null\n"),
+    );
+    const env = await loadEnvironment(project.root, "auto");
+    const doc = (await renderEnvironment(project.root, env, { workerVersion: "v1" })).cluster.document as any;
+    expect(doc.autoModeConfig).toMatchObject({ enabled: true });
+    expect(doc.addons ?? []).toEqual([]);
+    expect(doc.iam.podIdentityAssociations).toHaveLength(3);
+    expect(validateAgainstEksctlSchema(doc)).toEqual([]);
+  });
+
   it("leaves accessConfig and upgradePolicy out when the config does not set them", async () => {
     await project.write("config/environments/plain.yaml", minimalEnv);
     const doc = (await renderEnvironment(project.root, await loadEnvironment(project.root, "plain"), { workerVersion: "v1" })).cluster
