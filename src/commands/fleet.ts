@@ -88,6 +88,8 @@ export interface FleetCommand {
   row(result: EnvironmentResult): string[];
   /** The columns of an environment that failed (default: the error's first line); validate: its count of problems. */
   failedRow?(result: EnvironmentResult): string[] | undefined;
+  /** Lines after the table that a column cannot hold (status: each environment's support warning in full). */
+  notes?(results: EnvironmentResult[]): string[];
   /** The exit code of an environment that finished without an error (diff: 2 for drift). */
   successCode?(result: unknown): number;
   /** The exit code of an environment that failed (default: the error's own; diff: 1, as Terraform's -detailed-exitcode). */
@@ -209,6 +211,7 @@ export function fleetTable(results: EnvironmentResult[], command: FleetCommand):
       .join("  ")
       .trimEnd(),
   );
+  lines.push(...(command.notes?.(results.filter((r) => !r.error)) ?? []));
   const failed = results.filter((r) => r.exitCode !== 0).length;
   lines.push(`${command.name}: ${results.length} environment(s), ${failed === 0 ? "all ok" : `${failed} not ok`}`);
   return lines.join("\n") + "\n";

@@ -48,7 +48,7 @@ export function statusFleet(runOne: FleetCommand["runOne"]): FleetCommand {
   return {
     name: "status",
     runOne,
-    columns: ["ACCOUNT", "REGION", "CLUSTER", "NODEGROUPS", "LAST RUN"],
+    columns: ["ACCOUNT", "REGION", "CLUSTER", "NODEGROUPS", "STANDARD SUPPORT", "EXTENDED SUPPORT", "SUPPORT NOW", "LAST RUN"],
     row(r) {
       const report = r.result as StatusReport;
       const c = report.cluster;
@@ -58,10 +58,27 @@ export function statusFleet(runOne: FleetCommand["runOne"]): FleetCommand {
         report.region,
         c ? `${c.name} ${c.status} ${c.version ?? "?"}` : "not created",
         report.nodegroups.length === 0 ? "none" : `${report.nodegroups.length} (${versions})`,
+        ...supportCells(report.support),
         report.lastRun ? `${report.lastRun.task} ${report.lastRun.status}` : report.lock ? `locked by ${report.lock.task}` : "none",
       ];
     },
+    notes(results) {
+      return results.flatMap((r) => {
+        const support = (r.result as StatusReport | undefined)?.support;
+        return support?.warning ? [`WARNING ${r.env}: ${support.warning}`] : [];
+      });
+    },
   };
+}
+
+/** The calendar in three cells: the version and end of standard support, the end of extended support, where it stands today. */
+function supportCells(support: SupportCalendar | null): string[] {
+  if (!support) return ["unknown", "unknown", "-"];
+  const now =
+    support.phase === "unsupported"
+      ? "unsupported"
+      : `${support.phase}, ${support.daysLeft} day(s) left${support.warning ? " (WARNING)" : ""}`;
+  return [`${support.version} until ${support.endOfStandardSupport}`, `until ${support.endOfExtendedSupport}`, now];
 }
 
 async function oneStatus(ctx: CommandContext, opts: SessionOptions & { now?: Date }): Promise<void> {

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_AWS_ENV } from "../support/aws-cli.js";
-import { startMoto, type MotoServer } from "../support/moto.js";
+import { seedStandin, startMoto, type MotoServer } from "../support/moto.js";
 import { ensureTestToolboxImage } from "../support/test-toolbox.js";
 import { envYaml, makeTestProject, removeOurContainers, type TestProject } from "../reliability/support/project.js";
 
@@ -117,6 +117,52 @@ describe("read-only commands over several environments", () => {
       );
     } finally {
       await project.writeEnv("fleet-c", { endpointUrl: moto.url });
+    }
+  });
+
+  it("status --all lists every environment's support calendar, warning at 89 days and in extended support, not at 91", async () => {
+    // describe-cluster-versions (from the EKS stand-in) with ends relative to today, as the real calendar moves on.
+    const DAY_MS = 86_400_000;
+    const today = Date.parse(new Date().toISOString().slice(0, 10) + "T00:00:00Z");
+    const day = (offset: number) => new Date(today + offset * DAY_MS).toISOString().slice(0, 10);
+    const epoch = (offset: number) => (today + offset * DAY_MS) / 1000;
+    const row = (version: string, standardEnd: number) => ({
+      clusterVersion: version,
+      releaseDate: epoch(-400),
+      endOfStandardSupportDate: epoch(standardEnd),
+      endOfExtendedSupportDate: epoch(standardEnd + 365),
+    });
+    await seedStandin(moto, "cluster-versions", [row("1.32", -10), row("1.33", 89), row("1.34", 91)]);
+    const withVersion = (name: string, version: string) =>
+      writeFile(
+        join(project.root, `config/environments/${name}.yaml`),
+        envYaml({ endpointUrl: moto.url, extra: `cluster:\n  version: "${version}"` }),
+      );
+    await withVersion("fleet-a", "1.33");
+    await withVersion("fleet-b", "1.34");
+    await withVersion("fleet-c", "1.32");
+    try {
+      const result = await run(["status", "--all"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const lines = result.stdout.trim().split("\n");
+      expect(lines[0]).toMatch(/STANDARD SUPPORT\s+EXTENDED SUPPORT\s+SUPPORT NOW\s+LAST RUN$/);
+      expect(lines[1]).toMatch(
+        new RegExp(`^fleet-a\\s+ok\\s+.*1\\.33 until ${day(89)}\\s+until ${day(89 + 365)}\\s+standard, 89 day\\(s\\) left \\(WARNING\\)`),
+      );
+      expect(lines[2]).toMatch(
+        new RegExp(`^fleet-b\\s+ok\\s+.*1\\.34 until ${day(91)}\\s+until ${day(91 + 365)}\\s+standard, 91 day\\(s\\) left\\s+none$`),
+      );
+      expect(lines[3]).toMatch(
+        new RegExp(`^fleet-c\\s+ok\\s+.*1\\.32 until ${day(-10)}\\s+until ${day(355)}\\s+extended, 355 day\\(s\\) left \\(WARNING\\)`),
+      );
+      expect(lines.filter((line) => line.startsWith("WARNING "))).toEqual([
+        expect.stringMatching(/^WARNING fleet-a: Kubernetes 1\.33 leaves standard support in 89 day\(s\), on \d{4}-\d\d-\d\d: /),
+        expect.stringMatching(/^WARNING fleet-c: Kubernetes 1\.32 is in extended support since/),
+      ]);
+      expect(lines.at(-1)).toBe("status: 3 environment(s), all ok");
+    } finally {
+      await seedStandin(moto, "cluster-versions", null);
+      for (const name of ENVS) await project.writeEnv(name, { endpointUrl: moto.url });
     }
   });
 
