@@ -1,5 +1,5 @@
 // born: the whole cluster, from nothing or from wherever an earlier run stopped.
-//   preflight -> generate -> cluster -> { nodegroups, serviceaccounts, addons, kubeconfig } -> karpenter -> gitops
+//   preflight -> generate -> cluster -> { nodegroups, serviceaccounts, addons, podidentity, access, kubeconfig -> karpenter -> capacity, support } -> gitops
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
