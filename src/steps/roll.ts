@@ -20,6 +20,7 @@ import {
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
 import { specDrift } from "./converge/converge.js";
+import { sleepUnlessAborted } from "../core/sleep.js";
 
 export interface RollOptions {
   /** The version to roll to; default: a roll in progress, the pools' version from config, or today. */
@@ -211,20 +212,6 @@ function stillWaiting(json: string, names: readonly string[], needed: number): s
   return names.filter((name) => (counts.get(name) ?? 0) < needed);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
-
 function waitReadyStep(opts: RollOptions): Step<RollContext> {
   return {
     id: "wait-ready",
@@ -265,7 +252,7 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
           });
         }
         ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes in ${waiting.join(", ")}` });
-        await sleep(opts.pollIntervalMs ?? 10_000, ctx.signal);
+        await sleepUnlessAborted(opts.pollIntervalMs ?? 10_000, ctx.signal);
       }
     },
   };

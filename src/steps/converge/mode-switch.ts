@@ -15,6 +15,7 @@ import { runDecision, skipDecision, stepId, type Step } from "../model.js";
 import { convergeFor } from "./converge.js";
 import { commandsOf, describeChange } from "./diff.js";
 import { refuseUnconfirmed } from "./guard.js";
+import { sleepUnlessAborted } from "../../core/sleep.js";
 
 /** The label Karpenter puts on every node it launches, naming its NodePool. */
 export const KARPENTER_NODEPOOL_LABEL = "karpenter.sh/nodepool";
@@ -124,20 +125,6 @@ export async function refuseWithoutKarpenter(ctx: LifecycleContext): Promise<voi
   );
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
-
 /**
  * The switch's removals: each old nodegroup of a pool Karpenter provisions now is drained and
  * deleted, once every such pool's NodePool has a Ready node. Planned (and shown) with the NodePools
@@ -184,7 +171,7 @@ export function capacitySwitchStep(opts: { readyTimeoutMs?: number; pollInterval
           });
         }
         ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes of NodePool(s) ${waiting.join(", ")}` });
-        await sleep(opts.pollIntervalMs ?? 10_000, ctx.signal);
+        await sleepUnlessAborted(opts.pollIntervalMs ?? 10_000, ctx.signal);
       }
       for (const argv of deletes) await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
       ctx.facts.forget("nodegroups", "asgs", "managed");
