@@ -1,14 +1,7 @@
 import type { CommandContext } from "../core/context.js";
-import { planAsText } from "../output/plan.js";
 import { confirmDestructive, destructiveActions } from "../steps/guard.js";
-import {
-  loadSessionEnvironment,
-  planLifecycleTask,
-  runLifecycleTask,
-  unchangedReport,
-  type RunReport,
-  type SessionOptions,
-} from "../steps/session.js";
+import { loadSessionEnvironment, runLifecycleTask, unchangedReport, type RunReport, type SessionOptions } from "../steps/session.js";
+import { planFirst } from "./plan-first.js";
 import { readyTimeoutMs } from "./shared-options.js";
 import { parseKubernetesVersion, upgradeTask } from "../steps/upgrade.js";
 
@@ -32,19 +25,8 @@ export async function upgradeCommand(ctx: CommandContext, opts: UpgradeCommandOp
   const timeoutMs = readyTimeoutMs(opts.readyTimeout);
   const session = await loadSessionEnvironment(ctx, opts);
   const build = () => upgradeTask({ to: opts.to, readyTimeoutMs: timeoutMs, force: opts.force });
-  const entries = await planLifecycleTask({ ctx, session, task: build(), opts });
-  const header = {
-    task: "upgrade",
-    env: session.envName,
-    account: session.env.config.aws.accountId,
-    region: session.env.config.aws.region,
-  };
-  if (ctx.output === "text") ctx.stdout.write(planAsText(header, entries));
-  const failed = entries.find((e) => e.error !== undefined);
-  if (failed) throw failed.error;
-  // preflight always "runs" (it only reads); anything else that would run changes the cluster or the state.
-  if (entries.every((e) => e.id === "preflight" || e.decision?.action === "skip"))
-    return unchangedReport("upgrade", session.envName, entries);
+  const { entries, changes } = await planFirst(ctx, session, build(), opts, "upgrade");
+  if (!changes) return unchangedReport("upgrade", session.envName, entries);
   // Everything an upgrade changes is asked for, the one-way and draining steps by what they do.
   const destructive = destructiveActions(entries);
   const others = entries

@@ -307,6 +307,10 @@ describe("identity and lifecycle against the local emulator", { timeout: 900_000
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/migrate +skip +all 1 IRSA service account\(s\) have pod identity associations/);
     expect((await doubleCalls()).filter((c) => c.includes("migrate-to-pod-identity"))).toHaveLength(1);
+    // --output json gives the command's result, as for born and upgrade (it printed nothing before).
+    const json = await eksbox(["migrate", "pod-identity", "--env", "idp", "--output", "json"]);
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ type: "run", task: "migrate pod-identity", env: "idp", outcome: "unchanged" });
   });
 
   describe("the upgrade insights gate", () => {
