@@ -8,11 +8,11 @@
 import { authenticationModes, clusterAdminPolicyARN, type EnvironmentConfig } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
 import { log } from "../core/events.js";
-import { POD_IDENTITY_AGENT_ADDON } from "../render/view-model.js";
 import { runJson } from "./cloud.js";
 import { confirmDestructive } from "./guard.js";
 import { envPaths } from "../core/layout.js";
 import type { LifecycleContext } from "./lifecycle.js";
+import { convergeFor, forgetConverge } from "./converge/converge.js";
 import { runDecision, runPlannedCommands, skipDecision, stepId, type Step, type StepDecision } from "./model.js";
 
 export type IdentityChangeKind = "create" | "update" | "extra" | "one-way";
@@ -416,21 +416,6 @@ export async function liveAccess(ctx: LifecycleContext, step: string): Promise<L
   return { authenticationMode, entries: Array.isArray(rows) ? rows : [] };
 }
 
-async function podIdentityAgentInstalled(ctx: LifecycleContext, step: string): Promise<boolean> {
-  const rows = await runJson<{ Name?: string }[]>(ctx.toolbox, step, [
-    "eksctl",
-    "get",
-    "addon",
-    "--cluster",
-    ctx.facts.clusterName,
-    "--region",
-    ctx.facts.region,
-    "-o",
-    "json",
-  ]);
-  return (Array.isArray(rows) ? rows : []).some((row) => row.Name === POD_IDENTITY_AGENT_ADDON);
-}
-
 // ---- showing and applying -----------------------------------------------------------------------
 
 export function describeChange(c: IdentityChange): string {
@@ -458,6 +443,14 @@ function decisionFor(changes: IdentityChange[], noneReason: string, files: strin
   );
 }
 
+/** A step's share of the converge result, in this module's terms. */
+async function shareOf(ctx: LifecycleContext, step: "podidentity" | "access"): Promise<IdentityChange[]> {
+  const kinds: Record<string, IdentityChangeKind> = { create: "create", inPlace: "update", extra: "extra", oneWay: "one-way" };
+  return (await convergeFor(ctx)).changes
+    .filter((c) => c.step === step)
+    .map((c) => ({ ...c, kind: kinds[c.kind] ?? "update", commands: c.argv ? [c.argv] : [] }));
+}
+
 function target(ctx: LifecycleContext): Target {
   return { cluster: ctx.facts.clusterName, region: ctx.facts.region, clusterFile: envPaths(ctx.env.name).cluster };
 }
@@ -480,20 +473,8 @@ export const podIdentityStep: Step<LifecycleContext> = {
         : skipDecision(`eksctl create cluster creates the ${desired.length} pod identity association(s) with the cluster`);
     }
     if (!(await clusterIsUp(ctx))) return skipDecision(`cluster ${cluster.name} is ${cluster.status}`);
-    const live = await livePodIdentityAssociations(ctx, stepId(ctx), desired);
-    const changes = podIdentityChanges(desired, live, target(ctx));
-    // Auto Mode runs the agent itself (view-model.ts renders none for it).
-    const needsAgent = ctx.env.config.autoscaling.mode !== "autoMode" && changes.some((c) => c.kind === "create");
-    if (needsAgent && !(await podIdentityAgentInstalled(ctx, stepId(ctx)))) {
-      changes.unshift({
-        resource: `addon/${POD_IDENTITY_AGENT_ADDON}`,
-        field: "addon",
-        live: null,
-        wanted: "latest",
-        kind: "create",
-        commands: [["eksctl", "create", "addon", "-f", target(ctx).clusterFile, "--name", POD_IDENTITY_AGENT_ADDON]],
-      });
-    }
+    // Its changes are the converge result's (diff.ts identityChanges), so diff and a saved plan hold them too.
+    const changes = await shareOf(ctx, "podidentity");
     const none =
       desired.length === 0
         ? "no pod identity associations configured"
@@ -502,6 +483,7 @@ export const podIdentityStep: Step<LifecycleContext> = {
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
+    forgetConverge(ctx);
   },
 };
 
@@ -519,8 +501,9 @@ export const accessStep: Step<LifecycleContext> = {
         `eksctl create cluster sets authenticationMode ${desired.authenticationMode} and creates the ${desired.entries.length} access entr(ies)`,
       );
     if (!(await clusterIsUp(ctx))) return skipDecision(`cluster ${cluster.name} is ${cluster.status}`);
-    const live = await liveAccess(ctx, stepId(ctx));
-    const changes = accessChanges(desired, live, target(ctx));
+    const { live: all } = await convergeFor(ctx);
+    const live = all.identity?.access ?? (await liveAccess(ctx, stepId(ctx)));
+    const changes = await shareOf(ctx, "access");
     const identity = await ctx.facts.identity();
     checkLockOut(identity.Arn, desired, live, cluster.name);
     const oneWay = changes.filter((c) => c.kind === "one-way").map(describeChange);
@@ -545,6 +528,7 @@ export const accessStep: Step<LifecycleContext> = {
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
     ctx.facts.forget("cluster");
+    forgetConverge(ctx);
   },
 };
 

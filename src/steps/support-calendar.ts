@@ -8,6 +8,7 @@ import { EKS_VERSIONS_TAKEN_ON, eksVersion } from "../config/eks-versions.js";
 import { log } from "../core/events.js";
 import type { Toolbox } from "../runtime/types.js";
 import type { LifecycleContext } from "./lifecycle.js";
+import { convergeFor, forgetConverge } from "./converge/converge.js";
 import { runDecision, runPlannedCommands, skipDecision, stepId, type Step } from "./model.js";
 
 /** Warn this many days before standard support (or extended support) ends. */
@@ -143,29 +144,17 @@ export const supportStep: Step<LifecycleContext> = {
       ? calendar.summary
       : `Kubernetes ${version}: not in eksbox's table, and describe-cluster-versions did not name it`;
     const wanted = ctx.env.config.cluster.upgradePolicy?.supportType;
-    if (!cluster || !wanted || cluster.supportType === wanted) {
+    // The policy's change is the converge result's (diff.ts identityChanges), so diff and a saved plan hold it too.
+    const change = cluster ? (await convergeFor(ctx)).changes.find((c) => c.step === "support") : undefined;
+    if (!cluster || !wanted || !change?.argv) {
       const policy = wanted ? (cluster ? `; upgradePolicy ${wanted}` : `; eksctl create cluster sets upgradePolicy ${wanted}`) : "";
       return skipDecision(said + policy);
     }
-    return runDecision(
-      `update ${"cluster/" + cluster.name} upgradePolicy.supportType: ${cluster.supportType ?? "-"} -> ${wanted}; ${said}`,
-      [
-        [
-          "aws",
-          "eks",
-          "update-cluster-config",
-          "--name",
-          cluster.name,
-          "--region",
-          ctx.facts.region,
-          "--upgrade-policy",
-          `supportType=${wanted}`,
-        ],
-      ],
-    );
+    return runDecision(`update ${change.resource} ${change.field}: ${String(change.live ?? "-")} -> ${wanted}; ${said}`, [change.argv]);
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
     ctx.facts.forget("cluster");
+    forgetConverge(ctx);
   },
 };

@@ -198,6 +198,9 @@ describe("identity and lifecycle against the local emulator", { timeout: 900_000
     for (const id of ["cluster", "nodegroups", "serviceaccounts", "podidentity", "access", "support"])
       expect(step(plan, id).action, id).toBe("skip");
     expect(step(plan, "access").reason).toContain(`extra accessentry/${CALLER}`);
+    // The drift check agrees: the creator's entry is only reported (eksbox never deletes it).
+    const drift = await eksbox(["diff", "--env", "idp", "--exit-code"]);
+    expect(drift.exitCode, drift.stdout + drift.stderr).toBe(0);
   });
 
   it("a change of one of each shows as exactly that in plan, and born converges", async () => {
@@ -247,6 +250,14 @@ describe("identity and lifecycle against the local emulator", { timeout: 900_000
       ["aws", "eks", "update-cluster-config", "--name", "idp", "--region", REGION, "--upgrade-policy", "supportType=EXTENDED"],
     ]);
 
+    // The nightly drift check sees the identity changes too, and applies nothing.
+    const drift = await eksbox(["diff", "--env", "idp", "--exit-code"]);
+    expect(drift.exitCode, drift.stderr).toBe(2);
+    expect(drift.stdout).toContain(`podidentityassociation/apps/s3-reader roleARN: ${role("reader-a")} → ${role("reader-b")}`);
+    expect(drift.stdout).toContain(`accessentry/${role("developers")}`);
+    expect(drift.stdout).toContain("cluster/idp upgradePolicy.supportType: STANDARD → EXTENDED");
+    expect((await associations())["apps/s3-reader"]).toBe(role("reader-a"));
+
     const result = await eksbox(["born", "--env", "idp"]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect((await associations())["apps/s3-reader"]).toBe(role("reader-b"));
@@ -256,6 +267,8 @@ describe("identity and lifecycle against the local emulator", { timeout: 900_000
     expect((await describeCluster()).upgradePolicy.supportType).toBe("EXTENDED");
     const after = await planBorn();
     for (const id of ["podidentity", "access", "support"]) expect(step(after, id).action, id).toBe("skip");
+    const clean = await eksbox(["diff", "--env", "idp", "--exit-code"]);
+    expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
   });
 
   it("refuses a plan that would lock out the principal running eksbox, and changes nothing", async () => {

@@ -23,6 +23,7 @@ import { stepId } from "../model.js";
 import type { EnvironmentConfig } from "../../config/schema.js";
 import { SPEC_HASH_TAG } from "../../render/spec-hash.js";
 import { karpenterPools } from "../../render/view-model.js";
+import { liveAccess, livePodIdentityAssociations } from "../identity.js";
 
 /** What born was asked to do beyond creating and updating in place. */
 export interface ConvergeOptions {
@@ -215,6 +216,12 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
         serviceAccountRoleARN: a.serviceAccountRoleARN === undefined ? undefined : String(a.serviceAccountRoleARN),
       })),
     gitops: ctx.env.config.gitops ? desiredGitops(ctx.env.config.gitops, ctx.env.name) : undefined,
+    identity: {
+      podIdentityAssociations: ctx.env.config.cluster.podIdentityAssociations,
+      access: ctx.env.config.cluster.access,
+      supportType: ctx.env.config.cluster.upgradePolicy?.supportType,
+      agentAddon: ctx.env.config.autoscaling.mode !== "autoMode",
+    },
   };
 }
 
@@ -261,13 +268,17 @@ export async function liveState(ctx: LifecycleContext, desired: DesiredState): P
   const cluster = await facts.cluster();
   if (!cluster) return { nodegroups: [], serviceAccounts: [], addons: [] };
   const wantRetention = desired.cluster.logRetentionInDays !== undefined;
-  const [nodegroups, groups, accounts, addons, logGroup, gitops] = await Promise.all([
+  // Pod identity associations and access entries are read on a cluster that is up (eksctl create cluster makes them).
+  const up = cluster.status === "ACTIVE" || cluster.status === "UPDATING";
+  const [nodegroups, groups, accounts, addons, logGroup, gitops, associations, access] = await Promise.all([
     facts.nodegroups(),
     facts.autoScalingGroups(),
     facts.serviceAccounts(),
     facts.addons(),
     wantRetention ? facts.logGroup() : Promise.resolve(undefined),
     desired.gitops ? liveGitops(ctx) : Promise.resolve(undefined),
+    up ? livePodIdentityAssociations(ctx, stepId(ctx), desired.identity?.podIdentityAssociations ?? []) : Promise.resolve(undefined),
+    up && desired.identity?.access ? liveAccess(ctx, stepId(ctx)) : Promise.resolve(undefined),
   ]);
   const managedNames = nodegroups.filter((ng) => ng.type === "managed").map((ng) => ng.name);
   const roleARNs = [...new Set(accounts.map((sa) => sa.roleARN).filter((arn): arn is string => !!arn))];
@@ -289,6 +300,7 @@ export async function liveState(ctx: LifecycleContext, desired: DesiredState): P
       publicAccessCIDRs: cluster.publicAccessCIDRs ?? [],
       tags: cluster.tags ?? {},
       subnetIds: cluster.subnetIds ?? [],
+      supportType: cluster.supportType,
     },
     nodegroups: nodegroups.map((ng) => {
       if (ng.type === "managed") {
@@ -326,6 +338,7 @@ export async function liveState(ctx: LifecycleContext, desired: DesiredState): P
       configurationValues: a.configurationValues,
     })),
     gitops,
+    identity: associations ? { podIdentityAssociations: associations, access } : undefined,
   };
 }
 

@@ -1,6 +1,16 @@
 // The comparison at the heart of converge: what the environment's rendered config wants against
 // what AWS says, as typed changes, each with the exact command that makes it. Pure: no I/O, so every
 // kind of change is unit-tested without a cloud.
+import { POD_IDENTITY_AGENT_ADDON } from "../../render/view-model.js";
+import {
+  accessChanges,
+  podIdentityChanges,
+  type DesiredAccess,
+  type DesiredAssociation,
+  type IdentityChange,
+  type LiveAccess,
+  type LiveAssociation,
+} from "../identity.js";
 
 export type ChangeKind =
   /** Missing: the step creates it. */
@@ -19,9 +29,12 @@ export type ChangeKind =
   /** Live, of eksbox's kind and naming, but no longer in the config: deleted only with --prune. */
   | "extra"
   /** Capacity that autoscaling.mode moved elsewhere (a nodegroup of a pool Karpenter provisions now): drained and deleted once the new capacity has Ready nodes (destructive). */
-  | "modeSwitch";
+  | "modeSwitch"
+  /** Cannot be undone (authenticationMode CONFIG_MAP -> API_AND_CONFIG_MAP -> API): needs --yes. */
+  | "oneWay";
 
-export type ConvergeStep = "cluster" | "nodegroups" | "serviceaccounts" | "addons" | "capacity" | "gitops";
+export type ConvergeStep =
+  "cluster" | "nodegroups" | "serviceaccounts" | "addons" | "podidentity" | "access" | "capacity" | "support" | "gitops";
 
 export interface Change {
   step: ConvergeStep;
@@ -78,6 +91,23 @@ export interface DesiredState {
   serviceAccounts: { namespace: string; name: string; policies: string[]; overrideExisting: boolean }[];
   addons: { name: string; version: string; configurationValues: string; serviceAccountRoleARN?: string }[];
   gitops?: DesiredGitops;
+  identity?: DesiredIdentity;
+}
+
+/** Pod identity associations, access entries and the upgrade policy, as the config names them. */
+export interface DesiredIdentity {
+  podIdentityAssociations: DesiredAssociation[];
+  /** Unset: access entries are not managed. */
+  access?: DesiredAccess;
+  supportType?: string;
+  /** The eks-pod-identity-agent addon comes with the first association (Auto Mode runs the agent itself). */
+  agentAddon: boolean;
+}
+
+/** Read only on a cluster that is up; access entries only when the config manages them. */
+export interface LiveIdentity {
+  podIdentityAssociations: LiveAssociation[];
+  access?: LiveAccess;
 }
 
 /**
@@ -131,12 +161,15 @@ export interface LiveState {
     publicAccessCIDRs: string[];
     tags: Record<string, string>;
     subnetIds: string[];
+    /** upgradePolicy.supportType: STANDARD or EXTENDED. */
+    supportType?: string;
   };
   nodegroups: LiveNodegroup[];
   serviceAccounts: { namespace: string; name: string; policies?: string[] }[];
   addons: { name: string; version: string; newerVersion?: string; configurationValues: string }[];
   /** Read only when the config has gitops. */
   gitops?: LiveGitops;
+  identity?: LiveIdentity;
 }
 
 /**
@@ -258,8 +291,87 @@ export function diff(desired: DesiredState, live: LiveState, ctx: DiffContext): 
     ...nodegroupChanges(desired, live, ctx),
     ...serviceAccountChanges(desired, live, ctx),
     ...addonChanges(desired, live, ctx),
+    ...identityChanges(desired, live, ctx),
     ...capacityChanges(desired, live, ctx),
     ...gitopsChanges(desired, live),
+  ];
+}
+
+const IDENTITY_KINDS: Record<IdentityChange["kind"], ChangeKind> = {
+  create: "create",
+  update: "inPlace",
+  extra: "extra",
+  "one-way": "oneWay",
+};
+
+/**
+ * Pod identity associations (missing: create, changed: update, extra: reported), access entries (the
+ * same, the authenticationMode change one-way) and the upgrade policy, for the podidentity, access and
+ * support steps. identity.ts compares; each of its changes has at most one command.
+ */
+export function identityChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
+  const want = desired.identity;
+  const have = live.identity;
+  const { name: cluster, region } = desired.cluster;
+  const target = { cluster, region, clusterFile: ctx.paths.cluster };
+  const asChange =
+    (step: ConvergeStep, key: string) =>
+    (c: IdentityChange): Change => ({
+      step,
+      resource: c.resource,
+      field: c.field,
+      live: c.live,
+      wanted: c.wanted,
+      kind: IDENTITY_KINDS[c.kind],
+      destructive: c.kind === "one-way",
+      ...(c.commands[0] ? { argv: c.commands[0] } : {}),
+      key,
+      // Never deleted by eksbox (the cluster creator's own access entry is one), so no drift to act on.
+      ...(c.kind === "extra" ? { reportOnly: true, note: "not in the config: kept (remove it by hand if it should go)" } : {}),
+    });
+  const pods = want && have ? podIdentityChanges(want.podIdentityAssociations, have.podIdentityAssociations, target) : [];
+  if (want?.agentAddon && pods.some((c) => c.kind === "create") && !live.addons.some((a) => a.name === POD_IDENTITY_AGENT_ADDON)) {
+    pods.unshift({
+      resource: `addon/${POD_IDENTITY_AGENT_ADDON}`,
+      field: "addon",
+      live: null,
+      wanted: "latest",
+      kind: "create",
+      commands: [["eksctl", "create", "addon", "-f", ctx.paths.cluster, "--name", POD_IDENTITY_AGENT_ADDON]],
+    });
+  }
+  const access = want?.access && have?.access ? accessChanges(want.access, have.access, target) : [];
+  const supportType = want?.supportType;
+  const support: Change[] =
+    supportType && live.cluster && live.cluster.supportType !== supportType
+      ? [
+          {
+            step: "support",
+            resource: `cluster/${cluster}`,
+            field: "upgradePolicy.supportType",
+            live: live.cluster.supportType ?? null,
+            wanted: supportType,
+            kind: "inPlace",
+            destructive: false,
+            argv: [
+              "aws",
+              "eks",
+              "update-cluster-config",
+              "--name",
+              cluster,
+              "--region",
+              region,
+              "--upgrade-policy",
+              `supportType=${supportType}`,
+            ],
+            key: "cluster.upgradePolicy.supportType",
+          },
+        ]
+      : [];
+  return [
+    ...pods.map(asChange("podidentity", "cluster.podIdentityAssociations")),
+    ...access.map(asChange("access", "cluster.access")),
+    ...support,
   ];
 }
 
@@ -941,6 +1053,7 @@ export function describeChange(change: Change): string {
     immutable: "!",
     extra: "-",
     modeSwitch: "-",
+    oneWay: "!",
   };
   const what = change.field.startsWith("(")
     ? change.kind === "extra" || change.kind === "zoneRemove"

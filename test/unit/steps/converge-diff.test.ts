@@ -621,3 +621,90 @@ describe("nodegroup spec hash", () => {
     });
   });
 });
+
+describe("converge diff: identity", () => {
+  it("identity: a pod identity association, an access entry and the upgrade policy that differ are changes of their steps; extras only reported", () => {
+    const role = (name: string) => `arn:aws:iam::111122223333:role/${name}`;
+    const admin = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+    const d = desired();
+    d.identity = {
+      podIdentityAssociations: [
+        { namespace: "apps", serviceAccountName: "dns", roleARN: role("dns-v2"), attachPolicyARNs: [], createServiceAccount: false },
+      ],
+      access: {
+        authenticationMode: "API",
+        bootstrapClusterCreatorAdminPermissions: true,
+        entries: [
+          {
+            principalARN: role("ops"),
+            kubernetesGroups: ["ops"],
+            accessPolicies: [{ policyARN: admin, accessScope: { type: "cluster", namespaces: [] } }],
+          },
+        ],
+      },
+      supportType: "STANDARD",
+      agentAddon: true,
+    };
+    const l = live();
+    l.cluster!.supportType = "EXTENDED";
+    l.identity = {
+      podIdentityAssociations: [{ namespace: "apps", serviceAccount: "dns", roleArn: role("dns") }],
+      access: {
+        authenticationMode: "API_AND_CONFIG_MAP",
+        entries: [
+          { principalARN: role("ops"), kubernetesGroups: [], accessPolicies: [{ policyARN: admin, accessScope: { type: "cluster" } }] },
+          { principalARN: role("creator"), kubernetesGroups: [], accessPolicies: [] },
+        ],
+      },
+    };
+    const changes = diff(d, l, ctx);
+    expect(changes.map((c) => `${c.step}: ${c.kind} ${c.resource} ${c.field}`)).toEqual([
+      "podidentity: inPlace podidentityassociation/apps/dns roleARN",
+      "access: oneWay cluster/e2e authenticationMode",
+      `access: inPlace accessentry/${role("ops")} kubernetesGroups`,
+      `access: extra accessentry/${role("creator")} entry`,
+      "support: inPlace cluster/e2e upgradePolicy.supportType",
+    ]);
+    // The one-way switch stays destructive; the extra entry is kept, so it is no drift to act on.
+    expect(changes.filter((c) => c.destructive).map((c) => c.field)).toEqual(["authenticationMode"]);
+    expect(changes.filter((c) => c.reportOnly).map((c) => c.kind)).toEqual(["extra"]);
+    expect(commandsOf(changes)).toEqual([
+      [
+        "eksctl",
+        "update",
+        "podidentityassociation",
+        "--cluster",
+        "e2e",
+        "--region",
+        "us-east-1",
+        "--namespace",
+        "apps",
+        "--service-account-name",
+        "dns",
+        "--role-arn",
+        role("dns-v2"),
+      ],
+      ["aws", "eks", "update-cluster-config", "--name", "e2e", "--region", "us-east-1", "--access-config", "authenticationMode=API"],
+      [
+        "aws",
+        "eks",
+        "update-access-entry",
+        "--cluster-name",
+        "e2e",
+        "--region",
+        "us-east-1",
+        "--principal-arn",
+        role("ops"),
+        "--kubernetes-groups",
+        "ops",
+      ],
+      ["aws", "eks", "update-cluster-config", "--name", "e2e", "--region", "us-east-1", "--upgrade-policy", "supportType=STANDARD"],
+    ]);
+    // A missing association brings the agent addon when the cluster has none.
+    l.identity.podIdentityAssociations = [];
+    expect(summary(diff(d, l, ctx).filter((c) => c.step === "podidentity"))).toEqual([
+      "create addon/eks-pod-identity-agent addon",
+      "create podidentityassociation/apps/dns association",
+    ]);
+  });
+});
