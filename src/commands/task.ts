@@ -61,7 +61,7 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
     return;
   }
   const { argumentSpecs } = await import("../tasks/args.js");
-  const { destructiveCalls } = await import("../tasks/builtin-specs.js");
+  const { destructiveCalls } = await import("../tasks/load.js");
   for (const [name, decl] of Object.entries(file.tasks)) {
     // load.ts refuses every built-in name it knows; a built-in command always wins over a task.
     if (taken.has(name)) continue;

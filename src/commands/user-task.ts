@@ -4,7 +4,7 @@ import { shellQuote } from "../core/shell-quote.js";
 import { loadSessionEnvironment, runLifecycleTask, type RunReport, type SessionOptions } from "../steps/session.js";
 import { confirmDestructive } from "../steps/guard.js";
 import { argumentSpecs, bindArguments, type ArgumentSpec } from "../tasks/args.js";
-import { destructiveCalls } from "../tasks/builtin-specs.js";
+import { destructiveCalls } from "../tasks/load.js";
 import { compileUserTask } from "../tasks/compile.js";
 import { loadTasksFile, TASKS_FILE } from "../tasks/load.js";
 

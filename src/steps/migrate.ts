@@ -5,7 +5,7 @@
 // associations, so a rerun migrates only what is left, and a finished migration is a no-op.
 import { log } from "../core/events.js";
 import { preflightStep } from "./common-steps.js";
-import { associationKey, livePodIdentityAssociations } from "./identity.js";
+import { associationKey, livePodIdentityAssociations } from "./converge/identity-state.js";
 import { clusterArgs, clusterMissing, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, runPlannedCommands, skipDecision, stepId, type Step, type Task } from "./model.js";
 

@@ -1,7 +1,6 @@
 // What the built-in tasks accept when a user task calls them (`task: roll, with: {...}`), and the
 // names user tasks and options may not take because eksbox already uses them.
 import type { ArgumentSpec } from "./args.js";
-import type { TasksFile } from "./load.js";
 
 /** Built-in tasks a step may call. destroy is left out on purpose: it asks for confirmation in its command. */
 export const callableBuiltins: readonly string[] = ["born", "roll", "upgrade"];
@@ -43,29 +42,10 @@ export const reservedOptionNames: readonly string[] = [
 ];
 
 /** The callable built-ins that drain, delete or change one way, and what they do, for the confirmation. */
-const destructiveBuiltins: Record<string, string> = {
+export const destructiveBuiltins: Record<string, string> = {
   roll: "roll the nodegroups, draining and deleting the ones it replaces",
   upgrade: "upgrade the control plane (one way: EKS has no downgrade), then roll the nodegroups",
 };
-
-/**
- * The steps by which a user task (or a task it needs or calls) runs a destructive built-in, one line
- * each: such a task goes through the same confirmation as `eksbox roll` (steps/guard.ts).
- */
-export function destructiveCalls(file: TasksFile, name: string, seen = new Set<string>()): string[] {
-  const decl = file.tasks[name];
-  if (!decl || seen.has(name)) return [];
-  seen.add(name);
-  return [
-    ...decl.needs.flatMap((needed) => destructiveCalls(file, needed, seen)),
-    ...decl.steps.flatMap((step) => {
-      if (step.task === undefined) return [];
-      if (file.tasks[step.task]) return destructiveCalls(file, step.task, seen);
-      const does = destructiveBuiltins[step.task];
-      return does ? [`${does} (step ${step.id} of task ${name})`] : [];
-    }),
-  ];
-}
 
 const option = (name: string, type: ArgumentSpec["type"], description: string): ArgumentSpec => ({
   name,

@@ -9,7 +9,7 @@ import { closest } from "../config/issues.js";
 import { objectKeys, schemaAt } from "../config/schema-walk.js";
 import { dottedPath, readYamlSource, type KeyPath, type YamlSource } from "../config/yaml-source.js";
 import { argumentSpecs } from "./args.js";
-import { builtinSpecs, callableBuiltins, reservedCommandNames, reservedOptionNames } from "./builtin-specs.js";
+import { builtinSpecs, callableBuiltins, destructiveBuiltins, reservedCommandNames, reservedOptionNames } from "./builtin-specs.js";
 import { tasksFileSchema, type TaskDeclaration, type TasksFileContent } from "./schema.js";
 import { valueAt } from "../config/issues.js";
 
@@ -280,4 +280,23 @@ export function findCycle(graph: readonly (readonly [string, readonly string[]])
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * The steps by which a user task (or a task it needs or calls) runs a destructive built-in, one line
+ * each: such a task goes through the same confirmation as `eksbox roll` (steps/guard.ts).
+ */
+export function destructiveCalls(file: TasksFile, name: string, seen = new Set<string>()): string[] {
+  const decl = file.tasks[name];
+  if (!decl || seen.has(name)) return [];
+  seen.add(name);
+  return [
+    ...decl.needs.flatMap((needed) => destructiveCalls(file, needed, seen)),
+    ...decl.steps.flatMap((step) => {
+      if (step.task === undefined) return [];
+      if (file.tasks[step.task]) return destructiveCalls(file, step.task, seen);
+      const does = destructiveBuiltins[step.task];
+      return does ? [`${does} (step ${step.id} of task ${name})`] : [];
+    }),
+  ];
 }

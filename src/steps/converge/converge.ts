@@ -23,7 +23,7 @@ import { stepId } from "../model.js";
 import type { EnvironmentConfig } from "../../config/schema.js";
 import { SPEC_HASH_TAG } from "../../render/spec-hash.js";
 import { karpenterPools } from "../../render/view-model.js";
-import { liveAccess, livePodIdentityAssociations } from "../identity.js";
+import { liveAccess, livePodIdentityAssociations } from "./identity-state.js";
 
 /** What born was asked to do beyond creating and updating in place. */
 export interface ConvergeOptions {

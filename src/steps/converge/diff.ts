@@ -10,7 +10,7 @@ import {
   type IdentityChange,
   type LiveAccess,
   type LiveAssociation,
-} from "../identity.js";
+} from "./identity-state.js";
 
 export type ChangeKind =
   /** Missing: the step creates it. */

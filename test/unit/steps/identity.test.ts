@@ -6,13 +6,13 @@ import { clusterAdminPolicyARN } from "../../../src/config/schema.js";
 import {
   accessChanges,
   checkLockOut,
-  describeChange,
   podIdentityChanges,
   principalOf,
   type DesiredAccess,
   type DesiredAssociation,
   type LiveAccess,
-} from "../../../src/steps/identity.js";
+} from "../../../src/steps/converge/identity-state.js";
+import { describeChange } from "../../../src/steps/identity.js";
 
 const t = { cluster: "stg", region: "us-east-1", clusterFile: "build/stg/cluster.yaml" };
 const association = (over: Partial<DesiredAssociation>): DesiredAssociation => ({

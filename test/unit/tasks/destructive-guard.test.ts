@@ -12,8 +12,7 @@ import type { CommandContext } from "../../../src/core/context.js";
 import { MemorySink } from "../../../src/core/events.js";
 import { UserError } from "../../../src/core/errors.js";
 import { Interrupter } from "../../../src/core/interrupt.js";
-import { destructiveCalls } from "../../../src/tasks/builtin-specs.js";
-import { loadTasksFile } from "../../../src/tasks/load.js";
+import { destructiveCalls, loadTasksFile } from "../../../src/tasks/load.js";
 import { makeProject, repoRoot, unitEnvYaml } from "./support.js";
 
 const fixture = await readFile(join(repoRoot, "test/fixtures/tasks/tasks.yaml"), "utf8");
