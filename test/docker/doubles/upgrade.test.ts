@@ -6,12 +6,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKubeApi, type KubeApi } from "../../support/kube-api.js";
 import { startMoto, type MotoServer } from "../../support/moto.js";
 
 const region = "eu-west-1";
 const doubles = fileURLToPath(new URL("../../doubles/", import.meta.url));
 
 let moto: MotoServer;
+// Flux keeps its objects in the kube-apiserver stand-in, as real flux does in the cluster.
+let kubeApi: KubeApi;
 let workspace: string;
 
 const config = (version: string) => `apiVersion: eksctl.io/v1alpha5
@@ -33,6 +36,7 @@ async function run(tool: "eksctl" | "flux", args: string[], env: Record<string, 
       AWS_SECRET_ACCESS_KEY: "eksbox-test-fake-secret",
       AWS_REGION: region,
       KUBECONFIG: join(workspace, "kubeconfig"),
+      EKSBOX_TEST_KUBE_API: kubeApi.url,
       ...env,
     },
   });
@@ -49,6 +53,7 @@ async function liveVersion(): Promise<string> {
 
 beforeAll(async () => {
   moto = await startMoto();
+  kubeApi = await startKubeApi(moto.url, { regions: [region] });
   workspace = mkdtempSync(join(tmpdir(), "eksbox-upgrade-"));
   for (const v of ["1.32", "1.33", "1.34"]) writeFileSync(join(workspace, `cluster-${v}.yaml`), config(v));
   const created = await run("eksctl", ["create", "cluster", "-f", "cluster-1.32.yaml"]);
@@ -60,6 +65,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await kubeApi?.stop();
   await moto?.stop();
   if (workspace) rmSync(workspace, { recursive: true, force: true });
 });
@@ -81,7 +87,7 @@ describe("eksctl double: upgrade cluster and addons", () => {
     expect(await liveVersion()).toBe("1.32");
   });
 
-  it("upgrades one minor version, keeping the cluster's tags (flux, addons)", async () => {
+  it("upgrades one minor version, keeping the addons (cluster tags) and Flux (in the cluster)", async () => {
     const upgraded = await run("eksctl", ["upgrade", "cluster", "-f", "cluster-1.33.yaml", "--approve"]);
     expect(upgraded.exitCode, upgraded.stderr).toBe(0);
     expect(await liveVersion()).toBe("1.33");
