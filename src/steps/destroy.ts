@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { envPaths } from "../core/layout.js";
 import { environmentStateFiles, forgetEnvironmentState } from "../core/state.js";
 import { clusterArgs, type LifecycleContext } from "./lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
+import { runDecision, skipDecision, type Step, type StepDecision, type Task, runPlannedCommands, stepId } from "./model.js";
 import { probeOutput, runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
 
@@ -63,49 +63,61 @@ const deleteKarpenterCapacityStep: Step<LifecycleContext> = {
     const cluster = await ctx.facts.cluster();
     const karpenterMode = ctx.env.config.autoscaling.mode === "karpenter" || cluster?.tags?.["karpenter.sh/discovery"] !== undefined;
     if (!karpenterMode) return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no Karpenter capacity`);
-    const kubectl = ["kubectl", "--kubeconfig", envPaths(ctx.env.name).kubeconfig];
-    const kinds = "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws";
-    let nodePools: string[] = [];
-    if (cluster) {
-      const probe = await ctx.toolbox.run({
-        step: stepId(ctx),
-        argv: [...kubectl, "get", kinds, "-l", MANAGED_BY_EKSBOX, "-o", "name"],
-        captureStdout: true,
-        output: probeOutput(ctx.events, stepId(ctx)),
-      });
-      if (probe.exitCode === 0) nodePools = probe.stdout.split("\n").filter(Boolean);
-    }
-    const instances = await karpenterInstances(ctx);
-    if (nodePools.length === 0 && instances.length === 0)
-      return skipDecision("no NodePools of eksbox's and no instance Karpenter launched");
-    const commands = [
-      ...(nodePools.length > 0 ? [[...kubectl, "delete", kinds, "-l", MANAGED_BY_EKSBOX, "--ignore-not-found", "--wait=false"]] : []),
-      ...(instances.length > 0 ? terminateArgv(ctx, instances) : []),
-    ];
-    const what = [
-      nodePools.length > 0 ? `delete ${nodePools.join(", ")}` : undefined,
-      instances.length > 0 ? `terminate Karpenter's instance(s) ${instances.join(", ")}` : undefined,
-    ]
-      .filter(Boolean)
-      .join("; ");
-    const done = [
-      nodePools.length > 0 ? `deleted ${nodePools.join(", ")}` : undefined,
-      instances.length > 0 ? `terminated Karpenter's instance(s) ${instances.join(", ")}` : undefined,
-    ]
-      .filter(Boolean)
-      .join("; ");
-    return runDecision(what, commands, { done, destructive: what });
+    return karpenterCapacityRemoval(ctx);
   },
-  async run(ctx, decision) {
-    const terminate = decision.commands.findIndex((c) => c.argv[2] === "terminate-instances");
-    for (const { argv } of terminate < 0 ? decision.commands : decision.commands.slice(0, terminate))
-      await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
-    // Deleting the NodePools lets Karpenter start terminating its own nodes (not waited for: what it has
-    // not finished, or a Karpenter that no longer runs left behind, is terminated here and waited for).
-    const left = await karpenterInstances(ctx);
-    for (const argv of left.length > 0 ? terminateArgv(ctx, left) : []) await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
-  },
+  run: removeKarpenterCapacity,
 };
+
+/**
+ * What removing Karpenter's capacity takes: deleting eksbox's NodePools and EC2NodeClasses, and
+ * terminating the instances Karpenter launched for the cluster. destroy's first step, and the end of a
+ * switch from karpenter to clusterAutoscaler (steps/converge/mode-switch.ts).
+ */
+export async function karpenterCapacityRemoval(ctx: LifecycleContext): Promise<StepDecision> {
+  const cluster = await ctx.facts.cluster();
+  const kubectl = ["kubectl", "--kubeconfig", envPaths(ctx.env.name).kubeconfig];
+  const kinds = "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws";
+  let nodePools: string[] = [];
+  if (cluster) {
+    const probe = await ctx.toolbox.run({
+      step: stepId(ctx),
+      argv: [...kubectl, "get", kinds, "-l", MANAGED_BY_EKSBOX, "-o", "name"],
+      captureStdout: true,
+      output: probeOutput(ctx.events, stepId(ctx)),
+    });
+    if (probe.exitCode === 0) nodePools = probe.stdout.split("\n").filter(Boolean);
+  }
+  const instances = await karpenterInstances(ctx);
+  if (nodePools.length === 0 && instances.length === 0) return skipDecision("no NodePools of eksbox's and no instance Karpenter launched");
+  const commands = [
+    ...(nodePools.length > 0 ? [[...kubectl, "delete", kinds, "-l", MANAGED_BY_EKSBOX, "--ignore-not-found", "--wait=false"]] : []),
+    ...(instances.length > 0 ? terminateArgv(ctx, instances) : []),
+  ];
+  const what = [
+    nodePools.length > 0 ? `delete ${nodePools.join(", ")}` : undefined,
+    instances.length > 0 ? `terminate Karpenter's instance(s) ${instances.join(", ")}` : undefined,
+  ]
+    .filter(Boolean)
+    .join("; ");
+  const done = [
+    nodePools.length > 0 ? `deleted ${nodePools.join(", ")}` : undefined,
+    instances.length > 0 ? `terminated Karpenter's instance(s) ${instances.join(", ")}` : undefined,
+  ]
+    .filter(Boolean)
+    .join("; ");
+  return runDecision(what, commands, { done, destructive: what });
+}
+
+/** Carries out karpenterCapacityRemoval's decision; Karpenter's instances are read again and waited for. */
+export async function removeKarpenterCapacity(ctx: LifecycleContext, decision: Extract<StepDecision, { action: "run" }>): Promise<void> {
+  const terminate = decision.commands.findIndex((c) => c.argv[2] === "terminate-instances");
+  for (const { argv } of terminate < 0 ? decision.commands : decision.commands.slice(0, terminate))
+    await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
+  // Deleting the NodePools lets Karpenter start terminating its own nodes (not waited for: what it has
+  // not finished, or a Karpenter that no longer runs left behind, is terminated here and waited for).
+  const left = await karpenterInstances(ctx);
+  for (const argv of left.length > 0 ? terminateArgv(ctx, left) : []) await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
+}
 
 const deleteNodegroupsStep: Step<LifecycleContext> = {
   id: "delete-nodegroups",

@@ -168,11 +168,12 @@ const createNewStep: Step<RollContext> = {
   },
 };
 
-interface NodeList {
+export interface NodeList {
   items?: { metadata?: { labels?: Record<string, string> }; status?: { conditions?: { type: string; status: string }[] } }[];
 }
 
-function readyNodesByNodegroup(list: NodeList): Map<string, number> {
+/** Ready nodes per nodegroup, from `kubectl get nodes -o json` (also the mode switch's check). */
+export function readyNodesByNodegroup(list: NodeList): Map<string, number> {
   const counts = new Map<string, number>();
   for (const node of list.items ?? []) {
     const group = node.metadata?.labels?.["alpha.eksctl.io/nodegroup-name"] ?? node.metadata?.labels?.["eks.amazonaws.com/nodegroup"];
@@ -188,10 +189,15 @@ function readyNodesNeeded(ctx: RollContext): number {
 }
 
 function readyQuery(ctx: RollContext, names: readonly string[]): string[] {
+  return nodegroupReadyQuery(ctx.env.name, names);
+}
+
+/** The nodes of some nodegroups, as JSON for readyNodesByNodegroup. */
+export function nodegroupReadyQuery(envName: string, names: readonly string[]): string[] {
   return [
     "kubectl",
     "--kubeconfig",
-    envPaths(ctx.env.name).kubeconfig,
+    envPaths(envName).kubeconfig,
     "get",
     "nodes",
     "-l",

@@ -265,6 +265,69 @@ describe("node pools against the local emulator", () => {
   );
 
   it(
+    "switching back to clusterAutoscaler is planned: the workers' nodegroups it creates, the NodePool it removes (destructive; the controller stays)",
+    async () => {
+      await writeFile(join(project, "config", "environments", "pools.yaml"), poolsYaml("pools", moto.url, "clusterAutoscaler"));
+      const drift = await eksbox(["diff", "--env", "pools", "--exit-code"]);
+      expect(drift.exitCode, drift.stderr).toBe(2);
+      expect(drift.stdout).toMatch(/^capacity: - nodepool workers \(modeSwitch, destructive\):.*the Karpenter controller .* stays/m);
+      const planned = await eksbox(["plan", "born", "--env", "pools", "--output", "json"]);
+      expect(planned.exitCode, planned.stderr).toBe(0);
+      const plan = JSON.parse(planned.stdout) as {
+        steps: { id: string; commands: string[][]; changes: { resource: string; kind: string; destructive: boolean }[] }[];
+      };
+      const created = plan.steps
+        .find((step) => step.id === "nodegroups")!
+        .changes.filter((c) => c.kind === "create" || c.kind === "zoneAdd");
+      expect(created.map((c) => c.resource)).toEqual([
+        expect.stringMatching(/^nodegroup workers-1a-/),
+        expect.stringMatching(/^nodegroup workers-1b-/),
+      ]);
+      const capacity = plan.steps.find((step) => step.id === "capacity")!;
+      expect(capacity.changes.map((c) => `${c.kind} ${c.resource} ${c.destructive}`)).toEqual(["modeSwitch nodepool workers true"]);
+      expect(capacity.commands.map((argv) => argv.join(" "))).toEqual([
+        expect.stringMatching(/get nodes -l alpha\.eksctl\.io\/nodegroup-name in \(workers-1a-\S+,workers-1b-\S+\)/),
+        expect.stringMatching(
+          /delete nodepools\.karpenter\.sh,ec2nodeclasses\.karpenter\.k8s\.aws -l app\.kubernetes\.io\/managed-by=eksbox/,
+        ),
+      ]);
+
+      const refused = await eksbox(["born", "--env", "pools"]);
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr).toMatch(/--yes/);
+      expect((await stored("/apis/karpenter.sh/v1/nodepools")).items.map((o) => o.metadata.name)).toEqual(["workers"]);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    "the switch back creates the workers' nodegroups, then deletes the NodePool and EC2NodeClass and terminates Karpenter's instances",
+    async () => {
+      const result = await eksbox(["born", "--env", "pools", "--yes"]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const stacks = await nodegroupStacks("pools");
+      expect(stacks).toEqual([systemGroup, expect.stringMatching(/^workers-1a-/), expect.stringMatching(/^workers-1b-/)]);
+      expect((await stored("/apis/karpenter.sh/v1/nodepools")).items).toEqual([]);
+      expect((await stored("/apis/karpenter.k8s.aws/v1/ec2nodeclasses")).items).toEqual([]);
+      const karpenters = await aws([
+        "ec2",
+        "describe-instances",
+        "--filters",
+        "Name=tag-key,Values=karpenter.sh/nodepool",
+        "Name=tag-key,Values=kubernetes.io/cluster/pools",
+      ]);
+      const states = karpenters.Reservations.flatMap((r: { Instances: { State: { Name: string } }[] }) =>
+        r.Instances.map((i) => i.State.Name),
+      );
+      expect(states.length).toBeGreaterThan(0);
+      expect(states.every((state: string) => state === "terminated")).toBe(true);
+      const clean = await eksbox(["diff", "--env", "pools", "--exit-code"]);
+      expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
     "karpenter mode: born makes only the system group and applies the NodePool and EC2NodeClass",
     async () => {
       const result = await eksbox(["born", "--env", "kpools"]);

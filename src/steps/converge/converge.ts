@@ -24,6 +24,7 @@ import type { EnvironmentConfig } from "../../config/schema.js";
 import { SPEC_HASH_TAG } from "../../render/spec-hash.js";
 import { karpenterPools } from "../../render/view-model.js";
 import { liveAccess, livePodIdentityAssociations } from "./identity-state.js";
+import { eksboxNodePools } from "./karpenter-live.js";
 
 /** What born was asked to do beyond creating and updating in place. */
 export interface ConvergeOptions {
@@ -81,6 +82,12 @@ async function switchedPoolNaming(ctx: LifecycleContext): Promise<((name: string
   };
 }
 
+/** For a switch of autoscaling.mode from karpenter to clusterAutoscaler: eksbox's NodePools still live. */
+async function leftoverKarpenterNodePools(ctx: LifecycleContext): Promise<string[]> {
+  if (ctx.env.config.autoscaling.mode !== "clusterAutoscaler" || !(await ctx.facts.cluster())) return [];
+  return eksboxNodePools(ctx);
+}
+
 /** After a step changed the world: the next step that asks reads it again. */
 export function forgetConverge(ctx: LifecycleContext): void {
   memo.delete(ctx.facts.run);
@@ -88,10 +95,11 @@ export function forgetConverge(ctx: LifecycleContext): void {
 
 async function computeConverge(ctx: LifecycleContext): Promise<ConvergeResult> {
   const desired = desiredState(ctx);
-  const [live, naming, switchedPoolOf] = await Promise.all([
+  const [live, naming, switchedPoolOf, leftoverNodePools] = await Promise.all([
     liveState(ctx, desired),
     nodegroupNaming(ctx.projectRoot, ctx.env, { anyZone: true }),
     switchedPoolNaming(ctx),
+    leftoverKarpenterNodePools(ctx),
   ]);
   const paths = envPaths(ctx.env.name);
   const changes = diff(desired, live, {
@@ -101,6 +109,7 @@ async function computeConverge(ctx: LifecycleContext): Promise<ConvergeResult> {
     poolOf: (name) => naming.identify(name)?.pool,
     resetDesired: ctx.converge?.resetDesired,
     switchedPoolOf,
+    leftoverNodePools,
   });
   return { desired, live, changes, fingerprint: fingerprintOf(live, !!ctx.converge?.resetDesired) };
 }

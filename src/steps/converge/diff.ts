@@ -217,6 +217,8 @@ export interface DiffContext {
    * nodegroups were in clusterAutoscaler mode, when Karpenter provisions the pool now; else undefined.
    */
   switchedPoolOf?(name: string): string | undefined;
+  /** After a switch of autoscaling.mode from karpenter to clusterAutoscaler: eksbox's NodePools still live. */
+  leftoverNodePools?: readonly string[];
 }
 
 const DEFAULT_PUBLIC_CIDRS = ["0.0.0.0/0"];
@@ -375,10 +377,16 @@ export function identityChanges(desired: DesiredState, live: LiveState, ctx: Dif
   ];
 }
 
+/** The kinds eksbox applies in karpenter mode, and the label it applies them with. */
+const KARPENTER_KINDS = "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws";
+const MANAGED_BY_EKSBOX = "app.kubernetes.io/managed-by=eksbox";
+
 /**
  * A switch of autoscaling.mode to karpenter: each pool Karpenter provisions now gets its NodePool
  * (the karpenter step applies it), and its old nodegroups are drained and deleted once that NodePool
- * has Ready nodes (the capacity step; destructive).
+ * has Ready nodes (the capacity step; destructive). Back from karpenter to clusterAutoscaler: the
+ * pools' nodegroups are created by the nodegroups step, and eksbox's NodePools left live are deleted
+ * once those have Ready nodes (destructive).
  */
 export function capacityChanges(desired: DesiredState, live: LiveState, ctx: DiffContext): Change[] {
   const { name: cluster, region } = desired.cluster;
@@ -410,6 +418,28 @@ export function capacityChanges(desired: DesiredState, live: LiveState, ctx: Dif
       argv: ["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", o.name, "--drain", "--approve", "--wait"],
       key: "autoscaling.mode",
       note: `pool ${o.pool} is Karpenter's now: drained and deleted once NodePool ${o.pool} has Ready nodes`,
+    })),
+    ...(ctx.leftoverNodePools ?? []).map((name): Change => ({
+      step: "capacity",
+      resource: `nodepool ${name}`,
+      field: "(nodepool)",
+      live: name,
+      wanted: null,
+      kind: "modeSwitch",
+      destructive: true,
+      argv: [
+        "kubectl",
+        "--kubeconfig",
+        ctx.paths.kubeconfig,
+        "delete",
+        KARPENTER_KINDS,
+        "-l",
+        MANAGED_BY_EKSBOX,
+        "--ignore-not-found",
+        "--wait=false",
+      ],
+      key: "autoscaling.mode",
+      note: `pool ${name} is a nodegroup again (the nodegroups step creates it): NodePool and EC2NodeClass ${name} are deleted, and Karpenter's leftover instances terminated, once its nodegroups have Ready nodes; the Karpenter controller (eksctl's karpenter: block) stays`,
     })),
   ];
 }

@@ -4,30 +4,26 @@
 // protected environment), and only once every such NodePool has Ready nodes, asked of the cluster
 // through kubectl. Karpenter itself must be running: eksctl installs it only when it creates a
 // cluster, so on a live one eksbox checks that the Karpenter API is served and refuses otherwise.
-// The other switches (to autoMode, karpenter → clusterAutoscaler) are refused with the reason.
-import { access } from "node:fs/promises";
-import { join } from "node:path";
+// karpenter → clusterAutoscaler: the nodegroups step creates the pools' nodegroups from the config;
+// once each has a Ready node (the roll's check), eksbox's NodePools and EC2NodeClasses are deleted and
+// Karpenter's leftover instances terminated (destroy's removal); the Karpenter controller stays.
+// A switch to autoMode is refused with the reason.
 import { AbortedError, StepFailedError, UserError } from "../../core/errors.js";
-import { envPaths } from "../../core/layout.js";
 import { probeOutput, runJson } from "../cloud.js";
+import { karpenterCapacityRemoval, removeKarpenterCapacity } from "../destroy.js";
+import { nodegroupReadyQuery, readyNodesByNodegroup, type NodeList as NodegroupNodeList } from "../roll.js";
 import type { LifecycleContext } from "../lifecycle.js";
 import { runDecision, skipDecision, stepId, type Step } from "../model.js";
 import { convergeFor } from "./converge.js";
 import { commandsOf, describeChange } from "./diff.js";
 import { refuseUnconfirmed } from "./guard.js";
 import { sleepUnlessAborted } from "../../core/sleep.js";
+import { kubectl } from "./karpenter-live.js";
 
 /** The label Karpenter puts on every node it launches, naming its NodePool. */
 export const KARPENTER_NODEPOOL_LABEL = "karpenter.sh/nodepool";
 
-/** What eksbox labels the NodePools and EC2NodeClasses it applies with. */
-const MANAGED_BY_EKSBOX = "app.kubernetes.io/managed-by=eksbox";
-
 const DEFAULT_READY_TIMEOUT_MS = 20 * 60_000;
-
-function kubectl(ctx: LifecycleContext): string[] {
-  return ["kubectl", "--kubeconfig", envPaths(ctx.env.name).kubeconfig];
-}
 
 function readyQuery(ctx: LifecycleContext, pools: readonly string[]): string[] {
   return [...kubectl(ctx), "get", "nodes", "-l", `${KARPENTER_NODEPOOL_LABEL} in (${pools.join(",")})`, "-o", "json"];
@@ -47,42 +43,15 @@ export function poolsWithoutReadyNodes(list: NodeList, pools: readonly string[])
   return pools.filter((pool) => !ready.has(pool));
 }
 
-async function kubeconfigThere(ctx: LifecycleContext): Promise<boolean> {
-  return access(join(ctx.projectRoot, envPaths(ctx.env.name).kubeconfig)).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** NodePools eksbox applied to the cluster (karpenter mode once), or none when the API or the kubeconfig is not there. */
-async function eksboxNodePools(ctx: LifecycleContext): Promise<string[]> {
-  if (!(await kubeconfigThere(ctx))) return [];
-  const probe = await ctx.toolbox.run({
-    step: stepId(ctx),
-    argv: [...kubectl(ctx), "get", "nodepools.karpenter.sh", "-l", MANAGED_BY_EKSBOX, "-o", "json"],
-    captureStdout: true,
-    output: probeOutput(ctx.events, stepId(ctx)),
-  });
-  if (probe.exitCode !== 0) return [];
-  try {
-    return ((JSON.parse(probe.stdout || "{}") as { items?: { metadata?: { name?: string } }[] }).items ?? []).map((o) =>
-      String(o.metadata?.name),
-    );
-  } catch {
-    return [];
-  }
-}
-
 /**
- * Refuses, before anything is applied, the switches eksbox cannot make on a live cluster: to
- * autoMode, away from karpenter, and to karpenter where Karpenter is not installed.
+ * Refuses, before anything is applied, the switches eksbox cannot make on a live cluster: to autoMode
+ * where Auto Mode is off (to karpenter where Karpenter is not installed: refuseWithoutKarpenter).
  */
 export async function refuseUnsupportedSwitch(ctx: LifecycleContext): Promise<void> {
   const cluster = await ctx.facts.cluster();
   if (!cluster) return;
   const mode = ctx.env.config.autoscaling.mode;
   const envFile = `config/environments/${ctx.env.name}.yaml`;
-  const wasKarpenter = cluster.tags?.["karpenter.sh/discovery"] !== undefined;
   // EKS says whether Auto Mode is on (computeConfig.enabled); an answer without it says nothing.
   if (mode === "autoMode" && cluster.autoMode === false) {
     throw new UserError(
@@ -91,17 +60,6 @@ export async function refuseUnsupportedSwitch(ctx: LifecycleContext): Promise<vo
         hint: `EKS Auto Mode is off on it, and turning it on (aws eks update-cluster-config --compute-config ...) is not a change eksbox plans yet; set autoscaling.mode back in ${envFile}, or create a new environment in autoMode`,
       },
     );
-  }
-  if (mode === "clusterAutoscaler" && wasKarpenter) {
-    const nodePools = await eksboxNodePools(ctx);
-    if (nodePools.length > 0) {
-      throw new UserError(
-        `switching cluster ${cluster.name} from karpenter to autoscaling.mode clusterAutoscaler is not supported on a live cluster yet; nothing was changed`,
-        {
-          hint: `Karpenter's NodePools ${nodePools.join(", ")} still provide its capacity; set autoscaling.mode back to karpenter in ${envFile} (eksbox can switch clusterAutoscaler → karpenter only)`,
-        },
-      );
-    }
   }
 }
 
@@ -126,55 +84,118 @@ export async function refuseWithoutKarpenter(ctx: LifecycleContext): Promise<voi
 }
 
 /**
- * The switch's removals: each old nodegroup of a pool Karpenter provisions now is drained and
- * deleted, once every such pool's NodePool has a Ready node. Planned (and shown) with the NodePools
- * it waits for; resumable (a rerun finds what is left).
+ * The switch's removals. To karpenter: each old nodegroup of a pool Karpenter provisions now is
+ * drained and deleted, once every such pool's NodePool has a Ready node. Back to clusterAutoscaler:
+ * eksbox's NodePools and EC2NodeClasses are deleted and Karpenter's leftover instances terminated,
+ * once the pools' nodegroups (made by the nodegroups step) have a Ready node each. Planned (and shown)
+ * with what it waits for; resumable (a rerun finds what is left).
  */
 export function capacitySwitchStep(opts: { readyTimeoutMs?: number; pollIntervalMs?: number } = {}): Step<LifecycleContext> {
+  const readyTimeoutMs = (ctx: LifecycleContext) => opts.readyTimeoutMs ?? ctx.converge?.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+
+  /** Polls until `waiting` answers none; the removals wait for it. */
+  async function untilReady(
+    ctx: LifecycleContext,
+    query: readonly string[],
+    waiting: (json: unknown) => string[],
+    words: { of: string; what: string; untouched: string; hint: string },
+  ) {
+    const deadline = Date.now() + readyTimeoutMs(ctx);
+    for (;;) {
+      const left = waiting(await runJson<unknown>(ctx.toolbox, stepId(ctx), [...query]));
+      if (left.length === 0) return;
+      if (ctx.signal.aborted) throw new AbortedError(`stopped waiting for ${words.what}: interrupted; ${words.untouched}`);
+      if (Date.now() > deadline) {
+        throw new StepFailedError({
+          step: stepId(ctx),
+          argv: [...query],
+          message: `timed out: ${words.of}${left.join(", ")} have no Ready node yet; ${words.untouched}`,
+          hint: words.hint,
+        });
+      }
+      ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes of ${words.of}${left.join(", ")}` });
+      await sleepUnlessAborted(opts.pollIntervalMs ?? 10_000, ctx.signal);
+    }
+  }
+
   return {
     id: "capacity",
-    description: "after a switch of autoscaling.mode: remove the old nodegroups once the new capacity has Ready nodes",
+    description: "after a switch of autoscaling.mode: remove the old capacity once the new capacity has Ready nodes",
     needs: ["karpenter"],
     async decide(ctx) {
       // The switch's changes are the converge result's (diff.ts capacityChanges), so diff and a saved plan hold them too.
-      const changes = (await convergeFor(ctx)).changes.filter((c) => c.step === "capacity");
-      const old = changes.filter((c) => c.kind === "modeSwitch").map((c) => String(c.live));
-      if (old.length === 0) return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no nodegroups to move away from`);
-      const pools = changes.filter((c) => c.kind === "create").map((c) => String(c.wanted));
+      const converge = await convergeFor(ctx);
+      const changes = converge.changes.filter((c) => c.step === "capacity");
       const removals = changes.filter((c) => c.destructive);
+      const oldNodegroups = removals.filter((c) => c.resource.startsWith("nodegroup ")).map((c) => String(c.live));
+      const oldNodePools = removals.filter((c) => c.resource.startsWith("nodepool ")).map((c) => String(c.live));
+      if (oldNodegroups.length === 0 && oldNodePools.length === 0)
+        return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no capacity to move away from`);
       if (!ctx.planning) await refuseUnconfirmed(ctx, removals, `eksbox born --env ${ctx.env.name}`);
+      if (oldNodePools.length > 0) {
+        const nodegroups = newNodegroupsOf(converge.desired.nodegroups, oldNodePools);
+        const query = nodegroupReadyQuery(ctx.env.name, nodegroups.length > 0 ? nodegroups : ["-"]);
+        return runDecision(
+          `autoscaling.mode clusterAutoscaler: NodePool(s) ${oldNodePools.join(", ")} give way to nodegroup(s) ${nodegroups.join(", ") || "(none)"}; the Karpenter controller stays`,
+          [query, ...commandsOf(removals)],
+          {
+            changes,
+            destructive: removals.map(describeChange).join("; "),
+            done: `nodegroup(s) ${nodegroups.join(", ") || "(none)"} have Ready nodes; deleted NodePool(s) ${oldNodePools.join(", ")} and their EC2NodeClasses`,
+          },
+        );
+      }
+      const pools = changes.filter((c) => c.kind === "create").map((c) => String(c.wanted));
       return runDecision(
-        `autoscaling.mode karpenter: ${old.join(", ")} give way to NodePool(s) ${pools.join(", ")}`,
+        `autoscaling.mode karpenter: ${oldNodegroups.join(", ")} give way to NodePool(s) ${pools.join(", ")}`,
         [readyQuery(ctx, pools), ...commandsOf(removals)],
         {
           changes,
           destructive: removals.map(describeChange).join("; "),
-          done: `NodePool(s) ${pools.join(", ")} have Ready nodes; drained and deleted ${old.join(", ")}`,
+          done: `NodePool(s) ${pools.join(", ")} have Ready nodes; drained and deleted ${oldNodegroups.join(", ")}`,
         },
       );
     },
     async run(ctx, decision) {
       const [query, ...deletes] = decision.commands.map((c) => c.argv);
-      const pools = [...new Set((decision.changes ?? []).filter((c) => c.kind === "create").map((c) => String(c.wanted)))];
-      const deadline = Date.now() + (opts.readyTimeoutMs ?? ctx.converge?.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
-      for (;;) {
-        const waiting = poolsWithoutReadyNodes(await runJson<NodeList>(ctx.toolbox, stepId(ctx), [...query!]), pools);
-        if (waiting.length === 0) break;
-        if (ctx.signal.aborted)
-          throw new AbortedError("stopped waiting for Karpenter's nodes: interrupted; the old nodegroups were left untouched");
-        if (Date.now() > deadline) {
-          throw new StepFailedError({
-            step: stepId(ctx),
-            argv: [...query!],
-            message: `timed out: NodePool(s) ${waiting.join(", ")} have no Ready node yet; the old nodegroups were left untouched`,
-            hint: `Karpenter launches nodes for pending pods: cordon the old nodes (kubectl cordon -l alpha.eksctl.io/nodegroup-name=<name>) so new pods go to Karpenter, check Karpenter's logs (kubectl logs -n karpenter deploy/karpenter), then rerun eksbox born --env ${ctx.env.name} --yes`,
-          });
-        }
-        ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes of NodePool(s) ${waiting.join(", ")}` });
-        await sleepUnlessAborted(opts.pollIntervalMs ?? 10_000, ctx.signal);
+      const changes = decision.changes ?? [];
+      const oldNodePools = changes.filter((c) => c.kind === "modeSwitch" && c.resource.startsWith("nodepool ")).map((c) => String(c.live));
+      if (oldNodePools.length > 0) {
+        const nodegroups = newNodegroupsOf((await convergeFor(ctx)).desired.nodegroups, oldNodePools);
+        await untilReady(
+          ctx,
+          query!,
+          (json) => {
+            const counts = readyNodesByNodegroup(json as NodegroupNodeList);
+            return nodegroups.filter((name) => (counts.get(name) ?? 0) < 1);
+          },
+          {
+            of: "nodegroup(s) ",
+            what: "the new nodegroups' nodes",
+            untouched: "Karpenter's NodePools were left untouched",
+            hint: `look at the nodegroups' instances and kubelet logs, then rerun eksbox born --env ${ctx.env.name} --yes`,
+          },
+        );
+        // destroy's removal, read again now: the NodePools and EC2NodeClasses, then every instance Karpenter left.
+        const removal = await karpenterCapacityRemoval(ctx);
+        if (removal.action === "run") await removeKarpenterCapacity(ctx, removal);
+        return;
       }
+      const pools = [...new Set(changes.filter((c) => c.kind === "create").map((c) => String(c.wanted)))];
+      await untilReady(ctx, query!, (json) => poolsWithoutReadyNodes(json as NodeList, pools), {
+        of: "NodePool(s) ",
+        what: "Karpenter's nodes",
+        untouched: "the old nodegroups were left untouched",
+        hint: `Karpenter launches nodes for pending pods: cordon the old nodes (kubectl cordon -l alpha.eksctl.io/nodegroup-name=<name>) so new pods go to Karpenter, check Karpenter's logs (kubectl logs -n karpenter deploy/karpenter), then rerun eksbox born --env ${ctx.env.name} --yes`,
+      });
       for (const argv of deletes) await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
       ctx.facts.forget("nodegroups", "asgs", "managed");
     },
   };
+}
+
+/** The config's nodegroups of the pools whose NodePools a switch back to clusterAutoscaler removes. */
+function newNodegroupsOf(desired: readonly { name: string; pool?: string }[], nodePools: readonly string[]): string[] {
+  const pools = new Set(nodePools);
+  return desired.filter((ng) => ng.pool !== undefined && pools.has(ng.pool)).map((ng) => ng.name);
 }

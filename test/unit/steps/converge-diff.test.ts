@@ -376,6 +376,37 @@ describe("converge diff", () => {
       l.nodegroups = l.nodegroups.filter((ng) => !ng.name.startsWith("workers-"));
       expect(diff(d, l, karpenterCtx)).toEqual([]);
     });
+
+    it("back to clusterAutoscaler: the pool's nodegroups are created, eksbox's NodePool left live is a modeSwitch removal", () => {
+      const { d, l } = pools();
+      // karpenter ran workers: only system is a live nodegroup; the config (clusterAutoscaler) wants workers' nodegroups again.
+      l.nodegroups = l.nodegroups.filter((ng) => ng.name.startsWith("system-"));
+      const backCtx: DiffContext = { ...poolCtx, leftoverNodePools: ["workers"] };
+      const changes = diff(d, l, backCtx);
+      expect(summary(changes)).toEqual([
+        `zoneAdd nodegroup workers-1a-${W} (nodegroup)`,
+        `zoneAdd nodegroup workers-1b-${W} (nodegroup)`,
+        "modeSwitch nodepool workers (nodepool)",
+      ]);
+      const [removal] = changes.filter((c) => c.step === "capacity");
+      expect(removal).toMatchObject({ destructive: true, key: "autoscaling.mode", live: "workers", wanted: null });
+      expect(removal!.note).toMatch(/once its nodegroups have Ready nodes; the Karpenter controller \(eksctl's karpenter: block\) stays/);
+      expect(commandsOf([removal!])).toEqual([
+        [
+          "kubectl",
+          "--kubeconfig",
+          poolCtx.paths.kubeconfig,
+          "delete",
+          "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws",
+          "-l",
+          "app.kubernetes.io/managed-by=eksbox",
+          "--ignore-not-found",
+          "--wait=false",
+        ],
+      ]);
+      // Once the NodePool is gone (and the nodegroups are there), nothing is left to switch.
+      expect(diff(d, pools().l, { ...poolCtx, leftoverNodePools: [] })).toEqual([]);
+    });
   });
 
   it("a zone removed is destructive: drain and delete its nodegroup", () => {
