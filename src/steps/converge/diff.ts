@@ -380,6 +380,7 @@ export function identityChanges(desired: DesiredState, live: LiveState, ctx: Dif
 /** The kinds eksbox applies in karpenter mode, and the label it applies them with. */
 const KARPENTER_KINDS = "nodepools.karpenter.sh,ec2nodeclasses.karpenter.k8s.aws";
 const MANAGED_BY_EKSBOX = "app.kubernetes.io/managed-by=eksbox";
+const KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery";
 
 /**
  * A switch of autoscaling.mode to karpenter: each pool Karpenter provisions now gets its NodePool
@@ -646,7 +647,9 @@ function clusterChanges(desired: DesiredState, live: LiveState, ctx: DiffContext
     }
   }
   const extraTags = Object.keys(have.tags)
-    .filter((key) => !(key in want.tags) && !ownedTag(key))
+    // karpenter.sh/discovery stays after a switch back from karpenter: the Karpenter controller stays too,
+    // and destroy reads the tag to clean up what Karpenter launched.
+    .filter((key) => !(key in want.tags) && !ownedTag(key) && key !== KARPENTER_DISCOVERY_TAG)
     .sort();
   if (extraTags.length > 0) {
     const argv = ["aws", "eks", "untag-resource", "--resource-arn", have.arn ?? "", "--tag-keys", ...extraTags, "--region", want.region];
