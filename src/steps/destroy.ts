@@ -20,7 +20,7 @@ const MANAGED_BY_EKSBOX = "app.kubernetes.io/managed-by=eksbox";
  */
 async function karpenterInstances(ctx: LifecycleContext): Promise<string[]> {
   const name = ctx.facts.clusterName;
-  const query = (clusterFilter: string[]) => [
+  const query = (clusterFilter: string) => [
     "aws",
     "ec2",
     "describe-instances",
@@ -28,18 +28,34 @@ async function karpenterInstances(ctx: LifecycleContext): Promise<string[]> {
     ctx.facts.region,
     "--filters",
     "Name=tag-key,Values=karpenter.sh/nodepool",
-    ...clusterFilter,
+    clusterFilter,
     "Name=instance-state-name,Values=pending,running,stopping,stopped",
     "--query",
-    "Reservations[].Instances[].InstanceId",
+    "Reservations[].Instances[].{id: InstanceId, tags: Tags}",
     "--output",
     "json",
   ];
   const [owned, discovered] = await Promise.all([
-    runJson<string[]>(ctx.toolbox, stepId(ctx), query([`Name=tag-key,Values=kubernetes.io/cluster/${name}`])),
-    runJson<string[]>(ctx.toolbox, stepId(ctx), query([`Name=tag:karpenter.sh/discovery,Values=${name}`])),
+    runJson<TaggedInstance[]>(ctx.toolbox, stepId(ctx), query(`Name=tag-key,Values=kubernetes.io/cluster/${name}`)),
+    runJson<TaggedInstance[]>(ctx.toolbox, stepId(ctx), query(`Name=tag:karpenter.sh/discovery,Values=${name}`)),
   ]);
-  return [...new Set([...owned, ...discovered])].sort();
+  // Checked again here, whatever the API made of the filters: a nodegroup's instance (the cluster's
+  // tag, no NodePool) must never be terminated as Karpenter's.
+  const karpenters = [...(owned ?? []), ...(discovered ?? [])].filter((instance) => isKarpenterInstanceOf(instance, name));
+  return [...new Set(karpenters.map((instance) => instance.id))].sort();
+}
+
+interface TaggedInstance {
+  id: string;
+  tags?: { Key: string; Value: string }[] | null;
+}
+
+export function isKarpenterInstanceOf(instance: TaggedInstance, clusterName: string): boolean {
+  const tags = new Map((instance.tags ?? []).map((tag) => [tag.Key, tag.Value]));
+  return (
+    tags.has("karpenter.sh/nodepool") &&
+    (tags.has(`kubernetes.io/cluster/${clusterName}`) || tags.get("karpenter.sh/discovery") === clusterName)
+  );
 }
 
 function terminateArgv(ctx: LifecycleContext, ids: readonly string[]): string[][] {

@@ -317,6 +317,12 @@ describe("node pools against the local emulator", () => {
         .filter((i) => i.Tags?.some((t) => t.Key === "kubernetes.io/cluster/pools"));
       expect(karpenters.length).toBeGreaterThan(0);
       expect(karpenters.map((i) => `${i.InstanceId} ${i.State.Name}`)).toEqual(karpenters.map((i) => `${i.InstanceId} terminated`));
+      // The nodegroups' own instances carry the cluster's tag too: none of them was taken for Karpenter's.
+      const clusters = await aws(["ec2", "describe-instances", "--filters", "Name=tag-key,Values=kubernetes.io/cluster/pools"]);
+      const nodegroupInstances = (clusters.Reservations as { Instances: Instance[] }[])
+        .flatMap((r) => r.Instances)
+        .filter((i) => !i.Tags?.some((t) => t.Key === "karpenter.sh/nodepool"));
+      expect(nodegroupInstances.filter((i) => i.State.Name !== "running").map((i) => `${i.InstanceId} ${i.State.Name}`)).toEqual([]);
       const clean = await eksbox(["diff", "--env", "pools", "--exit-code"]);
       expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
     },

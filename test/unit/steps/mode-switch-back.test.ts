@@ -45,7 +45,21 @@ function fakeContext(readyGroups: string[]) {
     if (line.includes("get nodes")) return JSON.stringify({ items: readyGroups.map(readyNode) });
     if (line.includes(" get nodepools.karpenter.sh,ec2nodeclasses"))
       return "nodepool.karpenter.sh/workers\nec2nodeclass.karpenter.k8s.aws/workers\n";
-    if (line.includes("describe-instances")) return ran.some((l) => l.includes("terminate-instances")) ? "[]" : '["i-karpenter"]';
+    // The nodegroup's instance carries the cluster's tag but no NodePool: however the API applied
+    // the filters, it is not Karpenter's.
+    if (line.includes("describe-instances"))
+      return ran.some((l) => l.includes("terminate-instances"))
+        ? "[]"
+        : JSON.stringify([
+            {
+              id: "i-karpenter",
+              tags: [
+                { Key: "karpenter.sh/nodepool", Value: "workers" },
+                { Key: "kubernetes.io/cluster/pools", Value: "owned" },
+              ],
+            },
+            { id: "i-nodegroup", tags: [{ Key: "kubernetes.io/cluster/pools", Value: "owned" }] },
+          ]);
     return "";
   };
   const ctx = {
@@ -104,5 +118,6 @@ describe("autoscaling.mode switch back to clusterAutoscaler", () => {
       expect.stringContaining("terminate-instances --instance-ids i-karpenter"),
       expect.stringContaining("wait instance-terminated --instance-ids i-karpenter"),
     ]);
+    expect(acts.filter((l) => l.includes("i-nodegroup"))).toEqual([]);
   });
 });
