@@ -123,6 +123,21 @@ afterAll(async () => {
   if (project) await rm(project, { recursive: true, force: true });
 });
 
+/** Running instances with the cluster's tag and no NodePool: the nodegroups' (moto launches them for the ASGs). */
+async function nodegroupInstancesRunning(): Promise<string[]> {
+  const out = await aws([
+    "ec2",
+    "describe-instances",
+    "--filters",
+    "Name=tag-key,Values=kubernetes.io/cluster/pools",
+    "Name=instance-state-name,Values=running",
+  ]);
+  return (out.Reservations as { Instances: { InstanceId: string; Tags?: { Key: string }[] }[] }[])
+    .flatMap((r) => r.Instances)
+    .filter((i) => !i.Tags?.some((t) => t.Key === "karpenter.sh/nodepool"))
+    .map((i) => i.InstanceId);
+}
+
 describe("node pools against the local emulator", () => {
   let systemGroup: string;
 
@@ -303,6 +318,7 @@ describe("node pools against the local emulator", () => {
   it(
     "the switch back creates the workers' nodegroups, then deletes the NodePool and EC2NodeClass and terminates Karpenter's instances",
     async () => {
+      const runningBefore = await nodegroupInstancesRunning();
       const result = await eksbox(["born", "--env", "pools", "--yes"]);
       expect(result.exitCode, result.stderr).toBe(0);
       const stacks = await nodegroupStacks("pools");
@@ -317,12 +333,9 @@ describe("node pools against the local emulator", () => {
         .filter((i) => i.Tags?.some((t) => t.Key === "kubernetes.io/cluster/pools"));
       expect(karpenters.length).toBeGreaterThan(0);
       expect(karpenters.map((i) => `${i.InstanceId} ${i.State.Name}`)).toEqual(karpenters.map((i) => `${i.InstanceId} terminated`));
-      // The nodegroups' own instances carry the cluster's tag too: none of them was taken for Karpenter's.
-      const clusters = await aws(["ec2", "describe-instances", "--filters", "Name=tag-key,Values=kubernetes.io/cluster/pools"]);
-      const nodegroupInstances = (clusters.Reservations as { Instances: Instance[] }[])
-        .flatMap((r) => r.Instances)
-        .filter((i) => !i.Tags?.some((t) => t.Key === "karpenter.sh/nodepool"));
-      expect(nodegroupInstances.filter((i) => i.State.Name !== "running").map((i) => `${i.InstanceId} ${i.State.Name}`)).toEqual([]);
+      // The nodegroups' own instances carry the cluster's tag too: none that ran before was taken for Karpenter's.
+      const stillRunning = await nodegroupInstancesRunning();
+      expect(runningBefore.filter((id) => !stillRunning.includes(id))).toEqual([]);
       const clean = await eksbox(["diff", "--env", "pools", "--exit-code"]);
       expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
     },
