@@ -27,7 +27,8 @@ export const ORACLE_EXCEPTIONS: OracleException[] = [
   },
   {
     side: "eksctl-refuses",
-    cases: /^example\/4[4-8]-/,
+    // The sample environments set cluster.upgradePolicy.supportType (STANDARD off prod), rendered to upgradePolicy.
+    cases: /^(example\/4[4-8]-|sample\/)/,
     because: /unknown field "(maxParallelNodesRepairedPercentage|upgradePolicy|controlPlaneScalingConfig|capabilities)"/,
     reason:
       "fields added to eksctl after v0.215.0 (the newest eksctl on the Go module proxy, the judge here); eksctl 0.230.0, " +

@@ -136,7 +136,8 @@ describe(`eksbox agrees with real eksctl`, () => {
       expect(rows.length).toBeGreaterThanOrEqual(5);
       for (const r of rows) expect(r.c.eksboxRefuses, r.c.id).toEqual([]);
       expect(unexplained(rows)).toEqual([]);
-      expect(rows.filter((r) => !r.eksctlAccepts).map((r) => `${r.c.id}: ${r.eksctlError}`)).toEqual([]);
+      // Only a field newer than the judge (a documented exception) may keep real eksctl from accepting them.
+      expect(rows.filter((r) => !r.eksctlAccepts && !r.exception).map((r) => `${r.c.id}: ${r.eksctlError}`)).toEqual([]);
     },
     GROUP_TIMEOUT,
   );
