@@ -134,8 +134,9 @@ export async function startContainer(
       ...(args.usernsMode ? { UsernsMode: args.usernsMode } : {}),
     },
   });
+  let keepAlive: Duplex | undefined;
   try {
-    const keepAlive = (await container.attach({
+    keepAlive = (await container.attach({
       stream: true,
       stdin: true,
       stdout: true,
@@ -144,9 +145,14 @@ export async function startContainer(
     })) as unknown as Duplex;
     keepAlive.on("error", () => undefined);
     const ready = readyLine(keepAlive);
+    // Awaited below; if start fails first, the attach is destroyed and this rejection is expected.
+    ready.catch(() => undefined);
     await container.start();
     return { container, keepAlive, ...(await ready) };
   } catch (error) {
+    // A start the engine refused can leave the attach open (Podman did: "write child: broken pipe"),
+    // and an open socket would keep eksbox from exiting after it reported the failure.
+    keepAlive?.destroy();
     // A main process that ended without a word: what the engine recorded says why (a runtime error).
     const state = await container.inspect().then(
       (info) => info.State,
