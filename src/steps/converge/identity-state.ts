@@ -70,10 +70,11 @@ export function associationKey(a: { namespace: string; serviceAccountName?: stri
   return `${a.namespace}/${a.serviceAccountName ?? a.serviceAccount}`;
 }
 
-export function createAssociationArgv(a: DesiredAssociation, t: Target): string[] {
-  const argv = [
+/** `eksctl <verb> podidentityassociation` for one association: the flags that name it. */
+function associationArgv(verb: "create" | "update", a: DesiredAssociation, t: Target): string[] {
+  return [
     "eksctl",
-    "create",
+    verb,
     "podidentityassociation",
     "--cluster",
     t.cluster,
@@ -84,6 +85,10 @@ export function createAssociationArgv(a: DesiredAssociation, t: Target): string[
     "--service-account-name",
     a.serviceAccountName,
   ];
+}
+
+export function createAssociationArgv(a: DesiredAssociation, t: Target): string[] {
+  const argv = associationArgv("create", a, t);
   if (a.roleARN) argv.push("--role-arn", a.roleARN);
   else {
     argv.push(`--permission-policy-arns=${a.attachPolicyARNs.join(",")}`);
@@ -98,19 +103,7 @@ export function createAssociationArgv(a: DesiredAssociation, t: Target): string[
 export function podIdentityChanges(desired: readonly DesiredAssociation[], live: readonly LiveAssociation[], t: Target): IdentityChange[] {
   const changes: IdentityChange[] = [];
   const liveByKey = new Map(live.map((a) => [associationKey(a), a]));
-  const update = (a: DesiredAssociation) => [
-    "eksctl",
-    "update",
-    "podidentityassociation",
-    "--cluster",
-    t.cluster,
-    "--region",
-    t.region,
-    "--namespace",
-    a.namespace,
-    "--service-account-name",
-    a.serviceAccountName,
-  ];
+  const update = (a: DesiredAssociation) => associationArgv("update", a, t);
   for (const a of desired) {
     const key = associationKey(a);
     const resource = `podidentityassociation/${key}`;
