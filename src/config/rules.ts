@@ -83,24 +83,27 @@ const rules: ((config: RuleConfig) => RuleFinding[])[] = [
   },
 
   function serviceAccountLabels({ cluster }) {
-    const found: RuleFinding[] = [];
-    const labels = (labelMap: Record<string, string>, path: KeyPath) => {
-      for (const [key, value] of Object.entries(labelMap)) {
-        const keyProblem = qualifiedNameProblem(key);
-        if (keyProblem)
-          found.push({ path: [...path, key], message: `label key ${JSON.stringify(key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
-        const valueProblem = labelValueProblem(value);
-        if (valueProblem) found.push({ path: [...path, key], message: `label value ${valueProblem}`, hint: LABEL_VALUE_RULE });
-      }
-    };
-    cluster.serviceAccounts.forEach((account, index) => labels(account.labels, ["cluster", "serviceAccounts", index, "labels"]));
-    return found;
+    return cluster.serviceAccounts.flatMap((account, index) =>
+      labelFindings(account.labels, ["cluster", "serviceAccounts", index, "labels"]),
+    );
   },
 
   function identity({ cluster }) {
     return identityRules(cluster);
   },
 ];
+
+/** Kubernetes' rules for each key and value of a label map found at `path`. */
+function labelFindings(labelMap: Record<string, string>, path: KeyPath): RuleFinding[] {
+  const found: RuleFinding[] = [];
+  for (const [key, value] of Object.entries(labelMap)) {
+    const keyProblem = qualifiedNameProblem(key);
+    if (keyProblem) found.push({ path: [...path, key], message: `label key ${JSON.stringify(key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
+    const valueProblem = labelValueProblem(value);
+    if (valueProblem) found.push({ path: [...path, key], message: `label value ${valueProblem}`, hint: LABEL_VALUE_RULE });
+  }
+  return found;
+}
 
 /** Rules each node pool must follow; `at` is where the pool's keys are (worker, or nodePools.<name>). */
 const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name: string) => RuleFinding[])[] = [
@@ -228,17 +231,7 @@ const poolRules: ((config: RuleConfig, worker: NodePoolConfig, at: KeyPath, name
   },
 
   function poolLabelsAndTaints(_config, worker, at) {
-    const found: RuleFinding[] = [];
-    const labels = (labelMap: Record<string, string>, path: KeyPath) => {
-      for (const [key, value] of Object.entries(labelMap)) {
-        const keyProblem = qualifiedNameProblem(key);
-        if (keyProblem)
-          found.push({ path: [...path, key], message: `label key ${JSON.stringify(key)} ${keyProblem}`, hint: LABEL_KEY_RULE });
-        const valueProblem = labelValueProblem(value);
-        if (valueProblem) found.push({ path: [...path, key], message: `label value ${valueProblem}`, hint: LABEL_VALUE_RULE });
-      }
-    };
-    labels(worker.labels, [...at, "labels"]);
+    const found = labelFindings(worker.labels, [...at, "labels"]);
     worker.taints.forEach((taint, index) => {
       const keyProblem = qualifiedNameProblem(taint.key);
       if (keyProblem)
