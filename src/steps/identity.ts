@@ -76,6 +76,7 @@ export const podIdentityStep: Step<LifecycleContext> = {
   },
   async run(ctx, decision) {
     await runPlannedCommands(ctx, decision);
+    ctx.facts.forget("policies");
     forgetConverge(ctx);
   },
 };

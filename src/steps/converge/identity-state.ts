@@ -369,17 +369,8 @@ export async function livePodIdentityAssociations(
         targetRoleArn: association.targetRoleArn || undefined,
       };
       if (withPolicies.has(associationKey(live))) {
-        const roleName = association.roleArn.split("/").pop()!;
-        const attached = await runJson<{ AttachedPolicies?: { PolicyArn: string }[] }>(ctx.toolbox, step, [
-          "aws",
-          "iam",
-          "list-attached-role-policies",
-          "--role-name",
-          roleName,
-          "--output",
-          "json",
-        ]);
-        live.attachedPolicyArns = (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn);
+        // The facts' read: converge reads the same roles' policies for the identity step's other checks.
+        live.attachedPolicyArns = (await ctx.facts.attachedPolicies([association.roleArn])).get(association.roleArn) ?? [];
       }
       return live;
     }),
