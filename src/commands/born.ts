@@ -1,6 +1,6 @@
 import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
-import type { ConvergeOptions } from "../steps/converge/converge.js";
+import type { ConvergeOptions } from "../steps/lifecycle.js";
 import { readPlanFile } from "../steps/converge/plan-born.js";
 import { builtinTask } from "../steps/registry.js";
 import { readyTimeoutMs } from "./shared-options.js";

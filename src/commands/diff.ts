@@ -1,5 +1,5 @@
 import type { CommandContext } from "../core/context.js";
-import type { Change } from "../steps/converge/diff.js";
+import type { Change } from "../steps/converge/change.js";
 import { describeChange } from "../steps/converge/diff.js";
 import { actionable, planBorn } from "../steps/converge/plan-born.js";
 import { loadSessionEnvironment, type SessionOptions } from "../steps/session.js";

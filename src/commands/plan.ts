@@ -1,7 +1,7 @@
 import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
 import { planAsJson, planAsText } from "../output/plan.js";
-import type { ConvergeOptions } from "../steps/converge/converge.js";
+import type { ConvergeOptions } from "../steps/lifecycle.js";
 import { PLAN_FORMAT, planBorn, writePlanFile } from "../steps/converge/plan-born.js";
 import { loadSessionEnvironment, planLifecycleTask, type SessionOptions } from "../steps/session.js";
 import { findTask, hasTask, taskNames } from "../tasks/find.js";

@@ -5,8 +5,25 @@ import { NODEGROUP_VERSION_SOURCE } from "../core/layout.js";
 import { todaysVersion } from "../config/worker-version.js";
 import { renderEnvironment, type RenderedEnvironment } from "../render/render.js";
 import type { CloudFacts } from "./cloud.js";
-import type { ConvergeOptions } from "./converge/converge.js";
+import type { Change } from "./converge/change.js";
 import type { StepContext } from "./model.js";
+
+/** What born was asked to do beyond creating and updating in place. */
+export interface ConvergeOptions {
+  /** Replace nodegroups whose launch spec changed (a roll). */
+  roll?: boolean;
+  /** Delete live things of eksbox's kind that the config no longer names. */
+  prune?: boolean;
+  /** Confirmation of destructive changes. */
+  yes?: boolean;
+  allowProtected?: boolean;
+  /** Set nodegroups' desired capacity to the config's (otherwise the autoscaler's). */
+  resetDesired?: boolean;
+  /** After a switch of autoscaling.mode: how long to wait for the new capacity's Ready nodes before removing the old. */
+  readyTimeoutMs?: number;
+  /** From a saved plan: refuse when the live state or the changes differ from it. */
+  savedPlan?: { fingerprint: string; changes: Change[]; file: string };
+}
 
 export interface LifecycleContext extends StepContext {
   projectRoot: string;

@@ -3,7 +3,7 @@
 // task resumable: a rerun after a failure finds the finished steps done and skips them.
 import type { EventSink } from "../core/events.js";
 import type { Toolbox } from "../runtime/types.js";
-import type { Change } from "./converge/diff.js";
+import type { Change } from "./converge/change.js";
 
 /** What a step would do, as shown by `eksbox plan`; `changes` are the differences from the config it found. */
 export type StepDecision =

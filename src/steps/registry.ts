@@ -1,8 +1,7 @@
 // The built-in lifecycle tasks by the name `eksbox plan <task>` and the commands use.
 import { bornTask } from "./born.js";
 import { destroyTask } from "./destroy.js";
-import type { ConvergeOptions } from "./converge/converge.js";
-import type { LifecycleContext } from "./lifecycle.js";
+import type { ConvergeOptions, LifecycleContext } from "./lifecycle.js";
 import type { Task } from "./model.js";
 import { rollTask, type RollOptions } from "./roll.js";
 

@@ -1,7 +1,7 @@
 // One lookup for every task `eksbox plan` can show: the built-in lifecycle tasks (born, roll, destroy),
 // upgrade, and the user's tasks from config/tasks.yaml.
 import type { Environment } from "../config/schema.js";
-import type { ConvergeOptions } from "../steps/converge/converge.js";
+import type { ConvergeOptions } from "../steps/lifecycle.js";
 import { builtinTask, builtinTaskNames, type BuiltinTaskName } from "../steps/registry.js";
 import { upgradeTask } from "../steps/upgrade.js";
 import { argumentSpecs, bindArguments } from "./args.js";

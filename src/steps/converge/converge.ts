@@ -8,16 +8,8 @@ import { isPlainObject } from "../../config/merge.js";
 import { writeJsonState } from "../../core/files.js";
 import { envPaths } from "../../core/layout.js";
 import { nodegroupNaming, requireRendered, type LifecycleContext } from "../lifecycle.js";
-import {
-  diff,
-  gitLocation,
-  normalGitPath,
-  type Change,
-  type DesiredGitops,
-  type DesiredState,
-  type LiveGitops,
-  type LiveState,
-} from "./diff.js";
+import { diff, gitLocation, normalGitPath, type DesiredGitops, type DesiredState, type LiveGitops, type LiveState } from "./diff.js";
+import type { Change } from "./change.js";
 import { probeOutput } from "../cloud.js";
 import { stepId } from "../model.js";
 import type { EnvironmentConfig } from "../../config/schema.js";
@@ -25,23 +17,6 @@ import { SPEC_HASH_TAG } from "../../render/spec-hash.js";
 import { karpenterPools } from "../../render/view-model.js";
 import { liveAccess, livePodIdentityAssociations } from "./identity-state.js";
 import { eksboxNodePools } from "./karpenter-live.js";
-
-/** What born was asked to do beyond creating and updating in place. */
-export interface ConvergeOptions {
-  /** Replace nodegroups whose launch spec changed (a roll). */
-  roll?: boolean;
-  /** Delete live things of eksbox's kind that the config no longer names. */
-  prune?: boolean;
-  /** Confirmation of destructive changes. */
-  yes?: boolean;
-  allowProtected?: boolean;
-  /** Set nodegroups' desired capacity to the config's (otherwise the autoscaler's). */
-  resetDesired?: boolean;
-  /** After a switch of autoscaling.mode: how long to wait for the new capacity's Ready nodes before removing the old. */
-  readyTimeoutMs?: number;
-  /** From a saved plan: refuse when the live state or the changes differ from it. */
-  savedPlan?: { fingerprint: string; changes: Change[]; file: string };
-}
 
 export interface ConvergeResult {
   desired: DesiredState;

@@ -3,7 +3,8 @@
 // It is asked from inside the step that would make the change, where there is no terminal to ask on.
 import { confirmDestructive } from "../guard.js";
 import type { LifecycleContext } from "../lifecycle.js";
-import { describeChange, type Change } from "./diff.js";
+import type { Change } from "./change.js";
+import { describeChange } from "./diff.js";
 
 export async function refuseUnconfirmed(ctx: LifecycleContext, destructive: readonly Change[], command: string): Promise<void> {
   await confirmDestructive({

@@ -6,12 +6,12 @@ import { resolve } from "node:path";
 import type { CommandContext } from "../../core/context.js";
 import { UserError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/files.js";
-import type { LifecycleContext } from "../lifecycle.js";
 import { builtinTask } from "../registry.js";
 import type { PlanEntry } from "../scheduler.js";
 import { planLifecycleTask, type SessionEnvironment, type SessionOptions } from "../session.js";
-import { computedConverge, type ConvergeOptions, type ConvergeResult } from "./converge.js";
-import type { Change } from "./diff.js";
+import type { ConvergeOptions, LifecycleContext } from "../lifecycle.js";
+import { computedConverge, type ConvergeResult } from "./converge.js";
+import type { Change } from "./change.js";
 
 export const PLAN_FORMAT = "eksbox-plan/1";
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { diffFleet, type DiffReport } from "../../../src/commands/diff.js";
 import { detailedExitCode, runFleet, worstExitCode } from "../../../src/commands/fleet.js";
 import { StepFailedError, UserError } from "../../../src/core/errors.js";
-import type { Change } from "../../../src/steps/converge/diff.js";
+import type { Change } from "../../../src/steps/converge/change.js";
 import { commandContext } from "../config/project-fixture.js";
 
 afterEach(() => {

@@ -3,7 +3,7 @@
 // The converge result is stubbed (its own tests cover it); the toolbox is a recorder that answers
 // kubectl and aws as the cluster would.
 import { describe, expect, it, vi } from "vitest";
-import type { Change } from "../../../src/steps/converge/diff.js";
+import type { Change } from "../../../src/steps/converge/change.js";
 
 const nodepoolRemoval: Change = {
   step: "capacity",
