@@ -61,7 +61,7 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
     return;
   }
   const { argumentSpecs } = await import("../tasks/args.js");
-  const { destructiveCalls } = await import("../tasks/load.js");
+  const { callsBuiltin, destructiveCalls } = await import("../tasks/load.js");
   for (const [name, decl] of Object.entries(file.tasks)) {
     // load.ts refuses every built-in name it knows; a built-in command always wins over a task.
     if (taken.has(name)) continue;
@@ -69,11 +69,15 @@ export async function registerUserTasks(program: Command, opts: RegisterUserTask
     const command = program.command(name).description(decl.description);
     const bindings = defineTaskArguments(command, specs);
     command.option("--set <path=value>", "override a config value (repeatable)", collect);
-    // Calling roll or upgrade makes the task destructive: it takes their confirmation options.
-    const destructive = destructiveCalls(file, name).length > 0;
+    // Calling roll or upgrade makes the task destructive: it takes their confirmation options. So does
+    // calling born, whose changes that drain or delete need the confirmation as `eksbox born`'s do.
+    const destructive = destructiveCalls(file, name).length > 0 || callsBuiltin(file, name, "born");
     if (destructive) {
       command
-        .option("--yes", "do not ask before rolling or upgrading (required without a terminal)")
+        .option(
+          "--yes",
+          "do not ask before rolling or upgrading, and confirm born's changes that drain or delete (required without a terminal)",
+        )
         .option("--allow-protected", "allow it on an environment marked protected: true");
     }
     command.addHelpText(

@@ -12,7 +12,10 @@ export interface UserTaskCommandOptions extends SessionOptions {
   task: string;
   /** name -> value as given on the command line (strings, string lists, booleans). */
   given: Record<string, unknown>;
-  /** For a task that calls roll or upgrade: confirmed (required without a terminal), and allowed on a protected environment. */
+  /**
+   * For a task that calls roll, upgrade or born: confirmed (required without a terminal), and allowed on a
+   * protected environment. born gets them as `eksbox born --yes --allow-protected` would.
+   */
   yes?: boolean;
   allowProtected?: boolean;
 }
@@ -25,10 +28,10 @@ export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommand
   const specs = argumentSpecs(decl);
   const values = bindArguments(opts.task, specs, opts.given);
   const session = await loadSessionEnvironment(ctx, opts);
-  const { task } = compileUserTask(file, opts.task, values, session.env);
   const command = `eksbox ${opts.task} ${argumentTokens(specs, opts.given)
     .map((t) => shellQuote([t]))
     .join(" ")} --env ${session.envName}`.replace(/ +/g, " ");
+  const { task } = compileUserTask(file, opts.task, values, session.env, { yes: opts.yes, allowProtected: opts.allowProtected, command });
   // A task that rolls or upgrades is guarded as `eksbox roll` and `eksbox upgrade` are, before the lock is taken.
   const destructive = destructiveCalls(file, opts.task);
   const isProtected = session.env.config.protected;
@@ -41,7 +44,8 @@ export async function userTaskCommand(ctx: CommandContext, opts: UserTaskCommand
     allowProtected: opts.allowProtected,
     prompt: ctx.ask,
   });
-  const resumeCommand = destructive.length > 0 ? `${command} --yes${isProtected ? " --allow-protected" : ""}` : command;
+  const confirmed = destructive.length > 0 || opts.yes === true;
+  const resumeCommand = `${command}${confirmed ? " --yes" : ""}${isProtected && (destructive.length > 0 || opts.allowProtected) ? " --allow-protected" : ""}`;
   return runLifecycleTask({ ctx, session, task, opts, resumeCommand });
 }
 

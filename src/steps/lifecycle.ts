@@ -17,6 +17,8 @@ export interface ConvergeOptions {
   /** Confirmation of destructive changes. */
   yes?: boolean;
   allowProtected?: boolean;
+  /** How the user runs this born again with the confirmation, when not as `eksbox born` (a user task's own command line). */
+  command?: string;
   /** Set nodegroups' desired capacity to the config's (otherwise the autoscaler's). */
   resetDesired?: boolean;
   /** After a switch of autoscaling.mode: how long to wait for the new capacity's Ready nodes before removing the old. */

@@ -41,7 +41,11 @@ export const reservedOptionNames: readonly string[] = [
   "allow-protected",
 ];
 
-/** The callable built-ins that drain, delete or change one way, and what they do, for the confirmation. */
+/**
+ * The callable built-ins that always drain, delete or change one way, and what they do, for the
+ * confirmation before the task starts. born is not one: only some of its converge changes are, found
+ * when it runs, and those are confirmed there by the task's --yes (BornConfirmation in compile.ts).
+ */
 export const destructiveBuiltins: Record<string, string> = {
   roll: "roll the nodegroups, draining and deleting the ones it replaces",
   upgrade: "upgrade the control plane (one way: EKS has no downgrade), then roll the nodegroups",
@@ -57,6 +61,8 @@ const option = (name: string, type: ArgumentSpec["type"], description: string): 
 
 export function builtinSpecs(name: string): ArgumentSpec[] {
   switch (name) {
+    case "born":
+      return [option("prune", "boolean", "also delete what the config no longer names (needs the task's --yes)")];
     case "roll":
       return [
         option("to-version", "string", "nodegroup version suffix to roll to"),

@@ -6,7 +6,7 @@ import type { Environment } from "../config/schema.js";
 import { ConfigError, UserError } from "../core/errors.js";
 import { preflightStep } from "../steps/common-steps.js";
 import { envPaths } from "../core/layout.js";
-import type { LifecycleContext } from "../steps/lifecycle.js";
+import type { ConvergeOptions, LifecycleContext } from "../steps/lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "../steps/model.js";
 import { rollTask } from "../steps/roll.js";
 import { bornTask } from "../steps/born.js";
@@ -31,11 +31,14 @@ export function templateContext(env: Environment, task: string, args: BoundArgum
   return { env: env.name, task, args, config: env.config, aws, cluster, worker, gitops, paths: envPaths(env.name) };
 }
 
+/** What a user task passes on to each born it calls: its own --yes, --allow-protected and command line, for born's destructive changes. */
+export type BornConfirmation = Pick<ConvergeOptions, "yes" | "allowProtected" | "command">;
+
 /** A built-in task as a step of a user task, from its `with:` values (already bound). */
-export function builtinCallable(name: string, values: BoundArguments): Omit<BuiltTask, "command"> {
+export function builtinCallable(name: string, values: BoundArguments, confirmation: BornConfirmation = {}): Omit<BuiltTask, "command"> {
   switch (name) {
     case "born":
-      return { task: bornTask() };
+      return { task: bornTask({ ...confirmation, prune: values.prune === true }) };
     case "roll": {
       const minutes = values["ready-timeout"] as number | undefined;
       const task = rollTask({
@@ -51,11 +54,24 @@ export function builtinCallable(name: string, values: BoundArguments): Omit<Buil
   }
 }
 
-export function compileUserTask(file: TasksFile, name: string, values: BoundArguments, env: Environment): BuiltTask {
-  return { task: compile(file, name, values, env, []), command: name };
+export function compileUserTask(
+  file: TasksFile,
+  name: string,
+  values: BoundArguments,
+  env: Environment,
+  confirmation: BornConfirmation = {},
+): BuiltTask {
+  return { task: compile(file, name, values, env, [], confirmation), command: name };
 }
 
-function compile(file: TasksFile, name: string, values: BoundArguments, env: Environment, stack: string[]): Task<LifecycleContext> {
+function compile(
+  file: TasksFile,
+  name: string,
+  values: BoundArguments,
+  env: Environment,
+  stack: string[],
+  confirmation: BornConfirmation,
+): Task<LifecycleContext> {
   const decl = file.tasks[name];
   if (!decl) throw new UserError(`there is no task ${name} in ${file.file}`);
   if (stack.includes(name)) throw new UserError(`tasks call each other in a cycle: ${[...stack, name].join(" -> ")}`);
@@ -90,7 +106,7 @@ function compile(file: TasksFile, name: string, values: BoundArguments, env: Env
   }
   const afterNeededTasks: string[] = [];
   for (const needed of decl.needs) {
-    const inner = compile(file, needed, bindArguments(needed, argumentSpecs(file.tasks[needed]!), {}), env, [...stack, name]);
+    const inner = compile(file, needed, bindArguments(needed, argumentSpecs(file.tasks[needed]!), {}), env, [...stack, name], confirmation);
     const inlined = inlineTask({ prefix: needed, task: withoutPreflight(inner, decl.preflight), needs: rootNeeds });
     steps.push(...inlined.steps);
     afterNeededTasks.push(...inlined.sinks);
@@ -106,8 +122,8 @@ function compile(file: TasksFile, name: string, values: BoundArguments, env: Env
     const given = renderAt(`steps[${index}].with`, () => renderWith(step.with, context));
     const bound = withLocation(`steps[${index}].with`, () => bindArguments(step.task!, calleeSpecs, given));
     const callee = file.tasks[step.task]
-      ? { task: withoutPreflight(compile(file, step.task, bound, env, [...stack, name]), decl.preflight) }
-      : builtinCallable(step.task, bound);
+      ? { task: withoutPreflight(compile(file, step.task, bound, env, [...stack, name], confirmation), decl.preflight) }
+      : builtinCallable(step.task, bound, confirmation);
     callees.set(step.id, callee);
     finishedBy.set(step.id, inlineTask({ prefix: step.id, task: callee.task, needs: [] }).sinks);
   });

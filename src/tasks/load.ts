@@ -282,6 +282,19 @@ export function findCycle(graph: readonly (readonly [string, readonly string[]])
   return undefined;
 }
 
+/** Whether a user task (or a task it needs or calls) calls the built-in `builtin`. */
+export function callsBuiltin(file: TasksFile, name: string, builtin: string, seen = new Set<string>()): boolean {
+  const decl = file.tasks[name];
+  if (!decl || seen.has(name)) return false;
+  seen.add(name);
+  return (
+    decl.needs.some((needed) => callsBuiltin(file, needed, builtin, seen)) ||
+    decl.steps.some(
+      (step) => step.task !== undefined && (file.tasks[step.task] ? callsBuiltin(file, step.task, builtin, seen) : step.task === builtin),
+    )
+  );
+}
+
 /**
  * The steps by which a user task (or a task it needs or calls) runs a destructive built-in, one line
  * each: such a task goes through the same confirmation as `eksbox roll` (steps/guard.ts).
