@@ -450,12 +450,14 @@ export function gitopsToolboxEnv(gitops: GitopsTokenConfig | undefined, processE
 
 export const gitopsStep: Step<LifecycleContext> = {
   id: "gitops",
-  description: "bootstrap Flux v2, or bootstrap it again when its repository, branch or path differ from the config",
+  description:
+    "bootstrap Flux v2, or bootstrap it again when its repository, branch or path differ from the config; with --prune, uninstall a Flux the config has no gitops for",
   needs: ["nodegroups", "kubeconfig"],
   async decide(ctx) {
     const gitops = ctx.env.config.gitops;
-    if (!gitops) return skipDecision("gitops not configured");
     const changes = await changesFor(ctx, "gitops");
+    // A live Flux the config has no gitops for: extra, uninstalled only with --prune (and --yes).
+    if (!gitops) return convergeDecision(ctx, changes, "gitops not configured", [], `eksbox born --prune --env ${ctx.env.name}`);
     if (changes.length === 0) {
       const { repository, branch, path } = (await convergeFor(ctx)).desired.gitops!;
       return skipDecision(`Flux is bootstrapped from ${repository}, branch ${branch}, path ${path}`, changes);

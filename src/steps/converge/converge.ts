@@ -260,7 +260,7 @@ export async function liveState(ctx: LifecycleContext, desired: DesiredState): P
     facts.serviceAccounts(),
     facts.addons(),
     wantRetention ? facts.logGroup() : Promise.resolve(undefined),
-    desired.gitops ? liveGitops(ctx) : Promise.resolve(undefined),
+    liveGitops(ctx),
     up ? livePodIdentityAssociations(ctx, stepId(ctx), desired.identity?.podIdentityAssociations ?? []) : Promise.resolve(undefined),
     up && desired.identity?.access ? liveAccess(ctx, stepId(ctx)) : Promise.resolve(undefined),
   ]);
@@ -396,7 +396,7 @@ export function prefetchLive(ctx: LifecycleContext): void {
       facts.serviceAccounts(),
       facts.addons(),
       wantRetention ? facts.logGroup() : undefined,
-      ctx.env.config.gitops ? liveGitops(ctx) : undefined,
+      liveGitops(ctx),
     ]);
     const managed = nodegroups.filter((ng) => ng.type === "managed").map((ng) => ng.name);
     const roles = [...new Set(accounts.map((sa) => sa.roleARN).filter((arn): arn is string => !!arn))];

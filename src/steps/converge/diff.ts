@@ -125,7 +125,7 @@ export interface LiveState {
   nodegroups: LiveNodegroup[];
   serviceAccounts: { namespace: string; name: string; policies?: string[] }[];
   addons: { name: string; version: string; newerVersion?: string; configurationValues: string }[];
-  /** Read only when the config has gitops. */
+  /** Flux's GitRepository and Kustomization flux-system, read whether or not the config has gitops (a live Flux without it is extra). */
   gitops?: LiveGitops;
   identity?: LiveIdentity;
 }
@@ -243,7 +243,7 @@ export function diff(desired: DesiredState, live: LiveState, ctx: DiffContext): 
       cluster,
       ...nodegroupChanges(desired, empty, ctx),
       ...serviceAccountChanges(desired, empty, ctx),
-      ...gitopsChanges(desired, empty),
+      ...gitopsChanges(desired, empty, ctx),
     ];
   }
   return [
@@ -253,7 +253,7 @@ export function diff(desired: DesiredState, live: LiveState, ctx: DiffContext): 
     ...addonChanges(desired, live, ctx),
     ...identityChanges(desired, live, ctx),
     ...capacityChanges(desired, live, ctx),
-    ...gitopsChanges(desired, live),
+    ...gitopsChanges(desired, live, ctx),
   ];
 }
 
@@ -403,12 +403,31 @@ export function capacityChanges(desired: DesiredState, live: LiveState, ctx: Dif
   ];
 }
 
-/** Flux bootstrapped as the config says, or bootstrapped again (it is idempotent): one command for every setting. */
-export function gitopsChanges(desired: DesiredState, live: LiveState): Change[] {
+/**
+ * Flux bootstrapped as the config says, or bootstrapped again (it is idempotent): one command for
+ * every setting. A Flux the config has no gitops for is extra: `flux uninstall` only with --prune.
+ */
+export function gitopsChanges(desired: DesiredState, live: LiveState, ctx: Pick<DiffContext, "paths">): Change[] {
   const want = desired.gitops;
-  if (!want) return [];
   const resource = "gitops flux-system";
   const have = live.gitops;
+  if (!want) {
+    if (!have?.url) return [];
+    return [
+      {
+        step: "gitops",
+        resource,
+        field: "(flux)",
+        live: `${have.url} ${have.branch ?? ""} ${normalGitPath(have.path ?? ".")}`.trim(),
+        wanted: null,
+        kind: "extra",
+        destructive: true,
+        argv: ["flux", "uninstall", "--silent", `--kubeconfig=${ctx.paths.kubeconfig}`],
+        key: "gitops",
+        note: "Flux runs but the config has no gitops: --prune uninstalls it (its controllers, custom resources and flux-system namespace; what it deployed stays)",
+      },
+    ];
+  }
   if (!have?.url) {
     return [
       {

@@ -253,6 +253,29 @@ describe("converge diff", () => {
     expect(diff(d, l, ctx)[0]!.note).toMatch(/not read \(build\/e2e\/kubeconfig is not written yet\)/);
   });
 
+  it("gitops gone from the config: a live Flux is an extra, destructive, uninstalled by flux uninstall --silent; none without a live Flux", () => {
+    const l = live();
+    l.gitops = { url: "ssh://git@github.com/example/fleet", branch: "main", path: "./clusters/e2e" };
+    const changes = diff(desired(), l, ctx);
+    expect(summary(changes)).toEqual(["extra gitops flux-system (flux)"]);
+    expect(changes[0]).toMatchObject({
+      step: "gitops",
+      destructive: true,
+      live: "ssh://git@github.com/example/fleet main clusters/e2e",
+      wanted: null,
+      key: "gitops",
+    });
+    expect(changes[0]!.reportOnly).toBeUndefined();
+    expect(commandsOf(changes)).toEqual([["flux", "uninstall", "--silent", "--kubeconfig=build/e2e/kubeconfig"]]);
+    expect(describeChange(changes[0]!)).toMatch(
+      /^- gitops flux-system \(extra, destructive\): Flux runs but the config has no gitops: --prune uninstalls it/,
+    );
+    for (const gitops of [{}, { unread: "build/e2e/kubeconfig is not written yet" }, undefined]) {
+      l.gitops = gitops;
+      expect(diff(desired(), l, ctx)).toEqual([]);
+    }
+  });
+
   it("gitops: one repository whatever the URL's form", () => {
     expect(gitLocation("ssh://git@GitHub.com:22/example/fleet.git")).toBe("github.com/example/fleet");
     expect(gitLocation("git@github.com:example/fleet.git")).toBe("github.com/example/fleet");

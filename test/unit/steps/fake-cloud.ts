@@ -81,7 +81,9 @@ export class FakeCloud implements Toolbox {
   /** The commands that change something, in order. */
   mutations(): string[][] {
     return this.calls.filter(
-      ([tool, verb]) => (tool === "eksctl" && ["create", "delete", "utils"].includes(verb!)) || (tool === "flux" && verb === "bootstrap"),
+      ([tool, verb]) =>
+        (tool === "eksctl" && ["create", "delete", "utils"].includes(verb!)) ||
+        (tool === "flux" && ["bootstrap", "uninstall"].includes(verb!)),
     );
   }
 
@@ -337,6 +339,10 @@ export class FakeCloud implements Toolbox {
           rest[1] === "git" ? value("url")! : `ssh://git@${value("hostname") ?? `${rest[1]}.com`}/${value("owner")}/${value("repository")}`;
         this.fluxSettings = { url, branch: value("branch") ?? "main", path: `./${value("path") ?? ""}` };
         this.fluxBootstrapped = true;
+        return ok();
+      }
+      if (rest[0] === "uninstall") {
+        this.fluxBootstrapped = false;
         return ok();
       }
     }

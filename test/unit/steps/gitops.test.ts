@@ -3,7 +3,7 @@ import { cp, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../src/core/errors.js";
+import { ConfigError, UserError } from "../../../src/core/errors.js";
 import { MemorySink } from "../../../src/core/events.js";
 import { loadEnvironment } from "../../../src/config/load.js";
 import { bornTask, gitopsToolboxEnv } from "../../../src/steps/born.js";
@@ -222,5 +222,66 @@ describe("gitops: every provider the schema allows", () => {
     const error = await loadEnvironment(root, "unit").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues.map((i) => `${i.path}: ${i.message}`).join("\n")).toMatch(message);
+  });
+});
+
+describe("gitops: a config that drops it", () => {
+  async function bootstrappedThenDropped(extraYaml = "") {
+    const root = await project("  provider: github\n  owner: example\n  repository: fleet\n");
+    const cloud = new FakeCloud(root);
+    expect((await runTask(bornTask(), await context(root, cloud, { GITHUB_TOKEN: "ghp_firstRunToken0000" }))).status).toBe("done");
+    await writeFile(join(root, "config", "environments", "unit.yaml"), baseYaml + extraYaml);
+    cloud.calls = [];
+    return { root, cloud };
+  }
+  const uninstalls = (cloud: FakeCloud) => cloud.calls.filter((a) => a[0] === "flux" && a[1] === "uninstall");
+  const gitopsOutcome = (result: Awaited<ReturnType<typeof runTask>>) => result.outcomes.find((o) => o.id === "gitops")!;
+
+  it("reports the live Flux as extra and keeps it without --prune", async () => {
+    const { root, cloud } = await bootstrappedThenDropped();
+    const plan = (await planTask(bornTask(), await context(root, cloud, {}, true))).find((e) => e.id === "gitops")!;
+    expect(plan.decision).toMatchObject({
+      action: "skip",
+      reason: "gitops not configured; 1 not in the config any more (kept; --prune deletes)",
+    });
+    expect(plan.decision?.changes?.map((c) => `${c.kind} ${c.resource}`)).toEqual(["extra gitops flux-system"]);
+    const result = await runTask(bornTask(), await context(root, cloud, {}));
+    expect(result.status).toBe("done");
+    expect(gitopsOutcome(result).status).toBe("skipped");
+    expect(uninstalls(cloud)).toEqual([]);
+    expect(cloud.fluxBootstrapped).toBe(true);
+  });
+
+  it("uninstalls it only with --prune --yes; a rerun then finds nothing", async () => {
+    const { root, cloud } = await bootstrappedThenDropped();
+    const unconfirmed = await runTask(bornTask(), { ...(await context(root, cloud, {})), converge: { prune: true } });
+    expect(unconfirmed.status).toBe("failed");
+    expect((unconfirmed.error as UserError).message).toMatch(
+      /needs a confirmation and there is no terminal to ask on; it would:\n {2}- - gitops flux-system \(extra, destructive\)/,
+    );
+    expect((unconfirmed.error as UserError).hint).toBe("read the plan, then pass --yes: eksbox born --prune --env unit --yes");
+    expect(uninstalls(cloud)).toEqual([]);
+    const pruned = await runTask(bornTask(), { ...(await context(root, cloud, {})), converge: { prune: true, yes: true } });
+    expect(pruned.status).toBe("done");
+    expect(uninstalls(cloud)).toEqual([["flux", "uninstall", "--silent", "--kubeconfig=build/unit/kubeconfig"]]);
+    expect(cloud.fluxBootstrapped).toBe(false);
+    const rerun = await runTask(bornTask(), { ...(await context(root, cloud, {})), converge: { prune: true, yes: true } });
+    expect(gitopsOutcome(rerun)).toMatchObject({ status: "skipped", decision: { reason: "gitops not configured" } });
+    expect(uninstalls(cloud)).toHaveLength(1);
+  });
+
+  it("on a protected environment needs --allow-protected too", async () => {
+    const { root, cloud } = await bootstrappedThenDropped("protected: true\n");
+    const refused = await runTask(bornTask(), { ...(await context(root, cloud, {})), converge: { prune: true, yes: true } });
+    expect((refused.error as UserError).message).toMatch(
+      /^environment unit is protected \(protected: true\); refusing to:\n {2}- - gitops flux-system \(extra, destructive\)/,
+    );
+    expect(cloud.fluxBootstrapped).toBe(true);
+    const allowed = await runTask(bornTask(), {
+      ...(await context(root, cloud, {})),
+      converge: { prune: true, yes: true, allowProtected: true },
+    });
+    expect(allowed.status).toBe("done");
+    expect(cloud.fluxBootstrapped).toBe(false);
   });
 });
