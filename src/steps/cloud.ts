@@ -416,6 +416,9 @@ export class CloudFacts {
           "kubectl",
           "--kubeconfig",
           kubeconfig,
+          // Read for every environment, also one without gitops: an API server this runner cannot reach
+          // (a private endpoint) costs this much, not kubectl's default of no timeout.
+          "--request-timeout=20s",
           "get",
           "gitrepositories.source.toolkit.fluxcd.io/flux-system",
           "kustomizations.kustomize.toolkit.fluxcd.io/flux-system",
