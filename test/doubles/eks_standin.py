@@ -10,6 +10,11 @@
 #    cluster versions           GET /cluster-versions
 #    cluster access config and upgrade policy: added to moto's describe-cluster; set by
 #                               POST /clusters/{name}/update-config (other fields go on to moto)
+#    EKS Auto Mode              computeConfig, storageConfig.blockStorage and
+#                               kubernetesNetworkConfig.elasticLoadBalancing: taken from CreateCluster,
+#                               added to describe-cluster, set by POST /clusters/{name}/update-config
+#                               (all three switched together, as EKS requires); GET
+#                               /clusters/{name}/updates/{id} answers every update it made (Successful)
 #    control-plane version      POST /clusters/{name}/updates {"version"}: moto has no
 #                               UpdateClusterVersion, so the stand-in re-creates moto's cluster at
 #                               the new version (same name, role, subnets, tags) and keeps its own state
@@ -20,7 +25,10 @@
 #    - insights are whatever a test seeds: PUT /_standin/insights/{region}/{cluster} with a JSON
 #      list of Insight objects (lastRefreshTime as epoch seconds); a refresh completes at once and
 #      sets lastRefreshTime to now unless the seed says {"refreshFails": true};
-#    - cluster versions come from STANDIN_CLUSTER_VERSIONS below or PUT /_standin/cluster-versions.
+#    - cluster versions come from STANDIN_CLUSTER_VERSIONS below or PUT /_standin/cluster-versions;
+#    - Auto Mode launches nothing: turning it on or off changes only what describe-cluster says (a
+#      test launches instances tagged as Auto Mode's itself); a cluster created without computeConfig
+#      shows none (EKS: computeConfig.enabled false).
 #  Usage: eks_standin.py --port P --moto http://127.0.0.1:M   (prints "listening <url>" when ready)
 # ============================================================================================
 import argparse
@@ -199,6 +207,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._update_config(name, body)
         if rest == ["updates"] and method == "POST":
             return self._update_version(name, body)
+        if len(rest) == 2 and rest[0] == "updates" and method == "GET":
+            update = self._state(name)["updates"].get(rest[1])
+            if update is None:
+                raise not_found(f"No update found for ID: {rest[1]}")
+            return 200, {"update": update}
         if rest[0] == "pod-identity-associations":
             return pod_identity(self._state(name), name, method, rest[1:], query, self._json(body))
         if rest[0] == "access-entries":
@@ -214,12 +227,16 @@ class Handler(BaseHTTPRequestHandler):
         request = self._json(body)
         access = request.pop("accessConfig", None) or {}
         upgrade = request.pop("upgradePolicy", None) or {}
+        auto_mode = pop_auto_mode(request)
+        if auto_mode is not None:
+            check_auto_mode(auto_mode)
         status, headers, raw = self._forward(json.dumps(request).encode())
         if status == 200:
             name = json.loads(raw)["cluster"]["name"]
             creator = self._caller_arn() if access.get("bootstrapClusterCreatorAdminPermissions", True) else None
             state = new_state(access.get("authenticationMode") or "API_AND_CONFIG_MAP", creator)
             state["supportType"] = upgrade.get("supportType") or "EXTENDED"
+            state["autoMode"] = auto_mode
             with lock:
                 clusters[(_region(self.headers), name)] = state
             raw = json.dumps(with_config(json.loads(raw), state)).encode()
@@ -239,12 +256,23 @@ class Handler(BaseHTTPRequestHandler):
         request = self._json(body)
         access = request.pop("accessConfig", None)
         upgrade = request.pop("upgradePolicy", None)
+        auto_mode = pop_auto_mode(request)
         request.pop("clientRequestToken", None)
-        if request:
-            if access or upgrade:
+        request.pop("name", None)
+        if request or sum(1 for part in (access, upgrade, auto_mode) if part) > 1:
+            if access or upgrade or auto_mode:
                 raise ApiError(400, "InvalidParameterException", "only one type of update can be allowed")
             return None  # logging, endpoint access and the rest are moto's
         state = self._state(name)
+        if auto_mode is not None:
+            check_auto_mode(auto_mode)
+            with lock:
+                state["autoMode"] = auto_mode
+            return 200, {"update": self._record(state, "AutoModeUpdate", [
+                {"type": "ComputeConfig", "value": json.dumps(auto_mode["computeConfig"])},
+                {"type": "StorageConfig", "value": json.dumps(auto_mode["storageConfig"])},
+                {"type": "KubernetesNetworkConfig", "value": json.dumps(auto_mode["kubernetesNetworkConfig"])},
+            ])}
         params = []
         with lock:
             if access:
@@ -262,7 +290,13 @@ class Handler(BaseHTTPRequestHandler):
                 state["supportType"] = upgrade["supportType"]
                 params.append({"type": "UpgradePolicy", "value": upgrade["supportType"]})
         kind = "AccessConfigUpdate" if access else "UpgradePolicyUpdate"
-        return 200, {"update": {"id": str(uuid.uuid4()), "status": "Successful", "type": kind, "params": params, "createdAt": time.time(), "errors": []}}
+        return 200, {"update": self._record(state, kind, params)}
+
+    def _record(self, state, kind, params):
+        update = {"id": str(uuid.uuid4()), "status": "Successful", "type": kind, "params": params, "createdAt": time.time(), "errors": []}
+        with lock:
+            state["updates"][update["id"]] = update
+        return update
 
     def _update_version(self, name, body):
         wanted = str(self._json(body).get("version") or "")
@@ -312,8 +346,39 @@ class Handler(BaseHTTPRequestHandler):
         raise not_found("no such seed path")
 
 
+def pop_auto_mode(request: dict):
+    """The Auto Mode parts of a CreateCluster or UpdateClusterConfig request (moto knows none of them)."""
+    compute = request.pop("computeConfig", None)
+    storage = request.pop("storageConfig", None)
+    network = request.get("kubernetesNetworkConfig") or {}
+    balancing = network.pop("elasticLoadBalancing", None) if isinstance(network, dict) else None
+    if "kubernetesNetworkConfig" in request and not network:
+        request.pop("kubernetesNetworkConfig")
+    if compute is None and storage is None and balancing is None:
+        return None
+    return {
+        "computeConfig": compute or {"enabled": False},
+        "storageConfig": storage or {"blockStorage": {"enabled": False}},
+        "kubernetesNetworkConfig": {"elasticLoadBalancing": balancing or {"enabled": False}},
+    }
+
+
+def check_auto_mode(auto_mode: dict) -> None:
+    """EKS turns Auto Mode's compute, block storage and load balancing on and off together."""
+    compute = auto_mode["computeConfig"]
+    switches = [bool(compute.get("enabled")), bool(auto_mode["storageConfig"]["blockStorage"].get("enabled")),
+                bool(auto_mode["kubernetesNetworkConfig"]["elasticLoadBalancing"].get("enabled"))]
+    if len(set(switches)) != 1:
+        raise ApiError(400, "InvalidParameterException",
+                       "For EKS Auto Mode, computeConfig.enabled, storageConfig.blockStorage.enabled and kubernetesNetworkConfig.elasticLoadBalancing.enabled must all be set to the same value")
+    if compute.get("nodePools") and not compute.get("nodeRoleArn"):
+        raise ApiError(400, "InvalidParameterException", "nodeRoleArn is required when nodePools are specified")
+    if not compute.get("enabled") and compute.get("nodePools"):
+        raise ApiError(400, "InvalidParameterException", "nodePools cannot be specified when computeConfig is disabled")
+
+
 def new_state(mode: str, creator):
-    state = {"mode": mode, "supportType": "EXTENDED", "associations": {}, "entries": {}, "insights": [], "refreshFails": False, "bootstrap": creator is not None}
+    state = {"mode": mode, "supportType": "EXTENDED", "autoMode": None, "updates": {}, "associations": {}, "entries": {}, "insights": [], "refreshFails": False, "bootstrap": creator is not None}
     if creator and mode != "CONFIG_MAP":
         principal = role_of(creator)
         state["entries"][principal] = new_entry(principal, [], "STANDARD")
@@ -331,6 +396,11 @@ def with_config(response: dict, state: dict) -> dict:
     cluster = response.get("cluster") or {}
     cluster["accessConfig"] = {"authenticationMode": state["mode"], "bootstrapClusterCreatorAdminPermissions": state["bootstrap"]}
     cluster["upgradePolicy"] = {"supportType": state["supportType"]}
+    auto_mode = state.get("autoMode")
+    if auto_mode is not None:
+        cluster["computeConfig"] = auto_mode["computeConfig"]
+        cluster["storageConfig"] = auto_mode["storageConfig"]
+        cluster["kubernetesNetworkConfig"] = {**(cluster.get("kubernetesNetworkConfig") or {}), **auto_mode["kubernetesNetworkConfig"]}
     return response
 
 

@@ -3,6 +3,7 @@ import ipaddress
 import json
 import os
 
+import eksctl_automode
 import eksctl_iamsa
 import eksctl_identity
 import eksctl_nodegroups
@@ -140,6 +141,13 @@ def create_cluster(args):
             "bootstrapClusterCreatorAdminPermissions": access.get("bootstrapClusterCreatorAdminPermissions", True),
         },
     }
+    auto = config.get("autoModeConfig") or {}
+    if auto.get("enabled"):
+        # eksctl's cluster stack gets the node role when Auto Mode has node pools (builder/cluster.go).
+        pools = auto.get("nodePools")
+        pools = list(eksctl_automode.KNOWN_NODE_POOLS) if pools is None else pools
+        node_role = auto.get("nodeRoleARN") or (eksctl_automode.create_node_role(region, name) if pools else None)
+        request.update(eksctl_automode.compute_request(True, pools, node_role))
     if (config.get("upgradePolicy") or {}).get("supportType"):
         request["upgradePolicy"] = {"supportType": config["upgradePolicy"]["supportType"]}
     cluster = eksctl_identity.eks_rest(region, "POST", "/clusters", request)["cluster"]
@@ -231,6 +239,7 @@ def delete_cluster(args):
     if provider:
         client("iam", region).delete_open_id_connect_provider(OpenIDConnectProviderArn=provider)
     delete_role(iam_name(f"eksctl-{name}-cluster-ServiceRole"))
+    eksctl_automode.delete_node_role(region, name)
     if stack is not None:
         outputs, tags = outputs_of(stack), tags_of(stack)
         if tags.get(TAG + "vpc-created") == "true":

@@ -9,6 +9,9 @@
 #  karpenter.sh/nodepool=<pool>. The stand-in launches nothing itself (no Karpenter controller runs):
 #  a test plays Karpenter by launching such an instance with the real AWS CLI, and every such
 #  instance counts as Ready at once (no kubelet joins).
+#  EKS Auto Mode's nodes: the same, per running instance tagged eks:eks-cluster-name=<name> and
+#  eks:kubernetes-node-pool-name=<pool> (the tags Auto Mode puts on its instances), labelled
+#  eks.amazonaws.com/compute-type=auto and karpenter.sh/nodepool=<pool>; a test plays Auto Mode.
 #  Karpenter's NodePool (karpenter.sh/v1) and EC2NodeClass (karpenter.k8s.aws/v1), cluster-scoped:
 #  `kubectl apply --server-side` (PATCH application/apply-patch+yaml), `kubectl get` and `kubectl
 #  delete` of them (gone at once: no finalizers, and no Karpenter to terminate the NodePool's nodes).
@@ -76,6 +79,33 @@ def nodes_from_moto(regions: list) -> list:
                 for ng in nodegroups(region, cluster):
                     nodes += [_node(region, cluster, ng, i) for i in range(ng["DesiredCapacity"])]
             nodes += _karpenter_nodes(region)
+            nodes += _auto_mode_nodes(region)
+    return nodes
+
+
+def _auto_mode_nodes(region: str) -> list:
+    """A Node per running instance that EKS Auto Mode (or a test playing it) launched for one of its node pools."""
+    from doublelib import client
+
+    nodes = []
+    pages = client("ec2", region).get_paginator("describe_instances").paginate(
+        Filters=[{"Name": "tag-key", "Values": ["eks:kubernetes-node-pool-name"]}, {"Name": "instance-state-name", "Values": ["running"]}])
+    for page in pages:
+        for reservation in page.get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+                cluster = tags.get("eks:eks-cluster-name")
+                if not cluster:
+                    continue
+                pool = tags["eks:kubernetes-node-pool-name"]
+                ng = {
+                    "Name": pool, "InstanceType": instance.get("InstanceType", "m5.large"), "NodeGroupType": "auto",
+                    "Labels": {"eks.amazonaws.com/compute-type": "auto", "karpenter.sh/nodepool": pool, "karpenter.sh/registered": "true"},
+                    "CreationTime": instance["LaunchTime"].strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": KUBE_VERSION["minor"],
+                }
+                node = _node(region, cluster, ng, 0, instance_id=instance["InstanceId"])
+                del node["metadata"]["labels"]["alpha.eksctl.io/nodegroup-name"]
+                nodes.append(node)
     return nodes
 
 
@@ -189,14 +219,15 @@ def parse_selector(selector: str) -> list:
 def matches(labels: dict, requirements: list) -> bool:
     for key, op, value in requirements:
         present, actual = key in labels, labels.get(key)
+        # Lazily: a set operation's value is a set, an equality's a string (`None in "auto"` would raise).
         ok = {
-            "=": present and actual == value,
-            "!=": actual != value,
-            "in": present and actual in (value or ()),
-            "notin": actual not in (value or ()),
-            "exists": present,
-            "!exists": not present,
-        }[op]
+            "=": lambda: present and actual == value,
+            "!=": lambda: actual != value,
+            "in": lambda: present and actual in (value or ()),
+            "notin": lambda: not present or actual not in (value or ()),
+            "exists": lambda: present,
+            "!exists": lambda: not present,
+        }[op]()
         if not ok:
             return False
     return True

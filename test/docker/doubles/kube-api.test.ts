@@ -130,6 +130,8 @@ describe("kube-apiserver stand-in", () => {
     expect(names((await nodes("alpha.eksctl.io/nodegroup-name notin (self-1a)")).body)).toHaveLength(3);
     expect(names((await nodes("pool,alpha.eksctl.io/cluster-name=kapi")).body)).toHaveLength(3);
     expect(names((await nodes("!pool")).body)).toEqual(["self-1a"]);
+    // An equality on a label some nodes lack (as Auto Mode's eks.amazonaws.com/compute-type=auto): those simply do not match.
+    expect(names((await nodes("pool=spot")).body)).toEqual(["managed-spot", "managed-spot", "managed-spot"]);
     expect((await nodes("a in (b")).status).toBe(400);
   });
 
