@@ -300,7 +300,9 @@ export function checkRenderedRules(
     ["karpenter", "karpenter"],
     ["autoModeConfig", "autoMode"],
   ] as const) {
-    if (key in cluster && opts.mode !== wanted) {
+    // autoModeConfig with enabled false is how every other mode says Auto Mode is off.
+    const off = key === "autoModeConfig" && isPlainObject(cluster.autoModeConfig) && cluster.autoModeConfig.enabled === false;
+    if (key in cluster && opts.mode !== wanted && !off) {
       found.push({
         document: "cluster",
         path: [key],

@@ -134,7 +134,8 @@ export function buildViewModel(env: Environment, versions: Record<string, string
     karpenter: autoscaling.mode === "karpenter" ? { version: KARPENTER_VERSION } : undefined,
     /** Karpenter finds the cluster's subnets and security groups by this tag. */
     clusterTags: autoscaling.mode === "karpenter" ? { ...cluster.tags, "karpenter.sh/discovery": cluster.name } : cluster.tags,
-    autoMode: autoscaling.mode === "autoMode" ? { enabled: true, nodePools: autoscaling.autoModeNodePools } : undefined,
+    // Off is written out too: eksctl means to make Auto Mode its default, and `eksctl update auto-mode-config` needs enabled set.
+    autoMode: autoscaling.mode === "autoMode" ? { enabled: true, nodePools: autoscaling.autoModeNodePools } : { enabled: false },
     // Auto Mode runs networking itself: eksctl refuses these addons in `create cluster` with it.
     clusterAddons:
       autoscaling.mode === "autoMode" ? cluster.addons.filter((a) => !AUTO_MODE_BUILTIN_ADDONS.includes(a.name)) : cluster.addons,

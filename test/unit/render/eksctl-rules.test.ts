@@ -97,6 +97,20 @@ describe("eksctl's rules, checked on the rendered files", () => {
     expect(found.filter((f) => f.path.join(".") === "metadata.version")).toEqual([expect.objectContaining({ policy: "eksbox" })]);
   });
 
+  it("autoModeConfig with enabled false is how the other modes say Auto Mode is off; on, it belongs to autoMode", () => {
+    const clusterDoc = (autoModeConfig: unknown) => ({ metadata: { name: "c", region: "us-east-1", version: "1.34" }, autoModeConfig });
+    const autoModeFindings = (autoModeConfig: unknown, mode: "clusterAutoscaler" | "karpenter" | "autoMode") =>
+      checkRenderedRules(clusterDoc(autoModeConfig), nodegroups({}), { mode, discoverable: () => false })
+        .filter((f) => f.path[0] === "autoModeConfig")
+        .map((f) => `${f.path.join(".")}: ${f.message}`);
+    expect(autoModeFindings({ enabled: false }, "clusterAutoscaler")).toEqual([]);
+    expect(autoModeFindings({ enabled: false }, "karpenter")).toEqual([]);
+    expect(autoModeFindings({ enabled: true, nodePools: ["system"] }, "clusterAutoscaler")).toEqual([
+      "autoModeConfig: belongs to autoscaling.mode autoMode, not clusterAutoscaler",
+    ]);
+    expect(autoModeFindings({ enabled: false }, "autoMode")).toEqual(["autoModeConfig.enabled: must be true in autoMode"]);
+  });
+
   it("refuses nodegroup names eksctl refuses", () => {
     expect(check({ name: "worker_1a" })).toEqual([expect.stringContaining("must be letters, digits and '-'")]);
   });
