@@ -121,6 +121,9 @@ export const clusterStep: Step<LifecycleContext> = {
         const inPlace = changes.filter((c) => (c.kind === "inPlace" || (c.kind === "extra" && prune)) && !c.reportOnly);
         const destructive = inPlace.filter((c) => c.destructive);
         if (!ctx.planning) await refuseUnconfirmed(ctx, destructive, `eksbox born --prune --env ${ctx.env.name}`);
+        // A switch of autoscaling.mode is confirmed as a whole before its first part (Auto Mode on, a NodePool) is made.
+        const switchRemovals = (await convergeFor(ctx)).changes.filter((c) => c.kind === "modeSwitch" && c.destructive);
+        if (!ctx.planning) await refuseUnconfirmed(ctx, switchRemovals, `eksbox born --env ${ctx.env.name}`);
         const kept = prune || extras.length === 0 ? "" : `; ${extras.length} not in the config (kept; --prune removes)`;
         const wanted = ctx.env.config.cluster.version;
         const note =

@@ -21,6 +21,8 @@ export interface ClusterFacts {
   tags?: Record<string, string>;
   /** EKS Auto Mode (computeConfig.enabled); undefined when the answer does not say. */
   autoMode?: boolean;
+  /** Auto Mode's built-in node pools (computeConfig.nodePools). */
+  autoModeNodePools?: string[];
   /** CONFIG_MAP, API_AND_CONFIG_MAP or API (describe-cluster's accessConfig). */
   authenticationMode?: string;
   /** STANDARD or EXTENDED (describe-cluster's upgradePolicy). */
@@ -230,6 +232,7 @@ export class CloudFacts {
         subnetIds: vpc.subnetIds,
         tags: c.tags ?? {},
         autoMode: c.computeConfig?.enabled,
+        autoModeNodePools: c.computeConfig?.nodePools,
         authenticationMode: c.accessConfig?.authenticationMode,
         supportType: c.upgradePolicy?.supportType,
       };
@@ -485,7 +488,7 @@ interface DescribedCluster {
     subnetIds?: string[];
   };
   tags?: Record<string, string>;
-  computeConfig?: { enabled?: boolean };
+  computeConfig?: { enabled?: boolean; nodePools?: string[] };
   accessConfig?: { authenticationMode?: string };
   upgradePolicy?: { supportType?: string };
 }

@@ -16,7 +16,11 @@ export type ChangeKind =
   | "immutable"
   /** Live, of eksbox's kind and naming, but no longer in the config: deleted only with --prune. */
   | "extra"
-  /** Capacity that autoscaling.mode moved elsewhere (a nodegroup of a pool Karpenter provisions now): drained and deleted once the new capacity has Ready nodes (destructive). */
+  /**
+   * Capacity that autoscaling.mode moved elsewhere (a nodegroup of a pool Karpenter provisions now, or
+   * that autoMode no longer has; Auto Mode itself after a switch away): removed once the new capacity
+   * has Ready nodes (destructive).
+   */
   | "modeSwitch"
   /** Cannot be undone (authenticationMode CONFIG_MAP -> API_AND_CONFIG_MAP -> API): needs --yes. */
   | "oneWay";

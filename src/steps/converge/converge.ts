@@ -175,6 +175,12 @@ export function desiredState(ctx: LifecycleContext): DesiredState {
       publicAccessCIDRs: asList(vpc.publicAccessCIDRs).map(String),
       tags: stringMap(meta.tags),
       subnetIds,
+      autoMode: isPlainObject(clusterDoc.autoModeConfig)
+        ? {
+            enabled: clusterDoc.autoModeConfig.enabled === true,
+            nodePools: asList(clusterDoc.autoModeConfig.nodePools).map(String),
+          }
+        : undefined,
     },
     workerVersion: rendered.workerVersion,
     nodegroups,
@@ -285,6 +291,8 @@ export async function liveState(ctx: LifecycleContext, desired: DesiredState): P
       tags: cluster.tags ?? {},
       subnetIds: cluster.subnetIds ?? [],
       supportType: cluster.supportType,
+      autoMode: cluster.autoMode,
+      autoModeNodePools: cluster.autoModeNodePools,
     },
     nodegroups: nodegroups.map((ng) => {
       if (ng.type === "managed") {

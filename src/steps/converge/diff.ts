@@ -1,7 +1,8 @@
 // The comparison at the heart of converge: what the environment's rendered config wants against
 // what AWS says, as typed changes, each with the exact command that makes it. Pure: no I/O, so every
 // kind of change is unit-tested without a cloud.
-import { POD_IDENTITY_AGENT_ADDON } from "../../render/view-model.js";
+import { AUTO_MODE_BUILTIN_ADDONS, POD_IDENTITY_AGENT_ADDON } from "../../render/view-model.js";
+import { autoModeChanges } from "./auto-mode.js";
 import {
   accessChanges,
   podIdentityChanges,
@@ -43,6 +44,8 @@ export interface DesiredState {
     tags: Record<string, string>;
     /** The existing subnets the config names; empty when eksctl made the VPC. */
     subnetIds: string[];
+    /** cluster.yaml's autoModeConfig: Auto Mode on (with its built-in node pools) or off. */
+    autoMode?: { enabled: boolean; nodePools: string[] };
   };
   workerVersion: string;
   nodegroups: DesiredNodegroup[];
@@ -121,6 +124,10 @@ export interface LiveState {
     subnetIds: string[];
     /** upgradePolicy.supportType: STANDARD or EXTENDED. */
     supportType?: string;
+    /** computeConfig.enabled; undefined when EKS does not say (a cluster from before Auto Mode: off). */
+    autoMode?: boolean;
+    /** computeConfig.nodePools. */
+    autoModeNodePools?: string[];
   };
   nodegroups: LiveNodegroup[];
   serviceAccounts: { namespace: string; name: string; policies?: string[] }[];
@@ -253,6 +260,7 @@ export function diff(desired: DesiredState, live: LiveState, ctx: DiffContext): 
     ...addonChanges(desired, live, ctx),
     ...identityChanges(desired, live, ctx),
     ...capacityChanges(desired, live, ctx),
+    ...autoModeChanges(desired, live, ctx),
     ...gitopsChanges(desired, live, ctx),
   ];
 }
@@ -1021,6 +1029,21 @@ function addonChanges(desired: DesiredState, live: LiveState, ctx: DiffContext):
   const wanted = new Set(desired.addons.map((a) => a.name));
   for (const addon of live.addons) {
     if (wanted.has(addon.name)) continue;
+    if (desired.cluster.autoMode?.enabled && AUTO_MODE_BUILTIN_ADDONS.includes(addon.name)) {
+      // Left from before a switch to autoMode: harmless, and Auto Mode runs its own; eksctl leaves deleting them to the user.
+      changes.push({
+        step: "addons",
+        resource: `addon ${addon.name}`,
+        field: "(addon)",
+        live: addon.version,
+        wanted: null,
+        kind: "extra",
+        destructive: true,
+        reportOnly: true,
+        note: `EKS Auto Mode runs it itself: kept (eksctl delete addon --cluster ${cluster} --region ${region} --name ${addon.name} removes it)`,
+      });
+      continue;
+    }
     changes.push({
       step: "addons",
       resource: `addon ${addon.name}`,

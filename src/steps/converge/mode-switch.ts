@@ -7,7 +7,8 @@
 // karpenter → clusterAutoscaler: the nodegroups step creates the pools' nodegroups from the config;
 // once each has a Ready node (the roll's check), eksbox's NodePools and EC2NodeClasses are deleted and
 // Karpenter's leftover instances terminated (destroy's removal); the Karpenter controller stays.
-// A switch to autoMode is refused with the reason.
+// To and from EKS Auto Mode: auto-mode.ts and auto-mode-switch.ts. Karpenter <-> autoMode directly is
+// refused with the reason.
 import { AbortedError, StepFailedError, UserError } from "../../core/errors.js";
 import { probeOutput, runJson } from "../cloud.js";
 import { karpenterCapacityRemoval, removeKarpenterCapacity } from "../destroy.js";
@@ -19,6 +20,9 @@ import { commandsOf, describeChange } from "./diff.js";
 import { refuseUnconfirmed } from "./guard.js";
 import { sleepUnlessAborted } from "../../core/sleep.js";
 import { kubectl } from "./karpenter-live.js";
+import { autoModeCapacityDecision, isAutoModeSwitch, runAutoModeCapacity, type UntilReady } from "./auto-mode-switch.js";
+
+const KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery";
 
 /** The label Karpenter puts on every node it launches, naming its NodePool. */
 export const KARPENTER_NODEPOOL_LABEL = "karpenter.sh/nodepool";
@@ -44,20 +48,30 @@ export function poolsWithoutReadyNodes(list: NodeList, pools: readonly string[])
 }
 
 /**
- * Refuses, before anything is applied, the switches eksbox cannot make on a live cluster: to autoMode
- * where Auto Mode is off (to karpenter where Karpenter is not installed: refuseWithoutKarpenter).
+ * Refuses, before anything is applied, the switches eksbox cannot make on a live cluster: between
+ * Karpenter and EKS Auto Mode directly, either way (both run Karpenter's NodePools; to karpenter where
+ * Karpenter is not installed: refuseWithoutKarpenter).
  */
 export async function refuseUnsupportedSwitch(ctx: LifecycleContext): Promise<void> {
   const cluster = await ctx.facts.cluster();
   if (!cluster) return;
   const mode = ctx.env.config.autoscaling.mode;
   const envFile = `config/environments/${ctx.env.name}.yaml`;
-  // EKS says whether Auto Mode is on (computeConfig.enabled); an answer without it says nothing.
-  if (mode === "autoMode" && cluster.autoMode === false) {
+  // eksbox tags a cluster born in karpenter mode so; the tag stays with the Karpenter controller after a switch back.
+  const karpenterTag = cluster.tags?.[KARPENTER_DISCOVERY_TAG];
+  if (mode === "autoMode" && cluster.autoMode !== true && karpenterTag !== undefined) {
     throw new UserError(
-      `switching cluster ${cluster.name} to autoscaling.mode autoMode is not supported on a live cluster yet; nothing was changed`,
+      `switching cluster ${cluster.name} to autoscaling.mode autoMode while Karpenter is installed in it is refused; nothing was changed`,
       {
-        hint: `EKS Auto Mode is off on it, and turning it on (aws eks update-cluster-config --compute-config ...) is not a change eksbox plans yet; set autoscaling.mode back in ${envFile}, or create a new environment in autoMode`,
+        hint: `EKS Auto Mode runs its own Karpenter, and eksctl refuses to move nodes to it while Karpenter's pods run; first set autoscaling.mode clusterAutoscaler in ${envFile} and run eksbox born --env ${ctx.env.name} --yes (the NodePools give way to nodegroups), then uninstall Karpenter (helm uninstall karpenter -n karpenter, and its stack eksctl-${cluster.name}-karpenter) and remove the cluster's ${KARPENTER_DISCOVERY_TAG} tag (aws eks untag-resource), then switch to autoMode`,
+      },
+    );
+  }
+  if (mode === "karpenter" && cluster.autoMode === true) {
+    throw new UserError(
+      `switching cluster ${cluster.name} from EKS Auto Mode to autoscaling.mode karpenter is refused; nothing was changed`,
+      {
+        hint: `eksctl installs Karpenter only when it creates a cluster, and Auto Mode runs Karpenter's NodePools itself: set autoscaling.mode clusterAutoscaler in ${envFile} (eksbox born turns Auto Mode off once the nodegroups are Ready), or keep autoMode`,
       },
     );
   }
@@ -93,30 +107,25 @@ export async function refuseWithoutKarpenter(ctx: LifecycleContext): Promise<voi
 export function capacitySwitchStep(opts: { readyTimeoutMs?: number; pollIntervalMs?: number } = {}): Step<LifecycleContext> {
   const readyTimeoutMs = (ctx: LifecycleContext) => opts.readyTimeoutMs ?? ctx.converge?.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
 
-  /** Polls until `waiting` answers none; the removals wait for it. */
-  async function untilReady(
-    ctx: LifecycleContext,
-    query: readonly string[],
-    waiting: (json: unknown) => string[],
-    words: { of: string; what: string; untouched: string; hint: string },
-  ) {
+  /** Polls until `wait.waiting` answers none; the removals wait for it. */
+  const untilReady: UntilReady = async (ctx, query, wait) => {
     const deadline = Date.now() + readyTimeoutMs(ctx);
     for (;;) {
-      const left = waiting(await runJson<unknown>(ctx.toolbox, stepId(ctx), [...query]));
+      const left = wait.waiting(await runJson<unknown>(ctx.toolbox, stepId(ctx), [...query]));
       if (left.length === 0) return;
-      if (ctx.signal.aborted) throw new AbortedError(`stopped waiting for ${words.what}: interrupted; ${words.untouched}`);
+      if (ctx.signal.aborted) throw new AbortedError(`stopped waiting for ${wait.what}: interrupted; ${wait.untouched}`);
       if (Date.now() > deadline) {
         throw new StepFailedError({
           step: stepId(ctx),
           argv: [...query],
-          message: `timed out: ${words.of}${left.join(", ")} have no Ready node yet; ${words.untouched}`,
-          hint: words.hint,
+          message: `timed out: ${wait.of}${left.join(", ")} ${left.length === 1 && !wait.of ? "has" : "have"} no Ready node yet; ${wait.untouched}`,
+          hint: wait.hint,
         });
       }
-      ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes of ${words.of}${left.join(", ")}` });
+      ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes of ${wait.of}${left.join(", ")}` });
       await sleepUnlessAborted(opts.pollIntervalMs ?? 10_000, ctx.signal);
     }
-  }
+  };
 
   return {
     id: "capacity",
@@ -129,9 +138,9 @@ export function capacitySwitchStep(opts: { readyTimeoutMs?: number; pollInterval
       const removals = changes.filter((c) => c.destructive);
       const oldNodegroups = removals.filter((c) => c.resource.startsWith("nodegroup ")).map((c) => String(c.live));
       const oldNodePools = removals.filter((c) => c.resource.startsWith("nodepool ")).map((c) => String(c.live));
-      if (oldNodegroups.length === 0 && oldNodePools.length === 0)
-        return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no capacity to move away from`);
+      if (removals.length === 0) return skipDecision(`autoscaling.mode ${ctx.env.config.autoscaling.mode}: no capacity to move away from`);
       if (!ctx.planning) await refuseUnconfirmed(ctx, removals, `eksbox born --env ${ctx.env.name}`);
+      if (isAutoModeSwitch(ctx, changes)) return autoModeCapacityDecision(ctx, converge, changes);
       if (oldNodePools.length > 0) {
         const nodegroups = newNodegroupsOf(converge.desired.nodegroups, oldNodePools);
         const query = nodegroupReadyQuery(ctx.env.name, nodegroups.length > 0 ? nodegroups : ["-"]);
@@ -159,30 +168,28 @@ export function capacitySwitchStep(opts: { readyTimeoutMs?: number; pollInterval
     async run(ctx, decision) {
       const [query, ...deletes] = decision.commands.map((c) => c.argv);
       const changes = decision.changes ?? [];
+      if (isAutoModeSwitch(ctx, changes)) return runAutoModeCapacity(ctx, decision, untilReady);
       const oldNodePools = changes.filter((c) => c.kind === "modeSwitch" && c.resource.startsWith("nodepool ")).map((c) => String(c.live));
       if (oldNodePools.length > 0) {
         const nodegroups = newNodegroupsOf((await convergeFor(ctx)).desired.nodegroups, oldNodePools);
-        await untilReady(
-          ctx,
-          query!,
-          (json) => {
+        await untilReady(ctx, query!, {
+          waiting: (json) => {
             const counts = readyNodesByNodegroup(json as NodegroupNodeList);
             return nodegroups.filter((name) => (counts.get(name) ?? 0) < 1);
           },
-          {
-            of: "nodegroup(s) ",
-            what: "the new nodegroups' nodes",
-            untouched: "Karpenter's NodePools were left untouched",
-            hint: `look at the nodegroups' instances and kubelet logs, then rerun eksbox born --env ${ctx.env.name} --yes`,
-          },
-        );
+          of: "nodegroup(s) ",
+          what: "the new nodegroups' nodes",
+          untouched: "Karpenter's NodePools were left untouched",
+          hint: `look at the nodegroups' instances and kubelet logs, then rerun eksbox born --env ${ctx.env.name} --yes`,
+        });
         // destroy's removal, read again now: the NodePools and EC2NodeClasses, then every instance Karpenter left.
         const removal = await karpenterCapacityRemoval(ctx);
         if (removal.action === "run") await removeKarpenterCapacity(ctx, removal);
         return;
       }
       const pools = [...new Set(changes.filter((c) => c.kind === "create").map((c) => String(c.wanted)))];
-      await untilReady(ctx, query!, (json) => poolsWithoutReadyNodes(json as NodeList, pools), {
+      await untilReady(ctx, query!, {
+        waiting: (json) => poolsWithoutReadyNodes(json as NodeList, pools),
         of: "NodePool(s) ",
         what: "Karpenter's nodes",
         untouched: "the old nodegroups were left untouched",
