@@ -181,13 +181,26 @@ export function explainContainerStartError(kind: EngineKind, error: unknown): un
       cause: error,
     });
   }
+  const missingSource = /bind source path does not exist: ([^\n]+)/.exec(message);
+  if (missingSource) {
+    // Docker checks a mount's source at create and again at start: the path can go in between.
+    return new UserError(
+      `${engine} cannot mount ${missingSource[1]!.trim()} into the toolbox container: it is not there (${firstLine(message)})`,
+      {
+        hint:
+          "if it was moved or removed while eksbox started, run again where it is now; if the engine runs in a VM or on another " +
+          "machine that does not share this path, share it, or set DOCKER_HOST to its tcp:// or ssh:// address and eksbox copies the workspace in",
+        cause: error,
+      },
+    );
+  }
   return error;
 }
 
 function firstLine(message: string): string {
   return message
     .split("\n")[0]!
-    .replace(/^\(HTTP code \d+\) server error - /, "")
+    .replace(/^\(HTTP code \d+\) [a-z ]+ - /, "")
     .trim()
     .slice(0, 300);
 }

@@ -11,6 +11,7 @@ import {
   planContainerUser,
   type EngineKind,
 } from "../../../src/runtime/engine-kind.js";
+import { isMissingBindSource } from "../../../src/runtime/container.js";
 
 const dockerRootful = { ServerVersion: "20.10.24+dfsg1", SecurityOptions: ["name=seccomp,profile=default"] };
 const dockerRootless = {
@@ -165,6 +166,26 @@ describe("engine answers that mean the toolbox cannot start", () => {
     );
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).hint).toMatch(/uidmap.*\/etc\/subuid/);
+  });
+
+  it("a mount source Docker cannot find: which path, and what to do about it", () => {
+    const error = explainContainerStartError(
+      engineKindFromInfo(dockerRootful),
+      Object.assign(
+        new Error(
+          '(HTTP code 400) unexpected - invalid mount config for type "bind": bind source path does not exist: /home/me/my project ',
+        ),
+        { statusCode: 400 },
+      ),
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe(
+      "Docker 20.10.24+dfsg1 cannot mount /home/me/my project into the toolbox container: it is not there " +
+        '(invalid mount config for type "bind": bind source path does not exist: /home/me/my project)',
+    );
+    expect((error as UserError).hint).toMatch(/run again where it is now.*DOCKER_HOST/);
+    // Still recognised as a missing source: a probing run switches to copying the workspace in.
+    expect(isMissingBindSource(error)).toBe(true);
   });
 
   it("anything else passes through unchanged", () => {
