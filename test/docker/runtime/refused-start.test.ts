@@ -1,0 +1,62 @@
+// A container start the engine refuses after eksbox attached to the container: eksbox reports the
+// refusal, removes the container, and the process ends. The engine is real; a proxy in front of it
+// moves the workspace away just before it forwards the start, so the engine refuses to start a
+// container whose bind mount has no source any more (it accepted it at create). Docker refuses that
+// before it touches the container's streams, so the attach eksbox holds stays open unless eksbox
+// closes it: an open socket kept eksbox from exiting after it reported such a failure.
+import { execa } from "execa";
+import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startEngineProxy, type EngineProxy } from "../../support/engine-proxy.js";
+import { describeEngine, detectEngineKind } from "../../../src/runtime/engine-kind.js";
+import { containersOfRun, docker, engineSocket, ensureTestImage, newRunId, testingPodman } from "./support.js";
+
+const SCRIPT = new URL("../../fixtures/runtime/open-toolbox.mts", import.meta.url).pathname;
+
+let imageRef: string;
+let dir: string;
+let workspace: string;
+let proxy: EngineProxy;
+const startsSeen: string[] = [];
+
+beforeAll(async () => {
+  imageRef = await ensureTestImage();
+  dir = await mkdtemp(path.join(tmpdir(), "eksbox-refused-"));
+  workspace = path.join(dir, "workspace");
+  await mkdir(workspace);
+  proxy = await startEngineProxy(engineSocket, path.join(dir, "engine.sock"), async (containerId) => {
+    startsSeen.push(containerId);
+    await rename(workspace, `${workspace}-moved`);
+  });
+}, 300_000);
+afterAll(async () => {
+  await proxy?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+// Podman creates a missing bind source and starts the container: nothing to refuse there.
+it.skipIf(testingPodman)(
+  "a start refused after the attach: the error is reported, the process ends, no container is left",
+  async () => {
+    const runId = newRunId("refused");
+    const result = await execa(process.execPath, ["--import", "tsx", SCRIPT, workspace, imageRef, runId], {
+      env: { DOCKER_HOST: proxy.dockerHost },
+      // Generous, and only so that a process that never ends is killed rather than left behind.
+      timeout: 180_000,
+      reject: false,
+    });
+    expect(result.timedOut).toBe(false);
+    expect(startsSeen).toHaveLength(1);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(3);
+    const engine = describeEngine(await detectEngineKind(docker));
+    expect(result.stdout).toBe(
+      `failed: UserError: ${engine} cannot mount ${workspace} into the toolbox container: it is not there ` +
+        `(invalid mount config for type "bind": bind source path does not exist: ${workspace})`,
+    );
+    expect(await containersOfRun(runId)).toEqual([]);
+  },
+  240_000,
+);
