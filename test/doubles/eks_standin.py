@@ -28,7 +28,11 @@
 #    - cluster versions come from STANDIN_CLUSTER_VERSIONS below or PUT /_standin/cluster-versions;
 #    - Auto Mode launches nothing: turning it on or off changes only what describe-cluster says (a
 #      test launches instances tagged as Auto Mode's itself); a cluster created without computeConfig
-#      shows none (EKS: computeConfig.enabled false).
+#      shows none (EKS: computeConfig.enabled false);
+#    - a cluster's endpoint is moto's made-up https URL until the kube-apiserver stand-in registers
+#      itself (PUT /_standin/kube-api {"url"}, kube-apiserver.py does at start); from then on it is
+#      <url>/clusters/{region}/{name}, the server that stand-in answers for that cluster, so a
+#      kubeconfig written from describe-cluster reaches it (and stays the same across upgrades, as on EKS).
 #  Usage: eks_standin.py --port P --moto http://127.0.0.1:M   (prints "listening <url>" when ready)
 # ============================================================================================
 import argparse
@@ -68,6 +72,7 @@ STANDIN_CLUSTER_VERSIONS = [
 lock = threading.Lock()
 clusters = {}  # (region, name) -> {"mode", "bootstrap", "supportType", "associations": {id: {...}}, "entries": {arn: {...}}, "insights": [...]}
 cluster_versions = None  # overrides STANDIN_CLUSTER_VERSIONS when a test PUTs them
+kube_api = None  # the kube-apiserver stand-in's URL once it registered
 
 
 class ApiError(Exception):
@@ -239,7 +244,7 @@ class Handler(BaseHTTPRequestHandler):
             state["autoMode"] = auto_mode
             with lock:
                 clusters[(_region(self.headers), name)] = state
-            raw = json.dumps(with_config(json.loads(raw), state)).encode()
+            raw = json.dumps(with_endpoint(with_config(json.loads(raw), state), _region(self.headers))).encode()
         self._send(status, None, headers.get("Content-Type", "application/json"), raw, headers)
         return "sent"
 
@@ -247,8 +252,10 @@ class Handler(BaseHTTPRequestHandler):
         status, headers, raw = self._forward(body)
         if status == 200:
             state = self._state(name, must_exist=False)
+            response = json.loads(raw)
             if state is not None:
-                raw = json.dumps(with_config(json.loads(raw), state)).encode()
+                response = with_config(response, state)
+            raw = json.dumps(with_endpoint(response, _region(self.headers))).encode()
         self._send(status, None, headers.get("Content-Type", "application/json"), raw, headers)
         return "sent"
 
@@ -326,12 +333,15 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- test seeding ---------------------------------------------------------------------
     def _seed(self, parts, body):
-        global cluster_versions
+        global cluster_versions, kube_api
         if self.command != "PUT":
             raise ApiError(405, "MethodNotAllowed", "seed with PUT")
         payload = self._json(body) if body else {}
         if parts == ["cluster-versions"]:
             cluster_versions = payload
+            return 200, {"ok": True}
+        if parts == ["kube-api"]:
+            kube_api = str(payload["url"]).rstrip("/")
             return 200, {"ok": True}
         if len(parts) == 3 and parts[0] == "insights":
             region, name = parts[1], parts[2]
@@ -390,6 +400,13 @@ def role_of(arn: str) -> str:
     """arn:aws:sts::1:assumed-role/R/session is the role arn:aws:iam::1:role/R to EKS."""
     match = re.match(r"arn:(aws[a-z-]*):sts::(\d+):assumed-role/([^/]+)/", arn)
     return f"arn:{match.group(1)}:iam::{match.group(2)}:role/{match.group(3)}" if match else arn.replace(":sts::", ":iam::")
+
+
+def with_endpoint(response: dict, region: str) -> dict:
+    cluster = response.get("cluster") or {}
+    if kube_api and cluster.get("name"):
+        cluster["endpoint"] = f"{kube_api}/clusters/{region}/{cluster['name']}"
+    return response
 
 
 def with_config(response: dict, state: dict) -> dict:

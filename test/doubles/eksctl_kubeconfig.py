@@ -14,14 +14,13 @@ def context_names(cluster: str, region: str):
 def write_kubeconfig(path: str, cluster_info: dict, region: str) -> None:
     """Merges this cluster's entries into `path` and makes it the current context, like eksctl.
 
-    The server is $EKSBOX_TEST_KUBE_API (the kube-apiserver stand-in on the host) when set. Real eksctl
-    writes an `exec` user running `aws eks get-token`; the stand-in takes any token, so a static one
-    keeps kubectl from calling aws at all.
+    The server is the cluster's endpoint as describe-cluster gives it, as with eksctl; with the
+    kube-apiserver stand-in running, the EKS stand-in gives that stand-in's URL for the cluster. Real
+    eksctl writes an `exec` user running `aws eks get-token`; the stand-in takes any token, so a
+    static one keeps kubectl from calling aws at all.
     """
     cluster_entry, context = context_names(cluster_info["name"], region)
-    stand_in = os.environ.get("EKSBOX_TEST_KUBE_API")
-    # One stand-in serves every cluster; the path tells it which one (a real cluster has a server of its own).
-    server = f"{stand_in.rstrip('/')}/clusters/{region}/{cluster_info['name']}" if stand_in else cluster_info["endpoint"]
+    server = cluster_info["endpoint"]
     cluster_fields = {"server": server}
     if server.startswith("https://"):
         cluster_fields["certificate-authority-data"] = cluster_info["certificateAuthority"]["data"]

@@ -17,9 +17,11 @@
 #  delete` of them (gone at once: no finalizers, and no Karpenter to terminate the NodePool's nodes).
 #  Flux's GitRepository (source.toolkit.fluxcd.io/v1) and Kustomization (kustomize.toolkit.fluxcd.io/v1),
 #  namespaced: the flux double applies them on `flux bootstrap` and deletes them on `flux uninstall`
-#  as real flux leaves them, eksbox reads them with `kubectl get`. They are kept per cluster: the
-#  eksctl double's kubeconfig points each cluster at <url>/clusters/<region>/<name>, a prefix this
-#  server strips (kubectl sends no token over plain http, so the token cannot tell them apart).
+#  as real flux leaves them, eksbox reads them with `kubectl get`. They are kept per cluster: each
+#  cluster's server is <url>/clusters/<region>/<name>, a prefix this server strips (kubectl sends no
+#  token over plain http, so the token cannot tell them apart). At start it tells the EKS stand-in in
+#  front of moto its URL, and describe-cluster gives that server as the cluster's endpoint, as EKS
+#  gives the endpoint the kubeconfig names.
 #  Where it departs from a real API server: these objects live in this process's memory only (one
 #  store for every cluster but Flux's, gone when it stops); an apply replaces the whole object instead of
 #  merging fields by manager (managedFields only names the last manager); no CRD schema is
@@ -37,6 +39,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+from urllib.request import Request, urlopen
 
 sys.dont_write_bytecode = True  # keep test/doubles/ free of __pycache__ when run from the repository
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
@@ -455,6 +458,13 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": nodes})
 
 
+def register_with_eks_standin(moto_url: str, url: str) -> None:
+    request = Request(f"{moto_url.rstrip('/')}/_standin/kube-api", data=json.dumps({"url": url}).encode(), method="PUT")
+    request.add_header("Content-Type", "application/json")
+    with urlopen(request, timeout=10) as response:
+        response.read()
+
+
 def _quietly(function, *args) -> None:
     try:
         function(*args)
@@ -475,6 +485,9 @@ def main() -> None:
     Handler.regions = _regions(options.regions)
     server = ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
     url = f"http://127.0.0.1:{server.server_address[1]}"
+    # Before the URL is announced: describe-cluster names this server once anyone can use it. Plain
+    # moto (no EKS stand-in in front) does not know the path, and its endpoints stay moto's.
+    _quietly(register_with_eks_standin, options.moto_url, url)
     if options.url_file:
         with open(options.url_file, "w") as f:
             f.write(url + "\n")

@@ -209,8 +209,7 @@ describe("identity and lifecycle against the local emulator", { timeout: 900_000
       environment({ ...initial(), readerRole: role("reader-b"), devNamespaces: ["dev", "qa"], supportType: "EXTENDED" }),
     );
     const plan = await planBorn();
-    // kubeconfig runs on every plan here: the doubles point it at the kube API stand-in, not the cluster's endpoint.
-    const running = plan.steps.filter((s) => s.action === "run" && !["preflight", "generate", "kubeconfig"].includes(s.id));
+    const running = plan.steps.filter((s) => s.action === "run" && !["preflight", "generate"].includes(s.id));
     expect(running.map((s) => s.id)).toEqual(["podidentity", "access", "support"]);
     expect(step(plan, "podidentity").commands).toEqual([
       [

@@ -60,6 +60,9 @@ start() {
 
   if alive "$KUBE_PID" kube-apiserver.py && [ -s "$KUBE_URL_FILE" ]; then
     log "kube API stand-in already running at $(cat "$KUBE_URL_FILE")"
+    # An EKS stand-in started just now does not know it yet (kube-apiserver.py registers at its start).
+    curl -fsS -o /dev/null --max-time 5 -X PUT -H "Content-Type: application/json" \
+      -d "{\"url\": \"$(cat "$KUBE_URL_FILE")\"}" "$MOTO_URL/_standin/kube-api" || log "the EKS stand-in did not take the kube API stand-in's URL"
   else
     rm -f "$KUBE_URL_FILE"
     log "starting the kube-apiserver stand-in"

@@ -123,7 +123,9 @@ describe("eksctl and flux doubles against moto", () => {
     expect(stack && tag(stack, "alpha.eksctl.io/cluster-name")).toBe(cluster);
     const providers = (await aws("iam", "list-open-id-connect-providers")).OpenIDConnectProviderList;
     expect(providers).toHaveLength(1);
-    expect(readFileSync(join(workspace, "build/dev/kubeconfig"), "utf8")).toContain(`server: ${kubeApi.url}`);
+    // As eksctl writes it from EKS: the server is describe-cluster's endpoint, here the kube API stand-in's URL for the cluster.
+    expect(described.endpoint).toBe(`${kubeApi.url}/clusters/${region}/${cluster}`);
+    expect(readFileSync(join(workspace, "build/dev/kubeconfig"), "utf8")).toContain(`server: ${described.endpoint}\n`);
 
     const again = await run(["eksctl", "create", "cluster", "-f", "build/dev/cluster.yaml", "--kubeconfig", "build/dev/kubeconfig"]);
     expect(again.exitCode).toBe(1);
