@@ -1,11 +1,24 @@
 import type { CommandContext } from "../core/context.js";
 import { UserError } from "../core/errors.js";
-import type { ConvergeOptions } from "../steps/lifecycle.js";
-import { readPlanFile } from "../steps/converge/plan-born.js";
+import type { ConvergeOptions, LifecycleContext } from "../steps/lifecycle.js";
+import type { Task } from "../steps/model.js";
+import type { PlanEntry } from "../steps/scheduler.js";
+import type { Change } from "../steps/converge/change.js";
+import { describeChange } from "../steps/converge/diff.js";
+import { bornDestructiveChanges, changeKey } from "../steps/converge/guard.js";
+import { planBornWith, readPlanFile } from "../steps/converge/plan-born.js";
 import { builtinTask } from "../steps/registry.js";
 import { readyTimeoutMs } from "./shared-options.js";
+import { showPlan, stopOnFailedDecision } from "./plan-first.js";
 import { confirmDestructive, destructiveActions } from "../steps/guard.js";
-import { loadSessionEnvironment, planLifecycleTask, runLifecycleTask, type RunReport, type SessionOptions } from "../steps/session.js";
+import {
+  loadSessionEnvironment,
+  planLifecycleTask,
+  runLifecycleTask,
+  type RunReport,
+  type SessionEnvironment,
+  type SessionOptions,
+} from "../steps/session.js";
 
 export interface BornCommandOptions extends SessionOptions {
   roll?: boolean;
@@ -19,12 +32,32 @@ export interface BornCommandOptions extends SessionOptions {
   readyTimeout?: string;
 }
 
+/** How born reaches the cloud: planned and run in the session (env lock, run record, toolbox); unit tests put a fake cloud here. */
+export interface LifecycleRunner {
+  plan(task: Task<LifecycleContext, LifecycleContext>): Promise<PlanEntry[]>;
+  run(task: Task<LifecycleContext, LifecycleContext>, resumeCommand: string): Promise<RunReport>;
+}
+
+export function sessionRunner(ctx: CommandContext, session: SessionEnvironment, opts: SessionOptions): LifecycleRunner {
+  return {
+    plan: (task) => planLifecycleTask({ ctx, session, task, opts }),
+    run: (task, resumeCommand) => runLifecycleTask({ ctx, session, task, opts, resumeCommand }),
+  };
+}
+
 /**
  * eksbox born: create the whole cluster, or finish what an earlier run started, and bring what
  * exists to the config (in place); with --roll, replace nodegroups whose launch spec changed.
+ * Like terraform apply: without --yes it plans first, and its destructive changes are confirmed all
+ * at once before any step runs.
  */
-export async function bornCommand(ctx: CommandContext, opts: BornCommandOptions): Promise<RunReport> {
+export async function bornCommand(
+  ctx: CommandContext,
+  opts: BornCommandOptions,
+  runnerFor: (session: SessionEnvironment) => LifecycleRunner = (session) => sessionRunner(ctx, session, opts),
+): Promise<RunReport> {
   const session = await loadSessionEnvironment(ctx, opts);
+  const runner = runnerFor(session);
   let converge: ConvergeOptions = {
     roll: opts.roll,
     prune: opts.prune,
@@ -48,17 +81,28 @@ export async function bornCommand(ctx: CommandContext, opts: BornCommandOptions)
     opts.yes ? " --yes" : "",
     opts.allowProtected ? " --allow-protected" : "",
   ].join("");
+  const isProtected = session.env.config.protected;
+  const confirmedByFlags = !!opts.yes && (!isProtected || !!opts.allowProtected);
+  if (!confirmedByFlags) {
+    const asGiven =
+      opts.plan !== undefined
+        ? ` --plan ${opts.plan}`
+        : `${converge.roll ? " --roll" : ""}${converge.prune ? " --prune" : ""}${converge.resetDesired ? " --reset-desired" : ""}`;
+    converge = {
+      ...converge,
+      confirmed: await confirmBornUpFront(ctx, session, runner, converge, `eksbox born --env ${session.envName}${asGiven}`),
+    };
+  }
   const { task, command } = builtinTask("born", { converge });
-  const report = await runLifecycleTask({ ctx, session, task, opts, resumeCommand: `eksbox ${command} --env ${session.envName}${flags}` });
+  const report = await runner.run(task, `eksbox ${command} --env ${session.envName}${flags}`);
   if (!converge.roll) return report;
   // --roll: the nodegroups whose launch spec changed are replaced by the blue/green roll, after born,
-  // behind the same guard as eksbox nodegroup roll (it drains and deletes the old ones).
-  const isProtected = session.env.config.protected;
+  // behind the same guard as eksbox nodegroup roll (it drains and deletes the old ones). It is planned
+  // only now: what it replaces is what born left (on a new cluster, the nodegroups born just made).
   const build = () => builtinTask("roll", { roll: { onlyIfSpecChanged: true } });
-  if (!(opts.yes && (!isProtected || opts.allowProtected))) {
-    const entries = await planLifecycleTask({ ctx, session, task: build().task, opts });
-    const failed = entries.find((e) => e.error !== undefined);
-    if (failed) throw failed.error;
+  if (!confirmedByFlags) {
+    const entries = await runner.plan(build().task);
+    stopOnFailedDecision(entries);
     await confirmDestructive({
       env: { name: session.envName, protected: isProtected },
       actions: destructiveActions(entries),
@@ -69,11 +113,41 @@ export async function bornCommand(ctx: CommandContext, opts: BornCommandOptions)
       prompt: ctx.ask,
     });
   }
-  return runLifecycleTask({
-    ctx,
-    session,
-    task: build().task,
-    opts,
-    resumeCommand: `eksbox born --env ${session.envName} --roll --yes${isProtected ? " --allow-protected" : ""}`,
+  return runner.run(build().task, `eksbox born --env ${session.envName} --roll --yes${isProtected ? " --allow-protected" : ""}`);
+}
+
+/**
+ * born's destructive changes, confirmed before any step runs: those of the saved plan (--plan, planned
+ * already), or else of a plan made now. Nothing is asked when there are none. Returns the confirmed
+ * changes' keys, which the steps' own guards let through (they still refuse any other).
+ */
+async function confirmBornUpFront(
+  ctx: CommandContext,
+  session: SessionEnvironment,
+  runner: LifecycleRunner,
+  converge: ConvergeOptions,
+  command: string,
+): Promise<string[]> {
+  let actions: string[];
+  let changes: Change[];
+  if (converge.savedPlan) {
+    changes = bornDestructiveChanges(converge.savedPlan.changes, converge);
+    actions = changes.map(describeChange);
+  } else {
+    const { entries, result } = await planBornWith((task) => runner.plan(task), converge);
+    stopOnFailedDecision(entries);
+    changes = bornDestructiveChanges(result?.changes ?? [], converge);
+    actions = destructiveActions(entries);
+    if (actions.length > 0) showPlan(ctx, session, "born", entries);
+  }
+  await confirmDestructive({
+    env: { name: session.envName, protected: session.env.config.protected },
+    actions,
+    confirmWord: session.env.config.cluster.name,
+    command,
+    yes: converge.yes,
+    allowProtected: converge.allowProtected,
+    prompt: ctx.ask,
   });
+  return changes.map(changeKey);
 }

@@ -6,6 +6,7 @@ import { confirmDestructive } from "./guard.js";
 import { envPaths } from "../core/layout.js";
 import type { LifecycleContext } from "./lifecycle.js";
 import { convergeFor, forgetConverge } from "./converge/converge.js";
+import { unconfirmed } from "./converge/guard.js";
 import { checkLockOut, liveAccess, type IdentityChange, type IdentityChangeKind, type Target } from "./converge/identity-state.js";
 import { runDecision, runPlannedCommands, skipDecision, stepId, type Step, type StepDecision } from "./model.js";
 
@@ -100,12 +101,13 @@ export const accessStep: Step<LifecycleContext> = {
     const changes = await shareOf(ctx, "access");
     const identity = await ctx.facts.identity();
     checkLockOut(identity.Arn, desired, live, cluster.name);
-    const oneWay = changes.filter((c) => c.kind === "one-way").map(describeChange);
+    const oneWayChanges = changes.filter((c) => c.kind === "one-way");
+    const oneWay = oneWayChanges.map(describeChange);
     // Asked from inside the step, where there is no terminal: --yes (and --allow-protected when protected).
     if (!ctx.planning) {
       await confirmDestructive({
         env: { name: ctx.env.name, protected: ctx.env.config.protected },
-        actions: oneWay,
+        actions: unconfirmed(ctx, oneWayChanges).map(describeChange),
         confirmWord: cluster.name,
         command: `eksbox born --env ${ctx.env.name}`,
         yes: ctx.converge?.yes,

@@ -17,6 +17,8 @@ export interface ConvergeOptions {
   /** Confirmation of destructive changes. */
   yes?: boolean;
   allowProtected?: boolean;
+  /** The destructive changes confirmed before born started (converge/guard.ts changeKey): the steps let these through without --yes. */
+  confirmed?: string[];
   /** How the user runs this born again with the confirmation, when not as `eksbox born` (a user task's own command line). */
   command?: string;
   /** Set nodegroups' desired capacity to the config's (otherwise the autoscaler's). */

@@ -8,6 +8,7 @@ import { UserError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/files.js";
 import { builtinTask } from "../registry.js";
 import type { PlanEntry } from "../scheduler.js";
+import type { Task } from "../model.js";
 import { planLifecycleTask, type SessionEnvironment, type SessionOptions } from "../session.js";
 import type { ConvergeOptions, LifecycleContext } from "../lifecycle.js";
 import { computedConverge, type ConvergeResult } from "./converge.js";
@@ -33,15 +34,18 @@ export async function planBorn(
   opts: SessionOptions,
   converge: ConvergeOptions,
 ): Promise<{ entries: PlanEntry[]; result?: ConvergeResult }> {
+  return planBornWith((task) => planLifecycleTask({ ctx, session, task, opts }), converge);
+}
+
+/** planBorn through a given planner (planLifecycleTask, or a fake cloud in unit tests). */
+export async function planBornWith(
+  plan: (task: Task<LifecycleContext, LifecycleContext>) => Promise<PlanEntry[]>,
+  converge: ConvergeOptions,
+): Promise<{ entries: PlanEntry[]; result?: ConvergeResult }> {
   const { task } = builtinTask("born", { converge });
   let captured: LifecycleContext | undefined;
-  const entries = await planLifecycleTask({
-    ctx,
-    session,
-    // The same task, keeping hold of its context to read the converge result it computed.
-    task: { ...task, extend: (base: LifecycleContext) => (captured = task.extend!(base)) },
-    opts,
-  });
+  // The same task, keeping hold of its context to read the converge result it computed.
+  const entries = await plan({ ...task, extend: (base: LifecycleContext) => (captured = task.extend!(base)) });
   const computed = captured && !entries.some((e) => e.error !== undefined) ? computedConverge(captured) : undefined;
   return { entries, result: computed ? await computed : undefined };
 }
