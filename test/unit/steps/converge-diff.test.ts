@@ -21,6 +21,36 @@ const ctx: DiffContext = {
   versionOf: (name) => /^worker-1[a-z]-([a-z0-9]+)$/.exec(name)?.[1],
 };
 
+/** What both sides say of each nodegroup unless a case changes it. */
+const SIZES = { managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1 };
+
+/** eksctl's argv on the cases' cluster: `eksctl <command...> --cluster e2e --region us-east-1 <flags...>`. */
+const eksctlOnCluster = (command: string[], ...flags: string[]) => [
+  "eksctl",
+  ...command,
+  "--cluster",
+  "e2e",
+  "--region",
+  "us-east-1",
+  ...flags,
+];
+/** Draining and deleting one nodegroup. */
+const deleteNodegroup = (name: string) => eksctlOnCluster(["delete", "nodegroup"], "--name", name, "--drain", "--approve", "--wait");
+/** `aws <command...> <flags...> --region us-east-1`. */
+const awsInRegion = (command: string[], ...flags: string[]) => ["aws", ...command, ...flags, "--region", "us-east-1"];
+/** `aws eks <command> <clusterFlag> e2e --region us-east-1 <flags...>`: the EKS calls that name the cluster first. */
+const awsEksOnCluster = (command: string, clusterFlag: "--name" | "--cluster-name", ...flags: string[]) => [
+  "aws",
+  "eks",
+  command,
+  clusterFlag,
+  "e2e",
+  "--region",
+  "us-east-1",
+  ...flags,
+];
+const CLUSTER_ARN = "arn:aws:eks:us-east-1:1:cluster/e2e";
+
 function desired(): DesiredState {
   return {
     cluster: {
@@ -38,10 +68,7 @@ function desired(): DesiredState {
     workerVersion: V,
     nodegroups: ["a", "b"].map((z) => ({
       name: `worker-1${z}-${V}`,
-      managed: false,
-      minSize: 1,
-      maxSize: 3,
-      desiredCapacity: 1,
+      ...SIZES,
       labels: { role: "worker" },
       taints: [],
       specHash: "h1",
@@ -55,7 +82,7 @@ function live(): LiveState {
   return {
     cluster: {
       name: "e2e",
-      arn: "arn:aws:eks:us-east-1:1:cluster/e2e",
+      arn: CLUSTER_ARN,
       version: "1.34",
       logging: ["audit", "api"],
       logRetentionInDays: 7,
@@ -67,10 +94,7 @@ function live(): LiveState {
     },
     nodegroups: ["a", "b"].map((z) => ({
       name: `worker-1${z}-${V}`,
-      managed: false,
-      minSize: 1,
-      maxSize: 3,
-      desiredCapacity: 1,
+      ...SIZES,
       specHash: "h1",
     })),
     serviceAccounts: [{ namespace: "kube-system", name: "external-dns", policies: ["arn:p1"] }],
@@ -91,19 +115,7 @@ describe("converge diff", () => {
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual([`inPlace nodegroup worker-1a-${V} maxSize`, `inPlace nodegroup worker-1b-${V} maxSize`]);
     expect(changes[0]).toMatchObject({ live: 3, wanted: 5, destructive: false, key: "worker.maxSize" });
-    expect(changes[0]!.argv).toEqual([
-      "eksctl",
-      "scale",
-      "nodegroup",
-      "--cluster",
-      "e2e",
-      "--region",
-      "us-east-1",
-      "--name",
-      `worker-1a-${V}`,
-      "--nodes-min=1",
-      "--nodes-max=5",
-    ]);
+    expect(changes[0]!.argv).toEqual(eksctlOnCluster(["scale", "nodegroup"], "--name", `worker-1a-${V}`, "--nodes-min=1", "--nodes-max=5"));
   });
 
   it("desiredCapacity is reported, not applied, unless asked for", () => {
@@ -122,18 +134,14 @@ describe("converge diff", () => {
     d.cluster.logging = ["api"];
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual(["inPlace cluster e2e logging"]);
-    expect(changes[0]!.argv).toEqual([
-      "eksctl",
-      "utils",
-      "update-cluster-logging",
-      "--cluster",
-      "e2e",
-      "--region",
-      "us-east-1",
-      "--enable-types=api",
-      "--disable-types=audit,authenticator,controllerManager,scheduler",
-      "--approve",
-    ]);
+    expect(changes[0]!.argv).toEqual(
+      eksctlOnCluster(
+        ["utils", "update-cluster-logging"],
+        "--enable-types=api",
+        "--disable-types=audit,authenticator,controllerManager,scheduler",
+        "--approve",
+      ),
+    );
     d.cluster.logging = [];
     expect(diff(d, live(), ctx)[0]!.argv).toContain("--disable-types=all");
   });
@@ -143,17 +151,9 @@ describe("converge diff", () => {
     l.cluster!.logRetentionInDays = null;
     const changes = diff(desired(), l, ctx);
     expect(summary(changes)).toEqual(["inPlace cluster e2e logRetentionInDays"]);
-    expect(changes[0]!.argv).toEqual([
-      "aws",
-      "logs",
-      "put-retention-policy",
-      "--log-group-name",
-      "/aws/eks/e2e/cluster",
-      "--retention-in-days",
-      "7",
-      "--region",
-      "us-east-1",
-    ]);
+    expect(changes[0]!.argv).toEqual(
+      awsInRegion(["logs", "put-retention-policy"], "--log-group-name", "/aws/eks/e2e/cluster", "--retention-in-days", "7"),
+    );
   });
 
   it("endpoint access and public CIDRs share one update-cluster-vpc-config", () => {
@@ -163,19 +163,13 @@ describe("converge diff", () => {
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual(["inPlace cluster e2e endpoint.privateAccess", "inPlace cluster e2e endpoint.publicAccessCIDRs"]);
     expect(commandsOf(changes)).toEqual([
-      [
-        "eksctl",
-        "utils",
-        "update-cluster-vpc-config",
-        "--cluster",
-        "e2e",
-        "--region",
-        "us-east-1",
+      eksctlOnCluster(
+        ["utils", "update-cluster-vpc-config"],
         "--private-access=false",
         "--public-access=true",
         "--public-access-cidrs=203.0.113.0/24",
         "--approve",
-      ],
+      ),
     ]);
   });
 
@@ -184,17 +178,9 @@ describe("converge diff", () => {
     d.cluster.tags = { team: "api", cost: "1" };
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual(["inPlace cluster e2e tags.team", "inPlace cluster e2e tags.cost"]);
-    expect(changes[0]!.argv).toEqual([
-      "aws",
-      "eks",
-      "tag-resource",
-      "--resource-arn",
-      "arn:aws:eks:us-east-1:1:cluster/e2e",
-      "--tags",
-      '{"team":"api","cost":"1"}',
-      "--region",
-      "us-east-1",
-    ]);
+    expect(changes[0]!.argv).toEqual(
+      awsInRegion(["eks", "tag-resource"], "--resource-arn", CLUSTER_ARN, "--tags", '{"team":"api","cost":"1"}'),
+    );
   });
 
   it("extra cluster tags: the config's unnamed ones, destructive, removed in one untag-resource; AWS's, eksctl's and eksbox's are not", () => {
@@ -214,18 +200,7 @@ describe("converge diff", () => {
     expect(summary(changes)).toEqual(["extra cluster e2e tags.cost-center", "extra cluster e2e tags.owner"]);
     expect(changes.every((c) => c.destructive)).toBe(true);
     expect(commandsOf(changes)).toEqual([
-      [
-        "aws",
-        "eks",
-        "untag-resource",
-        "--resource-arn",
-        "arn:aws:eks:us-east-1:1:cluster/e2e",
-        "--tag-keys",
-        "cost-center",
-        "owner",
-        "--region",
-        "us-east-1",
-      ],
+      awsInRegion(["eks", "untag-resource"], "--resource-arn", CLUSTER_ARN, "--tag-keys", "cost-center", "owner"),
     ]);
   });
 
@@ -299,14 +274,7 @@ describe("converge diff", () => {
       versionOf: (name) => /^(?:system|workers-1[a-z])-([a-z0-9]+)$/.exec(name)?.[1],
       poolOf: (name) => /^(system|workers)-/.exec(name)?.[1],
     };
-    const group = (name: string, pool: string) => ({
-      name,
-      managed: pool === "system",
-      minSize: 1,
-      maxSize: 3,
-      desiredCapacity: 1,
-      specHash: `h-${pool}`,
-    });
+    const group = (name: string, pool: string) => ({ name, ...SIZES, managed: pool === "system", specHash: `h-${pool}` });
     function pools(): { d: DesiredState; l: LiveState } {
       const d = desired();
       const l = live();
@@ -381,22 +349,7 @@ describe("converge diff", () => {
       ]);
       expect(changes.every((c) => c.step === "capacity" && !c.reportOnly)).toBe(true);
       expect(changes.filter((c) => c.destructive).map((c) => c.key)).toEqual(["autoscaling.mode", "autoscaling.mode"]);
-      expect(commandsOf(changes)).toEqual(
-        ["a", "b"].map((z) => [
-          "eksctl",
-          "delete",
-          "nodegroup",
-          "--cluster",
-          "e2e",
-          "--region",
-          "us-east-1",
-          "--name",
-          `workers-1${z}-${W}`,
-          "--drain",
-          "--approve",
-          "--wait",
-        ]),
-      );
+      expect(commandsOf(changes)).toEqual(["a", "b"].map((z) => deleteNodegroup(`workers-1${z}-${W}`)));
       // Once they are gone, nothing is left to switch.
       l.nodegroups = l.nodegroups.filter((ng) => !ng.name.startsWith("workers-"));
       expect(diff(d, l, karpenterCtx)).toEqual([]);
@@ -440,20 +393,7 @@ describe("converge diff", () => {
     const changes = diff(d, live(), ctx);
     expect(summary(changes)).toEqual([`zoneRemove nodegroup worker-1b-${V} (nodegroup)`]);
     expect(changes[0]).toMatchObject({ destructive: true, key: "worker.zones" });
-    expect(changes[0]!.argv).toEqual([
-      "eksctl",
-      "delete",
-      "nodegroup",
-      "--cluster",
-      "e2e",
-      "--region",
-      "us-east-1",
-      "--name",
-      `worker-1b-${V}`,
-      "--drain",
-      "--approve",
-      "--wait",
-    ]);
+    expect(changes[0]!.argv).toEqual(deleteNodegroup(`worker-1b-${V}`));
   });
 
   it("a changed launch spec is a roll, with no command", () => {
@@ -504,8 +444,8 @@ describe("converge diff", () => {
 
   it("a live nodegroup of an older version is an extra (prune or roll), one not of our naming is left alone", () => {
     const l = live();
-    l.nodegroups.push({ name: "worker-1a-20250101", managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1 });
-    l.nodegroups.push({ name: "someone-elses", managed: false, minSize: 1, maxSize: 3, desiredCapacity: 1 });
+    l.nodegroups.push({ name: "worker-1a-20250101", ...SIZES });
+    l.nodegroups.push({ name: "someone-elses", ...SIZES });
     const changes = diff(desired(), l, ctx);
     expect(summary(changes)).toEqual(["extra nodegroup worker-1a-20250101 (nodegroup)"]);
     expect(changes[0]!.destructive).toBe(true);
@@ -555,21 +495,9 @@ describe("converge diff", () => {
       "--include=kube-system/external-dns",
       "--approve",
     ]);
-    expect(changes[2]!.argv).toEqual([
-      "eksctl",
-      "delete",
-      "iamserviceaccount",
-      "--cluster",
-      "e2e",
-      "--region",
-      "us-east-1",
-      "--namespace",
-      "old",
-      "--name",
-      "gone",
-      "--approve",
-      "--wait",
-    ]);
+    expect(changes[2]!.argv).toEqual(
+      eksctlOnCluster(["delete", "iamserviceaccount"], "--namespace", "old", "--name", "gone", "--approve", "--wait"),
+    );
   });
 
   it("addons: missing created, version and configuration updated from the file, extras reported", () => {
@@ -589,8 +517,8 @@ describe("converge diff", () => {
     ]);
     expect(commandsOf(changes)).toEqual([
       ["eksctl", "update", "addon", "-f", "build/e2e/cluster.yaml"],
-      ["eksctl", "create", "addon", "--cluster", "e2e", "--region", "us-east-1", "--name", "coredns", "--version=latest"],
-      ["eksctl", "delete", "addon", "--cluster", "e2e", "--region", "us-east-1", "--name", "kube-proxy"],
+      eksctlOnCluster(["create", "addon"], "--name", "coredns", "--version=latest"),
+      eksctlOnCluster(["delete", "addon"], "--name", "kube-proxy"),
     ]);
   });
 
@@ -725,36 +653,18 @@ describe("converge diff: identity", () => {
     expect(changes.filter((c) => c.destructive).map((c) => c.field)).toEqual(["authenticationMode"]);
     expect(changes.filter((c) => c.reportOnly).map((c) => c.kind)).toEqual(["extra"]);
     expect(commandsOf(changes)).toEqual([
-      [
-        "eksctl",
-        "update",
-        "podidentityassociation",
-        "--cluster",
-        "e2e",
-        "--region",
-        "us-east-1",
+      eksctlOnCluster(
+        ["update", "podidentityassociation"],
         "--namespace",
         "apps",
         "--service-account-name",
         "dns",
         "--role-arn",
         role("dns-v2"),
-      ],
-      ["aws", "eks", "update-cluster-config", "--name", "e2e", "--region", "us-east-1", "--access-config", "authenticationMode=API"],
-      [
-        "aws",
-        "eks",
-        "update-access-entry",
-        "--cluster-name",
-        "e2e",
-        "--region",
-        "us-east-1",
-        "--principal-arn",
-        role("ops"),
-        "--kubernetes-groups",
-        "ops",
-      ],
-      ["aws", "eks", "update-cluster-config", "--name", "e2e", "--region", "us-east-1", "--upgrade-policy", "supportType=STANDARD"],
+      ),
+      awsEksOnCluster("update-cluster-config", "--name", "--access-config", "authenticationMode=API"),
+      awsEksOnCluster("update-access-entry", "--cluster-name", "--principal-arn", role("ops"), "--kubernetes-groups", "ops"),
+      awsEksOnCluster("update-cluster-config", "--name", "--upgrade-policy", "supportType=STANDARD"),
     ]);
     // A missing association brings the agent addon when the cluster has none.
     l.identity.podIdentityAssociations = [];
