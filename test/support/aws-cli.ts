@@ -1,7 +1,6 @@
 // The REAL aws CLI of the test toolbox image, pointed at moto (through the EKS stand-in): how tests check what the doubles (and
 // eksbox) left in "AWS", independently of the doubles' own read-back code.
-import { execa } from "execa";
-import { TEST_CONTAINER_LABEL } from "./test-toolbox.js";
+import { runInTestImage } from "./test-toolbox.js";
 
 export const FAKE_AWS_ENV = {
   AWS_ACCESS_KEY_ID: "AKIAEKSBOXTESTFAKE00",
@@ -16,27 +15,12 @@ export const FAKE_AWS_ENV = {
  */
 export async function awsCli(image: string, motoUrl: string, args: string[], opts: { cli?: "debian" | "v1" } = {}): Promise<any> {
   const env = { ...FAKE_AWS_ENV, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" };
-  const result = await execa(
-    "docker",
-    [
-      "run",
-      "--rm",
-      "--network",
-      "host",
-      "--label",
-      `${TEST_CONTAINER_LABEL}=aws-cli`,
-      ...Object.keys(env).flatMap((key) => ["-e", key]),
-      // Debian's 2.9 by default (independent of the v1 eksbox runs); v1 for the EKS APIs 2.9 does not know.
-      "--entrypoint",
-      opts.cli === "v1" ? "/opt/awscli-v1/bin/aws" : "/usr/bin/aws",
-      image,
-      "--endpoint-url",
-      motoUrl,
-      "--output",
-      "json",
-      ...args,
-    ],
-    { reject: false, env: { ...process.env, ...env } },
+  const result = await runInTestImage(
+    image,
+    { purpose: "aws-cli", env },
+    // Debian's 2.9 by default (independent of the v1 eksbox runs); v1 for the EKS APIs 2.9 does not know.
+    opts.cli === "v1" ? "/opt/awscli-v1/bin/aws" : "/usr/bin/aws",
+    ["--endpoint-url", motoUrl, "--output", "json", ...args],
   );
   if (result.exitCode !== 0) {
     throw new Error(`aws ${args.join(" ")} exited ${result.exitCode}: ${result.stderr.trim()}`);

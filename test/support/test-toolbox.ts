@@ -25,6 +25,31 @@ export const TEST_TOOLBOX_TOOLS = {
 /** Every container the test support starts carries this label, so leftovers can be found and removed. */
 export const TEST_CONTAINER_LABEL = "io.eksbox.test";
 
+/**
+ * Runs `entrypoint args` in a throwaway container of the test image (host network, labelled
+ * `${TEST_CONTAINER_LABEL}=<purpose>`). `env` reaches the container by name, so its values stay out
+ * of docker's argv. Never rejects: the caller judges the exit code.
+ */
+export function runInTestImage(image: string, opts: { purpose: string; env: Record<string, string> }, entrypoint: string, args: string[]) {
+  return execa(
+    "docker",
+    [
+      "run",
+      "--rm",
+      "--network",
+      "host",
+      "--label",
+      `${TEST_CONTAINER_LABEL}=${opts.purpose}`,
+      ...Object.keys(opts.env).flatMap((key) => ["-e", key]),
+      "--entrypoint",
+      entrypoint,
+      image,
+      ...args,
+    ],
+    { reject: false, env: { ...process.env, ...opts.env } },
+  );
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir)
     .filter((name) => name !== "__pycache__" && !name.endsWith(".pyc"))
