@@ -2,48 +2,25 @@
 // kind of change, in order on the same environment (each e2e run costs minutes on 2 cores): edit the
 // config, plan shows exactly that change, born applies it, moto shows it through the real AWS CLI,
 // plan is clean again. Drift made by hand, a roll, a saved plan and an immutable change too.
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { startMoto, type MotoServer } from "../support/moto.js";
-import { startKubeApi, type KubeApi } from "../support/kube-api.js";
-import { ensureTestToolboxImage } from "../support/test-toolbox.js";
-import { awsCli, FAKE_AWS_ENV } from "../support/aws-cli.js";
-import { ensureBuilt } from "../support/cli.js";
-import { bornEnvironmentYaml, makeProjectSkeleton } from "../support/project-skeleton.js";
+import { startE2eSuite, type E2eSuite } from "../support/e2e-suite.js";
+import { bornEnvironmentYaml } from "../support/project-skeleton.js";
 
 const REGION = "us-east-1";
 const ENV = "cv";
 
-let moto: MotoServer;
-let kube: KubeApi;
-let image: string;
+let suite: E2eSuite;
 let project: string;
-let cli: string;
 let config: any;
 
-function eksbox(args: string[]) {
-  return execa("node", [cli, ...args, "--no-tty"], {
-    cwd: project,
-    reject: false,
-    env: {
-      ...FAKE_AWS_ENV,
-      EKSBOX_IMAGE: image,
-      EKSBOX_PASS_ENV: "EKSBOX_TEST_KUBE_API",
-      EKSBOX_TEST_KUBE_API: kube.url,
-      GITHUB_TOKEN: "ghp_convergeFAKEtoken1234567890abcdefAB",
-      CI: "1",
-    },
-    extendEnv: true,
-  });
-}
-
-const aws = (args: string[]) => awsCli(image, moto.url, ["--region", REGION, ...args]);
+const eksbox = (args: string[]) => suite.eksbox(args);
+const aws = (args: string[]) => suite.cloud.aws(args);
 
 async function writeConfig(): Promise<void> {
-  await writeFile(join(project, "config", "environments", `${ENV}.yaml`), stringify(config));
+  await writeFile(suite.envFile(ENV), stringify(config));
 }
 
 interface PlannedChange {
@@ -94,7 +71,7 @@ async function describeCluster() {
 async function fluxSync(): Promise<{ url?: string; branch?: string; path?: string }> {
   const kubeconfig = parse(await readFile(join(project, "build", ENV, "kubeconfig"), "utf8"));
   const server = kubeconfig.clusters[0].cluster.server as string;
-  expect(server.startsWith(kube.url)).toBe(true);
+  expect(server.startsWith(suite.cloud.kube.url)).toBe(true);
   const get = async (path: string) => (await fetch(`${server}/apis/${path}/flux-system`)).json();
   const source = await get("source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories");
   const sync = await get("kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations");
@@ -102,19 +79,18 @@ async function fluxSync(): Promise<{ url?: string; branch?: string; path?: strin
 }
 
 beforeAll(async () => {
-  cli = await ensureBuilt();
-  moto = await startMoto();
-  image = await ensureTestToolboxImage();
-  kube = await startKubeApi(moto.url, { regions: [REGION] });
-  project = await makeProjectSkeleton("eksbox-converge-");
-  config = parse(bornEnvironmentYaml(moto.url, REGION));
+  suite = await startE2eSuite({
+    projectPrefix: "eksbox-converge-",
+    githubToken: "ghp_convergeFAKEtoken1234567890abcdefAB",
+    region: REGION,
+  });
+  project = suite.project;
+  config = parse(bornEnvironmentYaml(suite.cloud.awsUrl, REGION));
   await writeConfig();
 }, 900_000);
 
 afterAll(async () => {
-  await kube?.stop();
-  await moto?.stop();
-  if (project) await rm(project, { recursive: true, force: true });
+  await suite?.stop();
 });
 
 // Each case runs several eksbox commands; a loaded 2-core machine makes one take a minute.
@@ -334,6 +310,6 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
   it("cleans up", async () => {
     const result = await eksbox(["destroy", "--env", ENV, "--yes"]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(await execa("docker", ["ps", "-aq", "--filter", `label=io.eksbox.env=${ENV}`]).then((r) => r.stdout.trim())).toBe("");
+    expect(await suite.leftoverContainers(ENV)).toBe("");
   });
 });
