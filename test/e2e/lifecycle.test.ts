@@ -1,52 +1,24 @@
 // The main job end to end, through the built CLI, the real Docker runtime and toolbox containers,
 // the real AWS CLI and kubectl, moto as AWS, and the eksctl/flux test doubles (they cannot be
 // downloaded here). State is asserted through the real AWS CLI against moto, not the doubles' records.
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMoto, type MotoServer } from "../support/moto.js";
-import { startKubeApi, type KubeApi } from "../support/kube-api.js";
-import { ensureTestToolboxImage } from "../support/test-toolbox.js";
-import { awsCli, FAKE_AWS_ENV } from "../support/aws-cli.js";
-import { ensureBuilt } from "../support/cli.js";
-import { bornEnvironmentYaml, makeProjectSkeleton } from "../support/project-skeleton.js";
+import { FAKE_AWS_ENV } from "../support/aws-cli.js";
+import { startE2eSuite, type E2eSuite } from "../support/e2e-suite.js";
+import { bornEnvironmentYaml } from "../support/project-skeleton.js";
 
 const GITHUB_TOKEN = "ghp_e2eFAKEtoken1234567890abcdefABCDEF";
 const REGION = "us-east-1";
 
-let moto: MotoServer;
-let kube: KubeApi;
-let image: string;
+let suite: E2eSuite;
 let project: string;
-let cli: string;
 
-async function makeProject(motoUrl: string): Promise<string> {
-  const root = await makeProjectSkeleton("eksbox-e2e-");
-  await writeFile(join(root, "config", "environments", "e2e.yaml"), bornEnvironmentYaml(motoUrl, REGION));
-  return root;
-}
+const eksbox = (args: string[], extraEnv: Record<string, string> = {}) => suite.eksbox(args, extraEnv);
 
-function eksbox(args: string[], extraEnv: Record<string, string> = {}) {
-  return execa("node", [cli, ...args, "--no-tty"], {
-    cwd: project,
-    reject: false,
-    env: {
-      ...FAKE_AWS_ENV,
-      EKSBOX_IMAGE: image,
-      EKSBOX_PASS_ENV: "EKSBOX_TEST_KUBE_API",
-      EKSBOX_TEST_KUBE_API: kube.url,
-      GITHUB_TOKEN,
-      CI: "1",
-      ...extraEnv,
-    },
-    extendEnv: true,
-  });
-}
-
-const envFile = () => join(project, "config", "environments", "e2e.yaml");
+const envFile = () => suite.envFile("e2e");
 
 /** Inserts lines at the end of a top-level section (the sections are cluster:, worker:, gitops:). */
 async function insertInSection(section: string, lines: string): Promise<void> {
@@ -60,7 +32,7 @@ async function insertInSection(section: string, lines: string): Promise<void> {
 const appendToWorker = (lines: string) => insertInSection("worker", lines);
 const appendToCluster = (lines: string) => insertInSection("cluster", lines);
 
-const aws = (args: string[]) => awsCli(image, moto.url, ["--region", REGION, ...args]);
+const aws = (args: string[]) => suite.cloud.aws(args);
 
 async function liveStacks(): Promise<string[]> {
   const out = await aws(["cloudformation", "list-stacks", "--stack-status-filter", "CREATE_COMPLETE", "UPDATE_COMPLETE"]);
@@ -85,12 +57,7 @@ function mutating(calls: string[][]): string[] {
   return calls.map((argv) => argv.join(" ")).filter((line) => /(^|\/)eksctl (create|delete|upgrade)|(^|\/)flux bootstrap/.test(line));
 }
 
-async function leftoverContainers(): Promise<string> {
-  const result = await execa("docker", ["ps", "-aq", "--filter", "label=io.eksbox.tool=eksbox", "--filter", "label=io.eksbox.env=e2e"], {
-    reject: false,
-  });
-  return result.stdout.trim();
-}
+const leftoverContainers = () => suite.leftoverContainers("e2e");
 
 /** Flux's GitRepository and Kustomization flux-system on the cluster's API server (the stand-in), through the kubeconfig. */
 async function fluxObjects(method: "GET" | "DELETE"): Promise<Response[]> {
@@ -105,17 +72,13 @@ async function fluxObjects(method: "GET" | "DELETE"): Promise<Response[]> {
 }
 
 beforeAll(async () => {
-  cli = await ensureBuilt();
-  moto = await startMoto();
-  image = await ensureTestToolboxImage();
-  kube = await startKubeApi(moto.url, { regions: [REGION] });
-  project = await makeProject(moto.url);
+  suite = await startE2eSuite({ projectPrefix: "eksbox-e2e-", githubToken: GITHUB_TOKEN, region: REGION });
+  project = suite.project;
+  await writeFile(envFile(), bornEnvironmentYaml(suite.cloud.awsUrl, REGION));
 }, 900_000);
 
 afterAll(async () => {
-  await kube?.stop();
-  await moto?.stop();
-  if (project) await rm(project, { recursive: true, force: true });
+  await suite?.stop();
 });
 
 describe("lifecycle against the local emulator", () => {
@@ -141,7 +104,7 @@ describe("lifecycle against the local emulator", () => {
     expect(roles.some((r: string) => r.includes("kube-system-external-dns"))).toBe(true);
 
     const kubeconfig = await readFile(join(project, "build", "e2e", "kubeconfig"), "utf8");
-    expect(kubeconfig).toContain(kube.url);
+    expect(kubeconfig).toContain(suite.cloud.kube.url);
     expect((await fluxObjects("GET")).every((r) => r.status === 200)).toBe(true);
 
     const last = JSON.parse(await readFile(join(project, ".eksbox", "runs", "latest-e2e.json"), "utf8"));
@@ -168,7 +131,7 @@ describe("lifecycle against the local emulator", () => {
     expect(report.cluster).toMatchObject({ name: "e2e", status: "ACTIVE", version: "1.34" });
     expect(report.nodegroups.map((n: { name: string }) => n.name).sort()).toEqual([`worker-1a-${version}`, `worker-1b-${version}`]);
     expect(report.nodegroups.every((n: { eksboxVersion: string }) => n.eksboxVersion === version)).toBe(true);
-    expect(report.toolbox.ref).toBe(image);
+    expect(report.toolbox.ref).toBe(suite.cloud.image);
     expect(report.lastRun.status).toBe("done");
   });
 
