@@ -9,14 +9,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_AWS_ENV } from "../support/aws-cli.js";
-import { ensureBuilt } from "../support/cli.js";
-import { startKubeApi, type KubeApi } from "../support/kube-api.js";
-import { ensureOracleTools, oracleEnv, runTool, startOracleAws, type OracleAws, type OracleTools } from "../support/oracle.js";
-import { bornEnvironmentYaml, makeProjectSkeleton } from "../support/project-skeleton.js";
-import { ensureTestToolboxImage, TEST_CONTAINER_LABEL } from "../support/test-toolbox.js";
+import { startE2eSuite, type E2eSuite } from "../support/e2e-suite.js";
+import { ensureOracleTools, oracleEnv, runTool, startOracleAws, type OracleTools } from "../support/oracle.js";
+import { bornEnvironmentYaml } from "../support/project-skeleton.js";
+import { runInTestImage } from "../support/test-toolbox.js";
 
 const REGION = "us-east-1";
 /** A lifecycle step on 2 shared cores can take minutes; the suite's default is 2. */
@@ -24,27 +22,14 @@ const STEP_TIMEOUT = 900_000;
 const GITHUB_TOKEN = "ghp_contractFAKEtoken1234567890abcdefAB";
 
 let tools: OracleTools;
-let aws: OracleAws;
-let kube: KubeApi;
+let suite: E2eSuite;
+/** Where every AWS call goes (eksbox's aws, the doubles, real eksctl): moto behind the oracle's front. */
+let awsUrl: string;
 let image: string;
 let project: string;
 let home: string;
-let cli: string;
 
-function eksbox(args: string[]) {
-  return execa("node", [cli, ...args, "--no-tty"], {
-    cwd: project,
-    reject: false,
-    env: {
-      ...FAKE_AWS_ENV,
-      EKSBOX_IMAGE: image,
-      EKSBOX_PASS_ENV: "EKSBOX_TEST_KUBE_API",
-      EKSBOX_TEST_KUBE_API: kube.url,
-      GITHUB_TOKEN,
-      CI: "1",
-    },
-  });
-}
+const eksbox = (args: string[]) => suite.eksbox(args);
 
 /** argv eksbox planned (`eksbox plan <task> --output json`), with the tool's name first. */
 const planned: string[][] = [];
@@ -70,52 +55,33 @@ async function callsTo(tool: "eksctl" | "flux"): Promise<string[][]> {
 
 /** The same command through the double, in the test toolbox, as eksbox runs it. */
 async function throughDouble(argv: string[]): Promise<unknown> {
-  const env = { ...FAKE_AWS_ENV, AWS_DEFAULT_REGION: REGION, AWS_ENDPOINT_URL: aws.url };
-  const result = await execa(
-    "docker",
-    [
-      "run",
-      "--rm",
-      "--network",
-      "host",
-      "--label",
-      `${TEST_CONTAINER_LABEL}=contract`,
-      ...Object.keys(env).flatMap((key) => ["-e", key]),
-      "--entrypoint",
-      argv[0]!,
-      image,
-      ...argv.slice(1),
-    ],
-    { reject: false, env: { ...process.env, ...env } },
-  );
+  const env = { ...FAKE_AWS_ENV, AWS_DEFAULT_REGION: REGION, AWS_ENDPOINT_URL: awsUrl };
+  const result = await runInTestImage(image, { purpose: "contract", env }, argv[0]!, argv.slice(1));
   if (result.exitCode !== 0) throw new Error(`double ${argv.join(" ")} exited ${result.exitCode}: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }
 
 async function throughReal(argv: string[]): Promise<unknown> {
-  const result = await runTool(tools.eksctl, argv.slice(1), oracleEnv(aws.url, home, REGION));
+  const result = await runTool(tools.eksctl, argv.slice(1), oracleEnv(awsUrl, home, REGION));
   if (result.exitCode !== 0) throw new Error(`real ${argv.join(" ")} exited ${result.exitCode}: ${String(result.all)}`);
   return JSON.parse(String(result.stdout));
 }
 
 beforeAll(async () => {
-  [tools, cli, image] = await Promise.all([ensureOracleTools(), ensureBuilt(), ensureTestToolboxImage()]);
-  aws = await startOracleAws();
-  kube = await startKubeApi(aws.moto.url, { regions: [REGION] });
-  project = await makeProjectSkeleton("eksbox-contract-");
+  [tools, suite] = await Promise.all([
+    ensureOracleTools(),
+    startE2eSuite({ projectPrefix: "eksbox-contract-", githubToken: GITHUB_TOKEN, region: REGION, endpoint: startOracleAws }),
+  ]);
+  ({ awsUrl, image } = suite.cloud);
+  project = suite.project;
   home = await mkdtemp(join(tmpdir(), "eksbox-contract-home-"));
   // All AWS calls (eksbox's aws, the doubles, real eksctl) go through the front that adds
   // DescribeClusterVersions to moto, so every one of them sees the same state.
-  await writeFile(
-    join(project, "config", "environments", "ct.yaml"),
-    bornEnvironmentYaml(aws.url, REGION).replace("cluster:\n", 'cluster:\n  version: "1.34"\n'),
-  );
+  await writeFile(suite.envFile("ct"), bornEnvironmentYaml(awsUrl, REGION).replace("cluster:\n", 'cluster:\n  version: "1.34"\n'));
 }, 2_700_000); // the first run on a machine builds eksctl and flux (see README)
 
 afterAll(async () => {
-  await kube?.stop();
-  await aws?.stop();
-  if (project) await rm(project, { recursive: true, force: true });
+  await suite?.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });
 
@@ -161,7 +127,7 @@ describe("the eksctl and flux doubles keep the real tools' contract", () => {
       const nodegroups = await runTool(
         tools.eksctl,
         ["get", "nodegroup", "--cluster", "ct", "--region", REGION, "-o", "json"],
-        oracleEnv(aws.url, home, REGION),
+        oracleEnv(awsUrl, home, REGION),
       );
       expect(nodegroups.exitCode).not.toBe(0);
       expect(String(nodegroups.all)).toMatch(/creating Kubernetes client: .*unable to load root certificates/);
@@ -210,7 +176,7 @@ describe("the eksctl and flux doubles keep the real tools' contract", () => {
       }
       const refused: string[] = [];
       for (const argv of uniqueArgv(calls)) {
-        const result = await runTool(tools.eksctl, [...argv, "--help"], oracleEnv(aws.url, home, REGION));
+        const result = await runTool(tools.eksctl, [...argv, "--help"], oracleEnv(awsUrl, home, REGION));
         if (result.exitCode !== 0) refused.push(`eksctl ${argv.join(" ")}: ${String(result.all).split("\n").slice(0, 3).join(" / ")}`);
       }
       expect(refused).toEqual([]);
@@ -226,7 +192,7 @@ describe("the eksctl and flux doubles keep the real tools' contract", () => {
       expect(calls.map((argv) => argv.slice(0, 2).join(" "))).toEqual(expect.arrayContaining(["bootstrap github"]));
       const refused: string[] = [];
       for (const argv of uniqueArgv(calls)) {
-        const result = await runTool(tools.flux, [...argv, "--help"], oracleEnv(aws.url, home, REGION));
+        const result = await runTool(tools.flux, [...argv, "--help"], oracleEnv(awsUrl, home, REGION));
         if (result.exitCode !== 0) refused.push(`flux ${argv.join(" ")}: ${String(result.all).split("\n").slice(0, 3).join(" / ")}`);
       }
       expect(refused).toEqual([]);
@@ -235,7 +201,7 @@ describe("the eksctl and flux doubles keep the real tools' contract", () => {
   );
 
   it("the check is not vacuous: an unknown flag fails real eksctl and flux even with --help", async () => {
-    const env = oracleEnv(aws.url, home, REGION);
+    const env = oracleEnv(awsUrl, home, REGION);
     const eksctl = await runTool(tools.eksctl, ["create", "nodegroup", "-f", "x.yaml", "--includes=a", "--help"], env);
     expect(eksctl.exitCode).not.toBe(0);
     expect(String(eksctl.all)).toMatch(/unknown flag: --includes/);
