@@ -17,6 +17,22 @@ const cluster = "doubles-e2e";
 const ng1a = "worker-1a-20261125";
 const ng1c = "worker-1c-20261125";
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
+/** How eksbox bootstraps Flux for GitHub (the flux tests run it, then find it in argv.log). */
+const fluxBootstrap = [
+  "flux",
+  "bootstrap",
+  "github",
+  "--owner",
+  "acme",
+  "--repository",
+  "fleet",
+  "--branch",
+  "main",
+  "--path",
+  "clusters/dev",
+  "--personal",
+  "--token-auth",
+];
 
 let moto: MotoServer;
 let kubeApi: KubeApi;
@@ -220,26 +236,11 @@ describe("eksctl and flux doubles against moto", () => {
     const before = await run(["flux", "get", "sources", "git", "flux-system", "-n", "flux-system"]);
     expect(before.exitCode).toBe(1);
     expect(before.stderr).toContain("✗ GitRepository object 'flux-system' not found in 'flux-system' namespace");
-    const bootstrap = [
-      "flux",
-      "bootstrap",
-      "github",
-      "--owner",
-      "acme",
-      "--repository",
-      "fleet",
-      "--branch",
-      "main",
-      "--path",
-      "clusters/dev",
-      "--personal",
-      "--token-auth",
-    ];
-    const noToken = await run(bootstrap);
+    const noToken = await run(fluxBootstrap);
     expect(noToken.exitCode).toBe(1);
     expect(noToken.stderr).toContain("GITHUB_TOKEN");
     await runOk(["flux", "check", "--pre"]);
-    await runOk(bootstrap, { GITHUB_TOKEN: "ghp_eksboxtestfaketoken" });
+    await runOk(fluxBootstrap, { GITHUB_TOKEN: "ghp_eksboxtestfaketoken" });
     const after = await runOk(["flux", "get", "sources", "git", "flux-system", "-n", "flux-system"]);
     expect(after.stdout).toMatch(/^flux-system\s/m);
     const objects = JSON.parse(
@@ -276,21 +277,7 @@ describe("eksctl and flux doubles against moto", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l).argv);
-    expect(logged).toContainEqual([
-      "flux",
-      "bootstrap",
-      "github",
-      "--owner",
-      "acme",
-      "--repository",
-      "fleet",
-      "--branch",
-      "main",
-      "--path",
-      "clusters/dev",
-      "--personal",
-      "--token-auth",
-    ]);
+    expect(logged).toContainEqual(fluxBootstrap);
     expect(logged.filter((argv) => argv.join(" ").startsWith("eksctl get nodegroup")).length).toBeGreaterThanOrEqual(2);
   });
 

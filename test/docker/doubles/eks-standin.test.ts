@@ -49,21 +49,7 @@ describe("the EKS stand-in", { timeout: 600_000 }, () => {
   });
 
   it("serves pod identity associations, cluster versions and seeded insights", async () => {
-    const created = (
-      await aws(
-        "eks",
-        "create-pod-identity-association",
-        "--cluster-name",
-        "sa",
-        "--namespace",
-        "apps",
-        "--service-account",
-        "web",
-        "--role-arn",
-        "arn:aws:iam::123456789012:role/web",
-      )
-    ).association;
-    await expect(
+    const createWeb = () =>
       aws(
         "eks",
         "create-pod-identity-association",
@@ -75,8 +61,9 @@ describe("the EKS stand-in", { timeout: 600_000 }, () => {
         "web",
         "--role-arn",
         "arn:aws:iam::123456789012:role/web",
-      ),
-    ).rejects.toThrow(/ResourceInUseException/);
+      );
+    const created = (await createWeb()).association;
+    await expect(createWeb()).rejects.toThrow(/ResourceInUseException/);
     await aws(
       "eks",
       "update-pod-identity-association",
