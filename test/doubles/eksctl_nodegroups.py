@@ -156,7 +156,7 @@ def create_from_config(config: dict, region: str, include, exclude) -> int:
             **(ng.get("tags") or {}),
         }
         info(f'building nodegroup stack "{stack}"')
-        create_stack(region, stack, tags, {"NodeInstanceRoleARN": role_arn}, f"EKS nodes ({section})")
+        create_stack(region, stack, tags, {"InstanceRoleARN": role_arn}, f"EKS nodes ({section})")
         if section == "nodeGroups":
             _create_asg(region, cluster_name, ng, tags, image, types, distribution, [s for z in zones for s in cluster_zones[z]])
         if section == "managedNodeGroups":

@@ -121,16 +121,17 @@ describe("the eksctl and flux doubles keep the real tools' contract", () => {
       expect(cluster(doubleCluster)).toEqual(cluster(realCluster));
 
       // `get nodegroup` builds a Kubernetes client first (it reads each nodegroup's version from its
-      // nodes), from the cluster's certificate authority; moto's is random text, not a certificate.
-      // So real eksctl cannot read nodegroups from moto at all. Asserted, so that the day moto or
-      // eksctl changes this the test says so and the comparison can be added.
+      // nodes). Since describe-cluster names the kube-apiserver stand-in (plain HTTP, no certificate),
+      // real eksctl gets past that and past the nodegroup stacks' outputs, then prints nothing and does
+      // not finish within 30 s. So it cannot read nodegroups from the doubles' world, and that is
+      // asserted, so that the day it can the test says so and the comparison can be added.
       const nodegroups = await runTool(
         tools.eksctl,
         ["get", "nodegroup", "--cluster", "ct", "--region", REGION, "-o", "json"],
         oracleEnv(awsUrl, home, REGION),
+        { timeoutMs: 30_000 },
       );
       expect(nodegroups.exitCode).not.toBe(0);
-      expect(String(nodegroups.all)).toMatch(/creating Kubernetes client: .*unable to load root certificates/);
     },
     STEP_TIMEOUT,
   );
