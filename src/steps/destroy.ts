@@ -5,10 +5,11 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { envPaths } from "../core/layout.js";
 import { environmentStateFiles, forgetEnvironmentState } from "../core/state.js";
-import { clusterArgs, type LifecycleContext } from "./lifecycle.js";
+import type { LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type StepDecision, type Task, runPlannedCommands, stepId } from "./model.js";
 import { probeOutput, runJson } from "./cloud.js";
 import { preflightStep } from "./common-steps.js";
+import { drainAndDeleteNodegroupArgv } from "./eksctl-argv.js";
 
 /** The label on the NodePools and EC2NodeClasses eksbox applies. */
 const MANAGED_BY_EKSBOX = "app.kubernetes.io/managed-by=eksbox";
@@ -145,7 +146,7 @@ const deleteNodegroupsStep: Step<LifecycleContext> = {
     const names = live.map((ng) => ng.name).join(", ");
     return runDecision(
       `${live.length} nodegroup(s): ${names}`,
-      live.map((ng) => ["eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", ng.name, "--drain", "--approve", "--wait"]),
+      live.map((ng) => drainAndDeleteNodegroupArgv(ctx.facts.clusterName, ctx.facts.region, ng.name)),
       { done: `deleted ${names}`, destructive: `drain and delete nodegroup(s) ${names}` },
     );
   },

@@ -8,19 +8,12 @@ import { readPoolVersions, recordPoolVersions } from "../core/state.js";
 import { readRoll, readRollTarget, writeRollTarget } from "./cluster-state.js";
 import { nodegroupPools } from "../render/view-model.js";
 import { probeOutput, runJson } from "./cloud.js";
-import {
-  clusterArgs,
-  clusterMissing,
-  freshVersion,
-  liveNodegroups,
-  newestVersion,
-  requireRendered,
-  type LifecycleContext,
-} from "./lifecycle.js";
+import { clusterMissing, freshVersion, liveNodegroups, newestVersion, requireRendered, type LifecycleContext } from "./lifecycle.js";
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
 import { specDrift } from "./converge/converge.js";
 import { sleepUnlessAborted } from "../core/sleep.js";
+import { drainAndDeleteNodegroupArgv } from "./eksctl-argv.js";
 
 export interface RollOptions {
   /** The version to roll to; default: a roll in progress, the pools' version from config, or today. */
@@ -273,7 +266,7 @@ const deleteOldStep: Step<RollContext> = {
     if (old.length === 0) return skipDecision("no nodegroups of an older version");
     return runDecision(
       `old: ${old.join(", ")}`,
-      old.map((name) => ["eksctl", "delete", "nodegroup", ...clusterArgs(ctx), "--name", name, "--drain", "--approve", "--wait"]),
+      old.map((name) => drainAndDeleteNodegroupArgv(ctx.facts.clusterName, ctx.facts.region, name)),
       { done: `drained and deleted ${old.join(", ")}`, destructive: `drain and delete nodegroup(s) ${old.join(", ")}` },
     );
   },

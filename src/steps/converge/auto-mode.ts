@@ -10,6 +10,7 @@
 //   away from autoMode: the nodegroups step creates the config's nodegroups; once they have Ready nodes,
 //     Auto Mode is turned off (capacity step, destructive: Auto Mode's instances are terminated).
 import type { Change } from "./change.js";
+import { drainAndDeleteNodegroupArgv } from "../eksctl-argv.js";
 
 /** What of diff.ts's desired state, live state and context the comparison reads (diff.ts imports this module). */
 export interface AutoModeDesired {
@@ -86,20 +87,7 @@ export function autoModeChanges(desired: AutoModeDesired, live: AutoModeLive, ct
         wanted: null,
         kind: "modeSwitch",
         destructive: true,
-        argv: [
-          "eksctl",
-          "delete",
-          "nodegroup",
-          "--cluster",
-          cluster,
-          "--region",
-          region,
-          "--name",
-          ng.name,
-          "--drain",
-          "--approve",
-          "--wait",
-        ],
+        argv: drainAndDeleteNodegroupArgv(cluster, region, ng.name),
         key: "autoscaling.mode",
         note: "no pool of the config names it in autoMode: drained and deleted once EKS Auto Mode has Ready nodes",
       });

@@ -13,6 +13,7 @@ import {
   type LiveAssociation,
 } from "./identity-state.js";
 import type { Change, ChangeKind, ConvergeStep } from "./change.js";
+import { drainAndDeleteNodegroupArgv } from "../eksctl-argv.js";
 
 export interface DesiredNodegroup {
   name: string;
@@ -382,7 +383,7 @@ export function capacityChanges(desired: DesiredState, live: LiveState, ctx: Dif
       wanted: null,
       kind: "modeSwitch",
       destructive: true,
-      argv: ["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", o.name, "--drain", "--approve", "--wait"],
+      argv: drainAndDeleteNodegroupArgv(cluster, region, o.name),
       key: "autoscaling.mode",
       note: `pool ${o.pool} is Karpenter's now: drained and deleted once NodePool ${o.pool} has Ready nodes`,
     })),
@@ -832,20 +833,7 @@ function nodegroupChanges(desired: DesiredState, live: LiveState, ctx: DiffConte
   const zonesKey = (name: string) => configKeyByPool.get(ctx.poolOf?.(name)) ?? "worker";
   for (const { ng, version, slot } of ours) {
     if (desiredNames.has(ng.name)) continue;
-    const argv = [
-      "eksctl",
-      "delete",
-      "nodegroup",
-      "--cluster",
-      cluster,
-      "--region",
-      region,
-      "--name",
-      ng.name,
-      "--drain",
-      "--approve",
-      "--wait",
-    ];
+    const argv = drainAndDeleteNodegroupArgv(cluster, region, ng.name);
     if (desiredVersions.has(version) && !desiredSlots.has(slot) && poolStays(ng.name)) {
       changes.push({
         step: "nodegroups",

@@ -1,0 +1,6 @@
+// The one way eksbox removes a nodegroup (roll, converge, a mode switch, destroy): its pods are
+// evicted first, and the call returns only once the nodegroup is gone.
+
+export function drainAndDeleteNodegroupArgv(cluster: string, region: string, name: string): string[] {
+  return ["eksctl", "delete", "nodegroup", "--cluster", cluster, "--region", region, "--name", name, "--drain", "--approve", "--wait"];
+}
