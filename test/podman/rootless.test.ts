@@ -83,15 +83,16 @@ async function openAsUser(dockerHost: string, projectRoot: string, name: string)
 /**
  * This machine's rootless dockerd runs under rootlesskit --net=host (there is no slirp4netns), and
  * after a while idle its first host-network containers fail to start ("failed to create default
- * sandbox ... operation not permitted"; the toolbox then reports that its main process ended),
- * while the next ones start. That is the engine set-up, not eksbox: retried a few times here.
+ * sandbox ... operation not permitted"; the toolbox then reports that its main process ended, or
+ * the engine refuses the start with those words), while the next ones start. That is the engine set-up, not eksbox: retried a few times here.
  */
 async function retriedOnHostSandbox<T>(open: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await open();
     } catch (error) {
-      if (attempt === 4 || !String(error).includes("its main process ended")) throw error;
+      // Either the container starts and dies at once, or the engine refuses the start with the same cause.
+      if (attempt === 4 || !/its main process ended|failed to create default sandbox/.test(String(error))) throw error;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
