@@ -1017,21 +1017,9 @@ function addonChanges(desired: DesiredState, live: LiveState, ctx: DiffContext):
   const wanted = new Set(desired.addons.map((a) => a.name));
   for (const addon of live.addons) {
     if (wanted.has(addon.name)) continue;
-    if (desired.cluster.autoMode?.enabled && AUTO_MODE_BUILTIN_ADDONS.includes(addon.name)) {
-      // Left from before a switch to autoMode: harmless, and Auto Mode runs its own; eksctl leaves deleting them to the user.
-      changes.push({
-        step: "addons",
-        resource: `addon ${addon.name}`,
-        field: "(addon)",
-        live: addon.version,
-        wanted: null,
-        kind: "extra",
-        destructive: true,
-        reportOnly: true,
-        note: `EKS Auto Mode runs it itself: kept (eksctl delete addon --cluster ${cluster} --region ${region} --name ${addon.name} removes it)`,
-      });
-      continue;
-    }
+    // Left from before a switch to autoMode: harmless, and Auto Mode runs its own; eksctl leaves deleting them to the user.
+    const autoModeRunsIt = !!desired.cluster.autoMode?.enabled && AUTO_MODE_BUILTIN_ADDONS.includes(addon.name);
+    const remove = ["eksctl", "delete", "addon", "--cluster", cluster, "--region", region, "--name", addon.name];
     changes.push({
       step: "addons",
       resource: `addon ${addon.name}`,
@@ -1040,8 +1028,9 @@ function addonChanges(desired: DesiredState, live: LiveState, ctx: DiffContext):
       wanted: null,
       kind: "extra",
       destructive: true,
-      argv: ["eksctl", "delete", "addon", "--cluster", cluster, "--region", region, "--name", addon.name],
-      note: "not in cluster.addons any more: --prune deletes it",
+      ...(autoModeRunsIt
+        ? { reportOnly: true, note: `EKS Auto Mode runs it itself: kept (${remove.join(" ")} removes it)` }
+        : { argv: remove, note: "not in cluster.addons any more: --prune deletes it" }),
     });
   }
   return changes;
