@@ -120,32 +120,51 @@ if [ "${EKSBOX_TEST_SKIP_ROOTLESS:-}" != 1 ]; then
     log "rootless Podman cannot run here; see /tmp/eksbox-podman-rootless-info.log"
   fi
 
-  # Rootless Docker for the same user, from Debian's docker.io scripts. rootlesskit runs with
-  # --net=host: slirp4netns cannot open /dev/net/tun as an unprivileged user on the CI machine, and
-  # eksbox uses the host's network anyway. Without a network namespace of its own, dockerd must not
-  # touch iptables or make a bridge.
+  # Rootless Docker for the same user, from Debian's docker.io scripts, with its default network:
+  # rootlesskit gives dockerd a network namespace of its own through slirp4netns. That needs
+  # /dev/net/tun open to every user, as Debian's udev rules make it; this machine's is root's only, so
+  # it is opened up here. (rootlesskit --net=host, tried before, cannot work: dockerd must enter the
+  # host's network namespace for a host-network container, and a user namespace may not, so every
+  # start failed with "failed to create default sandbox ... operation not permitted".)
   rl_script=/usr/share/docker.io/contrib/dockerd-rootless.sh
   rl_socket=$run_dir/docker.sock
-  if [ -x "$rl_script" ] && command -v rootlesskit >/dev/null 2>&1; then
-    if ! answers "$rl_socket"; then
+  if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+    log "opening /dev/net/tun to all users, as Debian's udev rules do (slirp4netns for rootless Docker)"
+    chmod 666 /dev/net/tun || true
+  fi
+  if ! as_user sh -c 'exec 3<>/dev/net/tun' 2>/dev/null; then
+    log "rootless Docker skipped: $ROOTLESS_USER cannot open /dev/net/tun, which slirp4netns needs"
+  elif [ -x "$rl_script" ] && command -v rootlesskit >/dev/null 2>&1; then
+    home=$(getent passwd "$ROOTLESS_USER" | cut -d: -f6)
+    start_rootless_docker() {
       log "starting rootless dockerd on $rl_socket (as $ROOTLESS_USER)"
-      (cd / && as_user env DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=none DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=0 \
-        PATH=/usr/sbin:/usr/bin:/sbin:/bin setsid nohup "$rl_script" --host "unix://$rl_socket" --data-root "$(as_user sh -c 'echo $HOME')/.local/share/docker" \
-        --exec-root "$run_dir/dockerd" --pidfile "$run_dir/dockerd.pid" --iptables=false --bridge=none \
+      # runuser itself goes to the background, not a shell function: a backgrounded function keeps
+      # copies of this script's stdout and stderr open, and whoever reads them would wait forever.
+      (cd / && runuser -u "$ROOTLESS_USER" -- env XDG_RUNTIME_DIR="$run_dir" HOME="$home" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        setsid nohup "$rl_script" --host "unix://$rl_socket" --data-root "$home/.local/share/docker" \
+        --exec-root "$run_dir/dockerd" --pidfile "$run_dir/dockerd.pid" \
         >/tmp/eksbox-dockerd-rootless.log 2>&1 </dev/null &)
-      for _ in $(seq 1 60); do answers "$rl_socket" && break; sleep 0.5; done
-    fi
+      for _ in $(seq 1 60); do answers "$rl_socket" && return 0; sleep 0.5; done
+      return 1
+    }
+    starts_a_container() { DOCKER_HOST="unix://$rl_socket" docker run --rm --network host "$BASE_IMAGE" true >/tmp/eksbox-dockerd-rootless-check.log 2>&1; }
+    answers "$rl_socket" || start_rootless_docker || true
     if answers "$rl_socket"; then
       if ! DOCKER_HOST="unix://$rl_socket" docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
         log "importing $BASE_IMAGE into $ROOTLESS_USER's rootless Docker"
         base_rootfs | DOCKER_HOST="unix://$rl_socket" docker import - "$BASE_IMAGE" >/dev/null
       fi
-      # A freshly started rootless dockerd has once failed its first container ("failed to create
-      # default sandbox") and never a later one: start one here, retried, so no test is the first.
-      for _ in 1 2 3 4 5; do
-        DOCKER_HOST="unix://$rl_socket" docker run --rm --network host "$BASE_IMAGE" true >/dev/null 2>&1 && break
-        sleep 1
-      done
+      # One already running may be of the older --net=host set-up, which starts no container: restart it.
+      if ! starts_a_container; then
+        log "rootless dockerd on $rl_socket starts no container; restarting it"
+        pkill -u "$ROOTLESS_USER" -f dockerd-rootless.sh || true
+        for _ in $(seq 1 20); do pgrep -u "$ROOTLESS_USER" -f dockerd-rootless.sh >/dev/null || break; sleep 0.5; done
+        start_rootless_docker || true
+      fi
+      if ! starts_a_container; then
+        log "rootless Docker on $rl_socket cannot start a container; see /tmp/eksbox-dockerd-rootless-check.log and /tmp/eksbox-dockerd-rootless.log"
+        exit 1
+      fi
       rootless="$rootless; rootless Docker on $rl_socket"
     else
       log "rootless dockerd did not start; see /tmp/eksbox-dockerd-rootless.log"
