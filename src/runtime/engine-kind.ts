@@ -151,10 +151,13 @@ export function socketOwner(socketPath: string | undefined): number | undefined 
 
 /**
  * Engine answers at container creation or start that mean this engine cannot run the toolbox as
- * set up, turned into what to do about it. Anything else is returned unchanged.
+ * set up, turned into what to do about it: known causes get their own fix, any other refusal (an
+ * engine error, HTTP 5xx) is reported with the engine's reason and where to look. What the engine
+ * says is passed through `redact`. Anything else (the engine gone, a failed preparation, a request
+ * the engine found invalid, which is eksbox's bug) is returned unchanged.
  */
-export function explainContainerStartError(kind: EngineKind, error: unknown): unknown {
-  const message = error instanceof Error ? error.message : String(error);
+export function explainContainerStartError(kind: EngineKind, error: unknown, redact: (text: string) => string = (text) => text): unknown {
+  const message = redact(error instanceof Error ? error.message : String(error));
   const engine = describeEngine(kind);
   if (/container-init binary not found|init binary/i.test(message)) {
     return new UserError(`${engine} has no init binary for the toolbox container (${firstLine(message)})`, {
@@ -194,7 +197,42 @@ export function explainContainerStartError(kind: EngineKind, error: unknown): un
       },
     );
   }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === "number" && status >= 500) {
+    return new UserError(`${engine} refused to start the toolbox container: ${redact(engineReason(error))}`, {
+      hint: refusalHint(kind, message),
+      cause: error,
+    });
+  }
   return error;
+}
+
+/** The engine's own words: the body's message (dockerode keeps it as `json`), else the error's text without dockerode's prefix. */
+function engineReason(error: unknown): string {
+  const body = (error as { json?: unknown }).json;
+  const said = body && typeof body === "object" ? (body as { message?: unknown }).message : undefined;
+  if (typeof said === "string" && said.trim()) return said.trim();
+  return firstLine(error instanceof Error ? error.message : String(error));
+}
+
+/** Where the engine says more, and for a rootless engine the parts that most often refuse: its network and user namespaces. */
+function refusalHint(kind: EngineKind, message: string): string {
+  const unit = kind.product === "podman" ? "podman.service" : "docker.service";
+  const log = `the engine's log says more (\`journalctl${kind.rootless ? " --user" : ""} -u ${unit}\` where systemd runs it)`;
+  if (
+    kind.rootless &&
+    /sandbox|network|netns|namespace|slirp4netns|pasta|rootlesskit|\/dev\/net\/tun|operation not permitted/i.test(message)
+  ) {
+    const network =
+      kind.product === "podman"
+        ? "its network driver (pasta or slirp4netns installed, /dev/net/tun usable by the user)"
+        : "its network driver (slirp4netns installed, /dev/net/tun usable by the user; DOCKERD_ROOTLESS_ROOTLESSKIT_NET)";
+    return (
+      `a rootless engine sets up each container's network and namespaces as its user: check ${network} and that user ` +
+      `namespaces are allowed (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1); ${log}`
+    );
+  }
+  return `${log}; fix what it reports, then run again`;
 }
 
 function firstLine(message: string): string {

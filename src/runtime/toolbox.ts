@@ -162,7 +162,7 @@ export async function openToolbox(opts: ToolboxOptions): Promise<DockerToolbox> 
       usernsMode: placement.usernsMode,
       brokerPort,
     }).catch((error: unknown) => {
-      throw explainContainerStartError(kind, error);
+      throw explainContainerStartError(kind, error, (text) => redactor.redact(text));
     });
     if (access?.broker && broker !== "reachable") {
       // Another network namespace (Docker Desktop's VM, eksbox in a container): steps get the credentials instead.

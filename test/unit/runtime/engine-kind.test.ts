@@ -12,6 +12,8 @@ import {
   type EngineKind,
 } from "../../../src/runtime/engine-kind.js";
 import { isMissingBindSource } from "../../../src/runtime/container.js";
+import { Redactor } from "../../../src/runtime/redact.js";
+import { renderError } from "../../../src/output/errors.js";
 
 const dockerRootful = { ServerVersion: "20.10.24+dfsg1", SecurityOptions: ["name=seccomp,profile=default"] };
 const dockerRootless = {
@@ -188,9 +190,72 @@ describe("engine answers that mean the toolbox cannot start", () => {
     expect(isMissingBindSource(error)).toBe(true);
   });
 
-  it("anything else passes through unchanged", () => {
-    const other = httpError(500, "no space left on device");
-    expect(explainContainerStartError(podman, other)).toBe(other);
+  // What docker-modem rejects with: the status, its own wording, the engine's JSON body, and its stack.
+  const modemError = (statusCode: number, message: string) =>
+    Object.assign(new Error(`(HTTP code ${statusCode}) server error - ${message} `), {
+      statusCode,
+      reason: "server error",
+      json: { message: `${message}\n` },
+    });
+
+  it("any other refusal of the start: the engine, its reason in its own words, where to look; no dockerode wording or stack", () => {
+    const reason =
+      "failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: " +
+      "unable to start container process: error during container init: open /proc/sys/net/core/somaxconn: permission denied: unknown";
+    const raw = modemError(500, reason);
+    const error = explainContainerStartError(engineKindFromInfo(dockerRootful), raw);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe(`Docker 20.10.24+dfsg1 refused to start the toolbox container: ${reason}`);
+    expect((error as UserError).hint).toBe(
+      "the engine's log says more (`journalctl -u docker.service` where systemd runs it); fix what it reports, then run again",
+    );
+    expect((error as UserError).cause).toBe(raw);
+    // What the CLI prints for it: message and hint, never the modem's stack.
+    const rendered = renderError(error);
+    expect(rendered).toBe(`error: ${(error as UserError).message}\n  ${(error as UserError).hint}\n`);
+    expect(rendered).not.toMatch(/HTTP code|server error -|docker-modem|\n\s+at /);
+  });
+
+  it("a rootless engine that cannot set up the container's network: its network driver and user namespaces", () => {
+    const reason = "failed to create endpoint on network host: failed to create default sandbox: operation not permitted";
+    const docker = explainContainerStartError(engineKindFromInfo(dockerRootless), modemError(500, reason)) as UserError;
+    expect(docker.message).toBe(`Docker 20.10.24+dfsg1 (rootless) refused to start the toolbox container: ${reason}`);
+    expect(docker.hint).toMatch(/slirp4netns.*\/dev\/net\/tun.*user\.max_user_namespaces.*`journalctl --user -u docker\.service`/);
+    const podmanRootlessError = explainContainerStartError(engineKindFromInfo(podmanRootless), modemError(500, reason)) as UserError;
+    expect(podmanRootlessError.message).toMatch(/^Podman 4\.3\.1 \(rootless\) refused to start the toolbox container: failed to create/);
+    expect(podmanRootlessError.hint).toMatch(/pasta or slirp4netns.*`journalctl --user -u podman\.service`/);
+  });
+
+  it("the engine's words go through the run's secret masking", () => {
+    const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const redactor = Redactor.fromEnv({ AWS_SECRET_ACCESS_KEY: secret });
+    const error = explainContainerStartError(
+      podman,
+      modemError(500, `OCI runtime create failed: bad env AWS_SECRET_ACCESS_KEY=${secret}`),
+      (text) => redactor.redact(text),
+    ) as UserError;
+    expect(error.message).toBe(
+      "Podman 4.3.1 refused to start the toolbox container: OCI runtime create failed: bad env AWS_SECRET_ACCESS_KEY=***",
+    );
+    const ulimits = explainContainerStartError(podman, modemError(500, `error setting rlimit type 7 ${secret}`), (text) =>
+      redactor.redact(text),
+    ) as UserError;
+    expect(ulimits.message).not.toContain(secret);
+  });
+
+  it("without a JSON body, the reason is the error's text without dockerode's prefix", () => {
+    const error = explainContainerStartError(podman, httpError(500, "no space left on device")) as UserError;
+    expect(error.message).toBe("Podman 4.3.1 refused to start the toolbox container: no space left on device");
+    expect(error.hint).toContain("`journalctl -u podman.service`");
+  });
+
+  it("anything else passes through unchanged: the engine gone, a request it found invalid (eksbox's bug), a failed preparation", () => {
+    const gone = Object.assign(new Error("connect ECONNREFUSED /var/run/docker.sock"), { code: "ECONNREFUSED" });
+    expect(explainContainerStartError(podman, gone)).toBe(gone);
+    const invalid = httpError(400, "invalid isolation: unknown");
+    expect(explainContainerStartError(podman, invalid)).toBe(invalid);
+    const notAnError = "preparing the toolbox container failed";
+    expect(explainContainerStartError(podman, notAnError)).toBe(notAnError);
   });
 
   it("an exec into a stopped container: Docker's 409 and Podman's 500 'container state improper' alike", () => {
