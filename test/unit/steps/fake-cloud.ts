@@ -2,6 +2,10 @@
 // the steps run (aws, eksctl, kubectl, flux) from an in-memory world, records every argv, and can
 // fail a command once on request. The end-to-end tests use the real runtime, moto and the test
 // doubles instead; this is for fast, exhaustive checks of decisions and resumption.
+// Access entries and the cluster's authenticationMode are answered as EKS and eksctl do, with their
+// refusals (going back a mode, entries on a CONFIG_MAP cluster, an entry that exists); where it departs:
+// an authenticationMode update takes effect at once (EKS reports the update InProgress and applies it
+// over minutes), and eksctl's per-entry CloudFormation stack is only a mark on the entry.
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
@@ -29,8 +33,38 @@ export interface FakeClusterSettings {
   addons: Map<string, string>;
 }
 
+export interface FakeAccessPolicy {
+  type: string;
+  namespaces: string[];
+}
+
+/** An access entry as EKS keeps it: its Kubernetes groups and its associated access policies by ARN. */
+export interface FakeAccessEntry {
+  kubernetesGroups: string[];
+  policies: Map<string, FakeAccessPolicy>;
+  /** eksctl made it (it has eksctl's stack): eksctl create accessentry -f passes it over. */
+  byEksctl: boolean;
+}
+
+/** describe-cluster's accessConfig and the cluster's access entries, by principal ARN. */
+export interface FakeAccess {
+  authenticationMode: string;
+  bootstrapClusterCreatorAdminPermissions: boolean;
+  entries: Map<string, FakeAccessEntry>;
+}
+
+const AUTHENTICATION_MODES = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"];
+const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+interface AccessEntryDoc {
+  principalARN: string;
+  kubernetesGroups?: string[];
+  accessPolicies?: { policyARN: string; accessScope?: { type?: string; namespaces?: string[] } }[];
+}
+
 interface ClusterDoc {
   metadata: { name: string; version: string; tags?: Record<string, string> };
+  accessConfig?: { authenticationMode?: string; bootstrapClusterCreatorAdminPermissions?: boolean; accessEntries?: AccessEntryDoc[] };
   cloudWatch?: { clusterLogging?: { enableTypes?: string[] } };
   vpc?: {
     clusterEndpoints?: { privateAccess?: boolean; publicAccess?: boolean };
@@ -58,7 +92,10 @@ export class FakeCloud implements Toolbox {
   account = "123456789012";
   zones = ["ap-northeast-1a", "ap-northeast-1b", "ap-northeast-1c", "ap-northeast-1d"];
   subnets = new Map<string, string>(); // id -> zone
-  clusters = new Map<string, { status: string; version: string; tags?: Record<string, string>; settings?: FakeClusterSettings }>();
+  clusters = new Map<
+    string,
+    { status: string; version: string; tags?: Record<string, string>; settings?: FakeClusterSettings; access?: FakeAccess }
+  >();
   nodegroups = new Map<string, FakeNodegroup>();
   serviceAccounts = new Set<string>();
   /** Managed policies of each service account's role, by namespace/name. */
@@ -128,8 +165,8 @@ export class FakeCloud implements Toolbox {
     const verb = rest.slice(0, 2).join(" ");
 
     if (tool === "aws") {
-      if (verb === "sts get-caller-identity")
-        return ok({ Account: this.account, Arn: `arn:aws:iam::${this.account}:user/test`, UserId: "X" });
+      if (verb === "sts get-caller-identity") return ok({ Account: this.account, Arn: this.callerArn, UserId: "X" });
+      if (ACCESS_CALLS.has(verb)) return this.accessCall(verb, argv);
       if (verb === "ec2 describe-availability-zones") return ok({ AvailabilityZones: this.zones.map((ZoneName) => ({ ZoneName })) });
       if (verb === "ec2 describe-subnets") {
         const ids = argv.slice(argv.indexOf("--subnet-ids") + 1).filter((a) => a.startsWith("subnet-"));
@@ -158,6 +195,10 @@ export class FakeCloud implements Toolbox {
             endpoint: "https://fake.eks",
             arn: `arn:aws:eks:ap-northeast-1:${this.account}:cluster/${flag("--name")}`,
             tags: { ...c.tags },
+            accessConfig: {
+              authenticationMode: this.accessOf(c).authenticationMode,
+              bootstrapClusterCreatorAdminPermissions: this.accessOf(c).bootstrapClusterCreatorAdminPermissions,
+            },
             ...(s
               ? {
                   logging: { clusterLogging: [{ types: s.logging, enabled: true }] },
@@ -218,7 +259,19 @@ export class FakeCloud implements Toolbox {
     if (tool === "eksctl") {
       if (verb === "create cluster") {
         const doc = parse(await readFile(join(this.projectRoot, flag("-f")!), "utf8")) as ClusterDoc;
-        this.clusters.set(doc.metadata.name, { status: "ACTIVE", version: doc.metadata.version, settings: settingsFrom(doc) });
+        // eksctl's default mode is API_AND_CONFIG_MAP; EKS gives the creator cluster admin unless told not to.
+        const authenticationMode = doc.accessConfig?.authenticationMode ?? "API_AND_CONFIG_MAP";
+        const bootstrap = doc.accessConfig?.bootstrapClusterCreatorAdminPermissions ?? true;
+        const access: FakeAccess = { authenticationMode, bootstrapClusterCreatorAdminPermissions: bootstrap, entries: new Map() };
+        if (bootstrap && authenticationMode !== "CONFIG_MAP")
+          access.entries.set(this.callerArn, {
+            kubernetesGroups: [],
+            policies: new Map([[CLUSTER_ADMIN_POLICY, { type: "cluster", namespaces: [] }]]),
+            byEksctl: false,
+          });
+        const entriesFailed = addEntries(access, doc.accessConfig?.accessEntries ?? []);
+        if (entriesFailed) return fail(entriesFailed);
+        this.clusters.set(doc.metadata.name, { status: "ACTIVE", version: doc.metadata.version, settings: settingsFrom(doc), access });
         for (const sa of doc.iam?.serviceAccounts ?? [])
           this.policies.set(`${sa.metadata.namespace}/${sa.metadata.name}`, sa.attachPolicyARNs ?? []);
         const kubeconfig = flag("--kubeconfig");
@@ -290,6 +343,43 @@ export class FakeCloud implements Toolbox {
         this.serviceAccounts.clear();
         this.fluxBootstrapped = false;
         return ok();
+      }
+      if (verb === "get accessentry") {
+        const known = new Set(["--cluster", "--region", "-o", "--output", "--principal-arn"]);
+        const unknown = argv.slice(3).filter((a, i, all) => a.startsWith("-") && !known.has(a) && !known.has(all[i - 1] ?? ""));
+        if (unknown.length > 0 || (flag("-o") ?? flag("--output")) !== "json") return fail(`fake cloud does not know: ${joined}`);
+        const c = this.clusters.get(clusterName!);
+        if (!c) return fail(`Error: getting cluster: ResourceNotFoundException: No cluster found for name: ${clusterName}.`);
+        const access = this.accessOf(c);
+        if (access.authenticationMode === "CONFIG_MAP") return fail(CONFIG_MAP_REFUSAL);
+        const principal = flag("--principal-arn");
+        const rows = [...access.entries]
+          .filter(([arn]) => !principal || arn === principal)
+          .map(([principalARN, e]) => ({
+            principalARN,
+            ...(e.kubernetesGroups.length > 0 ? { kubernetesGroups: e.kubernetesGroups } : {}),
+            ...(e.policies.size > 0
+              ? {
+                  accessPolicies: [...e.policies].map(([policyARN, scope]) => ({
+                    policyARN,
+                    accessScope: { type: scope.type, ...(scope.namespaces.length > 0 ? { namespaces: scope.namespaces } : {}) },
+                  })),
+                }
+              : {}),
+          }));
+        return ok(rows);
+      }
+      if (verb === "create accessentry") {
+        if (argv.length !== 5 || argv[3] !== "-f") return fail(`fake cloud does not know: ${joined}`);
+        const doc = parse(await readFile(join(this.projectRoot, argv[4]!), "utf8")) as ClusterDoc;
+        const c = this.clusters.get(doc.metadata.name);
+        if (!c) return fail(`Error: getting cluster: ResourceNotFoundException: No cluster found for name: ${doc.metadata.name}.`);
+        const access = this.accessOf(c);
+        if (access.authenticationMode === "CONFIG_MAP") return fail(CONFIG_MAP_REFUSAL);
+        // eksctl passes over the entries whose stack it made already.
+        const todo = (doc.accessConfig?.accessEntries ?? []).filter((e) => !access.entries.get(e.principalARN)?.byEksctl);
+        const failed = addEntries(access, todo);
+        return failed ? fail(failed) : ok();
       }
       if (verb === "get addon") {
         const settings = this.clusters.get(clusterName!)?.settings;
@@ -369,9 +459,197 @@ export class FakeCloud implements Toolbox {
     return fail(`fake cloud does not know: ${joined}`);
   }
 
+  /** Who the fake's sts get-caller-identity says runs eksbox (and so creates the clusters). */
+  get callerArn(): string {
+    return `arn:aws:iam::${this.account}:user/test`;
+  }
+
+  /** A cluster a test put here by hand, without access, predates access entries: CONFIG_MAP. */
+  accessOf(cluster: { access?: FakeAccess }): FakeAccess {
+    return (cluster.access ??= { authenticationMode: "CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true, entries: new Map() });
+  }
+
+  /** The aws eks calls of access: authenticationMode (update-cluster-config --access-config) and access entries. */
+  private accessCall(verb: string, argv: string[]): ToolboxRunResult {
+    const ok = (value: unknown = {}) => ({ exitCode: 0, stdout: JSON.stringify(value), outputTail: [] });
+    const fail = (message: string) => ({ exitCode: 1, stdout: "", outputTail: [message] });
+    const flags = awsFlags(argv.slice(3));
+    const allowed = ACCESS_CALLS.get(verb)!;
+    const unknown = [...flags.keys()].filter((f) => !allowed.includes(f) && f !== "--region" && f !== "--output");
+    if (unknown.length > 0) return fail(`\naws: error: Unknown options: ${unknown.join(", ")}`);
+    const missing = allowed.filter((f) => !OPTIONAL_ACCESS_FLAGS.has(f) && !flags.has(f));
+    if (missing.length > 0) return fail(`\naws: error: the following arguments are required: ${missing.join(", ")}`);
+    const one = (f: string) => flags.get(f)?.[0] ?? "";
+    const name = one(flags.has("--name") ? "--name" : "--cluster-name");
+    const c = this.clusters.get(name);
+    if (!c) return fail(`An error occurred (ResourceNotFoundException) when calling the operation: No cluster found for name: ${name}.`);
+    const access = this.accessOf(c);
+
+    if (verb === "eks update-cluster-config") {
+      const shorthand = parseShorthand(one("--access-config"));
+      const wanted = shorthand.authenticationMode?.[0];
+      const invalid = (why: string) =>
+        fail(`An error occurred (InvalidParameterException) when calling the UpdateClusterConfig operation: ${why}`);
+      if (!wanted || !AUTHENTICATION_MODES.includes(wanted)) return invalid(`unknown authenticationMode ${wanted ?? ""}`);
+      if (wanted === access.authenticationMode) return invalid(`Cluster already at desired authentication mode ${wanted}`);
+      if (AUTHENTICATION_MODES.indexOf(wanted) < AUTHENTICATION_MODES.indexOf(access.authenticationMode))
+        return invalid(`Unsupported authentication mode update from ${access.authenticationMode} to ${wanted}`);
+      access.authenticationMode = wanted;
+      return ok({
+        update: {
+          id: "00000000-0000-0000-0000-000000000001",
+          status: "InProgress",
+          type: "AccessConfigUpdate",
+          params: [{ type: "AuthenticationMode", value: wanted }],
+          createdAt: "2026-11-26T00:00:00+00:00",
+          errors: [],
+        },
+      });
+    }
+    if (access.authenticationMode === "CONFIG_MAP")
+      return fail(
+        "An error occurred (InvalidRequestException): The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.",
+      );
+    if (verb === "eks list-access-entries") return ok({ accessEntries: [...access.entries.keys()].sort() });
+    const principal = one("--principal-arn");
+    if (verb === "eks create-access-entry") {
+      const failed = addEntries(access, [{ principalARN: principal, kubernetesGroups: flags.get("--kubernetes-groups") }], false);
+      return failed ? fail(failed) : ok({ accessEntry: entryView(name, principal, access.entries.get(principal)!) });
+    }
+    const entry = access.entries.get(principal);
+    if (!entry)
+      return fail(
+        `An error occurred (ResourceNotFoundException): The specified access entry resource is not found on this cluster: ${principal}`,
+      );
+    switch (verb) {
+      case "eks describe-access-entry":
+        return ok({ accessEntry: entryView(name, principal, entry) });
+      case "eks delete-access-entry":
+        access.entries.delete(principal);
+        return ok();
+      case "eks update-access-entry": {
+        const groups = flags.get("--kubernetes-groups");
+        if (groups) {
+          const list = groups.length === 1 && groups[0] === "[]" ? [] : groups;
+          if (list.some((g) => g.startsWith("system:")))
+            return fail("An error occurred (InvalidParameterException): a kubernetesGroup name cannot start with system:");
+          entry.kubernetesGroups = list;
+        }
+        return ok({ accessEntry: entryView(name, principal, entry) });
+      }
+      case "eks list-associated-access-policies":
+        return ok({
+          clusterName: name,
+          principalArn: principal,
+          associatedAccessPolicies: [...entry.policies].map(([policyArn, accessScope]) => ({ policyArn, accessScope })),
+        });
+      case "eks associate-access-policy": {
+        const scope = parseShorthand(one("--access-scope"));
+        const type = scope.type?.[0];
+        if (type !== "cluster" && type !== "namespace")
+          return fail("An error occurred (InvalidParameterException): accessScope.type must be cluster or namespace");
+        const policyArn = one("--policy-arn");
+        entry.policies.set(policyArn, { type, namespaces: scope.namespaces ?? [] });
+        return ok({
+          clusterName: name,
+          principalArn: principal,
+          associatedAccessPolicy: { policyArn, accessScope: entry.policies.get(policyArn) },
+        });
+      }
+      case "eks disassociate-access-policy":
+        if (!entry.policies.delete(one("--policy-arn")))
+          return fail(
+            `An error occurred (ResourceNotFoundException): The access policy ${one("--policy-arn")} is not associated with ${principal}`,
+          );
+        return ok();
+    }
+    return fail(`fake cloud does not know: ${argv.join(" ")}`);
+  }
+
   private async writeKubeconfig(path: string, cluster: string): Promise<void> {
     const full = join(this.projectRoot, path);
     await mkdir(dirname(full), { recursive: true });
     await writeFile(full, `apiVersion: v1\nclusters:\n- name: ${cluster}\n  cluster:\n    server: https://fake.eks\n`);
   }
+}
+
+// ---- access entries ----------------------------------------------------------------------------
+
+/** The aws eks access calls the fake answers, with the flags each takes (--region and --output always). */
+const ACCESS_CALLS = new Map<string, string[]>([
+  ["eks update-cluster-config", ["--name", "--access-config"]],
+  ["eks list-access-entries", ["--cluster-name"]],
+  ["eks describe-access-entry", ["--cluster-name", "--principal-arn"]],
+  ["eks create-access-entry", ["--cluster-name", "--principal-arn", "--kubernetes-groups"]],
+  ["eks delete-access-entry", ["--cluster-name", "--principal-arn"]],
+  ["eks update-access-entry", ["--cluster-name", "--principal-arn", "--kubernetes-groups"]],
+  ["eks list-associated-access-policies", ["--cluster-name", "--principal-arn"]],
+  ["eks associate-access-policy", ["--cluster-name", "--principal-arn", "--policy-arn", "--access-scope"]],
+  ["eks disassociate-access-policy", ["--cluster-name", "--principal-arn", "--policy-arn"]],
+]);
+const OPTIONAL_ACCESS_FLAGS = new Set(["--kubernetes-groups"]);
+
+const CONFIG_MAP_REFUSAL =
+  "Error: InvalidRequestException: The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.";
+
+/** An aws CLI argv's options: each --flag with the values after it (a list option takes several). */
+function awsFlags(args: readonly string[]): Map<string, string[]> {
+  const flags = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const arg of args) {
+    if (arg.startsWith("--")) flags.set(arg, (current = []));
+    else current?.push(arg);
+  }
+  return flags;
+}
+
+/** The aws CLI's shorthand syntax, `type=namespace,namespaces=a,b`: a value without `=` belongs to the key before it. */
+function parseShorthand(text: string): Record<string, string[]> {
+  const parsed: Record<string, string[]> = {};
+  let key = "";
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq >= 0) {
+      key = part.slice(0, eq);
+      parsed[key] = [part.slice(eq + 1)];
+    } else parsed[key]?.push(part);
+  }
+  return parsed;
+}
+
+/** Creates entries with their policies as EKS would, or says why EKS refuses (the error eksctl/aws prints). */
+function addEntries(access: FakeAccess, entries: readonly AccessEntryDoc[], byEksctl = true): string | undefined {
+  for (const e of entries) {
+    if (access.entries.has(e.principalARN))
+      return `An error occurred (ResourceInUseException): The specified access entry resource is already in use on this cluster: ${e.principalARN}`;
+    if ((e.kubernetesGroups ?? []).some((g) => g.startsWith("system:")))
+      return "An error occurred (InvalidParameterException): a kubernetesGroup name cannot start with system:";
+  }
+  for (const e of entries)
+    access.entries.set(e.principalARN, {
+      kubernetesGroups: [...(e.kubernetesGroups ?? [])],
+      policies: new Map(
+        (e.accessPolicies ?? []).map((p) => [
+          p.policyARN,
+          { type: p.accessScope?.type ?? "cluster", namespaces: [...(p.accessScope?.namespaces ?? [])] },
+        ]),
+      ),
+      byEksctl,
+    });
+  return undefined;
+}
+
+/** describe-access-entry's accessEntry. */
+function entryView(cluster: string, principal: string, entry: FakeAccessEntry) {
+  return {
+    clusterName: cluster,
+    principalArn: principal,
+    kubernetesGroups: entry.kubernetesGroups,
+    accessEntryArn: `arn:aws:eks:ap-northeast-1:123456789012:access-entry/${cluster}/${principal.split(":").at(-1)}`,
+    createdAt: "2026-11-26T00:00:00+00:00",
+    modifiedAt: "2026-11-26T00:00:00+00:00",
+    tags: {},
+    username: principal,
+    type: "STANDARD",
+  };
 }
