@@ -109,7 +109,8 @@ export const accessStep: Step<LifecycleContext> = {
         env: { name: ctx.env.name, protected: ctx.env.config.protected },
         actions: unconfirmed(ctx, oneWayChanges).map(describeChange),
         confirmWord: cluster.name,
-        command: `eksbox born --env ${ctx.env.name}`,
+        // A user task's born carries the task's command line: that is what is run again with --yes.
+        command: ctx.converge?.command ?? `eksbox born --env ${ctx.env.name}`,
         yes: ctx.converge?.yes,
         allowProtected: ctx.converge?.allowProtected,
       });

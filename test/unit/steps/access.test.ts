@@ -125,6 +125,13 @@ describe("authenticationMode CONFIG_MAP -> API_AND_CONFIG_MAP on a live cluster"
     });
   });
 
+  it("born called from a user task names the task's command line in the hint, as born's other guards do", async () => {
+    const error = refusal(await born({ command: "eksbox task run rotate-access --env unit" }));
+    expect(error.message).toContain("ONE-WAY cluster/unit authenticationMode");
+    expect(error.hint).toBe("read the plan, then pass --yes: eksbox task run rotate-access --env unit --yes");
+    expect(accessWrites()).toEqual([]);
+  });
+
   it("on a protected environment needs --allow-protected besides --yes", async () => {
     await setEnv((text) => `protected: true\n${text}`);
     const error = refusal(await born({ yes: true }));
