@@ -7,6 +7,8 @@ import type { Change } from "../steps/converge/change.js";
 import { describeChange } from "../steps/converge/diff.js";
 import { bornDestructiveChanges, changeKey } from "../steps/converge/guard.js";
 import { planBornWith, readPlanFile } from "../steps/converge/plan-born.js";
+import { plansNewCluster } from "../steps/born.js";
+import { rollActionsBeyond } from "../steps/roll.js";
 import { builtinTask } from "../steps/registry.js";
 import { readyTimeoutMs } from "./shared-options.js";
 import { showPlan, stopOnFailedDecision } from "./plan-first.js";
@@ -48,8 +50,8 @@ export function sessionRunner(ctx: CommandContext, session: SessionEnvironment, 
 /**
  * eksbox born: create the whole cluster, or finish what an earlier run started, and bring what
  * exists to the config (in place); with --roll, replace nodegroups whose launch spec changed.
- * Like terraform apply: without --yes it plans first, and its destructive changes are confirmed all
- * at once before any step runs.
+ * Like terraform apply: without --yes it plans first, and its destructive changes (with --roll, the
+ * roll's too) are confirmed all at once before any step runs.
  */
 export async function bornCommand(
   ctx: CommandContext,
@@ -83,53 +85,72 @@ export async function bornCommand(
   ].join("");
   const isProtected = session.env.config.protected;
   const confirmedByFlags = !!opts.yes && (!isProtected || !!opts.allowProtected);
+  const rollTask = () => builtinTask("roll", { roll: { onlyIfSpecChanged: true } }).task;
+  // The roll's plan as confirmed with born's (undefined: not planned up front, on a new cluster).
+  let rollConfirmed: PlanEntry[] | undefined;
   if (!confirmedByFlags) {
     const asGiven =
       opts.plan !== undefined
         ? ` --plan ${opts.plan}`
         : `${converge.roll ? " --roll" : ""}${converge.prune ? " --prune" : ""}${converge.resetDesired ? " --reset-desired" : ""}`;
-    converge = {
-      ...converge,
-      confirmed: await confirmBornUpFront(ctx, session, runner, converge, `eksbox born --env ${session.envName}${asGiven}`),
-    };
+    const upFront = await confirmBornUpFront(
+      ctx,
+      session,
+      runner,
+      converge,
+      converge.roll ? rollTask : undefined,
+      `eksbox born --env ${session.envName}${asGiven}`,
+    );
+    converge = { ...converge, confirmed: upFront.confirmed };
+    rollConfirmed = upFront.roll;
   }
   const { task, command } = builtinTask("born", { converge });
   const report = await runner.run(task, `eksbox ${command} --env ${session.envName}${flags}`);
   if (!converge.roll) return report;
   // --roll: the nodegroups whose launch spec changed are replaced by the blue/green roll, after born,
-  // behind the same guard as eksbox nodegroup roll (it drains and deletes the old ones). It is planned
-  // only now: what it replaces is what born left (on a new cluster, the nodegroups born just made).
-  const build = () => builtinTask("roll", { roll: { onlyIfSpecChanged: true } });
+  // behind the same guard as eksbox nodegroup roll (it drains and deletes the old ones). It was planned
+  // and confirmed with born when the cluster existed; planned again now, since born may have changed
+  // what it replaces (on a new cluster, the nodegroups born just made). What goes beyond the confirmed
+  // plan is asked for again, that part only, rather than refused outright: the question names exactly
+  // what is new and needs the cluster's name typed as the first one did, and born's work is done
+  // either way. Without a terminal the guard refuses it (born is done; rerun with --yes runs the roll).
   if (!confirmedByFlags) {
-    const entries = await runner.plan(build().task);
+    const entries = await runner.plan(rollTask());
     stopOnFailedDecision(entries);
+    const beyond = rollActionsBeyond(entries, rollConfirmed);
+    if (beyond.length > 0) showPlan(ctx, session, "nodegroup roll", entries);
     await confirmDestructive({
       env: { name: session.envName, protected: isProtected },
-      actions: destructiveActions(entries),
+      actions: beyond,
       confirmWord: session.env.config.cluster.name,
       command: `eksbox born --env ${session.envName} --roll`,
       yes: opts.yes,
       allowProtected: opts.allowProtected,
       prompt: ctx.ask,
+      after: "born is done",
     });
   }
-  return runner.run(build().task, `eksbox born --env ${session.envName} --roll --yes${isProtected ? " --allow-protected" : ""}`);
+  return runner.run(rollTask(), `eksbox born --env ${session.envName} --roll --yes${isProtected ? " --allow-protected" : ""}`);
 }
 
 /**
  * born's destructive changes, confirmed before any step runs: those of the saved plan (--plan, planned
- * already), or else of a plan made now. Nothing is asked when there are none. Returns the confirmed
- * changes' keys, which the steps' own guards let through (they still refuse any other).
+ * already), or else of a plan made now; with --roll on a cluster that exists, the roll's replacements
+ * too, in the same question (one plan, one question, as terraform apply). Nothing is asked when there
+ * are none. Returns the confirmed changes' keys, which the steps' own guards let through (they still
+ * refuse any other), and the roll's plan that was confirmed.
  */
 async function confirmBornUpFront(
   ctx: CommandContext,
   session: SessionEnvironment,
   runner: LifecycleRunner,
   converge: ConvergeOptions,
+  rollTask: (() => Task<LifecycleContext, LifecycleContext>) | undefined,
   command: string,
-): Promise<string[]> {
+): Promise<{ confirmed: string[]; roll?: PlanEntry[] }> {
   let actions: string[];
   let changes: Change[];
+  let bornEntries: PlanEntry[] | undefined;
   if (converge.savedPlan) {
     changes = bornDestructiveChanges(converge.savedPlan.changes, converge);
     actions = changes.map(describeChange);
@@ -138,7 +159,19 @@ async function confirmBornUpFront(
     stopOnFailedDecision(entries);
     changes = bornDestructiveChanges(result?.changes ?? [], converge);
     actions = destructiveActions(entries);
-    if (actions.length > 0) showPlan(ctx, session, "born", entries);
+    bornEntries = entries;
+  }
+  // A saved plan is made only of a cluster that exists (born --plan refuses one that has gone since).
+  const clusterExists = bornEntries === undefined || !plansNewCluster(bornEntries);
+  let roll: PlanEntry[] | undefined;
+  if (rollTask && clusterExists) {
+    roll = await runner.plan(rollTask());
+    stopOnFailedDecision(roll);
+    actions = [...actions, ...rollActionsBeyond(roll)];
+  }
+  if (actions.length > 0) {
+    if (bornEntries) showPlan(ctx, session, "born", bornEntries);
+    if (roll) showPlan(ctx, session, "nodegroup roll", roll);
   }
   await confirmDestructive({
     env: { name: session.envName, protected: session.env.config.protected },
@@ -149,5 +182,5 @@ async function confirmBornUpFront(
     allowProtected: converge.allowProtected,
     prompt: ctx.ask,
   });
-  return changes.map(changeKey);
+  return { confirmed: changes.map(changeKey), ...(roll ? { roll } : {}) };
 }

@@ -17,6 +17,7 @@ import { commandsOf, describeChange } from "./converge/diff.js";
 import { refuseUnconfirmed } from "./converge/guard.js";
 import { capacitySwitchStep, refuseUnsupportedSwitch, refuseWithoutKarpenter } from "./converge/mode-switch.js";
 import { accessStep, podIdentityStep } from "./identity.js";
+import type { PlanEntry } from "./scheduler.js";
 import { supportStep } from "./support-calendar.js";
 
 async function changesFor(ctx: LifecycleContext, step: ConvergeStep): Promise<Change[]> {
@@ -153,13 +154,21 @@ export const clusterStep: Step<LifecycleContext> = {
     }
   },
   async run(ctx, decision) {
-    const creating = decision.commands.some((c) => c.argv[1] === "create");
+    const creating = createsCluster(decision);
     await runPlannedCommands(ctx, decision);
     if (creating) await recordClusterIdentity(ctx.projectRoot, ctx.env.name, { name: ctx.facts.clusterName, region: ctx.facts.region });
     ctx.facts.forget("cluster", "nodegroups", "serviceaccounts", "asgs", "managed", "addons", "policies", "loggroup");
     forgetConverge(ctx);
   },
 };
+
+const createsCluster = (decision: StepDecision | undefined) =>
+  decision?.action === "run" && decision.commands.some((c) => c.argv[1] === "create");
+
+/** Whether born's plan creates the cluster: it does not exist yet, so nothing else (a roll) can be planned against it before born runs. */
+export function plansNewCluster(entries: readonly PlanEntry[]): boolean {
+  return createsCluster(entries.find((e) => e.id === clusterStep.id)?.decision);
+}
 
 /** What a step did, for its done line: "created a, b; changed c maxSize; deleted d". */
 function doneLine(applied: readonly Change[]): string {

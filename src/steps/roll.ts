@@ -13,7 +13,8 @@ import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, st
 import { generateStep, preflightStep } from "./common-steps.js";
 import { specDrift } from "./converge/converge.js";
 import { sleepUnlessAborted } from "../core/sleep.js";
-import { drainAndDeleteNodegroupArgv } from "./eksctl-argv.js";
+import { drainAndDeleteNodegroupArgv, nodegroupDeletedBy } from "./eksctl-argv.js";
+import type { PlanEntry } from "./scheduler.js";
 
 export interface RollOptions {
   /** The version to roll to; default: a roll in progress, the pools' version from config, or today. */
@@ -267,7 +268,7 @@ const deleteOldStep: Step<RollContext> = {
     return runDecision(
       `old: ${old.join(", ")}`,
       old.map((name) => drainAndDeleteNodegroupArgv(ctx.facts.clusterName, ctx.facts.region, name)),
-      { done: `drained and deleted ${old.join(", ")}`, destructive: `drain and delete nodegroup(s) ${old.join(", ")}` },
+      { done: `drained and deleted ${old.join(", ")}`, destructive: drainAndDelete(old) },
     );
   },
   async run(ctx, decision) {
@@ -287,6 +288,32 @@ const deleteOldStep: Step<RollContext> = {
     ctx.facts.forget("nodegroups");
   },
 };
+
+const drainAndDelete = (names: readonly string[]) => `drain and delete nodegroup(s) ${names.join(", ")}`;
+
+/** A roll's plan as what it would destroy: each nodegroup delete-old drains and deletes, and any other step's destructive action. */
+function destroyedBy(entries: readonly PlanEntry[]): { nodegroups: string[]; others: string[] } {
+  const nodegroups: string[] = [];
+  const others: string[] = [];
+  for (const entry of entries) {
+    const decision = entry.decision;
+    if (decision?.action !== "run" || decision.destructive === undefined) continue;
+    if (entry.id === deleteOldStep.id) nodegroups.push(...decision.commands.map((c) => nodegroupDeletedBy(c.argv) ?? c.argv.join(" ")));
+    else others.push(decision.destructive);
+  }
+  return { nodegroups, others };
+}
+
+/**
+ * What a roll's plan would destroy beyond an earlier plan of the same roll (born --roll confirms the
+ * roll before born runs and plans it again after), as lines for the guard: none when it is within it.
+ */
+export function rollActionsBeyond(entries: readonly PlanEntry[], earlier: readonly PlanEntry[] = []): string[] {
+  const now = destroyedBy(entries);
+  const before = destroyedBy(earlier);
+  const nodegroups = now.nodegroups.filter((name) => !before.nodegroups.includes(name));
+  return [...(nodegroups.length > 0 ? [drainAndDelete(nodegroups)] : []), ...now.others.filter((a) => !before.others.includes(a))];
+}
 
 const recordStep: Step<RollContext> = {
   id: "record",

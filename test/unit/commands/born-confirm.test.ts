@@ -211,3 +211,133 @@ describe("eksbox born with a destructive change, before any step runs", () => {
     expect([...cloud.nodegroups.values()].map((ng) => ng.maxSize)).toEqual([7, 7]);
   });
 });
+
+// born --roll: one plan, one question. On a cluster that exists, the roll's replacements (the
+// nodegroups whose live launch spec differs from the config) are known before born runs, so they are
+// asked for with born's own destructive changes; the roll is planned again after born, and only what
+// goes beyond the confirmed plan is asked for again.
+describe("eksbox born --roll, asking once", () => {
+  const specChange = () => setEnv((text) => text.replace("worker:\n", "worker:\n  instanceTypes: [m5.large]\n"));
+  const liveNodegroups = () => [...cloud.nodegroups.keys()].sort();
+  let before: string[];
+  beforeEach(async () => {
+    await specChange();
+    before = liveNodegroups();
+  });
+
+  it("asks one question naming born's destructive changes and the roll's, then runs both", async () => {
+    const questions: string[] = [];
+    const report = await born({ prune: true, roll: true }, async (q) => (questions.push(q), "unit"));
+    expect(report).toMatchObject({ task: "nodegroup roll", outcome: "done" });
+    expect(questions).toHaveLength(1);
+    expect(questions[0]).toMatch(
+      new RegExp(`^This will:\n {2}- - gitops flux-system [^\n]*\n {2}- drain and delete nodegroup\\(s\\) ${before.join(", ")}\nType`),
+    );
+    applied();
+    expect(liveNodegroups()).toHaveLength(2);
+    expect(liveNodegroups().filter((name) => before.includes(name))).toEqual([]);
+    expect(runs).toEqual(["eksbox born --env unit --roll --prune", "eksbox born --env unit --roll --yes"]);
+  });
+
+  it("declining that one question changes nothing, neither born's part nor the roll's", async () => {
+    const questions: string[] = [];
+    const error = await born({ prune: true, roll: true }, async (q) => (questions.push(q), "no"));
+    expect(questions).toHaveLength(1);
+    expect(questions[0]).toContain(`drain and delete nodegroup(s) ${before.join(", ")}`);
+    expect((error as UserError).message).toBe('"no" is not "unit"; nothing was changed');
+    untouched();
+    expect(liveNodegroups()).toEqual(before);
+  });
+
+  it("without a terminal refuses before anything runs, naming born's and the roll's destructive changes", async () => {
+    const error = await born({ prune: true, roll: true });
+    expect((error as UserError).message).toMatch(
+      /^this needs a confirmation and there is no terminal to ask on; it would:\n {2}- - gitops flux-system[^\n]*\n {2}- drain and delete nodegroup/,
+    );
+    expect((error as UserError).hint).toBe("read the plan, then pass --yes: eksbox born --env unit --roll --prune --yes");
+    untouched();
+    expect(liveNodegroups()).toEqual(before);
+  });
+
+  it("with --yes asks nothing and rolls", async () => {
+    const report = await born({ prune: true, roll: true, yes: true }, async () => {
+      throw new Error("asked despite --yes");
+    });
+    expect(report).toMatchObject({ task: "nodegroup roll", outcome: "done" });
+    applied();
+    expect(liveNodegroups().filter((name) => before.includes(name))).toEqual([]);
+  });
+
+  it("on a protected environment, one --allow-protected check covers born's and the roll's changes", async () => {
+    await setEnv((text) => `protected: true\n${text}`);
+    const refused = await born({ prune: true, roll: true }, async () => "unit");
+    expect((refused as UserError).message).toMatch(/^environment unit is protected[^\n]*\n {2}- - gitops[^\n]*\n {2}- drain and delete/);
+    untouched();
+    const questions: string[] = [];
+    const report = await born({ prune: true, roll: true, allowProtected: true }, async (q) => (questions.push(q), "unit"));
+    expect(report).toMatchObject({ outcome: "done" });
+    expect(questions).toHaveLength(1);
+    expect(runs.at(-1)).toBe("eksbox born --env unit --roll --yes --allow-protected");
+  });
+
+  describe("when the roll planned after born replaces more than was confirmed", () => {
+    /**
+     * An earlier born stopped before making a zone's nodegroup: born makes it now (from the new spec, at
+     * the live version), and the roll planned after born drains and deletes it too, with the others.
+     */
+    let remade: string;
+    const madeByBorn = () => {
+      remade = before[1]!;
+      cloud.nodegroups.delete(remade);
+    };
+
+    it("asks again on a terminal, for the new part only, and rolls once it is confirmed", async () => {
+      madeByBorn();
+      const questions: string[] = [];
+      const report = await born({ roll: true }, async (q) => (questions.push(q), "unit"));
+      expect(report).toMatchObject({ task: "nodegroup roll", outcome: "done" });
+      expect(questions).toHaveLength(2);
+      expect(questions[0]).toBe(`This will:\n  - drain and delete nodegroup(s) ${before[0]}\nType the cluster's name (unit) to go on: `);
+      expect(questions[1]).toBe(`This will:\n  - drain and delete nodegroup(s) ${remade}\nType the cluster's name (unit) to go on: `);
+      expect(liveNodegroups()).toHaveLength(2);
+      expect(liveNodegroups().filter((name) => before.includes(name))).toEqual([]);
+    });
+
+    it("a wrong answer to that question leaves the roll unstarted and says born is done", async () => {
+      madeByBorn();
+      const answers = ["unit", "no"];
+      const error = await born({ roll: true }, async () => answers.shift()!);
+      expect((error as UserError).message).toBe('"no" is not "unit"; born is done, nothing else was changed');
+      expect(runs).toEqual(["eksbox born --env unit --roll"]);
+      expect(liveNodegroups()).toEqual(before);
+    });
+
+    it("without a terminal refuses the roll after born, saying born is done and how to go on", async () => {
+      // Nothing to replace when born is planned; born's run then finds every nodegroup launched from another spec.
+      await setEnv((text) => text.replace("  instanceTypes: [m5.large]\n", ""));
+      betweenPlanAndRun = () => {
+        for (const ng of cloud.nodegroups.values()) ng.tags = { ...ng.tags, "eksbox.io/spec-hash": "0000000000000000" };
+        betweenPlanAndRun = undefined;
+      };
+      const error = await born({ roll: true });
+      expect((error as UserError).message).toBe(
+        `born is done, but this needs a confirmation and there is no terminal to ask on; it would:\n  - drain and delete nodegroup(s) ${before.join(", ")}`,
+      );
+      expect((error as UserError).hint).toBe("read the plan, then pass --yes: eksbox born --env unit --roll --yes");
+      expect(runs).toEqual(["eksbox born --env unit --roll"]);
+      expect(liveNodegroups()).toEqual(before);
+    });
+  });
+
+  it("on a cluster that does not exist yet plans the roll only after born, and asks nothing when it replaces nothing", async () => {
+    root = await makeProject();
+    cloud = fakeCloud(root);
+    const report = await born({ roll: true }, async () => {
+      throw new Error("asked with nothing destructive");
+    });
+    expect(report).toMatchObject({ task: "nodegroup roll", outcome: "done" });
+    expect(cloud.clusters.has("unit")).toBe(true);
+    expect(plans).toBe(2);
+    expect(runs).toEqual(["eksbox born --env unit --roll", "eksbox born --env unit --roll --yes"]);
+  });
+});
