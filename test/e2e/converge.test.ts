@@ -260,6 +260,16 @@ describe("converge: the config stays the truth after born", { timeout: 900_000 }
     expect(born.stderr).toMatch(/a roll is needed for/);
     expect(await nodegroupNames()).toEqual(before);
 
+    // Without --yes (no terminal here) the roll is planned with born, before born runs: both plans are
+    // printed, the one refusal names the nodegroups it would replace, and nothing is changed.
+    const unconfirmed = await eksbox(["born", "--env", ENV, "--roll"]);
+    expect(unconfirmed.exitCode, unconfirmed.stderr).toBe(2);
+    expect(unconfirmed.stdout).toContain(`plan: born --env ${ENV}`);
+    expect(unconfirmed.stdout).toContain(`plan: nodegroup roll --env ${ENV}`);
+    expect(unconfirmed.stderr).toContain(`no terminal to ask on; it would:\n  - drain and delete nodegroup(s) ${before.join(", ")}`);
+    expect(unconfirmed.stderr).not.toContain("born is done");
+    expect(await nodegroupNames()).toEqual(before);
+
     const rolled = await eksbox(["born", "--env", ENV, "--roll", "--yes"]);
     expect(rolled.exitCode, rolled.stderr).toBe(0);
     const after = await nodegroupNames();
