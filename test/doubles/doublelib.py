@@ -6,6 +6,7 @@ import datetime
 import fcntl
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -81,10 +82,68 @@ def _consume_matching_line(path: str, joined: str, key):
     return None
 
 
-def parse_flags(args: list, value_flags: set, bool_flags: set, short: dict = None):
-    """A small cobra-like parser: `--f v`, `--f=v`, bool `--b`/`--b=true`; unknown flags are errors."""
-    short = {"-f": "config-file", "-o": "output", "-n": "namespace", "-v": "verbose", **(short or {})}
+class Help(Exception):
+    """`-h`/`--help` among flags that all parsed: cobra prints the command's usage and exits 0 (run_main does)."""
+
+    def __init__(self, value_flags: set, bool_flags: set, short: dict, types: dict):
+        super().__init__("help")
+        self.value_flags, self.bool_flags, self.short, self.types = value_flags, bool_flags, short, types
+
+
+def go_int(name: str, value: str) -> int:
+    """pflag's int flag: strconv.ParseInt(value, 0, 64), with pflag's message when it is not one."""
+    def refused(why: str):
+        return Fail(f'invalid argument "{value}" for "{name}" flag: strconv.ParseInt: parsing "{value}": {why}')
+    if not re.fullmatch(r"[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)", value) or "__" in value \
+            or value.rstrip("_") != value:
+        raise refused("invalid syntax")
+    digits = value.lstrip("+-")
+    number = int(digits, 8) if re.fullmatch(r"0[0-7_]+", digits) else int(digits, 0)
+    number = -number if value.startswith("-") else number
+    if not -(2 ** 63) <= number < 2 ** 63:
+        raise refused("value out of range")
+    return number
+
+
+go_int.go_type = "int"
+_GO_DURATION_UNITS = {"ns", "us", "\u00b5s", "\u03bcs", "ms", "s", "m", "h"}
+
+
+def go_duration(name: str, value: str) -> str:
+    """pflag's duration flag: Go's time.ParseDuration syntax (1h30m, 40m, 2.5s, 0), with pflag's message when it is not one."""
+    def refused(why: str):
+        return Fail(f'invalid argument "{value}" for "{name}" flag: time: {why}')
+    rest = value[1:] if value[:1] in ("+", "-") else value
+    if rest == "0":
+        return value
+    if rest == "":
+        raise refused(f'invalid duration "{value}"')
+    while rest:
+        number = re.match(r"[0-9]*(\.[0-9]*)?", rest).group(0)
+        if number in ("", "."):
+            raise refused(f'invalid duration "{value}"')
+        rest = rest[len(number):]
+        unit = re.match(r"[^0-9.]*", rest).group(0)
+        if unit == "":
+            raise refused(f'missing unit in duration "{value}"')
+        if unit not in _GO_DURATION_UNITS:
+            raise refused(f'unknown unit "{unit}" in duration "{value}"')
+        rest = rest[len(unit):]
+    return value
+
+
+go_duration.go_type = "duration"
+
+
+def parse_flags(args: list, value_flags: set, bool_flags: set, short: dict = None, types: dict = None):
+    """A small cobra-like parser: `--f v`, `--f=v`, bool `--b`/`--b=true`; unknown flags are errors.
+
+    Like cobra, every flag is parsed (and typed, `types`: name -> go_int/go_duration) before `-h`/`--help`
+    is looked at: an unknown or ill-typed flag fails even with --help; otherwise --help raises Help.
+    """
+    short = {"-f": "config-file", "-o": "output", "-n": "namespace", "-v": "verbose", "-h": "help", **(short or {})}
     value_flags = set(value_flags) | {"verbose", "color", "profile"}
+    bool_flags = set(bool_flags) | {"help"}
     flags, positional = {}, []
     i = 0
     while i < len(args):
@@ -102,16 +161,32 @@ def parse_flags(args: list, value_flags: set, bool_flags: set, short: dict = Non
             elif key in value_flags:
                 if not has_value:
                     if i + 1 >= len(args):
-                        raise Fail(f"flag needs an argument: {name}")
+                        # pflag names a shorthand by its letter: "'p' in -p".
+                        raise Fail(f"flag needs an argument: {name}" if name.startswith("--") else f"flag needs an argument: '{name[1:]}' in {name}")
                     i += 1
                     value = args[i]
+                if key in (types or {}):
+                    types[key](f"--{key}" if name.startswith("--") else f"{name}, --{key}", value)
                 flags[key] = value
             else:
                 raise Fail(f"unknown flag: {name}")
         else:
             positional.append(arg)
         i += 1
+    if flags.pop("help", False):
+        raise Help(value_flags, bool_flags, short, types or {})
     return flags, positional
+
+
+def print_usage(tool: str, args: list, help: Help) -> None:
+    """What `<command> --help` prints: the command and the flags the double parses (its own words, not the real tool's)."""
+    command = " ".join([tool] + [a for a in args[:next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]])
+    shorthand = {key: name for name, key in help.short.items()}
+    print(f"{command}: TEST DOUBLE of {tool}, not {tool}\n\nUsage: {command} [flags]\n\nFlags:")
+    for key in sorted(help.value_flags | help.bool_flags):
+        prefix = f"{shorthand[key]}, " if key in shorthand else "    "
+        kind = getattr(help.types.get(key), "go_type", "string") if key in help.value_flags else ""
+        print(f"  {prefix}--{key} {kind}".rstrip())
 
 
 def now() -> str:
@@ -239,6 +314,9 @@ def run_main(tool: str, main, error_prefix: str = "Error: ") -> None:
     try:
         record_and_maybe_fail(tool, args)
         code = main(args)
+    except Help as h:
+        print_usage(tool, args, h)
+        code = 0
     except Fail as e:
         print(f"{error_prefix}{e}", file=sys.stderr)
         code = 1

@@ -5,11 +5,17 @@
 # the cluster has none, then calls UpdateClusterConfig with computeConfig, elasticLoadBalancing and
 # blockStorage (the EKS stand-in keeps them); disabling does the reverse. An update that is already
 # so changes nothing ("Auto Mode is already enabled and up-to-date" / "already disabled").
-# Departures: the update is applied at once (real EKS: an update id eksctl waits on); moto has no
-# AWS-managed policies unless loaded, so attaching them is best effort; --drain-all-nodegroups
-# drains nothing (there are no pods).
+# Its flags (types included: --drain-parallel an int, --timeout a Go duration), --help, and the
+# loader's refusals are checked against the real eksctl v0.215.0 by test/oracle/contract.test.ts
+# (same error lines). Departures: the update is applied at once (real EKS: an update id eksctl waits
+# on); moto has no AWS-managed policies unless loaded, so attaching them is best effort;
+# --drain-all-nodegroups drains nothing (there are no pods); --help lists the same flags but in the
+# double's own words; -p/--profile is accepted and not read (real eksctl fails on a profile the
+# shared config lacks); a missing cluster is "ResourceNotFoundException: No cluster found for name"
+# without eksctl's "unable to describe cluster control plane: operation error EKS: ..." before it; a
+# file missing metadata, its name or region is refused by the schema check, in other words.
 import eksctl_identity
-from doublelib import Fail, client, info, load_config, parse_flags, region_from, success
+from doublelib import Fail, client, go_duration, go_int, info, load_config, parse_flags, region_from, success
 from eksctl_state import create_role, create_stack, delete_role, delete_stack, existing_cluster, get_stack, iam_name, service_trust
 
 # builder.AutoModeIAMPolicies
@@ -68,6 +74,14 @@ def validate(config: dict) -> dict:
         raise Fail("autoModeConfig.enabled must be set to either true or false when updating Auto Mode config")
     pools = auto.get("nodePools")
     if auto["enabled"]:
+        # SetClusterConfigDefaults: unset nodePools are Auto Mode's two; an explicit [] stays empty.
+        role, boundary = auto.get("nodeRoleARN"), auto.get("permissionsBoundaryARN")
+        if pools == [] and role:
+            raise Fail("cannot specify autoModeConfig.nodeRoleARN when autoModeConfig.nodePools is empty")
+        if pools == [] and boundary:
+            raise Fail("cannot specify autoModeConfig.permissionBoundaryARN when autoModeConfig.nodePools is empty")
+        if role and boundary:
+            raise Fail("cannot specify autoModeConfig.permissionBoundaryARN when autoModeConfig.nodeRoleARN is set")
         for i, pool in enumerate(pools or []):
             if pool in (pools or [])[:i]:
                 raise Fail(f'found duplicate node pool: "{pool}"')
@@ -110,16 +124,22 @@ def update_auto_mode_config(args):
         {"config-file", "drain-parallel", "timeout"},
         {"drain-all-nodegroups", "ignore-missing-subnets", "dumpLogs"},
         short={"-p": "profile", "-C": "color", "-d": "dumpLogs"},
+        types={"drain-parallel": go_int, "timeout": go_duration, "verbose": go_int},
     )
     if not flags.get("config-file"):
         raise Fail("--config-file must be set")
     config = load_config(flags["config-file"])
     auto = validate(config)
-    drain = flags.get("drain-all-nodegroups") or "drain-parallel" in flags
-    if drain and not auto["enabled"]:
-        raise Fail("cannot specify --drain-parallel or --drain-all-nodegroups when autoModeConfig.enabled is false")
-    if "drain-parallel" in flags and int(flags["drain-parallel"]) < 0:
-        raise Fail(f"invalid value {flags['drain-parallel']} for --drain-parallel")
+    # eksctl asks whether either flag was given (cobra's Changed), whatever its value.
+    if "drain-all-nodegroups" in flags or "drain-parallel" in flags:
+        if not auto["enabled"]:
+            raise Fail("cannot specify --drain-parallel or --drain-all-nodegroups when autoModeConfig.enabled is false")
+        if auto.get("nodePools") == []:
+            raise Fail("cannot specify --drain-parallel or --drain-all-nodegroups when autoModeConfig.nodePools is empty")
+    drain = bool(flags.get("drain-all-nodegroups"))
+    drain_parallel = go_int("--drain-parallel", flags.get("drain-parallel", "1"))
+    if drain_parallel < 0:
+        raise Fail(f"invalid value {drain_parallel} for --drain-parallel")
     region = region_from(flags, config)
     name = config["metadata"]["name"]
     existing_cluster(region, name)

@@ -3,14 +3,23 @@
 //  1. every argv eksbox gives a double during a whole lifecycle (born with Flux, upgrade with its
 //     nodegroup roll, destroy) is accepted by the real binary's own flag parsing: the real
 //     subcommand with that argv plus --help exits 0, and an unknown flag would fail it;
-//  2. where real eksctl can read the moto state the doubles made, it gives the facts eksbox reads.
+//  2. where real eksctl can read the moto state the doubles made, it gives the facts eksbox reads;
+//  3. `update auto-mode-config`, which the lifecycle does not reach (EKS Auto Mode on a live cluster):
+//     the argv eksbox builds for it and the cluster.yaml it renders in and outside autoMode get past
+//     real eksctl's flag parsing and its Auto Mode loader to AWS (where no such cluster is), and the
+//     double, run with the same argv on the same files, agrees with real eksctl on --help, on refused
+//     flags (the same error line) and on what the loader refuses (the same error line).
 // A double that diverges from the real tool is a bug in the double.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import type { Result } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { envPaths } from "../../src/core/layout.js";
+import { autoModeArgv } from "../../src/steps/converge/auto-mode.js";
 import { FAKE_AWS_ENV } from "../support/aws-cli.js";
+import { repoRoot } from "../support/cli.js";
 import { startE2eSuite, type E2eSuite } from "../support/e2e-suite.js";
 import { ensureOracleTools, oracleEnv, runTool, startOracleAws, type OracleTools } from "../support/oracle.js";
 import { bornEnvironmentYaml } from "../support/project-skeleton.js";
@@ -28,6 +37,8 @@ let awsUrl: string;
 let image: string;
 let project: string;
 let home: string;
+/** Where `update auto-mode-config` runs, real and double: build/<env>/cluster.yaml as eksbox rendered them, and broken files. */
+let work: string;
 
 const eksbox = (args: string[]) => suite.eksbox(args);
 
@@ -75,6 +86,7 @@ beforeAll(async () => {
   ({ awsUrl, image } = suite.cloud);
   project = suite.project;
   home = await mkdtemp(join(tmpdir(), "eksbox-contract-home-"));
+  work = await mkdtemp(join(tmpdir(), "eksbox-contract-automode-"));
   // All AWS calls (eksbox's aws, the doubles, real eksctl) go through the front that adds
   // DescribeClusterVersions to moto, so every one of them sees the same state.
   await writeFile(suite.envFile("ct"), bornEnvironmentYaml(awsUrl, REGION).replace("cluster:\n", 'cluster:\n  version: "1.34"\n'));
@@ -83,6 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await suite?.stop();
   if (home) await rm(home, { recursive: true, force: true });
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 describe("the eksctl and flux doubles keep the real tools' contract", () => {
@@ -161,7 +174,7 @@ describe("the eksctl and flux doubles keep the real tools' contract", () => {
             .join(" "),
         ),
       );
-      // The lifecycle above reaches every eksctl command eksbox has.
+      // The lifecycle above reaches these of eksbox's eksctl commands; `update auto-mode-config` is judged below.
       for (const expected of [
         "create cluster",
         "create nodegroup",
@@ -210,6 +223,198 @@ describe("the eksctl and flux doubles keep the real tools' contract", () => {
     expect(flux.exitCode).not.toBe(0);
     expect(String(flux.all)).toMatch(/unknown flag: --repo/);
   });
+});
+
+describe("update auto-mode-config: real eksctl judges eksbox's argv and files, and the double", () => {
+  const DOUBLE_EKSCTL = join(repoRoot, "test/doubles/eksctl");
+  const update = ["update", "auto-mode-config"];
+  /** The argv eksbox's steps give eksctl for an environment (converge's Auto Mode changes), without the tool's name. */
+  const productArgv = (envName: string) => autoModeArgv({ paths: envPaths(envName) }).slice(1);
+  const real = (args: string[]) => runTool(tools.eksctl, args, oracleEnv(awsUrl, home, REGION), { cwd: work });
+  // The double on the host, as test/docker/doubles runs it: the same code the test toolbox holds, reading the same files.
+  const double = (args: string[]) => runTool("python3", [DOUBLE_EKSCTL, ...args], oracleEnv(awsUrl, home, REGION), { cwd: work });
+
+  /** Past flag parsing and the loader, eksctl asks EKS for the cluster: none of that name exists in moto. */
+  const NO_CLUSTER = /ResourceNotFoundException: No cluster found for name: ([\w-]+)\./;
+  /** What a run came to: the AWS call for a cluster moto does not have, or eksctl's one error line. */
+  function verdict(result: Result): string {
+    const output = String(result.all ?? "");
+    const missing = NO_CLUSTER.exec(output);
+    if (missing) return `exit ${result.exitCode}: reached AWS, no cluster ${missing[1]}`;
+    return `exit ${result.exitCode}: ${output.split("\n").find((line) => line.startsWith("Error: ")) ?? output.trim()}`;
+  }
+
+  /** The flags a --help lists, as `-f, --config-file string` or `--drain-all-nodegroups` (a bool has no type). */
+  function helpFlags(help: string): string[] {
+    return help
+      .split("\n")
+      .flatMap((line) => {
+        const flag = /^\s+(?:(-\w), )?--([\w-]+)(?: (string|int|duration))?(?:\s|$)/.exec(line);
+        return flag ? [`${flag[1] ? `${flag[1]}, ` : ""}--${flag[2]}${flag[3] ? ` ${flag[3]}` : ""}`] : [];
+      })
+      .sort();
+  }
+
+  it(
+    "eksbox's argv with the cluster.yaml it renders in autoMode (and outside it) gets past real eksctl's flag parsing and loader, and the double's",
+    async () => {
+      await writeFile(
+        suite.envFile("am"),
+        `aws:\n  region: ${REGION}\n  accountId: "123456789012"\n  endpointUrl: ${awsUrl}\ncluster:\n  version: "1.34"\nworker: null\nautoscaling:\n  mode: autoMode\n`,
+      );
+      await writeFile(suite.envFile("am-off"), bornEnvironmentYaml(awsUrl, REGION));
+      for (const envName of ["am", "am-off"]) {
+        const generated = await eksbox(["generate", "--env", envName, "--offline"]);
+        expect(generated.exitCode, generated.stderr).toBe(0);
+        const file = envPaths(envName).cluster;
+        await mkdir(dirname(join(work, file)), { recursive: true });
+        await copyFile(join(project, file), join(work, file));
+      }
+      const rendered = (envName: string) => readFile(join(work, envPaths(envName).cluster), "utf8");
+      expect(await rendered("am")).toMatch(/^autoModeConfig:\n {2}enabled: true\n {2}nodePools: \["general-purpose","system"\]$/m);
+      expect(await rendered("am-off")).toMatch(/^autoModeConfig:\n {2}enabled: false$/m);
+
+      for (const envName of ["am", "am-off"]) {
+        const argv = productArgv(envName);
+        expect(argv).toEqual([...update, "-f", `build/${envName}/cluster.yaml`]);
+        const [byReal, byDouble] = [await real(argv), await double(argv)];
+        // Not a usage error or a loader's refusal: DescribeCluster itself answered.
+        expect(String(byReal.all)).toMatch(/^Error: unable to describe cluster control plane: operation error EKS: DescribeCluster,/m);
+        expect(verdict(byReal)).toBe(`exit 1: reached AWS, no cluster ${envName}`);
+        expect(verdict(byDouble)).toBe(verdict(byReal));
+      }
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    "--help: real eksctl and the double accept it, alone and after eksbox's argv, and list the same flags",
+    async () => {
+      for (const args of [
+        [...update, "--help"],
+        [...productArgv("am"), "--help"],
+        [...productArgv("am"), "-h"],
+      ]) {
+        const [byReal, byDouble] = [await real(args), await double(args)];
+        expect(byReal.exitCode, String(byReal.all)).toBe(0);
+        expect(byDouble.exitCode, String(byDouble.all)).toBe(0);
+        expect(String(byReal.stdout)).toMatch(/^Usage: eksctl update auto-mode-config \[flags\]$/m);
+        expect(String(byDouble.stdout)).toMatch(/^Usage: eksctl update auto-mode-config \[flags\]$/m);
+        expect(helpFlags(String(byReal.stdout))).toContain("-f, --config-file string");
+        expect(helpFlags(String(byDouble.stdout))).toEqual(helpFlags(String(byReal.stdout)));
+      }
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    "a refused flag fails real eksctl and the double alike, with cobra's one error line (also with --help)",
+    async () => {
+      const argv = productArgv("am");
+      const refused: [string[], string][] = [
+        [[...argv, "--region", REGION], "Error: unknown flag: --region"],
+        [[...argv, "--region", REGION, "--help"], "Error: unknown flag: --region"],
+        [[...argv, "--cluster", "am"], "Error: unknown flag: --cluster"],
+        [[...argv, "--approve"], "Error: unknown flag: --approve"],
+        [
+          [...argv, "--drain-parallel", "two"],
+          'Error: invalid argument "two" for "--drain-parallel" flag: strconv.ParseInt: parsing "two": invalid syntax',
+        ],
+        [[...argv, "--timeout", "40", "--help"], 'Error: invalid argument "40" for "--timeout" flag: time: missing unit in duration "40"'],
+        [[...argv, "-p"], "Error: flag needs an argument: 'p' in -p"],
+      ];
+      for (const [args, line] of refused) {
+        const [byReal, byDouble] = [await real(args), await double(args)];
+        expect(byReal.exitCode, args.join(" ")).toBe(1);
+        expect(String(byReal.all).trim(), args.join(" ")).toBe(line);
+        expect(byDouble.exitCode, args.join(" ")).toBe(1);
+        expect(String(byDouble.all).trim(), args.join(" ")).toBe(line);
+      }
+    },
+    STEP_TIMEOUT,
+  );
+
+  it(
+    "the double's Auto Mode loader refuses what real eksctl's refuses, with the same error, and lets the rest through to AWS",
+    async () => {
+      const role = "arn:aws:iam::123456789012:role/auto-nodes";
+      const boundary = "arn:aws:iam::123456789012:policy/boundary";
+      // [autoModeConfig, extra flags, real eksctl's verdict]
+      const cases: [string, string[], string][] = [
+        ["", [], "Error: autoModeConfig must be set"],
+        ["{nodePools: [system]}", [], "Error: autoModeConfig.enabled must be set to either true or false when updating Auto Mode config"],
+        [
+          "{enabled: false, nodePools: [system]}",
+          [],
+          "Error: cannot set autoModeConfig.nodeRoleARN, autoModeConfig.permissionBoundaryARN, or autoModeConfig.nodePools when Auto Mode is disabled",
+        ],
+        [
+          `{enabled: false, nodeRoleARN: "${role}"}`,
+          [],
+          "Error: cannot set autoModeConfig.nodeRoleARN, autoModeConfig.permissionBoundaryARN, or autoModeConfig.nodePools when Auto Mode is disabled",
+        ],
+        [
+          `{enabled: true, nodePools: [], nodeRoleARN: "${role}"}`,
+          [],
+          "Error: cannot specify autoModeConfig.nodeRoleARN when autoModeConfig.nodePools is empty",
+        ],
+        [
+          `{enabled: true, nodePools: [], permissionsBoundaryARN: "${boundary}"}`,
+          [],
+          "Error: cannot specify autoModeConfig.permissionBoundaryARN when autoModeConfig.nodePools is empty",
+        ],
+        [
+          `{enabled: true, nodeRoleARN: "${role}", permissionsBoundaryARN: "${boundary}"}`,
+          [],
+          "Error: cannot specify autoModeConfig.permissionBoundaryARN when autoModeConfig.nodeRoleARN is set",
+        ],
+        ["{enabled: true, nodePools: [system, system]}", [], 'Error: found duplicate node pool: "system"'],
+        ["{enabled: true, nodePools: [gpu]}", [], 'Error: invalid NodePool "gpu"'],
+        [
+          "{enabled: false}",
+          ["--drain-all-nodegroups"],
+          "Error: cannot specify --drain-parallel or --drain-all-nodegroups when autoModeConfig.enabled is false",
+        ],
+        [
+          "{enabled: false}",
+          ["--drain-all-nodegroups=false"],
+          "Error: cannot specify --drain-parallel or --drain-all-nodegroups when autoModeConfig.enabled is false",
+        ],
+        [
+          "{enabled: true, nodePools: []}",
+          ["--drain-parallel", "2"],
+          "Error: cannot specify --drain-parallel or --drain-all-nodegroups when autoModeConfig.nodePools is empty",
+        ],
+        ["{enabled: true, nodePools: [general-purpose]}", ["--drain-parallel", "-1"], "Error: invalid value -1 for --drain-parallel"],
+        ["{enabled: true, nodePools: []}", [], "reached AWS, no cluster am"],
+        [
+          "{enabled: true}",
+          ["--drain-all-nodegroups", "--drain-parallel", "2", "--timeout", "1h30m", "--ignore-missing-subnets"],
+          "reached AWS, no cluster am",
+        ],
+        ["{enabled: false}", ["--timeout", "40m"], "reached AWS, no cluster am"],
+      ];
+      const realVerdicts: string[] = [];
+      const doubleVerdicts: string[] = [];
+      for (const [index, [autoMode, flags]] of cases.entries()) {
+        const file = `loader-${index}.yaml`;
+        await writeFile(
+          join(work, file),
+          `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: am, region: ${REGION}, version: "1.34"}\n${autoMode ? `autoModeConfig: ${autoMode}\n` : ""}`,
+        );
+        const args = [...update, "-f", file, ...flags];
+        realVerdicts.push(`${file} ${verdict(await real(args))}`);
+        doubleVerdicts.push(`${file} ${verdict(await double(args))}`);
+      }
+      expect(realVerdicts).toEqual(cases.map(([, , expected], index) => `loader-${index}.yaml exit 1: ${expected}`));
+      expect(doubleVerdicts).toEqual(realVerdicts);
+      // Without -f: the loader's own refusal, before any file.
+      const [byReal, byDouble] = [await real(update), await double(update)];
+      expect(verdict(byReal)).toBe("exit 1: Error: --config-file must be set");
+      expect(verdict(byDouble)).toBe(verdict(byReal));
+    },
+    STEP_TIMEOUT,
+  );
 });
 
 function uniqueArgv(calls: string[][]): string[][] {
