@@ -4,6 +4,7 @@
 import type { EventSink } from "../core/events.js";
 import type { Toolbox } from "../runtime/types.js";
 import type { Change } from "./converge/change.js";
+import { isClusterConfigUpdate, runClusterConfigUpdate } from "./cluster-update.js";
 
 /** What a step would do, as shown by `eksbox plan`; `changes` are the differences from the config it found. */
 export type StepDecision =
@@ -31,6 +32,8 @@ export interface StepContext {
   planning: boolean;
   /** The id of the step this context was handed to (stepView); commands run under it. */
   step?: string;
+  /** How long a wait on the cloud (an EKS update) sleeps between polls; tests shorten it. */
+  pollIntervalMs?: number;
 }
 
 const BASE = Symbol("the context a step view stamps");
@@ -114,8 +117,14 @@ export function stepId(ctx: StepContext): string {
   return ctx.step;
 }
 
-/** Carries out a decision's commands in the toolbox, one after another, as the context's step. */
+/**
+ * Carries out a decision's commands in the toolbox, one after another, as the context's step. An
+ * `aws eks update-cluster-config` is asynchronous in EKS: the next command waits until its update is done.
+ */
 export async function runPlannedCommands(ctx: StepContext, decision: Extract<StepDecision, { action: "run" }>): Promise<void> {
   const step = stepId(ctx);
-  for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step, argv });
+  for (const { argv } of decision.commands) {
+    if (isClusterConfigUpdate(argv)) await runClusterConfigUpdate(ctx, step, argv);
+    else await ctx.toolbox.runOrFail({ step, argv });
+  }
 }

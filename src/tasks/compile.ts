@@ -7,7 +7,7 @@ import { ConfigError, UserError } from "../core/errors.js";
 import { preflightStep } from "../steps/common-steps.js";
 import { envPaths } from "../core/layout.js";
 import type { ConvergeOptions, LifecycleContext } from "../steps/lifecycle.js";
-import { runDecision, skipDecision, type Step, type Task, runPlannedCommands } from "../steps/model.js";
+import { runDecision, skipDecision, stepId, type Step, type Task } from "../steps/model.js";
 import { rollTask } from "../steps/roll.js";
 import { bornTask } from "../steps/born.js";
 import { upgradeTask } from "../steps/upgrade.js";
@@ -197,7 +197,8 @@ function commandStep(step: StepDeclaration, needs: string[], commands: RenderedC
       return runDecision(`skipIf exited ${check.exitCode}: ${shellQuote(commands.skipIf)}`, [commands.argv]);
     },
     async run(ctx, decision) {
-      await runPlannedCommands(ctx, decision);
+      // The user's command, run as written (its output shown): not eksbox's own, so not waited on as runPlannedCommands would.
+      for (const { argv } of decision.commands) await ctx.toolbox.runOrFail({ step: stepId(ctx), argv });
     },
   };
 }

@@ -246,7 +246,19 @@ describe("identity and lifecycle against the local emulator", { timeout: 900_000
       ],
     ]);
     expect(step(plan, "support").commands).toEqual([
-      ["aws", "eks", "update-cluster-config", "--name", "idp", "--region", REGION, "--upgrade-policy", "supportType=EXTENDED"],
+      [
+        "aws",
+        "eks",
+        "update-cluster-config",
+        "--name",
+        "idp",
+        "--region",
+        REGION,
+        "--upgrade-policy",
+        "supportType=EXTENDED",
+        "--output",
+        "json",
+      ],
     ]);
 
     // The nightly drift check sees the identity changes too, and applies nothing.

@@ -332,6 +332,8 @@ export function identityChanges(desired: DesiredState, live: LiveState, ctx: Dif
               region,
               "--upgrade-policy",
               `supportType=${supportType}`,
+              "--output",
+              "json",
             ],
             key: "cluster.upgradePolicy.supportType",
           },

@@ -216,6 +216,9 @@ export function accessChanges(desired: DesiredAccess, live: LiveAccess, t: Targe
           t.region,
           "--access-config",
           `authenticationMode=${desired.authenticationMode}`,
+          // Its answer is read (the update's id, waited for: steps/cluster-update.ts), whatever the profile's output setting.
+          "--output",
+          "json",
         ],
       ],
     });

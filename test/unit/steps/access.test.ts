@@ -5,7 +5,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { UserError } from "../../../src/core/errors.js";
+import { StepFailedError, UserError } from "../../../src/core/errors.js";
+import type { MemorySink } from "../../../src/core/events.js";
 import { loadEnvironment } from "../../../src/config/load.js";
 import { bornTask } from "../../../src/steps/born.js";
 import { describeChange } from "../../../src/steps/converge/diff.js";
@@ -40,7 +41,14 @@ async function setEnv(edit: (text: string) => string) {
 }
 
 const withAccess = (mode = "API_AND_CONFIG_MAP") => setEnv((text) => text.replace("\ncluster:\n", `\ncluster:\n${accessYaml(mode)}`));
-const born = async (converge: ConvergeOptions = {}) => runTask(bornTask(), Object.assign(await contextFor(root, cloud), { converge }));
+let sink: MemorySink;
+const born = async (converge: ConvergeOptions = {}) => {
+  const ctx = await contextFor(root, cloud);
+  sink = ctx.sink;
+  return runTask(bornTask(), Object.assign(ctx, { converge }));
+};
+/** The messages the last born logged. */
+const logged = () => sink.events.flatMap((e) => (e.type === "log" ? [e.message] : []));
 const planBorn = async (converge: ConvergeOptions = {}) =>
   planBornWith(async (task) => {
     const base = Object.assign(await contextFor(root, cloud, { planning: true }), { converge });
@@ -54,6 +62,21 @@ const accessWrites = () =>
       (argv[0] === "aws" && /^(create|delete|update|associate|disassociate)-/.test(argv[2] ?? "")) ||
       (argv[0] === "eksctl" && argv[2] === "accessentry" && argv[1] !== "get"),
   );
+/** The access step's update of the mode, as it runs it. */
+const MODE_UPDATE = [
+  "aws",
+  "eks",
+  "update-cluster-config",
+  "--name",
+  "unit",
+  "--region",
+  "ap-northeast-1",
+  "--access-config",
+  "authenticationMode=API_AND_CONFIG_MAP",
+  "--output",
+  "json",
+];
+const DESCRIBE_UPDATE = ["aws", "eks", "describe-update", "--name", "unit", "--region", "ap-northeast-1", "--update-id"];
 const refusal = (result: Awaited<ReturnType<typeof born>>) => {
   expect(result.status).toBe("failed");
   expect(result.error).toBeInstanceOf(UserError);
@@ -104,25 +127,78 @@ describe("authenticationMode CONFIG_MAP -> API_AND_CONFIG_MAP on a live cluster"
 
     const done = await born({ yes: true });
     expect(done.status, String(done.error)).toBe("done");
-    expect(accessWrites()).toEqual([
-      [
-        "aws",
-        "eks",
-        "update-cluster-config",
-        "--name",
-        "unit",
-        "--region",
-        "ap-northeast-1",
-        "--access-config",
-        "authenticationMode=API_AND_CONFIG_MAP",
-      ],
-      ["eksctl", "create", "accessentry", "-f", "build/unit/cluster.yaml"],
-    ]);
+    expect(accessWrites()).toEqual([MODE_UPDATE, ["eksctl", "create", "accessentry", "-f", "build/unit/cluster.yaml"]]);
     expect(access().authenticationMode).toBe("API_AND_CONFIG_MAP");
     expect(access().entries.get(DEV)).toMatchObject({
       kubernetesGroups: ["devs"],
       policies: new Map([[VIEW, { type: "namespace", namespaces: ["a", "b"] }]]),
     });
+  });
+
+  it("EKS applies the mode asynchronously: the entries are created only once its update is Successful", async () => {
+    const done = await born({ yes: true });
+    expect(done.status, String(done.error)).toBe("done");
+    // Steps run side by side: these calls are the access step's alone (no other step updates the cluster or its entries).
+    const ordered = cloud.calls.filter(
+      (argv) =>
+        /^(update-cluster-config|describe-update)$/.test(argv[2] ?? "") || argv.slice(0, 3).join(" ") === "eksctl create accessentry",
+    );
+    expect(ordered.map((argv) => argv.slice(0, 3).join(" "))).toEqual([
+      "aws eks update-cluster-config",
+      "aws eks describe-update",
+      "aws eks describe-update",
+      "eksctl create accessentry",
+    ]);
+    const [update] = [...cloud.updates.values()];
+    expect(ordered[1]).toEqual([...DESCRIBE_UPDATE, update!.id, "--output", "json"]);
+    expect(update!.status).toBe("Successful");
+    // The wait is shown as it goes, as the capacity step's wait for Ready nodes is.
+    const progress = logged().filter((m) => m.startsWith("waiting for EKS update"));
+    expect(progress).toEqual([`waiting for EKS update ${update!.id} (AccessConfigUpdate) of cluster unit: InProgress`]);
+  });
+
+  it("a Failed update stops the step with EKS's error, no entry created; the rerun makes the change", async () => {
+    cloud.failUpdate = [{ errorCode: "AccessDenied", errorMessage: "the cluster role may not change the authentication mode" }];
+    const failed = await born({ yes: true });
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toBeInstanceOf(StepFailedError);
+    const error = failed.error as StepFailedError;
+    expect(error.step).toBe("access");
+    expect(error.message).toMatch(
+      /^step access waited for EKS update \S+ \(AccessConfigUpdate\) of cluster unit: Failed: AccessDenied: the cluster role may not change the authentication mode$/,
+    );
+    expect(error.argv.slice(0, 3)).toEqual(["aws", "eks", "describe-update"]);
+    expect(accessWrites()).toEqual([MODE_UPDATE]);
+    expect(access().authenticationMode).toBe("CONFIG_MAP");
+    expect(access().entries.size).toBe(0);
+
+    cloud.calls = [];
+    const again = await born({ yes: true });
+    expect(again.status, String(again.error)).toBe("done");
+    expect(accessWrites()).toEqual([MODE_UPDATE, ["eksctl", "create", "accessentry", "-f", "build/unit/cluster.yaml"]]);
+    expect(access().authenticationMode).toBe("API_AND_CONFIG_MAP");
+  });
+
+  it("a cluster found UPDATING is refused with a hint, nothing changed; once the update is done a rerun finds the mode made", async () => {
+    // The mode's update from an earlier, interrupted run, still in progress: describe-cluster shows the old mode.
+    const started = await cloud.run({ step: "by-hand", argv: MODE_UPDATE });
+    const { id } = JSON.parse(started.stdout).update as { id: string };
+    cloud.calls = [];
+    const error = refusal(await born({ yes: true }));
+    expect(error.message).toBe("cluster unit is UPDATING: EKS takes no other configuration change until the update in progress is done");
+    expect(error.hint).toBe(
+      "wait until it is ACTIVE (aws eks wait cluster-active --name unit --region ap-northeast-1), then rerun: the rerun decides from the finished update",
+    );
+    expect(accessWrites()).toEqual([]);
+    expect(access().entries.size).toBe(0);
+
+    for (let i = 0; i < 2; i++) await cloud.run({ step: "by-hand", argv: [...DESCRIBE_UPDATE, id] });
+    expect(cloud.updates.get(id)!.status).toBe("Successful");
+    cloud.calls = [];
+    const done = await born({ yes: true });
+    expect(done.status, String(done.error)).toBe("done");
+    expect(accessWrites()).toEqual([["eksctl", "create", "accessentry", "-f", "build/unit/cluster.yaml"]]);
+    expect(access().authenticationMode).toBe("API_AND_CONFIG_MAP");
   });
 
   it("born called from a user task names the task's command line in the hint, as born's other guards do", async () => {
@@ -292,7 +368,18 @@ describe("the fake cloud's EKS access, as honest as these tests need", () => {
         "--access-config",
         `authenticationMode=${m}`,
       );
-    expect(JSON.parse((await mode("API")).stdout)).toMatchObject({ update: { type: "AccessConfigUpdate", status: "InProgress" } });
+    const { id } = JSON.parse((await mode("API")).stdout).update as { id: string };
+    expect(cloud.updates.get(id)).toMatchObject({ type: "AccessConfigUpdate", status: "InProgress" });
+    // In progress: the cluster UPDATING in the old mode, another update refused as EKS does.
+    expect((await mode("API")).outputTail.join("")).toMatch(/ResourceInUseException.*currently has update .* in progress/);
+    const describeCluster = async () =>
+      JSON.parse((await run("aws", "eks", "describe-cluster", "--name", "unit", "--region", "ap-northeast-1")).stdout).cluster;
+    expect(await describeCluster()).toMatchObject({ status: "UPDATING", accessConfig: { authenticationMode: "CONFIG_MAP" } });
+    const describeUpdate = async () =>
+      JSON.parse((await run("aws", "eks", "describe-update", "--name", "unit", "--region", "ap-northeast-1", "--update-id", id)).stdout)
+        .update.status;
+    expect([await describeUpdate(), await describeUpdate(), await describeUpdate()]).toEqual(["InProgress", "Successful", "Successful"]);
+    expect(await describeCluster()).toMatchObject({ status: "ACTIVE", accessConfig: { authenticationMode: "API" } });
     expect((await mode("API_AND_CONFIG_MAP")).outputTail.join("")).toMatch(/Unsupported authentication mode update from API/);
     expect((await mode("API")).outputTail.join("")).toMatch(/already at desired authentication mode API/);
   });

@@ -662,9 +662,9 @@ describe("converge diff: identity", () => {
         "--role-arn",
         role("dns-v2"),
       ),
-      awsEksOnCluster("update-cluster-config", "--name", "--access-config", "authenticationMode=API"),
+      awsEksOnCluster("update-cluster-config", "--name", "--access-config", "authenticationMode=API", "--output", "json"),
       awsEksOnCluster("update-access-entry", "--cluster-name", "--principal-arn", role("ops"), "--kubernetes-groups", "ops"),
-      awsEksOnCluster("update-cluster-config", "--name", "--upgrade-policy", "supportType=STANDARD"),
+      awsEksOnCluster("update-cluster-config", "--name", "--upgrade-policy", "supportType=STANDARD", "--output", "json"),
     ]);
     // A missing association brings the agent addon when the cluster has none.
     l.identity.podIdentityAssociations = [];

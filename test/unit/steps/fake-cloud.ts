@@ -3,9 +3,11 @@
 // fail a command once on request. The end-to-end tests use the real runtime, moto and the test
 // doubles instead; this is for fast, exhaustive checks of decisions and resumption.
 // Access entries and the cluster's authenticationMode are answered as EKS and eksctl do, with their
-// refusals (going back a mode, entries on a CONFIG_MAP cluster, an entry that exists); where it departs:
-// an authenticationMode update takes effect at once (EKS reports the update InProgress and applies it
-// over minutes), and eksctl's per-entry CloudFormation stack is only a mark on the entry.
+// refusals (going back a mode, entries on a CONFIG_MAP cluster, an entry that exists). An authenticationMode
+// update is asynchronous as in EKS: InProgress (the cluster UPDATING, the old mode still in force, another
+// update-cluster-config refused with ResourceInUseException) until it is done. Where it departs: it is done
+// at its second describe-update (EKS: minutes later, described or not), Successful or as failUpdate asked;
+// and eksctl's per-entry CloudFormation stack is only a mark on the entry.
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
@@ -106,6 +108,10 @@ export class FakeCloud implements Toolbox {
   /** Nodegroups whose nodes never become Ready. */
   notReady = new Set<string>();
   calls: string[][] = [];
+  /** The EKS updates update-cluster-config started, by id. */
+  updates = new Map<string, FakeUpdate>();
+  /** The next update ends Failed with these errors (as EKS's describe-update lists them), its change not made. */
+  failUpdate?: { errorCode: string; errorMessage: string }[];
   private failures: { match: (argv: string) => boolean; once: boolean }[] = [];
 
   constructor(private readonly projectRoot: string) {}
@@ -190,7 +196,7 @@ export class FakeCloud implements Toolbox {
         return ok({
           cluster: {
             name: flag("--name"),
-            status: c.status,
+            status: this.updateInProgress(flag("--name")!) ? "UPDATING" : c.status,
             version: c.version,
             endpoint: "https://fake.eks",
             arn: `arn:aws:eks:ap-northeast-1:${this.account}:cluster/${flag("--name")}`,
@@ -485,7 +491,13 @@ export class FakeCloud implements Toolbox {
     if (!c) return fail(`An error occurred (ResourceNotFoundException) when calling the operation: No cluster found for name: ${name}.`);
     const access = this.accessOf(c);
 
+    if (verb === "eks describe-update") return this.describeUpdate(name, one("--update-id"));
     if (verb === "eks update-cluster-config") {
+      const busy = this.updateInProgress(name);
+      if (busy)
+        return fail(
+          `An error occurred (ResourceInUseException) when calling the UpdateClusterConfig operation: Cannot UpdateClusterConfig because cluster ${name} currently has update ${busy.id} in progress`,
+        );
       const shorthand = parseShorthand(one("--access-config"));
       const wanted = shorthand.authenticationMode?.[0];
       const invalid = (why: string) =>
@@ -494,17 +506,21 @@ export class FakeCloud implements Toolbox {
       if (wanted === access.authenticationMode) return invalid(`Cluster already at desired authentication mode ${wanted}`);
       if (AUTHENTICATION_MODES.indexOf(wanted) < AUTHENTICATION_MODES.indexOf(access.authenticationMode))
         return invalid(`Unsupported authentication mode update from ${access.authenticationMode} to ${wanted}`);
-      access.authenticationMode = wanted;
-      return ok({
-        update: {
-          id: "00000000-0000-0000-0000-000000000001",
-          status: "InProgress",
-          type: "AccessConfigUpdate",
-          params: [{ type: "AuthenticationMode", value: wanted }],
-          createdAt: "2026-11-26T00:00:00+00:00",
-          errors: [],
-        },
-      });
+      const id = `00000000-0000-0000-0000-${String(this.updates.size + 1).padStart(12, "0")}`;
+      const update: FakeUpdate = {
+        id,
+        cluster: name,
+        status: "InProgress",
+        type: "AccessConfigUpdate",
+        params: [{ type: "AuthenticationMode", value: wanted }],
+        errors: [],
+        described: 0,
+        apply: () => (access.authenticationMode = wanted),
+        fails: this.failUpdate,
+      };
+      this.failUpdate = undefined;
+      this.updates.set(id, update);
+      return ok({ update: updateView(update) });
     }
     if (access.authenticationMode === "CONFIG_MAP")
       return fail(
@@ -566,6 +582,26 @@ export class FakeCloud implements Toolbox {
     return fail(`fake cloud does not know: ${argv.join(" ")}`);
   }
 
+  private updateInProgress(cluster: string): FakeUpdate | undefined {
+    return [...this.updates.values()].find((u) => u.cluster === cluster && u.status === "InProgress");
+  }
+
+  private describeUpdate(cluster: string, id: string): ToolboxRunResult {
+    const update = this.updates.get(id);
+    if (!update || update.cluster !== cluster)
+      return { exitCode: 1, stdout: "", outputTail: [`An error occurred (ResourceNotFoundException): No update found for ID: ${id}`] };
+    if (update.status === "InProgress" && ++update.described > 1) {
+      if (update.fails) {
+        update.status = "Failed";
+        update.errors = update.fails.map((e) => ({ ...e, resourceIds: [cluster] }));
+      } else {
+        update.status = "Successful";
+        update.apply();
+      }
+    }
+    return { exitCode: 0, stdout: JSON.stringify({ update: updateView(update) }), outputTail: [] };
+  }
+
   private async writeKubeconfig(path: string, cluster: string): Promise<void> {
     const full = join(this.projectRoot, path);
     await mkdir(dirname(full), { recursive: true });
@@ -575,9 +611,27 @@ export class FakeCloud implements Toolbox {
 
 // ---- access entries ----------------------------------------------------------------------------
 
+/** An EKS update as the fake keeps it: what describe-update shows, and the change it makes once Successful. */
+export interface FakeUpdate {
+  id: string;
+  cluster: string;
+  status: "InProgress" | "Successful" | "Failed";
+  type: string;
+  params: { type: string; value: string }[];
+  errors: { errorCode: string; errorMessage: string; resourceIds?: string[] }[];
+  described: number;
+  apply: () => void;
+  fails?: { errorCode: string; errorMessage: string }[];
+}
+
+function updateView(u: FakeUpdate) {
+  return { id: u.id, status: u.status, type: u.type, params: u.params, createdAt: "2026-11-26T00:00:00+00:00", errors: u.errors };
+}
+
 /** The aws eks access calls the fake answers, with the flags each takes (--region and --output always). */
 const ACCESS_CALLS = new Map<string, string[]>([
   ["eks update-cluster-config", ["--name", "--access-config"]],
+  ["eks describe-update", ["--name", "--update-id"]],
   ["eks list-access-entries", ["--cluster-name"]],
   ["eks describe-access-entry", ["--cluster-name", "--principal-arn"]],
   ["eks create-access-entry", ["--cluster-name", "--principal-arn", "--kubernetes-groups"]],

@@ -170,7 +170,19 @@ describe("access entries: desired vs live", () => {
     const [change] = accessChanges(desired({ authenticationMode: "API" }), live(), t);
     expect(change!.kind).toBe("one-way");
     expect(change!.commands).toEqual([
-      ["aws", "eks", "update-cluster-config", "--name", "stg", "--region", "us-east-1", "--access-config", "authenticationMode=API"],
+      [
+        "aws",
+        "eks",
+        "update-cluster-config",
+        "--name",
+        "stg",
+        "--region",
+        "us-east-1",
+        "--access-config",
+        "authenticationMode=API",
+        "--output",
+        "json",
+      ],
     ]);
     expect(describeChange(change!)).toContain(
       "ONE-WAY cluster/stg authenticationMode: API_AND_CONFIG_MAP -> API (cannot be undone; needs --yes)",

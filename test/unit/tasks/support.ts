@@ -57,6 +57,8 @@ export async function contextFor(
     sink,
     signal: new AbortController().signal,
     planning: opts.planning ?? false,
+    // The fake cloud's EKS updates are done at their second describe-update: no need to sleep between.
+    pollIntervalMs: 0,
     projectRoot: root,
     env,
     facts: new CloudFacts(toolbox, env.config.cluster.name, env.config.aws.region),
