@@ -14,13 +14,20 @@
 #                               kubernetesNetworkConfig.elasticLoadBalancing: taken from CreateCluster,
 #                               added to describe-cluster, set by POST /clusters/{name}/update-config
 #                               (all three switched together, as EKS requires); GET
-#                               /clusters/{name}/updates/{id} answers every update it made (Successful)
+#                               /clusters/{name}/updates/{id} answers every update it made
+#    asynchronous updates       an access config or upgrade policy update is InProgress when made (the
+#                               cluster UPDATING, the old setting in force, another UpdateClusterConfig
+#                               refused with ResourceInUseException, as EKS does) and Successful, applied, after
 #    control-plane version      POST /clusters/{name}/updates {"version"}: moto has no
 #                               UpdateClusterVersion, so the stand-in re-creates moto's cluster at
 #                               the new version (same name, role, subnets, tags) and keeps its own state
 #  Where it departs from EKS (on purpose, for tests):
 #    - a cluster created through it starts in authenticationMode API_AND_CONFIG_MAP (eksctl's default)
 #      with an access entry giving its creator (moto's sts get-caller-identity) AmazonEKSClusterAdminPolicy;
+#    - an access config or upgrade policy update answers InProgress at its first describe-update and is
+#      Successful at the next (EKS: done minutes later, described or not); Auto Mode and version updates
+#      are Successful at once; an update in progress blocks only the updates the stand-in makes (logging
+#      and endpoint access are moto's);
 #    - no authorization is checked; the region comes from the request's SigV4 credential scope;
 #    - insights are whatever a test seeds: PUT /_standin/insights/{region}/{cluster} with a JSON
 #      list of Insight objects (lastRefreshTime as epoch seconds); a refresh completes at once and
@@ -213,10 +220,7 @@ class Handler(BaseHTTPRequestHandler):
         if rest == ["updates"] and method == "POST":
             return self._update_version(name, body)
         if len(rest) == 2 and rest[0] == "updates" and method == "GET":
-            update = self._state(name)["updates"].get(rest[1])
-            if update is None:
-                raise not_found(f"No update found for ID: {rest[1]}")
-            return 200, {"update": update}
+            return 200, {"update": describe_update(self._state(name), rest[1])}
         if rest[0] == "pod-identity-associations":
             return pod_identity(self._state(name), name, method, rest[1:], query, self._json(body))
         if rest[0] == "access-entries":
@@ -271,6 +275,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, "InvalidParameterException", "only one type of update can be allowed")
             return None  # logging, endpoint access and the rest are moto's
         state = self._state(name)
+        with lock:
+            busy = in_progress(state)
+        if busy is not None:
+            raise ApiError(409, "ResourceInUseException", f"Cannot UpdateClusterConfig because cluster {name} currently has update {busy['id']} in progress")
         if auto_mode is not None:
             check_auto_mode(auto_mode)
             with lock:
@@ -281,6 +289,7 @@ class Handler(BaseHTTPRequestHandler):
                 {"type": "KubernetesNetworkConfig", "value": json.dumps(auto_mode["kubernetesNetworkConfig"])},
             ])}
         params = []
+        change = {}
         with lock:
             if access:
                 wanted = access.get("authenticationMode")
@@ -291,19 +300,23 @@ class Handler(BaseHTTPRequestHandler):
                         raise ApiError(400, "InvalidParameterException", f"Unsupported authentication mode update from {state['mode']} to {wanted}")
                     if wanted == state["mode"]:
                         raise ApiError(400, "InvalidParameterException", f"Cluster already at desired authentication mode {wanted}")
-                    state["mode"] = wanted
+                    change["mode"] = wanted
                     params.append({"type": "AuthenticationMode", "value": wanted})
             if upgrade and upgrade.get("supportType"):
-                state["supportType"] = upgrade["supportType"]
+                change["supportType"] = upgrade["supportType"]
                 params.append({"type": "UpgradePolicy", "value": upgrade["supportType"]})
         kind = "AccessConfigUpdate" if access else "UpgradePolicyUpdate"
-        return 200, {"update": self._record(state, kind, params)}
+        return 200, {"update": self._record(state, kind, params, change)}
 
-    def _record(self, state, kind, params):
-        update = {"id": str(uuid.uuid4()), "status": "Successful", "type": kind, "params": params, "createdAt": time.time(), "errors": []}
+    def _record(self, state, kind, params, change=None):
+        """An update made now (Successful), or, with the change it makes, InProgress until describe_update finishes it."""
+        update = {"id": str(uuid.uuid4()), "status": "InProgress" if change else "Successful", "type": kind, "params": params,
+                  "createdAt": time.time(), "errors": []}
         with lock:
             state["updates"][update["id"]] = update
-        return update
+            if change:
+                state["pending"][update["id"]] = {"change": change, "described": False}
+        return dict(update)
 
     def _update_version(self, name, body):
         wanted = str(self._json(body).get("version") or "")
@@ -388,12 +401,34 @@ def check_auto_mode(auto_mode: dict) -> None:
 
 
 def new_state(mode: str, creator):
-    state = {"mode": mode, "supportType": "EXTENDED", "autoMode": None, "updates": {}, "associations": {}, "entries": {}, "insights": [], "refreshFails": False, "bootstrap": creator is not None}
+    state = {"mode": mode, "supportType": "EXTENDED", "autoMode": None, "updates": {}, "pending": {}, "associations": {}, "entries": {}, "insights": [], "refreshFails": False, "bootstrap": creator is not None}
     if creator and mode != "CONFIG_MAP":
         principal = role_of(creator)
         state["entries"][principal] = new_entry(principal, [], "STANDARD")
         state["entries"][principal]["policies"][CLUSTER_ADMIN] = {"policyArn": CLUSTER_ADMIN, "accessScope": {"type": "cluster", "namespaces": []}, "associatedAt": time.time(), "modifiedAt": time.time()}
     return state
+
+
+def in_progress(state: dict):
+    """The cluster's update in progress, if any (call with the lock held)."""
+    return next((u for u in state["updates"].values() if u["status"] == "InProgress"), None)
+
+
+def describe_update(state: dict, update_id: str) -> dict:
+    """DescribeUpdate: an update in progress is so at its first describe, and done (its change made) at the next."""
+    with lock:
+        update = state["updates"].get(update_id)
+        if update is None:
+            raise not_found(f"No update found for ID: {update_id}")
+        pending = state["pending"].get(update_id)
+        if pending is not None:
+            if pending["described"]:
+                state.update(pending["change"])
+                update["status"] = "Successful"
+                del state["pending"][update_id]
+            else:
+                pending["described"] = True
+        return dict(update)
 
 
 def role_of(arn: str) -> str:
@@ -413,6 +448,8 @@ def with_config(response: dict, state: dict) -> dict:
     cluster = response.get("cluster") or {}
     cluster["accessConfig"] = {"authenticationMode": state["mode"], "bootstrapClusterCreatorAdminPermissions": state["bootstrap"]}
     cluster["upgradePolicy"] = {"supportType": state["supportType"]}
+    if cluster and in_progress(state) is not None:
+        cluster["status"] = "UPDATING"
     auto_mode = state.get("autoMode")
     if auto_mode is not None:
         cluster["computeConfig"] = auto_mode["computeConfig"]

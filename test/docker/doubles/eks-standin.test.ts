@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe("the EKS stand-in", { timeout: 600_000 }, () => {
-  it("keeps access config and entries per cluster, refuses going back from API, and forwards the rest to moto", async () => {
+  it("keeps access config and entries per cluster, updates them asynchronously as EKS does, refuses going back from API, and forwards the rest to moto", async () => {
     const role = (await aws("iam", "create-role", "--role-name", "standin-eks", "--assume-role-policy-document", "{}")).Role.Arn;
     await aws(
       "eks",
@@ -39,7 +39,21 @@ describe("the EKS stand-in", { timeout: 600_000 }, () => {
     const creator = "arn:aws:iam::123456789012:user/moto";
     expect((await aws("eks", "list-access-entries", "--cluster-name", "sa")).accessEntries).toEqual([creator]);
 
-    await aws("eks", "update-cluster-config", "--name", "sa", "--access-config", "authenticationMode=API");
+    const { update } = await aws("eks", "update-cluster-config", "--name", "sa", "--access-config", "authenticationMode=API");
+    expect(update).toMatchObject({ type: "AccessConfigUpdate", status: "InProgress" });
+    await expect(aws("eks", "update-cluster-config", "--name", "sa", "--upgrade-policy", "supportType=STANDARD")).rejects.toThrow(
+      /ResourceInUseException.*currently has update .* in progress/,
+    );
+    expect((await aws("eks", "describe-cluster", "--name", "sa")).cluster).toMatchObject({
+      status: "UPDATING",
+      accessConfig: { authenticationMode: "API_AND_CONFIG_MAP" },
+    });
+    const describeUpdate = async () => (await aws("eks", "describe-update", "--name", "sa", "--update-id", update.id)).update.status;
+    expect([await describeUpdate(), await describeUpdate(), await describeUpdate()]).toEqual(["InProgress", "Successful", "Successful"]);
+    expect((await aws("eks", "describe-cluster", "--name", "sa")).cluster).toMatchObject({
+      status: "ACTIVE",
+      accessConfig: { authenticationMode: "API" },
+    });
     await expect(
       aws("eks", "update-cluster-config", "--name", "sa", "--access-config", "authenticationMode=API_AND_CONFIG_MAP"),
     ).rejects.toThrow(/Unsupported authentication mode update from API to API_AND_CONFIG_MAP/);
