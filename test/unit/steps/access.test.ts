@@ -62,8 +62,8 @@ const accessWrites = () =>
       (argv[0] === "aws" && /^(create|delete|update|associate|disassociate)-/.test(argv[2] ?? "")) ||
       (argv[0] === "eksctl" && argv[2] === "accessentry" && argv[1] !== "get"),
   );
-/** The access step's update of the mode, as it runs it. */
-const MODE_UPDATE = [
+/** An update of the access mode, without the `--output json` the access step adds. */
+const modeUpdate = (mode: string) => [
   "aws",
   "eks",
   "update-cluster-config",
@@ -72,10 +72,10 @@ const MODE_UPDATE = [
   "--region",
   "ap-northeast-1",
   "--access-config",
-  "authenticationMode=API_AND_CONFIG_MAP",
-  "--output",
-  "json",
+  `authenticationMode=${mode}`,
 ];
+/** The access step's update of the mode, as it runs it. */
+const MODE_UPDATE = [...modeUpdate("API_AND_CONFIG_MAP"), "--output", "json"];
 const DESCRIBE_UPDATE = ["aws", "eks", "describe-update", "--name", "unit", "--region", "ap-northeast-1", "--update-id"];
 const refusal = (result: Awaited<ReturnType<typeof born>>) => {
   expect(result.status).toBe("failed");
@@ -356,18 +356,7 @@ describe("the fake cloud's EKS access, as honest as these tests need", () => {
     };
     expect((await eks("list-access-entries")).outputTail.join("")).toMatch(/authentication mode must be set to one of/);
     expect((await run("eksctl", "get", "accessentry", "--cluster", "unit", "--region", "ap-northeast-1", "-o", "json")).exitCode).toBe(1);
-    const mode = (m: string) =>
-      run(
-        "aws",
-        "eks",
-        "update-cluster-config",
-        "--name",
-        "unit",
-        "--region",
-        "ap-northeast-1",
-        "--access-config",
-        `authenticationMode=${m}`,
-      );
+    const mode = (m: string) => run(...modeUpdate(m));
     const { id } = JSON.parse((await mode("API")).stdout).update as { id: string };
     expect(cloud.updates.get(id)).toMatchObject({ type: "AccessConfigUpdate", status: "InProgress" });
     // In progress: the cluster UPDATING in the old mode, another update refused as EKS does.
