@@ -67,7 +67,7 @@ async function callsTo(tool: "eksctl" | "flux"): Promise<string[][]> {
 /** The same command through the double, in the test toolbox, as eksbox runs it. */
 async function throughDouble(argv: string[]): Promise<unknown> {
   const env = { ...FAKE_AWS_ENV, AWS_DEFAULT_REGION: REGION, AWS_ENDPOINT_URL: awsUrl };
-  const result = await runInTestImage(image, { purpose: "contract", env }, argv[0]!, argv.slice(1));
+  const result = await runInTestImage(image, { purpose: "contract", env, entrypoint: argv[0]! }, argv.slice(1));
   if (result.exitCode !== 0) throw new Error(`double ${argv.join(" ")} exited ${result.exitCode}: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }

@@ -17,9 +17,12 @@ export async function awsCli(image: string, motoUrl: string, args: string[], opt
   const env = { ...FAKE_AWS_ENV, AWS_DEFAULT_REGION: "us-east-1", AWS_PAGER: "" };
   const result = await runInTestImage(
     image,
-    { purpose: "aws-cli", env },
-    // Debian's 2.9 by default (independent of the v1 eksbox runs); v1 for the EKS APIs 2.9 does not know.
-    opts.cli === "v1" ? "/opt/awscli-v1/bin/aws" : "/usr/bin/aws",
+    {
+      purpose: "aws-cli",
+      env,
+      // Debian's 2.9 by default (independent of the v1 eksbox runs); v1 for the EKS APIs 2.9 does not know.
+      entrypoint: opts.cli === "v1" ? "/opt/awscli-v1/bin/aws" : "/usr/bin/aws",
+    },
     ["--endpoint-url", motoUrl, "--output", "json", ...args],
   );
   if (result.exitCode !== 0) {

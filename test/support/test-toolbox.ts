@@ -26,11 +26,16 @@ export const TEST_TOOLBOX_TOOLS = {
 export const TEST_CONTAINER_LABEL = "io.eksbox.test";
 
 /**
- * Runs `entrypoint args` in a throwaway container of the test image (host network, labelled
- * `${TEST_CONTAINER_LABEL}=<purpose>`). `env` reaches the container by name, so its values stay out
- * of docker's argv. Never rejects: the caller judges the exit code.
+ * Runs `args` (after `entrypoint`, when given) in a throwaway container of the test image (host
+ * network, labelled `${TEST_CONTAINER_LABEL}=<purpose>`, plus any `dockerArgs` such as a mount). `env`
+ * reaches the container by name, so its values stay out of docker's argv. Never rejects: the caller
+ * judges the exit code.
  */
-export function runInTestImage(image: string, opts: { purpose: string; env: Record<string, string> }, entrypoint: string, args: string[]) {
+export function runInTestImage(
+  image: string,
+  opts: { purpose: string; env: Record<string, string>; entrypoint?: string; dockerArgs?: string[] },
+  args: string[],
+) {
   return execa(
     "docker",
     [
@@ -40,9 +45,9 @@ export function runInTestImage(image: string, opts: { purpose: string; env: Reco
       "host",
       "--label",
       `${TEST_CONTAINER_LABEL}=${opts.purpose}`,
+      ...(opts.dockerArgs ?? []),
       ...Object.keys(opts.env).flatMap((key) => ["-e", key]),
-      "--entrypoint",
-      entrypoint,
+      ...(opts.entrypoint ? ["--entrypoint", opts.entrypoint] : []),
       image,
       ...args,
     ],

@@ -1,8 +1,7 @@
 // Runs a command in the test toolbox the way eksbox does: workspace mounted as the working
 // directory, host network (to reach moto and the kube API stand-in), a non-root uid, fake credentials.
-import { execa } from "execa";
 import { FAKE_AWS_ENV } from "../../support/aws-cli.js";
-import { TEST_CONTAINER_LABEL } from "../../support/test-toolbox.js";
+import { runInTestImage } from "../../support/test-toolbox.js";
 
 export interface ToolboxCommandResult {
   exitCode: number;
@@ -31,28 +30,22 @@ export async function runInToolbox(options: ToolboxRunOptions, argv: string[]): 
     KUBECONFIG: "/workspace/build/dev/kubeconfig",
     ...options.env,
   };
-  const result = await execa(
-    "docker",
-    [
-      "run",
-      "--rm",
-      "--network",
-      "host",
-      "--label",
-      `${TEST_CONTAINER_LABEL}=doubles`,
-      "--user",
-      options.user ?? "12345:12345",
-      ...(options.name ? ["--name", options.name] : []),
-      "--volume",
-      `${options.workspace}:/workspace`,
-      "--workdir",
-      "/workspace",
-      // Values go through the environment of `docker run`, not its argv (secrets stay out of ps).
-      ...Object.keys(env).flatMap((key) => ["--env", key]),
-      options.image,
-      ...argv,
-    ],
-    { reject: false, env: { ...process.env, ...env } },
+  const result = await runInTestImage(
+    options.image,
+    {
+      purpose: "doubles",
+      env,
+      dockerArgs: [
+        "--user",
+        options.user ?? "12345:12345",
+        ...(options.name ? ["--name", options.name] : []),
+        "--volume",
+        `${options.workspace}:/workspace`,
+        "--workdir",
+        "/workspace",
+      ],
+    },
+    argv,
   );
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
