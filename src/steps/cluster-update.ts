@@ -9,7 +9,7 @@
 // interrupted run (EKS would then refuse it as already made). A rerun once the cluster is ACTIVE
 // decides from the settled cluster, and is a no-op when that update did the work.
 import { AbortedError, StepFailedError, UserError } from "../core/errors.js";
-import { sleepUnlessAborted } from "../core/sleep.js";
+import { pollUntilDone } from "../core/sleep.js";
 import type { EventSink } from "../core/events.js";
 import type { Toolbox } from "../runtime/types.js";
 import { runJson } from "./cloud.js";
@@ -79,35 +79,36 @@ async function waitForClusterUpdate(
   const { cluster, region, id, type } = target;
   const what = `EKS update ${id}${type ? ` (${type})` : ""} of cluster ${cluster}`;
   const argv = ["aws", "eks", "describe-update", "--name", cluster, "--region", region, "--update-id", id, "--output", "json"];
-  const deadline = Date.now() + CLUSTER_UPDATE_TIMEOUT_MS;
-  for (;;) {
-    const update = (await runJson<{ update?: EksUpdate }>(ctx.toolbox, step, argv)).update ?? {};
-    const status = update.status ?? "(no status)";
-    if (status === "Successful") return;
-    if (status === "Failed" || status === "Cancelled") {
-      const errors = (update.errors ?? []).map((e) => `${e.errorCode ?? "error"}: ${e.errorMessage ?? "(no message)"}`);
-      throw new StepFailedError({
-        step,
-        argv,
-        message: `waited for ${what}: ${status}${errors.length > 0 ? `: ${errors.join("; ")}` : ""}`,
-        outputTail: errors,
-        hint: `the cluster keeps its configuration from before the update; fix the cause EKS names, then rerun`,
-      });
-    }
-    if (Date.now() > deadline) {
-      throw new StepFailedError({
+  await pollUntilDone<string>({
+    signal: ctx.signal,
+    events: ctx.events,
+    timeoutMs: CLUSTER_UPDATE_TIMEOUT_MS,
+    intervalMs: ctx.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    look: async () => {
+      const update = (await runJson<{ update?: EksUpdate }>(ctx.toolbox, step, argv)).update ?? {};
+      const status = update.status ?? "(no status)";
+      if (status === "Successful") return undefined;
+      if (status === "Failed" || status === "Cancelled") {
+        const errors = (update.errors ?? []).map((e) => `${e.errorCode ?? "error"}: ${e.errorMessage ?? "(no message)"}`);
+        throw new StepFailedError({
+          step,
+          argv,
+          message: `waited for ${what}: ${status}${errors.length > 0 ? `: ${errors.join("; ")}` : ""}`,
+          outputTail: errors,
+          hint: `the cluster keeps its configuration from before the update; fix the cause EKS names, then rerun`,
+        });
+      }
+      return status;
+    },
+    waiting: (status) => `waiting for ${what}: ${status}`,
+    aborted: () =>
+      new AbortedError(`stopped waiting for ${what}: interrupted; EKS carries the update on, and a rerun once it is done finds it made`),
+    timedOut: (status) =>
+      new StepFailedError({
         step,
         argv,
         message: `timed out after ${CLUSTER_UPDATE_TIMEOUT_MS / 60_000} minutes waiting for ${what}: still ${status}`,
         hint: `look at it with aws eks describe-update --name ${cluster} --region ${region} --update-id ${id}; rerun once it is Successful`,
-      });
-    }
-    ctx.events.emit({ type: "log", level: "info", message: `waiting for ${what}: ${status}` });
-    await sleepUnlessAborted(ctx.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, ctx.signal);
-    if (ctx.signal.aborted) {
-      throw new AbortedError(
-        `stopped waiting for ${what}: interrupted; EKS carries the update on, and a rerun once it is done finds it made`,
-      );
-    }
-  }
+      }),
+  });
 }

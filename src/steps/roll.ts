@@ -12,7 +12,7 @@ import { clusterMissing, freshVersion, liveNodegroups, newestVersion, requireRen
 import { runDecision, skipDecision, type Step, type Task, runPlannedCommands, stepId } from "./model.js";
 import { generateStep, preflightStep } from "./common-steps.js";
 import { specDrift } from "./converge/converge.js";
-import { sleepUnlessAborted } from "../core/sleep.js";
+import { pollUntilDone } from "../core/sleep.js";
 import { drainAndDeleteNodegroupArgv, nodegroupDeletedBy } from "./eksctl-argv.js";
 import type { PlanEntry } from "./scheduler.js";
 
@@ -236,24 +236,26 @@ function waitReadyStep(opts: RollOptions): Step<RollContext> {
       const names = rolledNodegroups(ctx);
       const needed = readyNodesNeeded(ctx);
       const argv = [...decision.commands[0]!.argv];
-      const deadline = Date.now() + (opts.readyTimeoutMs ?? 20 * 60_000);
-      for (;;) {
-        const counts = readyNodesByNodegroup(await runJson<NodeList>(ctx.toolbox, stepId(ctx), argv));
-        const waiting = names.filter((name) => (counts.get(name) ?? 0) < needed);
-        if (waiting.length === 0) return;
-        if (ctx.signal.aborted)
-          throw new AbortedError("stopped waiting for Ready nodes: interrupted; the old nodegroups were left untouched");
-        if (Date.now() > deadline) {
-          throw new StepFailedError({
+      await pollUntilDone<string[]>({
+        signal: ctx.signal,
+        events: ctx.events,
+        timeoutMs: opts.readyTimeoutMs ?? 20 * 60_000,
+        intervalMs: opts.pollIntervalMs ?? 10_000,
+        look: async () => {
+          const counts = readyNodesByNodegroup(await runJson<NodeList>(ctx.toolbox, stepId(ctx), argv));
+          const waiting = names.filter((name) => (counts.get(name) ?? 0) < needed);
+          return waiting.length === 0 ? undefined : waiting;
+        },
+        waiting: (waiting) => `waiting for Ready nodes in ${waiting.join(", ")}`,
+        aborted: () => new AbortedError("stopped waiting for Ready nodes: interrupted; the old nodegroups were left untouched"),
+        timedOut: (waiting) =>
+          new StepFailedError({
             step: stepId(ctx),
             argv,
             message: `timed out: ${waiting.join(", ")} still have fewer than ${needed} Ready node(s)`,
             hint: "look at the nodegroups' instances and kubelet logs; the old nodegroups were left untouched. Rerun roll to keep waiting.",
-          });
-        }
-        ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes in ${waiting.join(", ")}` });
-        await sleepUnlessAborted(opts.pollIntervalMs ?? 10_000, ctx.signal);
-      }
+          }),
+      });
     },
   };
 }

@@ -18,7 +18,7 @@ import { runDecision, skipDecision, stepId, type Step } from "../model.js";
 import { convergeFor } from "./converge.js";
 import { commandsOf, describeChange } from "./diff.js";
 import { refuseUnconfirmed } from "./guard.js";
-import { sleepUnlessAborted } from "../../core/sleep.js";
+import { pollUntilDone } from "../../core/sleep.js";
 import { kubectl } from "./karpenter-live.js";
 import { autoModeCapacityDecision, isAutoModeSwitch, runAutoModeCapacity, type UntilReady } from "./auto-mode-switch.js";
 
@@ -108,24 +108,26 @@ export function capacitySwitchStep(opts: { readyTimeoutMs?: number; pollInterval
   const readyTimeoutMs = (ctx: LifecycleContext) => opts.readyTimeoutMs ?? ctx.converge?.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
 
   /** Polls until `wait.waiting` answers none; the removals wait for it. */
-  const untilReady: UntilReady = async (ctx, query, wait) => {
-    const deadline = Date.now() + readyTimeoutMs(ctx);
-    for (;;) {
-      const left = wait.waiting(await runJson<unknown>(ctx.toolbox, stepId(ctx), [...query]));
-      if (left.length === 0) return;
-      if (ctx.signal.aborted) throw new AbortedError(`stopped waiting for ${wait.what}: interrupted; ${wait.untouched}`);
-      if (Date.now() > deadline) {
-        throw new StepFailedError({
+  const untilReady: UntilReady = (ctx, query, wait) =>
+    pollUntilDone<string[]>({
+      signal: ctx.signal,
+      events: ctx.events,
+      timeoutMs: readyTimeoutMs(ctx),
+      intervalMs: opts.pollIntervalMs ?? 10_000,
+      look: async () => {
+        const left = wait.waiting(await runJson<unknown>(ctx.toolbox, stepId(ctx), [...query]));
+        return left.length === 0 ? undefined : left;
+      },
+      waiting: (left) => `waiting for Ready nodes of ${wait.of}${left.join(", ")}`,
+      aborted: () => new AbortedError(`stopped waiting for ${wait.what}: interrupted; ${wait.untouched}`),
+      timedOut: (left) =>
+        new StepFailedError({
           step: stepId(ctx),
           argv: [...query],
           message: `timed out: ${wait.of}${left.join(", ")} ${left.length === 1 && !wait.of ? "has" : "have"} no Ready node yet; ${wait.untouched}`,
           hint: wait.hint,
-        });
-      }
-      ctx.events.emit({ type: "log", level: "info", message: `waiting for Ready nodes of ${wait.of}${left.join(", ")}` });
-      await sleepUnlessAborted(opts.pollIntervalMs ?? 10_000, ctx.signal);
-    }
-  };
+        }),
+    });
 
   return {
     id: "capacity",
