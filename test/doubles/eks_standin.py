@@ -40,7 +40,8 @@
 #      itself (PUT /_standin/kube-api {"url"}, kube-apiserver.py does at start); from then on it is
 #      <url>/clusters/{region}/{name}, the server that stand-in answers for that cluster, so a
 #      kubeconfig written from describe-cluster reaches it (and stays the same across upgrades, as on EKS).
-#  Usage: eks_standin.py --port P --moto http://127.0.0.1:M   (prints "listening <url>" when ready)
+#  Usage: eks_standin.py --port P --moto http://127.0.0.1:M   (prints "listening <url>" when ready;
+#         with --port 0 the url names the port the kernel chose)
 # ============================================================================================
 import argparse
 import datetime
@@ -670,7 +671,8 @@ def main():
     Handler.moto = args.moto.rstrip("/")
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
-    print(f"listening http://{args.host}:{args.port}", flush=True)
+    # --port 0: the kernel picks a free port when binding, so no other process can take it in between.
+    print(f"listening http://{args.host}:{server.server_address[1]}", flush=True)
     server.serve_forever()
 
 

@@ -39,17 +39,19 @@ export function seedInsights(
   return seedStandin(server, `insights/${region}/${cluster}`, { insights, refreshFails: opts.refreshFails ?? false });
 }
 
-async function startStandin(port: number, motoUrl: string, timeoutMs: number): Promise<ChildProcess> {
+/** Starts the stand-in on `port`, or with 0 on one the kernel picks as it binds; resolves with the port it listens on. */
+async function startStandin(port: number, motoUrl: string, timeoutMs: number): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn("python3", [standinScript, "--port", String(port), "--moto", motoUrl], { stdio: ["ignore", "pipe", "pipe"] });
   killAtExit(child);
   let output = "";
-  const ready = new Promise<void>((resolve, reject) => {
+  const listening = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the EKS stand-in did not start in time:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4_000);
-      if (output.includes("listening ")) {
+      const url = /listening http:\/\/[^\s:]+:(\d+)/.exec(output);
+      if (url) {
         clearTimeout(timer);
-        resolve();
+        resolve(Number(url[1]));
       }
     };
     child.stdout?.on("data", onData);
@@ -59,8 +61,7 @@ async function startStandin(port: number, motoUrl: string, timeoutMs: number): P
       reject(new Error(`the EKS stand-in exited with ${code}:\n${output}`));
     });
   });
-  await ready;
-  return child;
+  return { child, port: await listening };
 }
 
 const running = new Set<ChildProcess>();
@@ -135,16 +136,16 @@ export function motoInstall(): MotoInstall {
 
 /** moto behind the EKS stand-in; `port` (if given) is the stand-in's, the one clients use. */
 export async function startMoto(options: { port?: number; timeoutMs?: number } = {}): Promise<MotoServer> {
-  const frontPort = options.port ?? (await freePort());
   const moto = await startMotoOnly({ timeoutMs: options.timeoutMs });
   try {
-    const standin = await startStandin(frontPort, moto.url, options.timeoutMs ?? 30_000);
+    // Port 0 unless asked for one: a port picked free before moto's start-up (seconds) was once taken by then.
+    const standin = await startStandin(options.port ?? 0, moto.url, options.timeoutMs ?? 30_000);
     return {
-      url: `http://127.0.0.1:${frontPort}`,
-      port: frontPort,
+      url: `http://127.0.0.1:${standin.port}`,
+      port: standin.port,
       motoUrl: moto.url,
       stop: async () => {
-        await stopChild(standin);
+        await stopChild(standin.child);
         await moto.stop();
       },
     };
